@@ -1,0 +1,100 @@
+// Command bot is empathybot: a Slack bot that coaches support agents in real time.
+//
+// Usage:
+//
+//	bot [serve]        run the Socket Mode bot (the default)
+//	bot demo           run the real bot against a local Slack and an embedded Redis
+//	bot analyze [TEXT] explain one message, or score JSON Lines from stdin
+//	bot version        print the version
+//	bot help           print this help
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=..."; otherwise the
+// module's build information is used.
+var version = ""
+
+const usage = `empathybot coaches support agents in Slack: it spots frustrated customers,
+nudges the assigned agent privately with an empathy technique, and follows up.
+
+Usage:
+  bot [serve]            run the Socket Mode bot (needs SLACK_BOT_TOKEN, SLACK_APP_TOKEN)
+  bot demo               play a support conversation against a local Slack, no tokens needed
+  bot demo --interactive type customer and agent lines yourself
+  bot analyze "TEXT"     explain how frustrated one message sounds, and how to answer it
+  bot analyze < in.jsonl score JSON Lines ({"text": ...} per line) to stdout
+  bot version            print the version
+  bot help               print this help
+
+Configuration is by environment variable; see README.md.
+`
+
+// usageError is a mistake in the command line; main exits 2 for it.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bot:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprint(os.Stderr, "\n"+usage)
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// run picks the subcommand and runs it until it finishes or ctx ends.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, os.Getenv, stderr)
+	case "demo":
+		return demo(ctx, args, stdin, stdout, stderr)
+	case "analyze":
+		return analyze(args, stdin, stdout)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "empathybot", buildVersion())
+		return nil
+	case "help", "--help", "-help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown subcommand %q", cmd)}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v := bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " " + s.Value[:12]
+			}
+		}
+		if v != "" {
+			return v
+		}
+	}
+	return "dev"
+}

@@ -1,0 +1,206 @@
+// Command evaluate measures how well the coach ranks frustrated messages, next to
+// VADER (github.com/jonreiter/govader) on the same data, so both figures come
+// from one command:
+//
+//	go run ./cmd/evaluate ../shared/data/goemotions/dev.tsv
+//	go run ./cmd/evaluate -format support internal/coach/testdata/messages.tsv
+//
+// For each scorer it prints ROC AUC, the best recall at precision ≥ 0.90, and
+// precision and recall at the scorer's own cut-off (the coach's threshold; VADER's
+// standard compound ≤ -0.05 for negative). GoEmotions files count anger (2),
+// annoyance (3) and disappointment (9) as frustrated; support files are
+// "label<TAB>text" with 1 for frustrated.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/jonreiter/govader"
+
+	"empathybot/internal/coach"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "evaluate:", err)
+		os.Exit(1)
+	}
+}
+
+type item struct {
+	text  string
+	label bool
+}
+
+func run(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
+	format := fs.String("format", "goemotions", "goemotions (text, labels, id) or support (label, text)")
+	precision := fs.Float64("precision", 0.90, "precision floor for the recall figure")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: evaluate [-format goemotions|support] FILE")
+	}
+	items, err := load(fs.Arg(0), *format)
+	if err != nil {
+		return err
+	}
+	c := coach.Default()
+	sia := govader.NewSentimentIntensityAnalyzer()
+	ours := make([]float64, len(items))
+	vader := make([]float64, len(items))
+	labels := make([]bool, len(items))
+	npos := 0
+	for i, it := range items {
+		ours[i] = c.Assess(it.text).Score
+		// VADER's compound is in [-1, 1]; more negative = more frustrated.
+		vader[i] = -sia.PolarityScores(it.text).Compound
+		labels[i] = it.label
+		if it.label {
+			npos++
+		}
+	}
+	fmt.Fprintf(stdout, "%s: %d messages, %d frustrated (%.1f%%)\n", fs.Arg(0), len(items), npos, 100*float64(npos)/float64(len(items)))
+	report(stdout, "empathybot", ours, labels, c.Threshold, *precision)
+	report(stdout, "VADER", vader, labels, 0.05, *precision)
+	return nil
+}
+
+func report(w io.Writer, name string, scores []float64, labels []bool, cut, floor float64) {
+	auc := rocAUC(scores, labels)
+	rec, thr := recallAtPrecision(scores, labels, floor)
+	p, r := atCut(scores, labels, cut)
+	fmt.Fprintf(w, "%-11s AUC %.3f | recall %.3f at precision >= %.2f (score >= %.3f) | at its cut-off: precision %.3f recall %.3f\n",
+		name, auc, rec, floor, thr, p, r)
+}
+
+func rocAUC(scores []float64, labels []bool) float64 {
+	idx := sortedDesc(scores)
+	var pos, neg float64
+	for _, l := range labels {
+		if l {
+			pos++
+		} else {
+			neg++
+		}
+	}
+	// Mann–Whitney U with ties counted half.
+	var auc, negAbove float64
+	for i := 0; i < len(idx); {
+		j := i
+		var p, n float64
+		for j < len(idx) && scores[idx[j]] == scores[idx[i]] {
+			if labels[idx[j]] {
+				p++
+			} else {
+				n++
+			}
+			j++
+		}
+		auc += p * (negAbove + n/2)
+		negAbove += n
+		i = j
+	}
+	return 1 - auc/(pos*neg)
+}
+
+// recallAtPrecision returns the best recall over thresholds whose precision is at
+// least floor, and that threshold.
+func recallAtPrecision(scores []float64, labels []bool, floor float64) (float64, float64) {
+	idx := sortedDesc(scores)
+	var pos float64
+	for _, l := range labels {
+		if l {
+			pos++
+		}
+	}
+	var tp, fp, best, thr float64
+	thr = 1
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && scores[idx[j]] == scores[idx[i]] {
+			if labels[idx[j]] {
+				tp++
+			} else {
+				fp++
+			}
+			j++
+		}
+		if tp/(tp+fp) >= floor && tp/pos > best {
+			best, thr = tp/pos, scores[idx[i]]
+		}
+		i = j
+	}
+	return best, thr
+}
+
+func atCut(scores []float64, labels []bool, cut float64) (float64, float64) {
+	var tp, fp, fn float64
+	for i, s := range scores {
+		switch {
+		case s >= cut && labels[i]:
+			tp++
+		case s >= cut:
+			fp++
+		case labels[i]:
+			fn++
+		}
+	}
+	if tp+fp == 0 {
+		return 0, 0
+	}
+	return tp / (tp + fp), tp / (tp + fn)
+}
+
+func sortedDesc(scores []float64) []int {
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
+	return idx
+}
+
+func load(path, format string) ([]item, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var items []item
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Split(line, "\t")
+		switch format {
+		case "goemotions":
+			if len(fields) < 2 {
+				return nil, fmt.Errorf("%s:%d: want text<TAB>labels", path, n)
+			}
+			lab := false
+			for _, l := range strings.Split(fields[1], ",") {
+				lab = lab || l == "2" || l == "3" || l == "9"
+			}
+			items = append(items, item{fields[0], lab})
+		case "support":
+			if len(fields) < 2 || (fields[0] != "0" && fields[0] != "1") {
+				return nil, fmt.Errorf("%s:%d: want 0|1<TAB>text", path, n)
+			}
+			items = append(items, item{strings.Join(fields[1:], "\t"), fields[0] == "1"})
+		default:
+			return nil, fmt.Errorf("unknown format %q", format)
+		}
+	}
+	return items, sc.Err()
+}

@@ -1,0 +1,247 @@
+// Command train fits the coach's scoring model and writes it to
+// internal/coach/model/weights.tsv, where the coach embeds it.
+//
+// It reads two labelled sets:
+//
+//   - GoEmotions train (shared/data/goemotions/train.tsv: text, label ids, comment id),
+//     where a message counts as frustrated when it carries anger (2), annoyance (3)
+//     or disappointment (9);
+//   - internal/coach/traindata/support.tsv: support-style messages written for this
+//     project ("label<TAB>text"), weighted up because they are the target domain.
+//
+// The model is a logistic regression over coach.Features (cue kinds, cue phrases,
+// words, punctuation), fitted by AdaGrad with L2 regularisation and balanced class
+// weights, from a fixed seed: the same inputs give the same weights.
+//
+//	go run ./cmd/train
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strings"
+
+	"empathybot/internal/coach"
+)
+
+type example struct {
+	feats  []int
+	vals   []float64
+	label  float64
+	weight float64
+}
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "train:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	goemo := fs.String("goemotions", "../shared/data/goemotions/train.tsv", "GoEmotions train TSV")
+	support := fs.String("support", "internal/coach/traindata/support.tsv", "support-style examples (label<TAB>text)")
+	supportWeight := fs.Float64("support-weight", 20, "weight of each support example relative to a GoEmotions one")
+	out := fs.String("out", "internal/coach/model/weights.tsv", "where to write the weights")
+	epochs := fs.Int("epochs", 12, "passes over the data")
+	l2 := fs.Float64("l2", 1e-5, "L2 penalty per update")
+	phrasePenalty := fs.Float64("phrase-penalty", 5, "L2 multiplier for single phrases, relative to words")
+	minDF := fs.Int("min-df", 4, "drop words seen in fewer messages than this")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	type raw struct {
+		text   string
+		label  float64
+		weight float64
+	}
+	var data []raw
+	err := readLines(*goemo, func(line string) error {
+		f := strings.Split(line, "\t")
+		if len(f) < 2 {
+			return fmt.Errorf("want text<TAB>labels, got %q", line)
+		}
+		label := 0.0
+		for _, l := range strings.Split(f[1], ",") {
+			if l == "2" || l == "3" || l == "9" {
+				label = 1
+			}
+		}
+		data = append(data, raw{f[0], label, 1})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = readLines(*support, func(line string) error {
+		if strings.HasPrefix(line, "#") {
+			return nil
+		}
+		l, text, ok := strings.Cut(line, "\t")
+		if !ok || (l != "0" && l != "1") {
+			return fmt.Errorf("want 0|1<TAB>text, got %q", line)
+		}
+		lab := 0.0
+		if l == "1" {
+			lab = 1
+		}
+		data = append(data, raw{text, lab, *supportWeight})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	// Features, and the words frequent enough to keep.
+	featsOf := make([]map[string]float64, len(data))
+	df := map[string]int{}
+	for i, d := range data {
+		featsOf[i] = coach.Features(d.text)
+		for k := range featsOf[i] {
+			df[k]++
+		}
+	}
+	index := map[string]int{"bias": 0}
+	names := []string{"bias"}
+	var pos, neg float64
+	exs := make([]example, len(data))
+	for i, d := range data {
+		ex := example{label: d.label, weight: d.weight}
+		ex.feats = append(ex.feats, 0)
+		ex.vals = append(ex.vals, 1)
+		keys := make([]string, 0, len(featsOf[i]))
+		for k := range featsOf[i] {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if (strings.HasPrefix(k, "w:") || strings.HasPrefix(k, "nw:")) && df[k] < *minDF {
+				continue
+			}
+			id, ok := index[k]
+			if !ok {
+				id = len(names)
+				index[k] = id
+				names = append(names, k)
+			}
+			ex.feats = append(ex.feats, id)
+			ex.vals = append(ex.vals, featsOf[i][k])
+		}
+		exs[i] = ex
+		if d.label == 1 {
+			pos += d.weight
+		} else {
+			neg += d.weight
+		}
+	}
+	// Balanced classes: each class carries half the total weight.
+	for i := range exs {
+		if exs[i].label == 1 {
+			exs[i].weight *= (pos + neg) / (2 * pos)
+		} else {
+			exs[i].weight *= (pos + neg) / (2 * neg)
+		}
+	}
+
+	// Cue kinds are lightly penalised; single phrases and words more, so a phrase
+	// that is rare in the data keeps close to its kind's weight.
+	penalty := make([]float64, len(names))
+	for i, n := range names {
+		switch {
+		case i == 0:
+			penalty[i] = 0
+		case strings.HasPrefix(n, "phrase:"):
+			penalty[i] = *phrasePenalty
+		case strings.HasPrefix(n, "w:") || strings.HasPrefix(n, "nw:"):
+			penalty[i] = 1
+		default:
+			penalty[i] = 0.1
+		}
+	}
+	w := make([]float64, len(names))
+	g2 := make([]float64, len(names))
+	rng := rand.New(rand.NewPCG(1, 2))
+	order := make([]int, len(exs))
+	for i := range order {
+		order[i] = i
+	}
+	const lr = 0.1
+	for ep := 0; ep < *epochs; ep++ {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		var loss float64
+		for _, i := range order {
+			ex := exs[i]
+			z := 0.0
+			for k, f := range ex.feats {
+				z += w[f] * ex.vals[k]
+			}
+			p := 1 / (1 + math.Exp(-z))
+			loss -= ex.weight * (ex.label*math.Log(p+1e-12) + (1-ex.label)*math.Log(1-p+1e-12))
+			g := ex.weight * (p - ex.label)
+			for k, f := range ex.feats {
+				grad := g*ex.vals[k] + *l2*float64(len(exs))*w[f]*penalty[f]
+				g2[f] += grad * grad
+				w[f] -= lr * grad / (math.Sqrt(g2[f]) + 1e-8)
+			}
+		}
+		fmt.Fprintf(stdout, "epoch %d: weighted log-loss %.4f\n", ep+1, loss/float64(len(exs)))
+	}
+
+	f, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	fmt.Fprintf(bw, "# Written by `go run ./cmd/train` from %d messages (%d features); do not edit by hand.\n", len(exs), len(names))
+	kept := 0
+	order2 := make([]int, len(names))
+	for i := range order2 {
+		order2[i] = i
+	}
+	sort.Slice(order2, func(a, b int) bool { return names[order2[a]] < names[order2[b]] })
+	for _, i := range order2 {
+		isWord := strings.HasPrefix(names[i], "w:") || strings.HasPrefix(names[i], "nw:")
+		if isWord && math.Abs(w[i]) < 0.02 {
+			continue
+		}
+		fmt.Fprintf(bw, "%s\t%.4f\n", names[i], w[i])
+		kept++
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d of %d weights\n", *out, kept, len(names))
+	return nil
+}
+
+func readLines(path string, fn func(string) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		if sc.Text() == "" {
+			continue
+		}
+		if err := fn(sc.Text()); err != nil {
+			return fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+	}
+	return sc.Err()
+}

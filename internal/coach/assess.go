@@ -1,0 +1,581 @@
+package coach
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// CueKind names one kind of frustration cue.
+type CueKind string
+
+// The cue kinds Assess can report.
+const (
+	RepeatedContact CueKind = "repeated_contact"
+	Waiting         CueKind = "waiting"
+	BrokenPromise   CueKind = "broken_promise"
+	ChurnThreat     CueKind = "churn_threat"
+	Escalation      CueKind = "escalation"
+	Shouting        CueKind = "shouting"
+	Profanity       CueKind = "profanity"
+	Sarcasm         CueKind = "sarcasm"
+	NegativeEmotion CueKind = "negative_emotion"
+	Urgency         CueKind = "urgency"
+	Failure         CueKind = "failure"
+
+	// calmKind marks gratitude and reassurance; it lowers the score and is never reported.
+	calmKind CueKind = "calm"
+)
+
+// CueKinds lists every reportable cue kind, in a stable order.
+var CueKinds = []CueKind{
+	RepeatedContact, Waiting, BrokenPromise, ChurnThreat, Escalation, Shouting,
+	Profanity, Sarcasm, NegativeEmotion, Urgency, Failure,
+}
+
+// allKinds is CueKinds plus calmKind; a kind's index here indexes Model arrays.
+var allKinds = append(append([]CueKind{}, CueKinds...), calmKind)
+
+func kindIndex(k CueKind) int {
+	for i, x := range allKinds {
+		if x == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// ValidCueKind reports whether k is a cue kind Assess can report.
+func ValidCueKind(k CueKind) bool {
+	i := kindIndex(k)
+	return i >= 0 && k != calmKind
+}
+
+// DefaultThreshold is the score at or above which a message counts as frustrated.
+// The model is trained with balanced classes; 0.4 rather than 0.5 favours catching
+// a frustrated customer over staying silent, measured with cmd/evaluate.
+const DefaultThreshold = 0.4
+
+// MaxCues bounds how many cues one Assessment lists; a 40,000-character rant
+// still gets a short, readable explanation.
+const MaxCues = 24
+
+// Cue is one piece of evidence of frustration found in a message.
+type Cue struct {
+	Kind CueKind
+	// Evidence is the exact text that triggered the cue: Evidence == text[Start:End].
+	Evidence string
+	Start    int
+	End      int
+	// Weight is the cue's contribution to the score, in log-odds.
+	Weight float64
+}
+
+// Assessment is what Assess makes of one message.
+type Assessment struct {
+	// Score is the probability-like frustration score in [0, 1].
+	Score float64
+	// Frustrated reports whether Score is at or above the coach's threshold.
+	Frustrated bool
+	// Cues are the frustration cues found, in order of position in the text.
+	Cues []Cue
+}
+
+// Has reports whether the assessment contains a cue of kind k.
+func (a Assessment) Has(k CueKind) bool {
+	for _, c := range a.Cues {
+		if c.Kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Strongest returns the cue with the largest weight, and false when there is none.
+func (a Assessment) Strongest() (Cue, bool) {
+	best := -1
+	for i, c := range a.Cues {
+		if best < 0 || c.Weight > a.Cues[best].Weight {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Cue{}, false
+	}
+	return a.Cues[best], true
+}
+
+// priority orders cue kinds by how much they tell an agent what to do: a
+// specific situation (asked three times, a broken promise) beats a general tone.
+var priority = map[CueKind]int{
+	RepeatedContact: 9, BrokenPromise: 9, ChurnThreat: 8, Escalation: 8, Waiting: 7,
+	Urgency: 6, Failure: 5, Sarcasm: 4, NegativeEmotion: 3, Profanity: 2, Shouting: 1,
+}
+
+// Primary returns the cue the coaching should answer: the most specific kind
+// present, the strongest of that kind; false when there are no cues.
+func (a Assessment) Primary() (Cue, bool) {
+	best := -1
+	for i, c := range a.Cues {
+		if best < 0 || priority[c.Kind] > priority[a.Cues[best].Kind] ||
+			priority[c.Kind] == priority[a.Cues[best].Kind] && c.Weight > a.Cues[best].Weight {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Cue{}, false
+	}
+	return a.Cues[best], true
+}
+
+// token is one word of the input.
+type token struct {
+	start, end int // byte offsets in the input
+	lo, hi     int // the normalised word in scratch.norm
+	clause     int // index of the clause (split at , ; : . ! ? and newlines)
+	sentence   int // index of the sentence (split at . ! ? and newlines)
+	caps       bool
+	letters    int
+}
+
+// match is one lexicon hit or special detector hit.
+type match struct {
+	p          *phrase
+	start, end int // byte offsets in the input
+	negated    bool
+	intens     bool
+}
+
+type scratch struct {
+	norm    []byte
+	tokens  []token
+	matches []match
+	excl    int
+	quest   int
+	specials
+}
+
+// specials holds hits that do not come from phrase lists.
+type specials struct {
+	extra []match
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+func (s *scratch) word(i int) string {
+	t := s.tokens[i]
+	return unsafeString(s.norm[t.lo:t.hi])
+}
+
+// tokenize splits text into words, normalising them to lower case and dropping
+// apostrophes inside words ("Don't" → "dont"). It never fails: invalid UTF-8 is
+// treated as a separator.
+func (s *scratch) tokenize(text string) {
+	s.tokenizeWith(text, nil)
+}
+
+func (s *scratch) tokenizeWith(text string, lx *lexicon) {
+	if lx != nil && lx.special[0] == nil {
+		lx = nil // a lexicon without special detectors (the review phrases)
+	}
+	s.norm = s.norm[:0]
+	s.tokens = s.tokens[:0]
+	s.extra = s.extra[:0]
+	s.excl, s.quest = 0, 0
+	clause, sentence := 0, 0
+	i := 0
+	var enc [utf8.UTFMax]byte
+	for i < len(text) {
+		start := i
+		lo := len(s.norm)
+		letters, uppers := 0, 0
+		for i < len(text) {
+			c := text[i]
+			if c < utf8.RuneSelf {
+				if isWordByte(c) {
+					if c >= 'A' && c <= 'Z' {
+						uppers++
+						letters++
+						c += 'a' - 'A'
+					} else if c >= 'a' && c <= 'z' {
+						letters++
+					}
+					s.norm = append(s.norm, c)
+					i++
+					continue
+				}
+				if c == '\'' && i > start && i+1 < len(text) && isWordByte(text[i+1]) {
+					i++
+					if possessive(text, i) {
+						i++ // "daughter's" → "daughter"
+					}
+					continue
+				}
+				break
+			}
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if r == '\u2019' && i > start && i+size < len(text) && isWordByte(text[i+size]) {
+				i += size
+				if possessive(text, i) {
+					i++
+				}
+				continue
+			}
+			if r != utf8.RuneError && unicode.IsLetter(r) {
+				n := utf8.EncodeRune(enc[:], unicode.ToLower(r))
+				s.norm = append(s.norm, enc[:n]...)
+				letters++
+				i += size
+				continue
+			}
+			break
+		}
+		if i > start {
+			s.tokens = append(s.tokens, token{
+				start: start, end: i, lo: lo, hi: len(s.norm),
+				clause: clause, sentence: sentence,
+				caps: letters >= 2 && uppers == letters, letters: letters,
+			})
+			continue
+		}
+		// A separator.
+		c := text[i]
+		switch c {
+		case '!', '?':
+			j := i
+			bang, q := 0, 0
+			for j < len(text) && (text[j] == '!' || text[j] == '?') {
+				if text[j] == '!' {
+					bang++
+				} else {
+					q++
+				}
+				j++
+			}
+			s.excl += bang
+			s.quest += q
+			if lx != nil && (bang+q >= 3 || (bang > 0 && q > 0)) {
+				s.extra = append(s.extra, match{p: lx.special[specialPunct], start: i, end: j})
+			}
+			clause++
+			sentence++
+			i = j
+			continue
+		case '.', '\n':
+			clause++
+			sentence++
+		case ',', ';', ':', '(', ')', '-':
+			clause++
+		case '*':
+			// Censored swearing: "f**k", "sh*t".
+			if lx != nil && len(s.tokens) > 0 {
+				prev := s.tokens[len(s.tokens)-1]
+				if prev.end == i && prev.end-prev.start <= 3 && prev.letters > 0 {
+					j := i
+					for j < len(text) && text[j] == '*' && j-i < 4 {
+						j++
+					}
+					k := j
+					for k < len(text) && isWordByte(text[k]) && k-j < 4 {
+						k++
+					}
+					if k == len(text) || !isWordByte(text[k]) {
+						s.extra = append(s.extra, match{p: lx.special[specialCensored], start: prev.start, end: k})
+						i = k
+						continue
+					}
+				}
+			}
+		}
+		if c == ':' && lx != nil {
+			// Slack short codes such as :rage:.
+			j := i + 1
+			for j < len(text) && j-i < 40 && (isWordByte(text[j]) || text[j] == '_' || text[j] == '-' || text[j] == '+') {
+				j++
+			}
+			if j < len(text) && text[j] == ':' && j > i+1 && lx.emoji[text[i:j+1]] {
+				s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: i, end: j + 1})
+				i = j + 1
+				continue
+			}
+		}
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(text[i:])
+		if lx != nil && size >= 3 && lx.emoji[text[i:i+size]] {
+			s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: i, end: i + size})
+		}
+		i += size
+	}
+}
+
+// possessive reports whether text[i:] is the "s" of a possessive or "it's":
+// an s (either case) that ends the word.
+func possessive(text string, i int) bool {
+	return i < len(text) && (text[i] == 's' || text[i] == 'S') && (i+1 == len(text) || !isWordByte(text[i+1]))
+}
+
+// Special detectors report through pseudo-phrases so that they carry weights too.
+const (
+	specialCaps = iota
+	specialPunct
+	specialCensored
+	specialEmoji
+	specialSarcasm
+	numSpecials
+)
+
+var specialDefs = [numSpecials]struct {
+	kind CueKind
+	name string
+}{
+	{Shouting, "<caps>"},
+	{Shouting, "<punctuation>"},
+	{Profanity, "<censored>"},
+	{NegativeEmotion, "<emoji>"},
+	{Sarcasm, "<praise amid complaint>"},
+}
+
+// sarcasmContext lists the kinds of complaint that turn praise into sarcasm.
+var sarcasmContext = map[CueKind]bool{
+	Failure: true, Waiting: true, RepeatedContact: true, BrokenPromise: true, NegativeEmotion: true,
+}
+
+// negatable lists the kinds a preceding "not"/"never"/"don't" cancels.
+var negatable = map[CueKind]bool{
+	NegativeEmotion: true, Urgency: true, Escalation: true, Failure: true, Profanity: true,
+}
+
+// scan tokenizes text and finds every phrase and special match.
+func (lx *lexicon) scan(s *scratch, text string) {
+	s.tokenizeWith(text, lx)
+	s.matches = s.matches[:0]
+	toks := s.tokens
+	var praise [8]int // candidate sarcasm tokens
+	nPraise := 0
+	for i := 0; i < len(toks); {
+		w := s.word(i)
+		var best *phrase
+		bestEnd := -1
+		for _, p := range lx.byFirst[w] {
+			if end := s.matchAt(i, p); end > 0 {
+				best, bestEnd = p, end
+				break
+			}
+		}
+		if isNumber(w) {
+			for _, p := range lx.numberFirst {
+				if end := s.matchAt(i, p); end > bestEnd {
+					best, bestEnd = p, end
+					break
+				}
+			}
+		}
+		if best == nil {
+			if lx.sarcasmCtx[w] && nPraise < len(praise) {
+				praise[nPraise] = i
+				nPraise++
+			}
+			i++
+			continue
+		}
+		m := match{p: best, start: toks[i].start, end: toks[bestEnd-1].end}
+		if negatable[best.kind] && !lx.negators[best.words[0]] {
+			for k := i - 1; k >= 0 && k >= i-3 && toks[k].clause == toks[i].clause; k-- {
+				if lx.negators[s.word(k)] {
+					m.negated = true
+					break
+				}
+			}
+		}
+		if i > 0 && toks[i-1].clause == toks[i].clause && lx.intensify[s.word(i-1)] {
+			m.intens = true
+		}
+		if best.kind == calmKind && len(best.words) == 1 && lx.sarcasmCtx[best.words[0]] && nPraise < len(praise) {
+			// "awesome" is calm unless the message complains; decide below.
+			praise[nPraise] = -1 - len(s.matches)
+			nPraise++
+		}
+		s.matches = append(s.matches, m)
+		i = bestEnd
+	}
+	if lx.special[0] == nil {
+		return // a phrase-only lexicon (the review phrases)
+	}
+	// Shouting: runs of upper-case words that are not acronyms.
+	for i := 0; i < len(toks); {
+		if !toks[i].caps || lx.acronyms[text[toks[i].start:toks[i].end]] {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(toks) && toks[j].caps && !lx.acronyms[text[toks[j].start:toks[j].end]] {
+			j++
+		}
+		if j-i >= 2 || toks[i].letters >= 4 {
+			s.matches = append(s.matches, match{p: lx.special[specialCaps], start: toks[i].start, end: toks[j-1].end})
+		}
+		i = j
+	}
+	s.matches = append(s.matches, s.extra...)
+	if nPraise > 0 {
+		complaint := false
+		for _, m := range s.matches {
+			if !m.negated && sarcasmContext[m.p.kind] {
+				complaint = true
+				break
+			}
+		}
+		if complaint {
+			for _, c := range praise[:nPraise] {
+				if c >= 0 {
+					s.matches = append(s.matches, match{p: lx.special[specialSarcasm], start: toks[c].start, end: toks[c].end})
+				} else {
+					m := &s.matches[-1-c]
+					m.p = lx.special[specialSarcasm]
+				}
+			}
+		}
+	}
+}
+
+// matchAt returns the token index just past phrase p matched at token i, or -1.
+// A phrase may cross commas but not sentence ends.
+func (s *scratch) matchAt(i int, p *phrase) int {
+	toks := s.tokens
+	j := i
+	for k, pw := range p.words {
+		if j >= len(toks) || toks[j].sentence != toks[i].sentence {
+			return -1
+		}
+		w := s.word(j)
+		switch pw {
+		case numberToken:
+			if !isNumber(w) {
+				return -1
+			}
+			if j+1 < len(toks) && s.word(j+1) == "of" && (k+1 >= len(p.words) || p.words[k+1] != "of") {
+				j++
+			}
+		case anyToken:
+		default:
+			if w != pw {
+				return -1
+			}
+		}
+		j++
+	}
+	return j
+}
+
+// negatedAt reports whether token i follows a negator in its clause.
+func (lx *lexicon) negatedAt(s *scratch, i int) bool {
+	for k := i - 1; k >= 0 && k >= i-3 && s.tokens[k].clause == s.tokens[i].clause; k-- {
+		if lx.negators[s.word(k)] {
+			return true
+		}
+	}
+	return false
+}
+
+func sigmoid(z float64) float64 {
+	if z > 35 {
+		return 1
+	}
+	if z < -35 {
+		return 0
+	}
+	return 1 / (1 + math.Exp(-z))
+}
+
+// Assess scores one message with the default coach.
+func Assess(text string) Assessment {
+	return Default().Assess(text)
+}
+
+// Assess scores one message: a score in [0, 1], whether it reaches the coach's
+// threshold, and the cues that explain it. It is safe for concurrent use and
+// accepts any input, including invalid UTF-8.
+func (c *Coach) Assess(text string) Assessment {
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	m := c.model
+	lx := m.lx
+	lx.scan(s, text)
+
+	z := m.bias
+	var kindCount [16]int
+	var negCount [16]int
+	nCues := 0
+	for _, mt := range s.matches {
+		ki := mt.p.kindIdx
+		if mt.negated {
+			negCount[ki]++
+			continue
+		}
+		kindCount[ki]++
+		w := m.phrase[mt.p.id]
+		if mt.intens {
+			w += m.intens
+		}
+		z += w
+		if mt.p.kind != calmKind && m.kind[ki]+w > 0 {
+			nCues++
+		}
+	}
+	for ki := range allKinds {
+		z += m.kind[ki]*float64(min(kindCount[ki], 3)) + m.negKind[ki]*float64(min(negCount[ki], 3))
+	}
+	for i := range s.tokens {
+		w := s.word(i)
+		if lx.negatedAt(s, i) && !lx.negators[w] {
+			z += m.negWords[w]
+		} else {
+			z += m.words[w]
+		}
+	}
+	z += m.excl*float64(min(s.excl, 3)) + m.quest*float64(min(s.quest, 3))
+
+	a := Assessment{Score: sigmoid(z)}
+	a.Frustrated = a.Score >= c.Threshold
+	if nCues > 0 {
+		a.Cues = make([]Cue, 0, min(nCues, MaxCues))
+		for _, mt := range s.matches {
+			if mt.negated || mt.p.kind == calmKind {
+				continue
+			}
+			ki := mt.p.kindIdx
+			w := m.phrase[mt.p.id]
+			if mt.intens {
+				w += m.intens
+			}
+			if m.kind[ki]+w <= 0 {
+				continue
+			}
+			a.Cues = append(a.Cues, Cue{Kind: mt.p.kind, Evidence: text[mt.start:mt.end], Start: mt.start, End: mt.end, Weight: m.kind[ki] + w})
+		}
+		sortCues(a.Cues)
+		if len(a.Cues) > MaxCues {
+			a.Cues = a.Cues[:MaxCues]
+		}
+	}
+	return a
+}
+
+func sortCues(cs []Cue) {
+	slices.SortStableFunc(cs, func(a, b Cue) int { return a.Start - b.Start })
+}
+
+// unsafeString views b as a string without copying; b must not change while the
+// string is in use (scratch.norm is only appended to before matching starts).
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}

@@ -1,0 +1,247 @@
+package coach
+
+import (
+	"bufio"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func kinds(a Assessment) []CueKind {
+	var out []CueKind
+	for _, c := range a.Cues {
+		if !slices.Contains(out, c.Kind) {
+			out = append(out, c.Kind)
+		}
+	}
+	return out
+}
+
+func TestAssessNamesTheCues(t *testing.T) {
+	tests := []struct {
+		name       string
+		text       string
+		frustrated bool
+		want       []CueKind // each must be present
+		not        []CueKind // each must be absent
+	}{
+		{"repeated contact", "This is the third time I'm asking for an invoice.", true, []CueKind{RepeatedContact}, nil},
+		{"still not working", "It's still not working after the update", true, []CueKind{RepeatedContact}, nil},
+		{"waiting on hold", "I've been on hold for an hour", true, []CueKind{Waiting}, nil},
+		{"waiting days", "No response for two days now", true, []CueKind{Waiting}, nil},
+		{"broken promise", "You said it would ship on Monday and it was supposed to be here by now", true, []CueKind{BrokenPromise}, nil},
+		{"churn threat", "Honestly I'm ready to cancel my account and switch to a competitor", true, []CueKind{ChurnThreat}, nil},
+		{"escalation", "I want to speak to a manager right now", true, []CueKind{Escalation}, nil},
+		{"shouting caps", "WHY IS MY ORDER NOT HERE", true, []CueKind{Shouting}, nil},
+		{"shouting punctuation", "where is my refund!!!", true, []CueKind{Shouting}, nil},
+		{"profanity", "this is bullshit, the app is broken", true, []CueKind{Profanity}, nil},
+		{"censored profanity", "what the f**k happened to my data", true, []CueKind{Profanity}, nil},
+		{"sarcasm stock phrase", "Thanks for nothing.", true, []CueKind{Sarcasm}, nil},
+		{"sarcasm praise amid complaint", "Great, it crashed again.", true, []CueKind{Sarcasm, RepeatedContact}, nil},
+		{"negative emotion", "I'm really frustrated with this, it's unacceptable", true, []CueKind{NegativeEmotion}, nil},
+		{"angry emoji", "my card was declined again :rage:", true, []CueKind{NegativeEmotion}, nil},
+		{"angry unicode emoji", "charged twice 😡", true, []CueKind{NegativeEmotion}, nil},
+		{"urgency and impact", "I'm losing money every hour this is down", true, []CueKind{Urgency}, nil},
+		{"impact occasion", "My wedding is tomorrow and the rings haven't arrived", true, []CueKind{Urgency}, nil},
+		{"failure", "The checkout keeps crashing and I can't log in", true, []CueKind{Failure}, nil},
+
+		{"gratitude", "Thanks, that fixed it!", false, nil, []CueKind{Sarcasm, NegativeEmotion}},
+		{"no worries", "No worries, take your time.", false, nil, nil},
+		{"not a problem", "Not a problem at all.", false, nil, nil},
+		{"negated emotion", "I'm not frustrated, just curious how exports work.", false, nil, []CueKind{NegativeEmotion}},
+		{"plain question", "How do I add a teammate to our workspace?", false, nil, nil},
+		{"acronyms are not shouting", "Does the API support SSO via SAML on iOS?", false, nil, []CueKind{Shouting}},
+		{"praise without complaint", "Great, thanks for the quick help!", false, nil, []CueKind{Sarcasm}},
+		{"thanks again", "Thanks again for your help", false, nil, []CueKind{RepeatedContact}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := Assess(tt.text)
+			if a.Frustrated != tt.frustrated {
+				t.Errorf("Assess(%q).Frustrated = %v (score %.3f, cues %v), want %v", tt.text, a.Frustrated, a.Score, kinds(a), tt.frustrated)
+			}
+			got := kinds(a)
+			for _, k := range tt.want {
+				if !slices.Contains(got, k) {
+					t.Errorf("Assess(%q) cues = %v, want %s among them", tt.text, got, k)
+				}
+			}
+			for _, k := range tt.not {
+				if slices.Contains(got, k) {
+					t.Errorf("Assess(%q) cues = %v, want no %s", tt.text, got, k)
+				}
+			}
+		})
+	}
+}
+
+func TestIntensifierRaisesScore(t *testing.T) {
+	plain, strong := Assess("I am frustrated"), Assess("I am extremely frustrated")
+	if strong.Score <= plain.Score {
+		t.Errorf("intensified score %.3f <= plain %.3f", strong.Score, plain.Score)
+	}
+}
+
+func TestNegationCancelsTheCue(t *testing.T) {
+	if a := Assess("I'm not angry at all"); a.Has(NegativeEmotion) {
+		t.Errorf("negated anger reported as a cue: %+v", a.Cues)
+	}
+	if a := Assess("I'm angry at all of this"); !a.Has(NegativeEmotion) {
+		t.Errorf("plain anger missed: %+v", a.Cues)
+	}
+}
+
+func TestEvidenceIsTheInputSpan(t *testing.T) {
+	text := "Día 3: STILL waiting!!! You promised a call back 😡 — this is ridiculous. Cancel my account."
+	a := Assess(text)
+	if len(a.Cues) < 4 {
+		t.Fatalf("want several cues, got %+v", a.Cues)
+	}
+	for i, c := range a.Cues {
+		if text[c.Start:c.End] != c.Evidence {
+			t.Errorf("cue %d: text[%d:%d] = %q, Evidence %q", i, c.Start, c.End, text[c.Start:c.End], c.Evidence)
+		}
+		if i > 0 && c.Start < a.Cues[i-1].Start {
+			t.Errorf("cues out of order at %d", i)
+		}
+		if c.Weight <= 0 {
+			t.Errorf("cue %+v has weight %v; reported cues must push toward frustrated", c, c.Weight)
+		}
+	}
+}
+
+func TestThresholdIsTheCoachs(t *testing.T) {
+	text := "the sync failed again"
+	a := Default().Assess(text)
+	strict := Default().WithThreshold(0.999).Assess(text)
+	if a.Score != strict.Score {
+		t.Fatalf("threshold changed the score")
+	}
+	if strict.Frustrated {
+		t.Errorf("score %.3f counted frustrated at threshold 0.999", strict.Score)
+	}
+}
+
+// readLabelled reads a "label<TAB>text" file from testdata.
+func readLabelled(t testing.TB, path string) (texts []string, labels []bool) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		l, text, ok := strings.Cut(line, "\t")
+		if !ok {
+			t.Fatalf("%s: bad line %q", path, line)
+		}
+		texts = append(texts, text)
+		labels = append(labels, l == "1")
+	}
+	return texts, labels
+}
+
+// TestHeldOutSupportMessages checks the model on support-style messages that
+// cmd/train never sees: it must rank frustrated above calm and decide well at
+// the default threshold.
+func TestHeldOutSupportMessages(t *testing.T) {
+	texts, labels := readLabelled(t, "testdata/messages.tsv")
+	type scored struct {
+		s float64
+		l bool
+	}
+	var all []scored
+	var tp, fp, fn, tn int
+	for i, text := range texts {
+		a := Assess(text)
+		all = append(all, scored{a.Score, labels[i]})
+		switch {
+		case a.Frustrated && labels[i]:
+			tp++
+		case a.Frustrated:
+			fp++
+			t.Logf("false alarm %.3f: %s", a.Score, text)
+		case labels[i]:
+			fn++
+			t.Logf("missed %.3f: %s", a.Score, text)
+		default:
+			tn++
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].s < all[j].s })
+	var pos, neg, rankSum float64
+	for i, x := range all {
+		if x.l {
+			pos++
+			rankSum += float64(i + 1)
+		} else {
+			neg++
+		}
+	}
+	auc := (rankSum - pos*(pos+1)/2) / (pos * neg)
+	precision := float64(tp) / float64(tp+fp)
+	recall := float64(tp) / float64(tp+fn)
+	t.Logf("held-out: AUC %.3f precision %.3f recall %.3f (tp %d fp %d fn %d tn %d)", auc, precision, recall, tp, fp, fn, tn)
+	if auc < 0.9 {
+		t.Errorf("AUC %.3f < 0.90", auc)
+	}
+	if precision < 0.9 || recall < 0.8 {
+		t.Errorf("at the default threshold precision %.3f recall %.3f; want >= 0.90 and >= 0.80", precision, recall)
+	}
+}
+
+func TestHugeAndBrokenInput(t *testing.T) {
+	huge := strings.Repeat("STILL not working!!! I've asked 3 times. ", 1000)
+	a := Assess(huge)
+	if !a.Frustrated || len(a.Cues) != MaxCues {
+		t.Errorf("huge message: frustrated %v, %d cues; want true and %d", a.Frustrated, len(a.Cues), MaxCues)
+	}
+	bad := "still \xff\xfe not working \xc3"
+	a = Assess(bad)
+	for _, c := range a.Cues {
+		if bad[c.Start:c.End] != c.Evidence {
+			t.Errorf("evidence mismatch on invalid UTF-8: %+v", c)
+		}
+	}
+	if a := Assess(""); a.Score < 0 || a.Score > 1 || a.Frustrated || len(a.Cues) != 0 {
+		t.Errorf("empty message: %+v", a)
+	}
+}
+
+func FuzzAssess(f *testing.F) {
+	texts, _ := readLabelled(f, "testdata/messages.tsv")
+	for _, s := range texts[:20] {
+		f.Add(s)
+	}
+	f.Add("f**k :rage: 😡 don't!!! ?!")
+	f.Add("\xff\xfe'’s 3rd")
+	f.Fuzz(func(t *testing.T, text string) {
+		a := Assess(text)
+		if !(a.Score >= 0 && a.Score <= 1) {
+			t.Fatalf("score %v out of [0,1]", a.Score)
+		}
+		if len(a.Cues) > MaxCues {
+			t.Fatalf("%d cues > MaxCues", len(a.Cues))
+		}
+		for _, c := range a.Cues {
+			if c.Start < 0 || c.End > len(text) || c.Start >= c.End || text[c.Start:c.End] != c.Evidence {
+				t.Fatalf("bad evidence %+v for %q", c, text)
+			}
+			if !ValidCueKind(c.Kind) {
+				t.Fatalf("unknown kind %q", c.Kind)
+			}
+		}
+		s := Default().Suggest(a, nil)
+		if !utf8.ValidString(s.Opening) {
+			t.Fatalf("opening line is not valid UTF-8: %q", s.Opening)
+		}
+	})
+}

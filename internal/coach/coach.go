@@ -1,0 +1,42 @@
+package coach
+
+import "fmt"
+
+// Coach assesses customer messages, picks empathy tips and reviews agent replies.
+// Build one with New (or use Default); it is safe for concurrent use.
+type Coach struct {
+	// Threshold is the score at or above which a message counts as frustrated.
+	Threshold float64
+
+	model  *model
+	review *lexicon
+	tips   []Tip
+}
+
+// New builds a coach from the embedded lexicons, model and tip catalogue.
+func New() (*Coach, error) {
+	lx, err := loadLexicon()
+	if err != nil {
+		return nil, err
+	}
+	m, err := parseModel(lx, weightsTSV)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	rv, err := loadPhraseLists(reviewFiles)
+	if err != nil {
+		return nil, fmt.Errorf("review phrases: %w", err)
+	}
+	tips, err := parseTips(tipsTXT)
+	if err != nil {
+		return nil, err
+	}
+	return &Coach{Threshold: DefaultThreshold, model: m, review: rv, tips: tips}, nil
+}
+
+// WithThreshold returns a copy of c that uses threshold t.
+func (c *Coach) WithThreshold(t float64) *Coach {
+	cc := *c
+	cc.Threshold = t
+	return &cc
+}

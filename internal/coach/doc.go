@@ -1,0 +1,20 @@
+// Package coach is empathybot's domain: it reads a customer's message and says
+// how frustrated it sounds and why, picks an empathy technique for the agent, and
+// reviews the agent's reply for the pitfalls the support literature names.
+//
+// It is pure Go with no I/O: no Slack, no Redis, no clock. Everything it knows
+// is embedded data next to the code:
+//
+//   - lexicon/*.txt: the cue phrases, one per line, with where each list comes from;
+//   - model/weights.tsv: logistic-regression weights over those cues and words,
+//     written by `go run ./cmd/train`;
+//   - tips.txt: the tip catalogue, each tip traced to a technique in shared/EMPATHY.md.
+//
+// # Scoring
+//
+// [Coach.Assess] tokenises the message, matches the phrase lists (longest match
+// first, with negation and intensifiers), runs detectors for shouting, censored
+// swearing, angry emoji and praise-amid-complaint sarcasm, and sums the learned
+// weights of what it found and of the message's words into a score in [0, 1].
+// Every reported [Cue] carries the exact evidence and its byte offsets.
+package coach

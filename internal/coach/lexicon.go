@@ -1,0 +1,219 @@
+package coach
+
+import (
+	"bufio"
+	"embed"
+	"fmt"
+	"strings"
+)
+
+//go:embed lexicon/*.txt
+var lexiconFS embed.FS
+
+// cueFiles maps each cue kind to the embedded list of its phrases.
+var cueFiles = []listFile{
+	{RepeatedContact, "repeated_contact.txt"},
+	{Waiting, "waiting.txt"},
+	{BrokenPromise, "broken_promise.txt"},
+	{ChurnThreat, "churn_threat.txt"},
+	{Escalation, "escalation.txt"},
+	{Profanity, "profanity.txt"},
+	{Sarcasm, "sarcasm.txt"},
+	{NegativeEmotion, "negative_emotion.txt"},
+	{Urgency, "urgency.txt"},
+	{Failure, "failure.txt"},
+	{calmKind, "calm.txt"},
+}
+
+// phrase is one lexicon entry: a sequence of normalised words, where numberToken
+// stands for any number and anyToken for any one word.
+type phrase struct {
+	id      int
+	kind    CueKind
+	kindIdx int
+	words  []string
+	key    string // kind + ":" + normalised text, the name of its model feature
+	weight float64
+}
+
+const (
+	numberToken = "<n>"
+	anyToken    = "<w>"
+)
+
+// lexicon holds everything the matcher needs, built once from the embedded files.
+type lexicon struct {
+	phrases     []*phrase
+	byFirst     map[string][]*phrase // first word → phrases, longest first
+	numberFirst []*phrase            // phrases that start with a number
+	negators    map[string]bool
+	intensify   map[string]bool
+	acronyms    map[string]bool
+	emoji       map[string]bool // Unicode emoji and :short_codes:
+	sarcasmCtx  map[string]bool
+	special     [numSpecials]*phrase
+}
+
+var numberWords = map[string]bool{
+	"two": true, "three": true, "four": true, "five": true, "six": true, "seven": true,
+	"eight": true, "nine": true, "ten": true, "eleven": true, "twelve": true, "fifteen": true,
+	"twenty": true, "thirty": true, "forty": true, "fifty": true, "hundred": true,
+	"couple": true, "few": true, "several": true, "many": true, "multiple": true,
+	"second": true, "third": true, "fourth": true, "fifth": true, "sixth": true, "tenth": true,
+	"dozen": true, "dozens": true, "hundreds": true, "countless": true, "numerous": true,
+}
+
+// isNumber reports whether a normalised word stands for a count: digits
+// ("3", "48"), ordinals ("3rd", "10th"), "10x" or a number word.
+func isNumber(w string) bool {
+	if numberWords[w] {
+		return true
+	}
+	if w == "" || w[0] < '0' || w[0] > '9' {
+		return false
+	}
+	i := 0
+	for i < len(w) && w[i] >= '0' && w[i] <= '9' {
+		i++
+	}
+	switch w[i:] {
+	case "", "st", "nd", "rd", "th", "x":
+		return true
+	}
+	return false
+}
+
+func readLines(file string) ([]string, error) {
+	f, err := lexiconFS.Open("lexicon/" + file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "# ") || line == "#" {
+			continue
+		}
+		out = append(out, line)
+	}
+	return out, sc.Err()
+}
+
+// listFile names one embedded phrase list and the kind its phrases report as.
+type listFile struct {
+	kind CueKind
+	file string
+}
+
+func loadLexicon() (*lexicon, error) {
+	lx, err := loadPhraseLists(cueFiles)
+	if err != nil {
+		return nil, err
+	}
+	for i, d := range specialDefs {
+		p := &phrase{id: len(lx.phrases), kind: d.kind, kindIdx: kindIndex(d.kind), words: []string{d.name}, key: string(d.kind) + ":" + d.name}
+		lx.phrases = append(lx.phrases, p)
+		lx.special[i] = p
+	}
+	sets := []struct {
+		file string
+		set  map[string]bool
+		raw  bool
+	}{
+		{"negators.txt", lx.negators, false},
+		{"intensifiers.txt", lx.intensify, false},
+		{"acronyms.txt", lx.acronyms, true},
+		{"emoji.txt", lx.emoji, true},
+		{"sarcasm_context.txt", lx.sarcasmCtx, false},
+	}
+	for _, s := range sets {
+		lines, err := readLines(s.file)
+		if err != nil {
+			return nil, fmt.Errorf("lexicon %s: %w", s.file, err)
+		}
+		for _, line := range lines {
+			if s.raw {
+				s.set[line] = true
+			} else {
+				s.set[strings.Join(normaliseWords(line), " ")] = true
+			}
+		}
+	}
+	return lx, nil
+}
+
+// loadPhraseLists builds a lexicon holding the phrases of files, indexed by first word.
+func loadPhraseLists(files []listFile) (*lexicon, error) {
+	lx := &lexicon{
+		byFirst:    map[string][]*phrase{},
+		negators:   map[string]bool{},
+		intensify:  map[string]bool{},
+		acronyms:   map[string]bool{},
+		emoji:      map[string]bool{},
+		sarcasmCtx: map[string]bool{},
+	}
+	seen := map[string]bool{}
+	for _, cf := range files {
+		lines, err := readLines(cf.file)
+		if err != nil {
+			return nil, fmt.Errorf("lexicon %s: %w", cf.file, err)
+		}
+		for _, line := range lines {
+			words := normaliseWords(line)
+			if len(words) == 0 {
+				return nil, fmt.Errorf("lexicon %s: entry %q has no words", cf.file, line)
+			}
+			key := string(cf.kind) + ":" + strings.Join(words, " ")
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			p := &phrase{id: len(lx.phrases), kind: cf.kind, kindIdx: kindIndex(cf.kind), words: words, key: key}
+			lx.phrases = append(lx.phrases, p)
+			if words[0] == numberToken {
+				lx.numberFirst = append(lx.numberFirst, p)
+			} else {
+				lx.byFirst[words[0]] = append(lx.byFirst[words[0]], p)
+			}
+		}
+	}
+	for _, list := range lx.byFirst {
+		sortLongestFirst(list)
+	}
+	sortLongestFirst(lx.numberFirst)
+	return lx, nil
+}
+
+func sortLongestFirst(list []*phrase) {
+	// Insertion sort keeps file order among equal lengths, so the earlier list wins ties.
+	for i := 1; i < len(list); i++ {
+		for j := i; j > 0 && len(list[j].words) > len(list[j-1].words); j-- {
+			list[j], list[j-1] = list[j-1], list[j]
+		}
+	}
+}
+
+// normaliseWords splits a lexicon line into normalised words the way the
+// tokenizer does, keeping the <n> and <w> placeholders.
+func normaliseWords(line string) []string {
+	var out []string
+	for _, f := range strings.Fields(line) {
+		if f == numberToken || f == anyToken {
+			out = append(out, f)
+			continue
+		}
+		var s scratch
+		s.tokenize(f)
+		for _, t := range s.tokens {
+			out = append(out, string(s.norm[t.lo:t.hi]))
+		}
+	}
+	return out
+}
+
+// isWordByte reports whether an ASCII byte belongs inside a word.
+func isWordByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+}

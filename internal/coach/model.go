@@ -1,0 +1,151 @@
+package coach
+
+import (
+	_ "embed"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// weightsTSV is the fitted model, written by `go run ./cmd/train` (see its doc comment
+// for the data it reads). Each line is "feature<TAB>weight"; the features are the
+// names Features returns plus "bias".
+//
+//go:embed model/weights.tsv
+var weightsTSV string
+
+// model is a logistic regression over the features Features names.
+type model struct {
+	lx       *lexicon
+	bias     float64
+	kind     []float64 // by kind index
+	negKind  []float64 // by kind index
+	phrase   []float64 // by phrase id
+	intens   float64
+	excl     float64
+	quest    float64
+	words    map[string]float64
+	negWords map[string]float64
+}
+
+func parseModel(lx *lexicon, tsv string) (*model, error) {
+	m := &model{
+		lx:       lx,
+		kind:     make([]float64, len(allKinds)),
+		negKind:  make([]float64, len(allKinds)),
+		phrase:   make([]float64, len(lx.phrases)),
+		words:    map[string]float64{},
+		negWords: map[string]float64{},
+	}
+	byKey := make(map[string]int, len(lx.phrases))
+	for _, p := range lx.phrases {
+		byKey[p.key] = p.id
+	}
+	for n, line := range strings.Split(tsv, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, val, ok := strings.Cut(line, "\t")
+		if !ok {
+			return nil, fmt.Errorf("model line %d: want feature<TAB>weight", n+1)
+		}
+		w, err := strconv.ParseFloat(val, 64)
+		if err != nil {
+			return nil, fmt.Errorf("model line %d: %w", n+1, err)
+		}
+		prefix, rest, _ := strings.Cut(name, ":")
+		switch prefix {
+		case "bias":
+			m.bias = w
+		case "intens":
+			m.intens = w
+		case "shape":
+			switch rest {
+			case "excl":
+				m.excl = w
+			case "quest":
+				m.quest = w
+			}
+		case "kind":
+			if i := kindIndex(CueKind(rest)); i >= 0 {
+				m.kind[i] = w
+			}
+		case "neg":
+			if i := kindIndex(CueKind(rest)); i >= 0 {
+				m.negKind[i] = w
+			}
+		case "phrase":
+			// A phrase the lexicon no longer has is ignored; retrain to drop it.
+			if id, ok := byKey[rest]; ok {
+				m.phrase[id] = w
+			}
+		case "w":
+			m.words[rest] = w
+		case "nw":
+			m.negWords[rest] = w
+		default:
+			return nil, fmt.Errorf("model line %d: unknown feature %q", n+1, name)
+		}
+	}
+	return m, nil
+}
+
+// Features returns the named model features of text with their values: the
+// same analysis Assess scores, for `cmd/train` to fit weights to.
+func Features(text string) map[string]float64 {
+	lx := Default().model.lx
+	s := new(scratch)
+	lx.scan(s, text)
+	f := map[string]float64{}
+	for _, mt := range s.matches {
+		if mt.negated {
+			f["neg:"+string(mt.p.kind)]++
+			continue
+		}
+		f["kind:"+string(mt.p.kind)]++
+		f["phrase:"+mt.p.key]++
+		if mt.intens {
+			f["intens"]++
+		}
+	}
+	for k, v := range f {
+		if (strings.HasPrefix(k, "kind:") || strings.HasPrefix(k, "neg:")) && v > 3 {
+			f[k] = 3
+		}
+	}
+	for i := range s.tokens {
+		w := s.word(i)
+		if lx.negatedAt(s, i) && !lx.negators[w] {
+			f["nw:"+w]++
+		} else {
+			f["w:"+w]++
+		}
+	}
+	if s.excl > 0 {
+		f["shape:excl"] = float64(min(s.excl, 3))
+	}
+	if s.quest > 0 {
+		f["shape:quest"] = float64(min(s.quest, 3))
+	}
+	return f
+}
+
+var (
+	defaultOnce  sync.Once
+	defaultCoach *Coach
+)
+
+// Default returns the coach built from the embedded lexicons, model and tips,
+// with DefaultThreshold. The embedded data is checked by the package tests, so a
+// failure to load it is a build defect and panics.
+func Default() *Coach {
+	defaultOnce.Do(func() {
+		c, err := New()
+		if err != nil {
+			panic("coach: embedded data: " + err.Error())
+		}
+		defaultCoach = c
+	})
+	return defaultCoach
+}

@@ -1,0 +1,149 @@
+package coach
+
+import (
+	"fmt"
+	"strings"
+)
+
+// FindingKind names one kind of problem in an agent's reply.
+type FindingKind string
+
+// The findings Review can report.
+const (
+	ScriptedApology  FindingKind = "scripted_apology"
+	OverApology      FindingKind = "over_apology"
+	Dismissive       FindingKind = "dismissive"
+	Blame            FindingKind = "blame"
+	PolicySpeak      FindingKind = "policy_speak"
+	NegativePhrasing FindingKind = "negative_phrasing"
+	NoAcknowledgment FindingKind = "no_acknowledgement"
+	NoNextStep       FindingKind = "no_next_step"
+)
+
+// Finding is one thing worth improving in a reply, with the words that show it
+// (empty for something missing) and a concrete rewrite.
+type Finding struct {
+	Kind      FindingKind
+	Evidence  string
+	Start     int
+	End       int
+	Technique string
+	// Suggestion is a concrete rewrite or addition, in the agent's voice.
+	Suggestion string
+}
+
+var reviewFiles = []listFile{
+	{CueKind(ScriptedApology), "review_scripted.txt"},
+	{CueKind(Dismissive), "review_dismissive.txt"},
+	{CueKind(Blame), "review_blame.txt"},
+	{CueKind(PolicySpeak), "review_policy.txt"},
+	{CueKind(NegativePhrasing), "review_negative.txt"},
+	{"alternative", "review_alternative.txt"},
+	{"ack", "review_ack.txt"},
+	{"next", "review_next.txt"},
+	{"apology", "review_apology.txt"},
+}
+
+// findingOrder is the order of importance: the first finding is the one worth
+// saying when only one can be said.
+var findingOrder = []FindingKind{
+	Dismissive, Blame, ScriptedApology, PolicySpeak, NegativePhrasing, NoAcknowledgment, NoNextStep, OverApology,
+}
+
+// Review reads an agent's reply (sent or draft) to a customer whose message was
+// assessed as customer, and returns what is worth improving, most important
+// first. A reply that acknowledges the feeling specifically and gives a next
+// step gets no findings. Acknowledgement is only required when the customer was
+// frustrated.
+func (c *Coach) Review(reply string, customer Assessment) []Finding {
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	c.review.scan(s, reply)
+
+	var found []Finding
+	first := map[CueKind]match{}
+	count := map[CueKind]int{}
+	for _, m := range s.matches {
+		if _, ok := first[m.p.kind]; !ok {
+			first[m.p.kind] = m
+		}
+		count[m.p.kind]++
+	}
+	for i := range s.tokens {
+		if isClockTime(s.word(i)) {
+			count["next"]++
+		}
+	}
+	add := func(k FindingKind, m match, ok bool, technique, suggestion string) {
+		f := Finding{Kind: k, Technique: technique, Suggestion: suggestion}
+		if ok {
+			f.Evidence, f.Start, f.End = reply[m.start:m.end], m.start, m.end
+		}
+		found = append(found, f)
+	}
+	ev := func(k FindingKind) (match, bool) { m, ok := first[CueKind(k)]; return m, ok }
+
+	if m, ok := ev(Dismissive); ok {
+		add(Dismissive, m, true, "let them vent, then steer",
+			fmt.Sprintf("Drop %q: it tells them their feeling doesn't count. Acknowledge it instead: \"I can see why this is frustrating — let's sort it out.\"", reply[m.start:m.end]))
+	}
+	if m, ok := ev(Blame); ok {
+		add(Blame, m, true, "take ownership",
+			fmt.Sprintf("Replace %q with what happens now: \"Here's how we'll get this working for you: …\". Fix the problem, not the person.", reply[m.start:m.end]))
+	}
+	if m, ok := ev(ScriptedApology); ok {
+		add(ScriptedApology, m, true, "sincerity over scripts",
+			fmt.Sprintf("%q reads as a script. Name what went wrong instead: \"I'm sorry you've had to chase this — that shouldn't have happened.\"", reply[m.start:m.end]))
+	}
+	if m, ok := ev(PolicySpeak); ok {
+		add(PolicySpeak, m, true, "positive language",
+			fmt.Sprintf("Instead of %q, say what you can do: \"What I can do is … and I'll have it done by …\".", reply[m.start:m.end]))
+	}
+	if m, ok := ev(NegativePhrasing); ok && count["alternative"] == 0 {
+		add(NegativePhrasing, m, true, "positive language",
+			fmt.Sprintf("%q only says what can't be done. Add the alternative: \"What I can do instead is …\".", reply[m.start:m.end]))
+	}
+	acked := count["ack"] > 0
+	if customer.Frustrated && !acked {
+		sug := "Open by acknowledging how they feel and why, before the fix: \"I can see this has been really frustrating.\""
+		if cue, ok := customer.Strongest(); ok {
+			sug = "Open by acknowledging how they feel and why, before the fix: \"" + opening("I can see why you're frustrated (\"{evidence}\") — that's not the experience you should have.", cue) + "\""
+		}
+		add(NoAcknowledgment, match{}, false, "acknowledge the feeling first", sug)
+	}
+	if (acked || count["apology"] > 0 || first[CueKind(ScriptedApology)].p != nil) && count["next"] == 0 {
+		add(NoNextStep, match{}, false, "concrete next step",
+			"Follow the empathy with an action and a time: \"I'm looking into it now and I'll update you by 3pm.\" Empathy without a next step makes it worse.")
+	}
+	if n := count["apology"]; n >= 3 {
+		m := first["apology"]
+		add(OverApology, m, true, "sincerity over scripts",
+			fmt.Sprintf("%d apologies in one reply reads as pity. Keep one specific apology and spend the rest on what you'll do.", n))
+	}
+	return sortFindings(found)
+}
+
+func sortFindings(fs []Finding) []Finding {
+	out := make([]Finding, 0, len(fs))
+	for _, k := range findingOrder {
+		for _, f := range fs {
+			if f.Kind == k {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// isClockTime reports whether a normalised word is a time of day like "3pm" or "10am".
+func isClockTime(w string) bool {
+	if !strings.HasSuffix(w, "am") && !strings.HasSuffix(w, "pm") || len(w) < 3 {
+		return false
+	}
+	for _, b := range []byte(w[:len(w)-2]) {
+		if b < '0' || b > '9' {
+			return false
+		}
+	}
+	return true
+}

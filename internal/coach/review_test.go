@@ -1,0 +1,56 @@
+package coach
+
+import (
+	"slices"
+	"testing"
+)
+
+func findingKinds(fs []Finding) []FindingKind {
+	var out []FindingKind
+	for _, f := range fs {
+		out = append(out, f.Kind)
+	}
+	return out
+}
+
+func TestReview(t *testing.T) {
+	angry := Assess("This is the third time I'm asking and nobody has answered. Ridiculous.")
+	calm := Assess("How do I export my data?")
+	if !angry.Frustrated || calm.Frustrated {
+		t.Fatalf("fixtures: angry %.2f calm %.2f", angry.Score, calm.Score)
+	}
+	tests := []struct {
+		name     string
+		reply    string
+		customer Assessment
+		want     []FindingKind // exactly these, in order of importance
+	}{
+		{"good reply", "I can see you've had to chase this three times — that's not okay. I've escalated it to billing myself and I'll update you by 3pm today.", angry, nil},
+		{"good answer to a calm question", "Sure! Go to Settings → Export and pick CSV.", calm, nil},
+		{"scripted apology, no ack, no step", "We apologise for any inconvenience caused.", angry, []FindingKind{ScriptedApology, NoAcknowledgment, NoNextStep}},
+		{"calm down", "Please calm down, I'll look into it now.", angry, []FindingKind{Dismissive, NoAcknowledgment}},
+		{"as I said", "As I said, the refund takes 5 days. I understand it's annoying, I'll check on it today.", angry, []FindingKind{Dismissive}},
+		{"blame", "I understand. You should have updated the app first; here is the link.", angry, []FindingKind{Blame}},
+		{"policy-speak", "I hear you. As per our policy refunds take 30 days, I'll send the form now.", angry, []FindingKind{PolicySpeak}},
+		{"negative phrasing without an alternative", "I understand the frustration. Unfortunately we cannot change the plan today.", angry, []FindingKind{NegativePhrasing}},
+		{"negative phrasing with an alternative", "I understand the frustration. We can't change the plan mid-cycle, but what I can do is credit this month today.", angry, nil},
+		{"empathy with no next step", "I completely understand how frustrating that must be, that's not ok.", angry, []FindingKind{NoNextStep}},
+		{"over-apology", "Sorry! I'm sorry, so sorry about this, apologies. I'll fix it now, I understand.", angry, []FindingKind{OverApology}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Default().Review(tt.reply, tt.customer)
+			if !slices.Equal(findingKinds(got), tt.want) {
+				t.Errorf("Review(%q) = %v, want %v", tt.reply, findingKinds(got), tt.want)
+			}
+			for _, f := range got {
+				if f.Suggestion == "" || !techniques[f.Technique] {
+					t.Errorf("finding %s: suggestion %q technique %q", f.Kind, f.Suggestion, f.Technique)
+				}
+				if f.Evidence != "" && tt.reply[f.Start:f.End] != f.Evidence {
+					t.Errorf("finding %s: evidence %q is not reply[%d:%d]", f.Kind, f.Evidence, f.Start, f.End)
+				}
+			}
+		})
+	}
+}

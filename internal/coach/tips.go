@@ -1,0 +1,219 @@
+package coach
+
+import (
+	"bufio"
+	_ "embed"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+//go:embed tips.txt
+var tipsTXT string
+
+// Tip is one empathy technique from the catalogue, tailored to some cue kinds.
+type Tip struct {
+	// ID names the tip; it is what callers pass back as "shown recently".
+	ID string
+	// Technique is the empathy technique the tip applies (see shared/EMPATHY.md).
+	Technique string
+	// Cues are the cue kinds the tip fits; empty for a general tip.
+	Cues []CueKind
+	// Title is the tip in a few words.
+	Title string
+	// Why is one line on why the technique helps.
+	Why string
+	// Example is an opening line; {evidence} stands for the customer's words.
+	Example string
+}
+
+// Fits reports whether the tip is written for cue kind k.
+func (t Tip) Fits(k CueKind) bool {
+	for _, c := range t.Cues {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}
+
+func parseTips(txt string) ([]Tip, error) {
+	var tips []Tip
+	ids := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(txt))
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, " | ")
+		if len(f) != 6 {
+			return nil, fmt.Errorf("tips line %d: want 6 fields separated by \" | \", got %d", n, len(f))
+		}
+		t := Tip{ID: f[0], Technique: f[1], Title: f[3], Why: f[4], Example: f[5]}
+		if ids[t.ID] {
+			return nil, fmt.Errorf("tips line %d: duplicate id %q", n, t.ID)
+		}
+		ids[t.ID] = true
+		if f[2] != "*" {
+			for _, k := range strings.Split(f[2], ",") {
+				k := CueKind(strings.TrimSpace(k))
+				if !ValidCueKind(k) {
+					return nil, fmt.Errorf("tips line %d: unknown cue kind %q", n, k)
+				}
+				t.Cues = append(t.Cues, k)
+			}
+		}
+		tips = append(tips, t)
+	}
+	return tips, sc.Err()
+}
+
+// Tips returns the catalogue's tips for cue kind k, or the general tips when k is
+// empty. Tips written first for k (k is their first cue kind) come first.
+func (c *Coach) Tips(k CueKind) []Tip {
+	var first, rest []Tip
+	for _, t := range c.tips {
+		switch {
+		case k == "" && len(t.Cues) == 0:
+			first = append(first, t)
+		case k != "" && len(t.Cues) > 0 && t.Cues[0] == k:
+			first = append(first, t)
+		case k != "" && t.Fits(k):
+			rest = append(rest, t)
+		}
+	}
+	return append(first, rest...)
+}
+
+// AllTips returns the whole catalogue.
+func (c *Coach) AllTips() []Tip { return append([]Tip(nil), c.tips...) }
+
+// Suggestion is the coaching for one frustrated message: the cue it answers,
+// one technique, and an opening line written for the message.
+type Suggestion struct {
+	Cue     Cue // zero when the message is frustrated without a named cue
+	Tip     Tip
+	Opening string
+}
+
+// Suggest picks the tip for an assessment's strongest cue, skipping the tip IDs in
+// recent (most recent first) while another fits; when every fitting tip was shown
+// recently it reuses the one shown longest ago. The opening line quotes the cue's
+// evidence, except for profanity and shouting, which are never repeated back.
+func (c *Coach) Suggest(a Assessment, recent []string) Suggestion {
+	cue, ok := a.Primary()
+	var kind CueKind
+	if ok {
+		kind = cue.Kind
+	}
+	cands := c.Tips(kind)
+	if len(cands) == 0 {
+		cands = c.Tips("")
+	}
+	pick := -1
+	for i, t := range cands {
+		if !contains(recent, t.ID) {
+			pick = i
+			break
+		}
+	}
+	if pick < 0 {
+		// All shown recently: take the one shown longest ago.
+		oldest := -1
+		for i, t := range cands {
+			if at := index(recent, t.ID); at > oldest {
+				oldest, pick = at, i
+			}
+		}
+	}
+	tip := cands[pick]
+	return Suggestion{Cue: cue, Tip: tip, Opening: opening(tip.Example, cue)}
+}
+
+// opening fills a tip's example with the cue's evidence.
+func opening(example string, cue Cue) string {
+	ev := quoteEvidence(cue)
+	if ev == "" {
+		// Drop the parenthesised quote entirely.
+		example = strings.ReplaceAll(example, " (\"{evidence}\")", "")
+		return strings.ReplaceAll(example, "{evidence}", "")
+	}
+	return strings.ReplaceAll(example, "{evidence}", ev)
+}
+
+// quoteEvidence returns the cue's evidence fit to quote back: trimmed, at most
+// 60 characters, never profanity or capitals shouted back at the customer.
+func quoteEvidence(cue Cue) string {
+	switch cue.Kind {
+	case "", Profanity, Shouting:
+		return ""
+	}
+	ev := strings.TrimFunc(cue.Evidence, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) })
+	ev = strings.ToValidUTF8(ev, "")
+	ev = strings.Join(strings.Fields(ev), " ")
+	if isShouty(ev) {
+		ev = strings.ToLower(ev)
+	}
+	if utf8.RuneCountInString(ev) > 60 {
+		r := []rune(ev)
+		ev = strings.TrimSpace(string(r[:60])) + "…"
+	}
+	return ev
+}
+
+func isShouty(s string) bool {
+	letters, upper := 0, 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			letters++
+			if unicode.IsUpper(r) {
+				upper++
+			}
+		}
+	}
+	return letters >= 2 && upper == letters
+}
+
+func contains(list []string, s string) bool { return index(list, s) >= 0 }
+
+func index(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// Describe returns a plain-words explanation of a cue kind, for people.
+func Describe(k CueKind) string {
+	switch k {
+	case RepeatedContact:
+		return "they have had to ask more than once"
+	case Waiting:
+		return "they have been waiting"
+	case BrokenPromise:
+		return "something they were promised didn't happen"
+	case ChurnThreat:
+		return "they are thinking of leaving"
+	case Escalation:
+		return "they want this escalated"
+	case Shouting:
+		return "they are shouting"
+	case Profanity:
+		return "they are swearing"
+	case Sarcasm:
+		return "they are being sarcastic"
+	case NegativeEmotion:
+		return "they say how bad this feels"
+	case Urgency:
+		return "it is urgent or costly for them"
+	case Failure:
+		return "something they rely on is broken"
+	}
+	return "the overall tone is frustrated"
+}
