@@ -139,6 +139,9 @@ type token struct {
 	sentence   int // index of the sentence (split at . ! ? and newlines)
 	caps       bool
 	letters    int
+	id         int32 // vocab ID, 0 if unknown
+	flags      uint8 // vocab flags, plus fNumber for numerals
+	negated    bool  // a negator precedes it within three words of its clause
 }
 
 // match is one lexicon hit or special detector hit.
@@ -178,10 +181,11 @@ func (s *scratch) tokenize(text string) {
 }
 
 func (s *scratch) tokenizeWith(text string, lx *lexicon) {
+	specials := lx
 	if lx != nil && lx.special[0] == nil {
-		lx = nil // a lexicon without special detectors (the review phrases)
+		specials = nil // a lexicon without special detectors (the review phrases)
 	}
-	s.norm = s.norm[:0]
+	s.norm = slices.Grow(s.norm[:0], len(text))
 	s.tokens = s.tokens[:0]
 	s.extra = s.extra[:0]
 	s.excl, s.quest = 0, 0
@@ -192,18 +196,18 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 		start := i
 		lo := len(s.norm)
 		letters, uppers := 0, 0
+		h := fnvOffset
 		for i < len(text) {
 			c := text[i]
 			if c < utf8.RuneSelf {
-				if isWordByte(c) {
-					if c >= 'A' && c <= 'Z' {
+				if k := byteClass[c]; k != 0 {
+					if k == clUpper {
 						uppers++
-						letters++
 						c += 'a' - 'A'
-					} else if c >= 'a' && c <= 'z' {
-						letters++
 					}
+					letters += int(k & clLetter)
 					s.norm = append(s.norm, c)
+					h = (h ^ uint32(c)) * fnvPrime
 					i++
 					continue
 				}
@@ -227,6 +231,9 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			if r != utf8.RuneError && unicode.IsLetter(r) {
 				n := utf8.EncodeRune(enc[:], unicode.ToLower(r))
 				s.norm = append(s.norm, enc[:n]...)
+				for _, b := range enc[:n] {
+					h = (h ^ uint32(b)) * fnvPrime
+				}
 				letters++
 				i += size
 				continue
@@ -234,11 +241,19 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			break
 		}
 		if i > start {
-			s.tokens = append(s.tokens, token{
+			t := token{
 				start: start, end: i, lo: lo, hi: len(s.norm),
 				clause: clause, sentence: sentence,
 				caps: letters >= 2 && uppers == letters, letters: letters,
-			})
+			}
+			if lx != nil && lo < len(s.norm) {
+				t.id = lx.voc.lookup(s.norm[lo:], h)
+				t.flags = lx.voc.flags[t.id]
+				if t.id == 0 && s.norm[lo] >= '0' && s.norm[lo] <= '9' && isNumber(unsafeString(s.norm[lo:])) {
+					t.flags |= fNumber
+				}
+			}
+			s.tokens = append(s.tokens, t)
 			continue
 		}
 		// A separator.
@@ -257,7 +272,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			}
 			s.excl += bang
 			s.quest += q
-			if lx != nil && (bang+q >= 3 || (bang > 0 && q > 0)) {
+			if specials != nil && (bang+q >= 3 || (bang > 0 && q > 0)) {
 				s.extra = append(s.extra, match{p: lx.special[specialPunct], start: i, end: j})
 			}
 			clause++
@@ -271,7 +286,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			clause++
 		case '*':
 			// Censored swearing: "f**k", "sh*t".
-			if lx != nil && len(s.tokens) > 0 {
+			if specials != nil && len(s.tokens) > 0 {
 				prev := s.tokens[len(s.tokens)-1]
 				if prev.end == i && prev.end-prev.start <= 3 && prev.letters > 0 {
 					j := i
@@ -290,7 +305,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				}
 			}
 		}
-		if c == ':' && lx != nil {
+		if c == ':' && specials != nil {
 			// Slack short codes such as :rage:.
 			j := i + 1
 			for j < len(text) && j-i < 40 && (isWordByte(text[j]) || text[j] == '_' || text[j] == '-' || text[j] == '+') {
@@ -307,12 +322,41 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			continue
 		}
 		_, size := utf8.DecodeRuneInString(text[i:])
-		if lx != nil && size >= 3 && lx.emoji[text[i:i+size]] {
+		if specials != nil && size >= 3 && lx.emoji[text[i:i+size]] {
 			s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: i, end: i + size})
 		}
 		i += size
 	}
+	last := -10
+	for i := range s.tokens {
+		t := &s.tokens[i]
+		t.negated = i-last <= 3 && s.tokens[last].clause == t.clause
+		if t.flags&fNegator != 0 {
+			last = i
+		}
+	}
 }
+
+// Byte classes for the ASCII fast path of the tokenizer.
+const (
+	clLetter = 1 // bit set for letters
+	clLower  = 1
+	clUpper  = 3
+	clDigit  = 2
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = clLower
+	}
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = clUpper
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = clDigit
+	}
+	return t
+}()
 
 // possessive reports whether text[i:] is the "s" of a possessive or "it's":
 // an s (either case) that ends the word.
@@ -359,44 +403,41 @@ func (lx *lexicon) scan(s *scratch, text string) {
 	var praise [8]int // candidate sarcasm tokens
 	nPraise := 0
 	for i := 0; i < len(toks); {
-		w := s.word(i)
+		t := &toks[i]
 		var best *phrase
 		bestEnd := -1
-		for _, p := range lx.byFirst[w] {
-			if end := s.matchAt(i, p); end > 0 {
-				best, bestEnd = p, end
-				break
+		if t.id > 0 {
+			for _, p := range lx.firsts[t.id] {
+				if end := s.matchAt(i, p, lx.ofID); end > 0 {
+					best, bestEnd = p, end
+					break
+				}
 			}
 		}
-		if isNumber(w) {
+		if t.flags&fNumber != 0 {
 			for _, p := range lx.numberFirst {
-				if end := s.matchAt(i, p); end > bestEnd {
+				if end := s.matchAt(i, p, lx.ofID); end > bestEnd {
 					best, bestEnd = p, end
 					break
 				}
 			}
 		}
 		if best == nil {
-			if lx.sarcasmCtx[w] && nPraise < len(praise) {
+			if t.flags&fSarcasm != 0 && nPraise < len(praise) {
 				praise[nPraise] = i
 				nPraise++
 			}
 			i++
 			continue
 		}
-		m := match{p: best, start: toks[i].start, end: toks[bestEnd-1].end}
-		if negatable[best.kind] && !lx.negators[best.words[0]] {
-			for k := i - 1; k >= 0 && k >= i-3 && toks[k].clause == toks[i].clause; k-- {
-				if lx.negators[s.word(k)] {
-					m.negated = true
-					break
-				}
-			}
+		m := match{p: best, start: t.start, end: toks[bestEnd-1].end}
+		if negatable[best.kind] && t.flags&fNegator == 0 && t.negated {
+			m.negated = true
 		}
-		if i > 0 && toks[i-1].clause == toks[i].clause && lx.intensify[s.word(i-1)] {
+		if i > 0 && toks[i-1].clause == t.clause && toks[i-1].flags&fIntens != 0 {
 			m.intens = true
 		}
-		if best.kind == calmKind && len(best.words) == 1 && lx.sarcasmCtx[best.words[0]] && nPraise < len(praise) {
+		if best.kind == calmKind && len(best.ids) == 1 && t.flags&fSarcasm != 0 && nPraise < len(praise) {
 			// "awesome" is calm unless the message complains; decide below.
 			praise[nPraise] = -1 - len(s.matches)
 			nPraise++
@@ -446,41 +487,30 @@ func (lx *lexicon) scan(s *scratch, text string) {
 
 // matchAt returns the token index just past phrase p matched at token i, or -1.
 // A phrase may cross commas but not sentence ends.
-func (s *scratch) matchAt(i int, p *phrase) int {
+func (s *scratch) matchAt(i int, p *phrase, ofID int32) int {
 	toks := s.tokens
 	j := i
-	for k, pw := range p.words {
+	for k, pw := range p.ids {
 		if j >= len(toks) || toks[j].sentence != toks[i].sentence {
 			return -1
 		}
-		w := s.word(j)
 		switch pw {
-		case numberToken:
-			if !isNumber(w) {
+		case numberID:
+			if toks[j].flags&fNumber == 0 {
 				return -1
 			}
-			if j+1 < len(toks) && s.word(j+1) == "of" && (k+1 >= len(p.words) || p.words[k+1] != "of") {
+			if j+1 < len(toks) && toks[j+1].id == ofID && (k+1 >= len(p.ids) || p.ids[k+1] != ofID) {
 				j++
 			}
-		case anyToken:
+		case anyID:
 		default:
-			if w != pw {
+			if toks[j].id != pw {
 				return -1
 			}
 		}
 		j++
 	}
 	return j
-}
-
-// negatedAt reports whether token i follows a negator in its clause.
-func (lx *lexicon) negatedAt(s *scratch, i int) bool {
-	for k := i - 1; k >= 0 && k >= i-3 && s.tokens[k].clause == s.tokens[i].clause; k-- {
-		if lx.negators[s.word(k)] {
-			return true
-		}
-	}
-	return false
 }
 
 func sigmoid(z float64) float64 {
@@ -532,11 +562,14 @@ func (c *Coach) Assess(text string) Assessment {
 		z += m.kind[ki]*float64(min(kindCount[ki], 3)) + m.negKind[ki]*float64(min(negCount[ki], 3))
 	}
 	for i := range s.tokens {
-		w := s.word(i)
-		if lx.negatedAt(s, i) && !lx.negators[w] {
-			z += m.negWords[w]
+		t := &s.tokens[i]
+		if t.id == 0 {
+			continue
+		}
+		if t.negated && t.flags&fNegator == 0 {
+			z += m.negWords[t.id]
 		} else {
-			z += m.words[w]
+			z += m.words[t.id]
 		}
 	}
 	z += m.excl*float64(min(s.excl, 3)) + m.quest*float64(min(s.quest, 3))

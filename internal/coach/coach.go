@@ -27,6 +27,7 @@ func New() (*Coach, error) {
 	if err != nil {
 		return nil, fmt.Errorf("review phrases: %w", err)
 	}
+	rv.finish()
 	tips, err := parseTips(tipsTXT)
 	if err != nil {
 		return nil, err

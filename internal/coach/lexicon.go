@@ -31,9 +31,9 @@ type phrase struct {
 	id      int
 	kind    CueKind
 	kindIdx int
-	words  []string
-	key    string // kind + ":" + normalised text, the name of its model feature
-	weight float64
+	words   []string
+	ids     []int32 // words as vocab IDs, with numberID and anyID
+	key     string  // kind + ":" + normalised text, the name of its model feature
 }
 
 const (
@@ -43,14 +43,13 @@ const (
 
 // lexicon holds everything the matcher needs, built once from the embedded files.
 type lexicon struct {
+	voc         *vocab
 	phrases     []*phrase
-	byFirst     map[string][]*phrase // first word → phrases, longest first
-	numberFirst []*phrase            // phrases that start with a number
-	negators    map[string]bool
-	intensify   map[string]bool
+	firsts      [][]*phrase // by vocab ID of the first word, longest first
+	numberFirst []*phrase   // phrases that start with a number
+	ofID        int32
 	acronyms    map[string]bool
 	emoji       map[string]bool // Unicode emoji and :short_codes:
-	sarcasmCtx  map[string]bool
 	special     [numSpecials]*phrase
 }
 
@@ -117,16 +116,19 @@ func loadLexicon() (*lexicon, error) {
 		lx.phrases = append(lx.phrases, p)
 		lx.special[i] = p
 	}
+	for w := range numberWords {
+		lx.voc.flags[lx.voc.add(w)] |= fNumber
+	}
 	sets := []struct {
 		file string
 		set  map[string]bool
-		raw  bool
+		flag uint8
 	}{
-		{"negators.txt", lx.negators, false},
-		{"intensifiers.txt", lx.intensify, false},
-		{"acronyms.txt", lx.acronyms, true},
-		{"emoji.txt", lx.emoji, true},
-		{"sarcasm_context.txt", lx.sarcasmCtx, false},
+		{"negators.txt", nil, fNegator},
+		{"intensifiers.txt", nil, fIntens},
+		{"sarcasm_context.txt", nil, fSarcasm},
+		{"acronyms.txt", lx.acronyms, 0},
+		{"emoji.txt", lx.emoji, 0},
 	}
 	for _, s := range sets {
 		lines, err := readLines(s.file)
@@ -134,26 +136,43 @@ func loadLexicon() (*lexicon, error) {
 			return nil, fmt.Errorf("lexicon %s: %w", s.file, err)
 		}
 		for _, line := range lines {
-			if s.raw {
+			if s.set != nil {
 				s.set[line] = true
-			} else {
-				s.set[strings.Join(normaliseWords(line), " ")] = true
+				continue
 			}
+			words := normaliseWords(line)
+			if len(words) != 1 {
+				return nil, fmt.Errorf("lexicon %s: %q is not one word", s.file, line)
+			}
+			lx.voc.flags[lx.voc.add(words[0])] |= s.flag
 		}
 	}
 	return lx, nil
 }
 
+// finish builds the lookup structures once every word is in the vocabulary.
+func (lx *lexicon) finish() {
+	lx.voc.build()
+	lx.firsts = make([][]*phrase, len(lx.voc.words))
+	for _, p := range lx.phrases {
+		if len(p.ids) == 0 || p.ids[0] < 0 {
+			continue
+		}
+		lx.firsts[p.ids[0]] = append(lx.firsts[p.ids[0]], p)
+	}
+	for _, list := range lx.firsts {
+		sortLongestFirst(list)
+	}
+}
+
 // loadPhraseLists builds a lexicon holding the phrases of files, indexed by first word.
 func loadPhraseLists(files []listFile) (*lexicon, error) {
 	lx := &lexicon{
-		byFirst:    map[string][]*phrase{},
-		negators:   map[string]bool{},
-		intensify:  map[string]bool{},
-		acronyms:   map[string]bool{},
-		emoji:      map[string]bool{},
-		sarcasmCtx: map[string]bool{},
+		voc:      newVocab(),
+		acronyms: map[string]bool{},
+		emoji:    map[string]bool{},
 	}
+	lx.ofID = lx.voc.add("of")
 	seen := map[string]bool{}
 	for _, cf := range files {
 		lines, err := readLines(cf.file)
@@ -171,16 +190,21 @@ func loadPhraseLists(files []listFile) (*lexicon, error) {
 			}
 			seen[key] = true
 			p := &phrase{id: len(lx.phrases), kind: cf.kind, kindIdx: kindIndex(cf.kind), words: words, key: key}
+			for _, w := range words {
+				switch w {
+				case numberToken:
+					p.ids = append(p.ids, numberID)
+				case anyToken:
+					p.ids = append(p.ids, anyID)
+				default:
+					p.ids = append(p.ids, lx.voc.add(w))
+				}
+			}
 			lx.phrases = append(lx.phrases, p)
 			if words[0] == numberToken {
 				lx.numberFirst = append(lx.numberFirst, p)
-			} else {
-				lx.byFirst[words[0]] = append(lx.byFirst[words[0]], p)
 			}
 		}
-	}
-	for _, list := range lx.byFirst {
-		sortLongestFirst(list)
 	}
 	sortLongestFirst(lx.numberFirst)
 	return lx, nil
@@ -189,7 +213,7 @@ func loadPhraseLists(files []listFile) (*lexicon, error) {
 func sortLongestFirst(list []*phrase) {
 	// Insertion sort keeps file order among equal lengths, so the earlier list wins ties.
 	for i := 1; i < len(list); i++ {
-		for j := i; j > 0 && len(list[j].words) > len(list[j-1].words); j-- {
+		for j := i; j > 0 && len(list[j].ids) > len(list[j-1].ids); j-- {
 			list[j], list[j-1] = list[j-1], list[j]
 		}
 	}

@@ -25,19 +25,19 @@ type model struct {
 	intens   float64
 	excl     float64
 	quest    float64
-	words    map[string]float64
-	negWords map[string]float64
+	words    []float64 // by vocab ID
+	negWords []float64 // by vocab ID
 }
 
 func parseModel(lx *lexicon, tsv string) (*model, error) {
 	m := &model{
-		lx:       lx,
-		kind:     make([]float64, len(allKinds)),
-		negKind:  make([]float64, len(allKinds)),
-		phrase:   make([]float64, len(lx.phrases)),
-		words:    map[string]float64{},
-		negWords: map[string]float64{},
+		lx:      lx,
+		kind:    make([]float64, len(allKinds)),
+		negKind: make([]float64, len(allKinds)),
+		phrase:  make([]float64, len(lx.phrases)),
 	}
+	words := map[int32]float64{}
+	negWords := map[int32]float64{}
 	byKey := make(map[string]int, len(lx.phrases))
 	for _, p := range lx.phrases {
 		byKey[p.key] = p.id
@@ -81,12 +81,21 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 				m.phrase[id] = w
 			}
 		case "w":
-			m.words[rest] = w
+			words[lx.voc.add(rest)] = w
 		case "nw":
-			m.negWords[rest] = w
+			negWords[lx.voc.add(rest)] = w
 		default:
 			return nil, fmt.Errorf("model line %d: unknown feature %q", n+1, name)
 		}
+	}
+	lx.finish()
+	m.words = make([]float64, len(lx.voc.words))
+	m.negWords = make([]float64, len(lx.voc.words))
+	for id, w := range words {
+		m.words[id] = w
+	}
+	for id, w := range negWords {
+		m.negWords[id] = w
 	}
 	return m, nil
 }
@@ -116,7 +125,7 @@ func Features(text string) map[string]float64 {
 	}
 	for i := range s.tokens {
 		w := s.word(i)
-		if lx.negatedAt(s, i) && !lx.negators[w] {
+		if s.tokens[i].negated && s.tokens[i].flags&fNegator == 0 {
 			f["nw:"+w]++
 		} else {
 			f["w:"+w]++
