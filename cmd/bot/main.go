@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch cmd {
 	case "serve":
-		return serve(ctx, args, os.Getenv, stderr)
+		return serve(ctx, args, stderr)
 	case "demo":
 		return demo(ctx, args, stdin, stdout, stderr)
 	case "analyze":

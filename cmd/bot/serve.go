@@ -3,13 +3,180 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/kelseyhightower/envconfig"
+	"github.com/redis/go-redis/v9"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"empathybot/internal/coach"
+	"empathybot/internal/redisstore"
+	"empathybot/internal/slackio"
 )
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	return errors.New("serve: the Slack bot is not built yet")
+// Config is the bot's environment. The variable names are a public contract.
+type Config struct {
+	BotToken         string        `envconfig:"SLACK_BOT_TOKEN"`
+	AppToken         string        `envconfig:"SLACK_APP_TOKEN"`
+	APIURL           string        `envconfig:"SLACK_API_URL" default:"https://slack.com/api/"`
+	RedisURL         string        `envconfig:"REDIS_URL"`
+	RedisPrefix      string        `envconfig:"EMPATHY_REDIS_PREFIX" default:"empathy:"`
+	Channels         []string      `envconfig:"EMPATHY_CHANNELS"`
+	Agents           []string      `envconfig:"EMPATHY_AGENTS"`
+	AgentGroup       string        `envconfig:"EMPATHY_AGENT_GROUP"`
+	Nudge            string        `envconfig:"EMPATHY_NUDGE" default:"ephemeral"`
+	Threshold        float64       `envconfig:"EMPATHY_THRESHOLD" default:"0.4"`
+	Cooldown         time.Duration `envconfig:"EMPATHY_COOLDOWN" default:"10m"`
+	ResponseReminder time.Duration `envconfig:"EMPATHY_RESPONSE_REMINDER" default:"10m"`
+	FollowupAfter    time.Duration `envconfig:"EMPATHY_FOLLOWUP_AFTER" default:"24h"`
+	Retention        time.Duration `envconfig:"EMPATHY_RETENTION" default:"720h"`
+	HTTPAddr         string        `envconfig:"EMPATHY_HTTP_ADDR" default:":8080"`
+	LogLevel         string        `envconfig:"LOG_LEVEL" default:"info"`
 }
 
-func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return errors.New("demo: the Slack bot is not built yet")
+// loadConfig reads and checks the environment; every error names the variable.
+func loadConfig() (Config, error) {
+	var c Config
+	if err := envconfig.Process("", &c); err != nil {
+		return c, errors.New(strings.ReplaceAll(err.Error(), "envconfig.Process: ", ""))
+	}
+	switch {
+	case c.BotToken == "":
+		return c, errors.New("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)")
+	case !strings.HasPrefix(c.BotToken, "xoxb-"):
+		return c, errors.New("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+	case c.AppToken == "":
+		return c, errors.New("SLACK_APP_TOKEN is not set (the app-level token with connections:write, xapp-...)")
+	case !strings.HasPrefix(c.AppToken, "xapp-"):
+		return c, errors.New("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+	case !strings.HasSuffix(c.APIURL, "/") || !(strings.HasPrefix(c.APIURL, "https://") || strings.HasPrefix(c.APIURL, "http://")):
+		return c, fmt.Errorf("SLACK_API_URL must be an http(s) URL ending in /, got %q", c.APIURL)
+	case c.Nudge != "ephemeral" && c.Nudge != "dm":
+		return c, fmt.Errorf("EMPATHY_NUDGE must be ephemeral or dm, got %q", c.Nudge)
+	case !(c.Threshold > 0 && c.Threshold <= 1):
+		return c, fmt.Errorf("EMPATHY_THRESHOLD must be in (0, 1], got %v", c.Threshold)
+	case c.Cooldown < time.Second || c.Cooldown > 7*24*time.Hour:
+		return c, fmt.Errorf("EMPATHY_COOLDOWN must be between 1s and 168h, got %v", c.Cooldown)
+	case c.ResponseReminder < time.Second || c.ResponseReminder > 7*24*time.Hour:
+		return c, fmt.Errorf("EMPATHY_RESPONSE_REMINDER must be between 1s and 168h, got %v", c.ResponseReminder)
+	case c.FollowupAfter < time.Second || c.FollowupAfter > 30*24*time.Hour:
+		return c, fmt.Errorf("EMPATHY_FOLLOWUP_AFTER must be between 1s and 720h, got %v", c.FollowupAfter)
+	case c.Retention < time.Hour || c.Retention > 365*24*time.Hour:
+		return c, fmt.Errorf("EMPATHY_RETENTION must be between 1h and 8760h, got %v", c.Retention)
+	}
+	for _, ch := range c.Channels {
+		if ch == "" || !(ch[0] == 'C' || ch[0] == 'G') {
+			return c, fmt.Errorf("EMPATHY_CHANNELS must list channel IDs (C... or G...), got %q", ch)
+		}
+	}
+	for _, a := range c.Agents {
+		if a == "" || !(a[0] == 'U' || a[0] == 'W') {
+			return c, fmt.Errorf("EMPATHY_AGENTS must list user IDs (U... or W...), got %q", a)
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return c, fmt.Errorf("EMPATHY_HTTP_ADDR must be host:port, got %q", c.HTTPAddr)
+	}
+	return c, nil
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, got %q", level)
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	if len(args) > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", args)}
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	return runBot(ctx, cfg, log, nil)
+}
+
+// runBot wires Redis, Slack and the HTTP endpoints, and runs until ctx ends.
+// ready, if not nil, receives the bot once it is built (tests and the demo use it).
+func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slackio.Bot)) error {
+	var rdb redis.UniversalClient
+	if cfg.RedisURL == "" {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+			return fmt.Errorf("embedded redis: %w", err)
+		}
+		defer mr.Close()
+		log.Warn("REDIS_URL is empty: using an embedded in-process Redis; state and reminders will not survive a restart")
+		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	} else {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %v", err)
+		}
+		rdb = redis.NewClient(opt)
+	}
+	store := redisstore.New(rdb, cfg.RedisPrefix, cfg.Retention)
+	defer store.Close()
+
+	c := coach.Default().WithThreshold(cfg.Threshold)
+	api := slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.APIURL), slack.OptionAppLevelToken(cfg.AppToken))
+	sm := socketmode.New(api)
+	bot := slackio.NewBot(log, api, sm, c, store, slackio.Config{
+		Channels: cfg.Channels, Agents: cfg.Agents, AgentGroup: cfg.AgentGroup,
+		NudgeDM: cfg.Nudge == "dm", Cooldown: cfg.Cooldown,
+	})
+	if ready != nil {
+		ready(bot)
+	}
+
+	var srv *http.Server
+	if cfg.HTTPAddr != "" && cfg.HTTPAddr != "off" {
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("EMPATHY_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+		mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+			pctx, cancel := context.WithTimeout(r.Context(), time.Second)
+			defer cancel()
+			var problems []string
+			if !bot.Connected() {
+				problems = append(problems, "slack: not connected")
+			}
+			if err := store.Ping(pctx); err != nil {
+				problems = append(problems, "redis: "+err.Error())
+			}
+			if len(problems) > 0 {
+				http.Error(w, strings.Join(problems, "\n"), http.StatusServiceUnavailable)
+				return
+			}
+			fmt.Fprintln(w, "ready")
+		})
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		log.Info("http listening", "addr", ln.Addr().String())
+	}
+	err := bot.Run(ctx)
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		srv.Shutdown(sctx)
+		cancel()
+	}
+	return err
 }

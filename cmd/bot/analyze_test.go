@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	return out.String(), err
+}
+
+func TestAnalyzeStreamsJSONLines(t *testing.T) {
+	in := strings.Join([]string{
+		`{"id": 1, "text": "thanks, that fixed it", "meta": {"a": [1, 2]}}`,
+		`not json`,
+		`{"text": 42}`,
+		``,
+		`{"id": "x", "text": "STILL not working after 2 days!!! I want to speak to a manager"}`,
+		`[1,2,3]`,
+		`{"text": "has our field", "score": "theirs"}`,
+	}, "\n")
+	out, err := runCmd(t, in, "analyze")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 7 {
+		t.Fatalf("got %d output lines, want 7 (one per input line):\n%s", len(lines), out)
+	}
+	var objs []map[string]any
+	for i, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("output line %d is not JSON: %q", i+1, l)
+		}
+		objs = append(objs, m)
+	}
+	if objs[0]["id"] != 1.0 || objs[0]["frustrated"] != false || objs[0]["meta"] == nil {
+		t.Errorf("line 1: %v", objs[0])
+	}
+	for _, i := range []int{1, 2, 3, 5} {
+		if _, ok := objs[i]["error"].(string); !ok {
+			t.Errorf("line %d: want an error object, got %v", i+1, objs[i])
+		}
+	}
+	if objs[4]["id"] != "x" || objs[4]["frustrated"] != true {
+		t.Errorf("line 5: %v", objs[4])
+	}
+	cues, _ := objs[4]["cues"].([]any)
+	var kinds []string
+	for _, c := range cues {
+		m := c.(map[string]any)
+		kinds = append(kinds, m["kind"].(string))
+		if !strings.Contains(`STILL not working after 2 days!!! I want to speak to a manager`, m["evidence"].(string)) {
+			t.Errorf("evidence %q is not from the text", m["evidence"])
+		}
+	}
+	if !strings.Contains(strings.Join(kinds, ","), "escalation") {
+		t.Errorf("line 5 cues %v lack escalation", kinds)
+	}
+	if _, ok := objs[6]["score"].(float64); !ok {
+		t.Errorf("line 7: our score should replace the input's: %v", objs[6])
+	}
+}
+
+func TestAnalyzeSurvivesAHugeLine(t *testing.T) {
+	huge := `{"text": "` + strings.Repeat("a", maxLine+10) + `"}`
+	in := huge + "\n" + `{"text": "this is ridiculous"}` + "\n"
+	out, err := runCmd(t, in, "analyze")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) != 2 || !strings.Contains(lines[0], `"error"`) || !strings.Contains(lines[1], `"frustrated":true`) {
+		t.Fatalf("got %v", lines)
+	}
+}
+
+func TestAnalyzeExplainsOneMessage(t *testing.T) {
+	out, err := runCmd(t, "", "analyze", "I've been waiting two days and nobody has replied. This is unacceptable.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"FRUSTRATED", "waiting", `"two days"`, "Technique:", "Try opening with:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("explanation lacks %q:\n%s", want, out)
+		}
+	}
+	out, _ = runCmd(t, "", "analyze", "How do I export to CSV?")
+	if !strings.Contains(out, "calm") || strings.Contains(out, "Technique:") {
+		t.Errorf("calm message explained as:\n%s", out)
+	}
+}
+
+func TestSubcommands(t *testing.T) {
+	if out, err := runCmd(t, "", "version"); err != nil || !strings.HasPrefix(out, "empathybot ") {
+		t.Errorf("version: %q, %v", out, err)
+	}
+	if out, err := runCmd(t, "", "help"); err != nil || !strings.Contains(out, "bot analyze") {
+		t.Errorf("help: %q, %v", out, err)
+	}
+	_, err := runCmd(t, "", "frobnicate")
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "frobnicate") {
+		t.Errorf("unknown subcommand: err = %v, want a usageError naming it", err)
+	}
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"empathybot/internal/slackio"
+	"empathybot/internal/slackio/slackfake"
+)
+
+// demo runs the real bot against a local Slack (slackfake) and an embedded
+// Redis, plays a short support conversation, and prints what each person sees.
+func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	interactive := fs.Bool("interactive", false, "type customer and agent lines yourself")
+	verbose := fs.Bool("v", false, "show the bot's logs")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	fake, err := slackfake.New()
+	if err != nil {
+		return err
+	}
+	defer fake.Close()
+	const channel, customer, agent = "CSUPPORT", "UCUSTOMER", "UAGENT"
+	fake.AddChannel(channel, "support-acme")
+	fake.AddUser(slackfake.User{ID: customer, Name: "Sam (customer, Acme)", TeamID: "TACME"})
+	fake.AddUser(slackfake.User{ID: agent, Name: "Dana (agent)"})
+	names := map[string]string{customer: "Sam (customer)", agent: "Dana (agent)"}
+
+	logw := io.Discard
+	if *verbose {
+		logw = stderr
+	}
+	log := slog.New(slog.NewJSONHandler(logw, nil))
+	cfg := Config{
+		BotToken: fake.BotToken, AppToken: fake.AppToken, APIURL: fake.APIURL(),
+		Channels: []string{channel}, Agents: []string{agent}, Nudge: "ephemeral", Threshold: 0.4,
+		Cooldown: time.Minute, Retention: time.Hour, HTTPAddr: "off", RedisPrefix: "empathy:",
+	}
+	var mu sync.Mutex
+	handled := map[string]chan struct{}{}
+	waitFor := func(eventID string) chan struct{} {
+		mu.Lock()
+		defer mu.Unlock()
+		if handled[eventID] == nil {
+			handled[eventID] = make(chan struct{})
+		}
+		return handled[eventID]
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	botErr := make(chan error, 1)
+	go func() {
+		botErr <- runBot(runCtx, cfg, log, func(b *slackio.Bot) {
+			b.AfterEvent = func(id string) { close(waitFor(id)) }
+		})
+	}()
+	if !fake.WaitConnections(1, 5*time.Second) {
+		stop()
+		return fmt.Errorf("demo: the bot did not connect: %v", <-botErr)
+	}
+
+	seen := 0
+	printPrivate := func() {
+		for _, c := range fake.Calls("chat.postEphemeral")[seen:] {
+			seen++
+			fmt.Fprintf(stdout, "    🔒 only %s sees, from empathybot:\n", names[c.Args.Get("user")])
+			for _, line := range strings.Split(blocksText(c.Args.Get("blocks"), c.Args.Get("text")), "\n") {
+				fmt.Fprintf(stdout, "       │ %s\n", line)
+			}
+		}
+	}
+	thread := ""
+	say := func(user, text string) error {
+		m := slackfake.Message{Channel: channel, User: user, Text: text, ThreadTS: thread}
+		if thread == "" {
+			m.TS = fmt.Sprintf("%d.000100", time.Now().Unix())
+			thread = m.TS
+		}
+		_, eventID, err := fake.SendMessage(m)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "#support-acme  %s: %s\n", names[user], text)
+		select {
+		case <-waitFor(eventID):
+		case <-time.After(5 * time.Second):
+			return errors.New("demo: the bot did not handle a message within 5s")
+		}
+		printPrivate()
+		return nil
+	}
+	command := func(user, text string) error {
+		fmt.Fprintf(stdout, "%s types: /empathy %s\n", names[user], text)
+		payload, err := fake.SlashCommand(user, channel, "/empathy", text, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		var r struct{ Text string }
+		json.Unmarshal(payload, &r)
+		fmt.Fprintf(stdout, "    🔒 only %s sees, from empathybot:\n", names[user])
+		for _, line := range strings.Split(r.Text, "\n") {
+			fmt.Fprintf(stdout, "       │ %s\n", line)
+		}
+		return nil
+	}
+
+	if *interactive {
+		fmt.Fprintln(stdout, "Type lines as `c: text` (customer), `a: text` (agent) or `/empathy ...` (agent). Ctrl-D ends.")
+		sc := bufio.NewScanner(stdin)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			var err error
+			switch {
+			case strings.HasPrefix(line, "c:"):
+				err = say(customer, strings.TrimSpace(line[2:]))
+			case strings.HasPrefix(line, "a:"):
+				err = say(agent, strings.TrimSpace(line[2:]))
+			case strings.HasPrefix(line, "/empathy"):
+				err = command(agent, strings.TrimSpace(strings.TrimPrefix(line, "/empathy")))
+			case line == "":
+			default:
+				fmt.Fprintln(stdout, "start the line with c:, a: or /empathy")
+			}
+			if err != nil {
+				return err
+			}
+		}
+	} else {
+		steps := []struct{ user, text string }{
+			{customer, "Hi, our invoices page shows last month's total twice. Can you check?"},
+			{agent, "Thanks Sam, looking into it now."},
+			{customer, "This is the third time I'm asking about this. You said it would be fixed by Friday and it's still broken. Ridiculous."},
+			{agent, "We apologise for any inconvenience caused."},
+		}
+		for _, s := range steps {
+			if err := say(s.user, s.text); err != nil {
+				return err
+			}
+		}
+		if err := command(agent, "check I can see you've had to chase this three times, and that's on us. I've asked billing to correct the invoice and I'll confirm by 3pm today."); err != nil {
+			return err
+		}
+	}
+	stop()
+	select {
+	case err := <-botErr:
+		return err
+	case <-time.After(5 * time.Second):
+		return errors.New("demo: the bot did not stop within 5s")
+	}
+}
+
+// blocksText turns Block Kit JSON into plain lines for the transcript.
+func blocksText(blocksJSON, fallback string) string {
+	var blocks []struct {
+		Type     string                  `json:"type"`
+		Text     *struct{ Text string }  `json:"text"`
+		Elements []struct{ Text string } `json:"elements"`
+	}
+	if json.Unmarshal([]byte(blocksJSON), &blocks) != nil || len(blocks) == 0 {
+		return fallback
+	}
+	var lines []string
+	for _, b := range blocks {
+		if b.Text != nil {
+			lines = append(lines, b.Text.Text)
+		}
+		for _, e := range b.Elements {
+			lines = append(lines, e.Text)
+		}
+	}
+	return strings.Join(lines, "\n")
+}

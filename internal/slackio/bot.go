@@ -1,0 +1,280 @@
+// Package slackio is empathybot's Slack adapter and the only package that
+// imports slack-go: the Socket Mode loop, event routing, the /empathy command,
+// Block Kit rendering and delivery with rate-limit handling.
+package slackio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+
+	"empathybot/internal/coach"
+	"empathybot/internal/redisstore"
+)
+
+// Store is the state the bot needs; redisstore.Store satisfies it.
+type Store interface {
+	FirstDelivery(ctx context.Context, eventID string) (bool, error)
+	CustomerMessage(ctx context.Context, channel, ts, user string, at time.Time, score float64, frustrated bool, cue string) (redisstore.Thread, error)
+	AgentReply(ctx context.Context, channel, ts, agent string) (redisstore.Thread, error)
+	Claim(ctx context.Context, channel, ts, agent string) error
+	TryNudge(ctx context.Context, channel, ts string, cooldown time.Duration) (bool, error)
+	SetOnCall(ctx context.Context, channel, agent string) error
+	OnCall(ctx context.Context, channel string) (string, error)
+	Snooze(ctx context.Context, agent string, d time.Duration) error
+	Snoozed(ctx context.Context, agent string) (bool, error)
+	RecentTips(ctx context.Context, agent string) ([]string, error)
+	ShownTip(ctx context.Context, agent, tip string) error
+	Ping(ctx context.Context) error
+}
+
+// Config is what the bot needs from the environment.
+type Config struct {
+	Channels   []string      // watched channel IDs; empty: every channel the bot is in
+	Agents     []string      // agent user IDs
+	AgentGroup string        // user group whose members are agents
+	NudgeDM    bool          // DM the agent instead of an ephemeral message in the thread
+	Cooldown   time.Duration // per-thread nudge cooldown
+	Workers    int           // concurrent event handlers (default 8)
+}
+
+// Bot is the running Slack bot.
+type Bot struct {
+	log   *slog.Logger
+	api   *slack.Client
+	sm    *socketmode.Client
+	coach *coach.Coach
+	store Store
+	cfg   Config
+
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+	// AfterEvent, if set, is called with each event ID once its handling is
+	// finished (the demo and tests wait on it instead of sleeping).
+	AfterEvent func(eventID string)
+
+	botUserID string
+	teamID    string
+	watched   map[string]bool
+	agents    map[string]bool
+
+	groupMu      sync.Mutex
+	groupMembers map[string]bool
+	groupAt      time.Time
+
+	queue     chan func(context.Context)
+	connected atomic.Bool
+	inflight  sync.WaitGroup
+}
+
+// NewBot builds a bot. api must be built with the bot token and
+// slack.OptionAppLevelToken; sm is the Socket Mode client over it.
+func NewBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach.Coach, store Store, cfg Config) *Bot {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.Cooldown <= 0 {
+		cfg.Cooldown = 10 * time.Minute
+	}
+	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, cfg: cfg, Now: time.Now,
+		watched: map[string]bool{}, agents: map[string]bool{}, queue: make(chan func(context.Context), 4096)}
+	for _, ch := range cfg.Channels {
+		b.watched[ch] = true
+	}
+	for _, a := range cfg.Agents {
+		b.agents[a] = true
+	}
+	return b
+}
+
+// ErrInvalidAuth means Slack refused a token; retrying will not help.
+var ErrInvalidAuth = errors.New("slack refused the token (invalid_auth)")
+
+// Connected reports whether the Socket Mode connection is up.
+func (b *Bot) Connected() bool { return b.connected.Load() }
+
+// Run checks the bot token, connects in Socket Mode and handles envelopes
+// until ctx ends; then it stops taking envelopes, finishes in-flight work for
+// up to 4 s, and returns nil.
+func (b *Bot) Run(ctx context.Context) error {
+	auth, err := b.api.AuthTestContext(ctx)
+	if err != nil {
+		if strings.Contains(err.Error(), "invalid_auth") || strings.Contains(err.Error(), "not_authed") {
+			return fmt.Errorf("SLACK_BOT_TOKEN: %w", ErrInvalidAuth)
+		}
+		return fmt.Errorf("auth.test: %w", err)
+	}
+	b.botUserID, b.teamID = auth.UserID, auth.TeamID
+	b.log.Info("authenticated", "team", auth.TeamID, "bot_user", auth.UserID)
+
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	var workers sync.WaitGroup
+	for i := 0; i < b.cfg.Workers; i++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for job := range b.queue {
+				job(workCtx)
+				b.inflight.Done()
+			}
+		}()
+	}
+
+	smCtx, stopSM := context.WithCancel(ctx)
+	defer stopSM()
+	smErr := make(chan error, 1)
+	go func() { smErr <- b.sm.RunContext(smCtx) }()
+
+	var runErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case err := <-smErr:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				if strings.Contains(err.Error(), "invalid_auth") || strings.Contains(err.Error(), "not_authed") {
+					runErr = fmt.Errorf("SLACK_APP_TOKEN: %w", ErrInvalidAuth)
+				} else {
+					runErr = fmt.Errorf("socket mode: %w", err)
+				}
+			}
+			break loop
+		case evt, ok := <-b.sm.Events:
+			if !ok {
+				break loop
+			}
+			b.dispatch(ctx, evt)
+		}
+	}
+	stopSM()
+	b.connected.Store(false)
+	// Finish in-flight work, but not forever.
+	done := make(chan struct{})
+	go func() { b.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(4 * time.Second):
+		b.log.Warn("shutdown: in-flight work did not finish in time")
+	}
+	close(b.queue)
+	stopWork()
+	workers.Wait()
+	return runErr
+}
+
+// enqueue hands work to the worker pool without blocking the ack path for long.
+func (b *Bot) enqueue(job func(context.Context)) {
+	b.inflight.Add(1)
+	b.queue <- job
+}
+
+// dispatch acks an envelope at once, then routes it.
+func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnected:
+		b.connected.Store(true)
+		b.log.Info("socket mode connected")
+		return
+	case socketmode.EventTypeConnecting:
+		return
+	case socketmode.EventTypeConnectionError, socketmode.EventTypeDisconnect:
+		b.connected.Store(false)
+		b.log.Warn("socket mode connection problem", "type", string(evt.Type))
+		return
+	case socketmode.EventTypeInvalidAuth:
+		b.connected.Store(false)
+		return
+	case socketmode.EventTypeErrorBadMessage:
+		// slack-go could not parse it; ack it anyway if it has an envelope ID
+		// so Slack does not redeliver a message we can never handle.
+		if bad, ok := evt.Data.(*socketmode.ErrorBadMessage); ok {
+			var env struct {
+				EnvelopeID string `json:"envelope_id"`
+			}
+			if json.Unmarshal(bad.Message, &env) == nil && env.EnvelopeID != "" {
+				b.sm.AckCtx(ctx, env.EnvelopeID, nil)
+			}
+			b.log.Warn("malformed envelope", "envelope", env.EnvelopeID, "error", bad.Cause)
+		}
+		return
+	}
+	if evt.Request == nil {
+		return
+	}
+	switch evt.Type {
+	case socketmode.EventTypeEventsAPI:
+		b.sm.Ack(*evt.Request)
+		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
+		if !ok {
+			return
+		}
+		b.routeEvent(ev, evt.Request.RetryAttempt)
+	case socketmode.EventTypeSlashCommand:
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		if !ok {
+			b.sm.Ack(*evt.Request)
+			return
+		}
+		// The reply travels in the ack payload; pure subcommands answer at once,
+		// those that write state answer within a short deadline.
+		b.sm.Ack(*evt.Request, b.command(ctx, cmd))
+	default:
+		b.sm.Ack(*evt.Request)
+	}
+}
+
+func (b *Bot) routeEvent(ev slackevents.EventsAPIEvent, retry int) {
+	cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
+	eventID := ""
+	if cb != nil {
+		eventID = cb.EventID
+	}
+	switch inner := ev.InnerEvent.Data.(type) {
+	case *slackevents.MessageEvent:
+		if !b.wantMessage(inner) {
+			return
+		}
+		msg := *inner
+		b.enqueue(func(ctx context.Context) {
+			b.handleMessage(ctx, eventID, retry, &msg)
+			if b.AfterEvent != nil {
+				b.AfterEvent(eventID)
+			}
+		})
+	case *slackevents.ReactionAddedEvent:
+		if inner.Reaction != "eyes" || !b.watching(inner.Item.Channel) {
+			return
+		}
+		r := *inner
+		b.enqueue(func(ctx context.Context) { b.handleClaim(ctx, eventID, &r) })
+	}
+}
+
+// wantMessage drops, before any I/O, what is not a person speaking in a watched channel.
+func (b *Bot) wantMessage(m *slackevents.MessageEvent) bool {
+	switch m.SubType {
+	case "", "thread_broadcast", "file_share":
+	default:
+		return false
+	}
+	if m.BotID != "" || m.User == "" || m.User == b.botUserID {
+		return false
+	}
+	return b.watching(m.Channel)
+}
+
+func (b *Bot) watching(channel string) bool {
+	return len(b.watched) == 0 || b.watched[channel]
+}

@@ -1,0 +1,201 @@
+package slackio
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"empathybot/internal/coach"
+)
+
+// reply is the ack payload of a slash command: an ephemeral message.
+type reply struct {
+	ResponseType string `json:"response_type"`
+	Text         string `json:"text"`
+}
+
+func ephemeral(text string) reply { return reply{ResponseType: "ephemeral", Text: text} }
+
+const helpText = "*/empathy* — your private empathy coach. Only you see these replies.\n" +
+	"• `/empathy tips [cue]` — techniques for a kind of frustration (e.g. `waiting`, `repeated_contact`)\n" +
+	"• `/empathy check <draft reply>` — a private review of a reply before you send it\n" +
+	"• `/empathy analyze <customer message>` — how frustrated it sounds, and why\n" +
+	"• `/empathy oncall [@user]` — show or set this channel's on-call agent\n" +
+	"• `/empathy snooze <duration|off>` — pause your nudges (e.g. `30m`, `2h`, `1d`)\n" +
+	"• `/empathy help` — this message"
+
+// maxSnooze bounds a snooze so nobody silences the coach by accident forever.
+const maxSnooze = 7 * 24 * time.Hour
+
+// command answers /empathy. It never posts anything publicly.
+func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) reply {
+	sub, rest, _ := strings.Cut(strings.TrimSpace(cmd.Text), " ")
+	rest = strings.TrimSpace(rest)
+	log := b.log.With("command", strings.ToLower(sub), "channel", cmd.ChannelID, "user", cmd.UserID)
+	switch strings.ToLower(sub) {
+	case "", "help":
+		return ephemeral(helpText)
+	case "tips":
+		return ephemeral(b.tipsText(coach.CueKind(strings.ToLower(rest))))
+	case "check":
+		if rest == "" {
+			return ephemeral("Paste your draft after `check`, e.g. `/empathy check Sorry for the inconvenience.`")
+		}
+		return ephemeral(b.checkText(rest))
+	case "analyze", "analyse":
+		if rest == "" {
+			return ephemeral("Paste the customer's message after `analyze`.")
+		}
+		return ephemeral(b.analyzeText(rest))
+	case "oncall":
+		return ephemeral(b.oncall(ctx, log, cmd, rest))
+	case "snooze":
+		return ephemeral(b.snooze(ctx, log, cmd, rest))
+	}
+	return ephemeral(fmt.Sprintf("I don't know `%s`.\n\n%s", escape(trim(sub, 30)), helpText))
+}
+
+func (b *Bot) tipsText(k coach.CueKind) string {
+	var sb strings.Builder
+	if k == "" || !coach.ValidCueKind(k) {
+		if k != "" {
+			fmt.Fprintf(&sb, "I don't know the cue `%s`. ", escape(trim(string(k), 30)))
+		}
+		sb.WriteString("*The empathy map* — before you reply, ask yourself:\n1. What is the problem?\n2. Why is the customer upset about it?\n3. When did you feel something similar, and what was it like?\n4. What will you say or do to show you understand?\n\nCues: ")
+		for i, c := range coach.CueKinds {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("`" + string(c) + "`")
+		}
+		return sb.String()
+	}
+	fmt.Fprintf(&sb, "*When %s:*\n", coach.Describe(k))
+	for _, t := range b.coach.Tips(k) {
+		fmt.Fprintf(&sb, "• *%s* (%s) — %s\n", escape(t.Title), escape(t.Technique), escape(t.Why))
+	}
+	return sb.String()
+}
+
+func (b *Bot) checkText(draft string) string {
+	// A draft is checked as if the customer were frustrated: that is when it matters.
+	findings := b.coach.Review(draft, coach.Assessment{Frustrated: true, Score: 1})
+	if len(findings) == 0 {
+		return ":white_check_mark: Looks good: it acknowledges the customer and gives a next step."
+	}
+	var sb strings.Builder
+	sb.WriteString("*A few thoughts on your draft* (only you can see this):\n")
+	for _, f := range findings {
+		if f.Evidence != "" {
+			fmt.Fprintf(&sb, "• “%s” — %s\n", escape(trim(f.Evidence, 60)), escape(f.Suggestion))
+		} else {
+			fmt.Fprintf(&sb, "• %s\n", escape(f.Suggestion))
+		}
+	}
+	return sb.String()
+}
+
+func (b *Bot) analyzeText(text string) string {
+	a := b.coach.Assess(text)
+	var sb strings.Builder
+	verdict := "calm"
+	if a.Frustrated {
+		verdict = "*frustrated*"
+	}
+	fmt.Fprintf(&sb, "Score %.2f — %s.\n", a.Score, verdict)
+	for _, c := range a.Cues {
+		fmt.Fprintf(&sb, "• %s (“%s”)\n", coach.Describe(c.Kind), escape(trim(c.Evidence, 60)))
+	}
+	if a.Frustrated {
+		s := b.coach.Suggest(a, nil)
+		fmt.Fprintf(&sb, "*Try: %s* — %s\n>%s", escape(s.Tip.Title), escape(s.Tip.Why), escape(s.Opening))
+	}
+	return sb.String()
+}
+
+var userMention = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(\|[^>]*)?>$`)
+
+func (b *Bot) oncall(ctx context.Context, log interface{ Warn(string, ...any) }, cmd slack.SlashCommand, arg string) string {
+	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	if arg == "" {
+		who, err := b.store.OnCall(ctx, cmd.ChannelID)
+		if err != nil {
+			log.Warn("on-call lookup failed", "error", err)
+			return "I couldn't read the on-call agent just now; please try again."
+		}
+		if who == "" {
+			return "Nobody is on call in this channel. Set someone with `/empathy oncall @name`."
+		}
+		return fmt.Sprintf("<@%s> is on call in this channel.", who)
+	}
+	if !b.isAgent(ctx, cmd.UserID, "") {
+		return "Only support agents can change who is on call."
+	}
+	var who string
+	switch {
+	case arg == "off" || arg == "none":
+	case arg == "me":
+		who = cmd.UserID
+	default:
+		m := userMention.FindStringSubmatch(arg)
+		if m == nil {
+			return "Mention the agent, e.g. `/empathy oncall @dana`, or use `me` or `off`."
+		}
+		who = m[1]
+	}
+	if err := b.store.SetOnCall(ctx, cmd.ChannelID, who); err != nil {
+		log.Warn("on-call not saved", "error", err)
+		return "I couldn't save that just now; please try again."
+	}
+	if who == "" {
+		return "Nobody is on call in this channel now."
+	}
+	return fmt.Sprintf("<@%s> is now on call in this channel: unassigned frustrated customers go to them.", who)
+}
+
+func (b *Bot) snooze(ctx context.Context, log interface{ Warn(string, ...any) }, cmd slack.SlashCommand, arg string) string {
+	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	if arg == "off" || arg == "0" {
+		if err := b.store.Snooze(ctx, cmd.UserID, 0); err != nil {
+			log.Warn("snooze not lifted", "error", err)
+			return "I couldn't lift your snooze just now; please try again."
+		}
+		return "Snooze lifted: nudges are back on."
+	}
+	d, err := parseDuration(arg)
+	if err != nil {
+		return "Tell me how long, e.g. `/empathy snooze 30m`, `2h` or `1d` (at most 7d), or `off`."
+	}
+	if d > maxSnooze {
+		d = maxSnooze
+	}
+	if err := b.store.Snooze(ctx, cmd.UserID, d); err != nil {
+		log.Warn("snooze not saved", "error", err)
+		return "I couldn't save your snooze just now; please try again."
+	}
+	return fmt.Sprintf(":zzz: Nudges paused for %s. Take care of yourself.", d)
+}
+
+// parseDuration accepts Go durations plus days ("1d", "2d").
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	if strings.HasSuffix(s, "d") {
+		n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("bad duration %q", s)
+	}
+	return d, nil
+}

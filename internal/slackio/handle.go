@@ -1,0 +1,226 @@
+package slackio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"empathybot/internal/coach"
+)
+
+// handleMessage is the work for one message event, after the ack.
+func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *slackevents.MessageEvent) {
+	log := b.log.With("event", eventID, "channel", m.Channel, "retry", retry)
+	if eventID != "" {
+		first, err := b.store.FirstDelivery(ctx, eventID)
+		if err != nil {
+			log.Warn("dedupe unavailable; handling anyway", "error", err)
+		} else if !first {
+			log.Debug("duplicate event dropped")
+			return
+		}
+	}
+	thread := m.ThreadTimeStamp
+	if thread == "" {
+		thread = m.TimeStamp
+	}
+	log = log.With("thread", thread, "user", m.User)
+	if b.isAgent(ctx, m.User, m.UserTeam) {
+		b.handleAgentReply(ctx, log, m, thread)
+		return
+	}
+	a := b.coach.Assess(m.Text)
+	cue := ""
+	if c, ok := a.Primary(); ok {
+		cue = string(c.Kind)
+	}
+	log.Info("customer message assessed", "score", fmt.Sprintf("%.2f", a.Score), "frustrated", a.Frustrated, "cue", cue)
+	th, err := b.store.CustomerMessage(ctx, m.Channel, thread, m.User, b.Now(), a.Score, a.Frustrated, cue)
+	if err != nil {
+		log.Warn("thread state unavailable", "error", err)
+	}
+	if !a.Frustrated {
+		return
+	}
+	assignee := th.Assignee()
+	if assignee == "" {
+		assignee, _ = b.store.OnCall(ctx, m.Channel)
+	}
+	if assignee == "" {
+		log.Info("frustrated customer in an unassigned thread")
+		return
+	}
+	if snoozed, err := b.store.Snoozed(ctx, assignee); err == nil && snoozed {
+		log.Info("assignee snoozed; no nudge", "agent", assignee)
+		return
+	}
+	ok, err := b.store.TryNudge(ctx, m.Channel, thread, b.cfg.Cooldown)
+	if err != nil {
+		log.Warn("cooldown unavailable; nudging anyway", "error", err)
+		ok = true
+	}
+	if !ok {
+		log.Info("nudge cooldown active", "agent", assignee)
+		return
+	}
+	recent, _ := b.store.RecentTips(ctx, assignee)
+	s := b.coach.Suggest(a, recent)
+	blocks := nudgeBlocks(a, s)
+	fallback := "A customer in this thread sounds frustrated: " + coach.Describe(s.Cue.Kind) + ". Try: " + s.Tip.Title
+	if err := b.private(ctx, m.Channel, thread, assignee, fallback, blocks); err != nil {
+		log.Error("nudge not delivered", "agent", assignee, "error", err)
+		return
+	}
+	_ = b.store.ShownTip(ctx, assignee, s.Tip.ID)
+	log.Info("nudged", "agent", assignee, "tip", s.Tip.ID)
+}
+
+func (b *Bot) handleAgentReply(ctx context.Context, log interface {
+	Info(string, ...any)
+	Warn(string, ...any)
+	Error(string, ...any)
+}, m *slackevents.MessageEvent, thread string) {
+	before, err := b.store.AgentReply(ctx, m.Channel, thread, m.User)
+	if err != nil {
+		log.Warn("thread state unavailable", "error", err)
+		return
+	}
+	if !before.Frustrated || before.AgentReplied {
+		return // only the first reply to a frustrated customer is reviewed
+	}
+	customer := coach.Assessment{Score: before.LastScore, Frustrated: true}
+	findings := b.coach.Review(m.Text, customer)
+	if len(findings) == 0 {
+		return
+	}
+	if snoozed, err := b.store.Snoozed(ctx, m.User); err == nil && snoozed {
+		return
+	}
+	f := findings[0]
+	if err := b.private(ctx, m.Channel, thread, m.User, "A thought on your reply: "+f.Suggestion, reviewBlocks(f)); err != nil {
+		log.Error("review not delivered", "agent", m.User, "error", err)
+		return
+	}
+	log.Info("reply reviewed", "agent", m.User, "finding", string(f.Kind))
+}
+
+func (b *Bot) handleClaim(ctx context.Context, eventID string, r *slackevents.ReactionAddedEvent) {
+	if first, err := b.store.FirstDelivery(ctx, eventID); err == nil && !first {
+		return
+	}
+	if !b.isAgent(ctx, r.User, "") {
+		return
+	}
+	// The reaction is on a message; in a thread its ts may be a reply. We treat
+	// the reacted message's ts as the thread (a reaction on the parent).
+	if err := b.store.Claim(ctx, r.Item.Channel, r.Item.Timestamp, r.User); err != nil {
+		b.log.Warn("claim not recorded", "channel", r.Item.Channel, "error", err)
+	}
+}
+
+// isAgent tells agents from customers: EMPATHY_AGENTS and the agent group when
+// set; otherwise members of our own team are agents and Slack Connect guests
+// are customers.
+func (b *Bot) isAgent(ctx context.Context, user, userTeam string) bool {
+	if len(b.agents) > 0 || b.cfg.AgentGroup != "" {
+		if b.agents[user] {
+			return true
+		}
+		return b.cfg.AgentGroup != "" && b.groupMember(ctx, user)
+	}
+	if userTeam == "" {
+		return true
+	}
+	return userTeam == b.teamID
+}
+
+// groupMember reports whether user is in the agent group, refreshing the
+// cached member list every five minutes.
+func (b *Bot) groupMember(ctx context.Context, user string) bool {
+	b.groupMu.Lock()
+	defer b.groupMu.Unlock()
+	if b.groupMembers == nil || b.Now().Sub(b.groupAt) > 5*time.Minute {
+		members, err := b.api.GetUserGroupMembersContext(ctx, b.cfg.AgentGroup)
+		if err != nil {
+			b.log.Warn("agent group unavailable", "group", b.cfg.AgentGroup, "error", err)
+		} else {
+			b.groupMembers = map[string]bool{}
+			for _, m := range members {
+				b.groupMembers[m] = true
+			}
+			b.groupAt = b.Now()
+		}
+	}
+	return b.groupMembers[user]
+}
+
+// private delivers a message only user can see: ephemeral in the thread, or a
+// DM when configured. Rate limits are waited out, never dropped.
+func (b *Bot) private(ctx context.Context, channel, thread, user, fallback string, blocks []slack.Block) error {
+	opts := []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)}
+	if !b.cfg.NudgeDM {
+		return b.retry(ctx, "chat.postEphemeral", func() error {
+			_, err := b.api.PostEphemeralContext(ctx, channel, user, append(opts, slack.MsgOptionTS(thread))...)
+			return err
+		})
+	}
+	var dm string
+	if err := b.retry(ctx, "conversations.open", func() error {
+		ch, _, _, err := b.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}, ReturnIM: true})
+		if err == nil {
+			dm = ch.ID
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	link := ""
+	_ = b.retry(ctx, "chat.getPermalink", func() error {
+		var err error
+		link, err = b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: thread})
+		return err
+	})
+	if link != "" {
+		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "<"+link+"|Open the thread>", false, false)))
+		opts = []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)}
+	}
+	return b.retry(ctx, "chat.postMessage", func() error {
+		_, _, err := b.api.PostMessageContext(ctx, dm, opts...)
+		return err
+	})
+}
+
+// retry runs call, waiting out 429s (Retry-After) and retrying transient
+// failures a few times with backoff.
+func (b *Bot) retry(ctx context.Context, method string, call func() error) error {
+	backoff := 200 * time.Millisecond
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		err = call()
+		if err == nil {
+			return nil
+		}
+		wait := backoff
+		var rl *slack.RateLimitedError
+		var sc slack.StatusCodeError
+		switch {
+		case errors.As(err, &rl):
+			wait = rl.RetryAfter
+			b.log.Info("rate limited; waiting", "method", method, "retry_after", rl.RetryAfter)
+		case errors.As(err, &sc) && sc.Code >= 500:
+			backoff *= 2
+		default:
+			return fmt.Errorf("%s: %w", method, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w", method, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+	return fmt.Errorf("%s: gave up: %w", method, err)
+}

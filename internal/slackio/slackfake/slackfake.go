@@ -1,0 +1,392 @@
+// Package slackfake is a local Slack for tests and the demo: a real HTTP server
+// that speaks the subset of the Web API empathybot calls, plus a Socket Mode
+// WebSocket that sends hello, envelopes, pings and disconnects and records the
+// app's acks. slack-go talks to it exactly as it talks to Slack; point the
+// client's API URL at Server.APIURL().
+//
+// Every Web API call is recorded. Fault switches make it answer 429 with
+// Retry-After, drop sockets, stop pinging, ask for a reconnect or redeliver an
+// envelope.
+package slackfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// User is a member of the fake workspace.
+type User struct {
+	ID     string
+	Name   string
+	TeamID string
+	IsBot  bool
+}
+
+// Call is one recorded Web API call.
+type Call struct {
+	Method string
+	Args   url.Values
+	At     time.Time
+}
+
+// Ack is one envelope acknowledgement the app sent.
+type Ack struct {
+	EnvelopeID string
+	Payload    json.RawMessage
+	Latency    time.Duration // from sending the envelope to receiving the ack
+}
+
+// Server is the fake Slack.
+type Server struct {
+	TeamID    string
+	BotUserID string
+	BotToken  string
+	AppToken  string
+
+	srv      *http.Server
+	ln       net.Listener
+	upgrader websocket.Upgrader
+
+	mu         sync.Mutex
+	users      map[string]User
+	channels   map[string]string // ID → name
+	groups     map[string][]string
+	calls      []Call
+	callCond   *sync.Cond
+	acks       map[string]Ack
+	ackCond    *sync.Cond
+	sent       map[string]sentEnvelope
+	conns      []*conn
+	next       int
+	seq        int
+	rateLimits map[string]*rateLimit
+	failures   map[string]int // method → remaining 500s
+	delay      time.Duration
+	pingEvery  time.Duration
+	pingsOff   bool
+	opened     int
+}
+
+type rateLimit struct {
+	until      time.Time
+	retryAfter int
+}
+
+type sentEnvelope struct {
+	body []byte
+	at   time.Time
+	env  map[string]any
+}
+
+type conn struct {
+	ws   *websocket.Conn
+	wmu  sync.Mutex
+	done chan struct{}
+}
+
+func (c *conn) write(msgType int, b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	return c.ws.WriteMessage(msgType, b)
+}
+
+// New starts a fake Slack on a free loopback port.
+func New() (*Server, error) {
+	s := &Server{
+		TeamID:     "T0EMPATHY",
+		BotUserID:  "UBOT",
+		BotToken:   "xoxb-fake-bot-token",
+		AppToken:   "xapp-fake-app-token",
+		users:      map[string]User{},
+		channels:   map[string]string{},
+		groups:     map[string][]string{},
+		acks:       map[string]Ack{},
+		sent:       map[string]sentEnvelope{},
+		rateLimits: map[string]*rateLimit{},
+		failures:   map[string]int{},
+		pingEvery:  2 * time.Second,
+		// slack-go sends Origin: https://api.slack.com; accept any origin.
+		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
+	}
+	s.callCond = sync.NewCond(&s.mu)
+	s.ackCond = sync.NewCond(&s.mu)
+	s.users[s.BotUserID] = User{ID: s.BotUserID, Name: "empathybot", TeamID: s.TeamID, IsBot: true}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("slackfake: listen: %w", err)
+	}
+	s.ln = ln
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/", s.handleAPI)
+	mux.HandleFunc("/ws", s.handleWS)
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+// APIURL is the Web API base URL, with the trailing slash slack-go needs.
+func (s *Server) APIURL() string { return "http://" + s.ln.Addr().String() + "/api/" }
+
+// Close stops the server and drops every socket.
+func (s *Server) Close() {
+	s.DropSockets()
+	s.srv.Close()
+}
+
+// AddUser adds a workspace member (or, with another team ID, a Slack Connect guest).
+func (s *Server) AddUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u.TeamID == "" {
+		u.TeamID = s.TeamID
+	}
+	s.users[u.ID] = u
+}
+
+// AddChannel adds a channel.
+func (s *Server) AddChannel(id, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[id] = name
+}
+
+// SetUsergroup sets the members of a user group.
+func (s *Server) SetUsergroup(id string, members []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.groups[id] = append([]string(nil), members...)
+}
+
+// RateLimit makes every call to method answer 429 with Retry-After for the
+// next d (at least one call).
+func (s *Server) RateLimit(method string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	secs := int((d + time.Second - 1) / time.Second)
+	s.rateLimits[method] = &rateLimit{until: time.Now().Add(d), retryAfter: max(secs, 1)}
+}
+
+// FailNext makes the next n calls to method answer HTTP 500.
+func (s *Server) FailNext(method string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures[method] = n
+}
+
+// SetDelay slows every Web API answer by d.
+func (s *Server) SetDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
+}
+
+// SetPingInterval sets how often sockets are pinged; StopPings stops pinging.
+func (s *Server) SetPingInterval(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pingEvery = d
+}
+
+// StopPings stops WebSocket pings on every socket, as a dying link would.
+func (s *Server) StopPings() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pingsOff = true
+}
+
+// Calls returns the recorded calls to method ("" for all).
+func (s *Server) Calls(method string) []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Call
+	for _, c := range s.calls {
+		if method == "" || c.Method == method {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// WaitCalls waits until at least n calls to method were recorded, or timeout.
+func (s *Server) WaitCalls(method string, n int, timeout time.Duration) ([]Call, bool) {
+	deadline := time.Now().Add(timeout)
+	t := time.AfterFunc(timeout, func() { s.mu.Lock(); s.callCond.Broadcast(); s.mu.Unlock() })
+	defer t.Stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		var out []Call
+		for _, c := range s.calls {
+			if c.Method == method {
+				out = append(out, c)
+			}
+		}
+		if len(out) >= n {
+			return out, true
+		}
+		if time.Now().After(deadline) {
+			return out, false
+		}
+		s.callCond.Wait()
+	}
+}
+
+// Connections is the number of open Socket Mode connections.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Opened counts apps.connections.open calls that succeeded.
+func (s *Server) Opened() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.opened
+}
+
+// WaitConnections waits until n sockets are open.
+func (s *Server) WaitConnections(n int, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if s.Connections() >= n {
+			return true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return false
+}
+
+// --- Web API ---
+
+func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
+	method := strings.TrimPrefix(r.URL.Path, "/api/")
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	token := r.Form.Get("token")
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		token = strings.TrimPrefix(h, "Bearer ")
+	}
+	args := url.Values{}
+	for k, v := range r.Form {
+		if k != "token" {
+			args[k] = v
+		}
+	}
+
+	s.mu.Lock()
+	delay := s.delay
+	if rl := s.rateLimits[method]; rl != nil && time.Now().Before(rl.until) {
+		s.calls = append(s.calls, Call{Method: method + ":429", Args: args, At: time.Now()})
+		s.callCond.Broadcast()
+		s.mu.Unlock()
+		w.Header().Set("Retry-After", strconv.Itoa(rl.retryAfter))
+		w.WriteHeader(http.StatusTooManyRequests)
+		return
+	}
+	if s.failures[method] > 0 {
+		s.failures[method]--
+		s.calls = append(s.calls, Call{Method: method + ":500", Args: args, At: time.Now()})
+		s.callCond.Broadcast()
+		s.mu.Unlock()
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	s.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+
+	wantToken := s.BotToken
+	if method == "apps.connections.open" {
+		wantToken = s.AppToken
+	}
+	if token != wantToken {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
+		return
+	}
+	resp := s.answer(method, args, r)
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Method: method, Args: args, At: time.Now()})
+	s.callCond.Broadcast()
+	s.mu.Unlock()
+	writeJSON(w, resp)
+}
+
+func (s *Server) answer(method string, args url.Values, r *http.Request) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ok := func(m map[string]any) map[string]any { m["ok"] = true; return m }
+	switch method {
+	case "apps.connections.open":
+		s.opened++
+		return ok(map[string]any{"url": "ws://" + r.Host + "/ws"})
+	case "auth.test":
+		return ok(map[string]any{"url": "https://fake.slack.test/", "team": "Fake", "user": "empathybot",
+			"team_id": s.TeamID, "user_id": s.BotUserID, "bot_id": "BEMPATHY"})
+	case "chat.postEphemeral":
+		if args.Get("channel") == "" || args.Get("user") == "" {
+			return map[string]any{"ok": false, "error": "channel_not_found"}
+		}
+		s.seq++
+		return ok(map[string]any{"message_ts": fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq)})
+	case "chat.postMessage":
+		if args.Get("channel") == "" {
+			return map[string]any{"ok": false, "error": "channel_not_found"}
+		}
+		s.seq++
+		return ok(map[string]any{"channel": args.Get("channel"), "ts": fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq)})
+	case "conversations.open":
+		users := args.Get("users")
+		if users == "" {
+			return map[string]any{"ok": false, "error": "users_list_not_supplied"}
+		}
+		return ok(map[string]any{"channel": map[string]any{"id": "D" + strings.ReplaceAll(users, ",", "")}})
+	case "users.info":
+		u, found := s.users[args.Get("user")]
+		if !found {
+			return map[string]any{"ok": false, "error": "user_not_found"}
+		}
+		return ok(map[string]any{"user": map[string]any{"id": u.ID, "name": u.Name, "team_id": u.TeamID, "is_bot": u.IsBot,
+			"real_name": u.Name, "profile": map[string]any{"real_name": u.Name, "display_name": u.Name}}})
+	case "conversations.info":
+		name, found := s.channels[args.Get("channel")]
+		if !found {
+			return map[string]any{"ok": false, "error": "channel_not_found"}
+		}
+		return ok(map[string]any{"channel": map[string]any{"id": args.Get("channel"), "name": name, "is_channel": true}})
+	case "usergroups.users.list":
+		members, found := s.groups[args.Get("usergroup")]
+		if !found {
+			return map[string]any{"ok": false, "error": "no_such_subteam"}
+		}
+		return ok(map[string]any{"users": members})
+	case "chat.getPermalink":
+		return ok(map[string]any{"channel": args.Get("channel"),
+			"permalink": "https://fake.slack.test/archives/" + args.Get("channel") + "/p" + strings.ReplaceAll(args.Get("message_ts"), ".", "")})
+	case "views.publish":
+		return ok(map[string]any{"view": map[string]any{"id": "V1"}})
+	}
+	return map[string]any{"ok": false, "error": "unknown_method"}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,284 @@
+package slackfake
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	c := &conn{ws: ws, done: make(chan struct{})}
+	s.mu.Lock()
+	s.conns = append(s.conns, c)
+	n := len(s.conns)
+	s.mu.Unlock()
+	hello, _ := json.Marshal(map[string]any{"type": "hello", "num_connections": n,
+		"connection_info": map[string]any{"app_id": "AEMPATHY"}, "debug_info": map[string]any{"host": "slackfake"}})
+	if err := c.write(websocket.TextMessage, hello); err != nil {
+		s.remove(c)
+		return
+	}
+	go s.pinger(c)
+	s.reader(c)
+}
+
+func (s *Server) pinger(c *conn) {
+	for {
+		s.mu.Lock()
+		every, off := s.pingEvery, s.pingsOff
+		s.mu.Unlock()
+		select {
+		case <-c.done:
+			return
+		case <-time.After(every):
+		}
+		if off {
+			continue
+		}
+		c.wmu.Lock()
+		err := c.ws.WriteControl(websocket.PingMessage, []byte("ping"), time.Now().Add(time.Second))
+		c.wmu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (s *Server) reader(c *conn) {
+	defer s.remove(c)
+	for {
+		_, b, err := c.ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		var ack struct {
+			EnvelopeID string          `json:"envelope_id"`
+			Payload    json.RawMessage `json:"payload"`
+		}
+		if json.Unmarshal(b, &ack) != nil || ack.EnvelopeID == "" {
+			continue
+		}
+		s.mu.Lock()
+		a := Ack{EnvelopeID: ack.EnvelopeID, Payload: ack.Payload}
+		if sent, ok := s.sent[ack.EnvelopeID]; ok {
+			a.Latency = time.Since(sent.at)
+		}
+		if _, dup := s.acks[ack.EnvelopeID]; !dup {
+			s.acks[ack.EnvelopeID] = a
+		}
+		s.ackCond.Broadcast()
+		s.mu.Unlock()
+	}
+}
+
+func (s *Server) remove(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, x := range s.conns {
+		if x == c {
+			s.conns = append(s.conns[:i], s.conns[i+1:]...)
+			close(c.done)
+			c.ws.Close()
+			return
+		}
+	}
+}
+
+// DropSockets closes every socket abruptly, as a network failure would.
+func (s *Server) DropSockets() {
+	s.mu.Lock()
+	conns := append([]*conn(nil), s.conns...)
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.ws.Close()
+	}
+}
+
+// Disconnect sends a Socket Mode disconnect message with reason
+// ("refresh_requested", "warning", "link_disabled") on every socket.
+func (s *Server) Disconnect(reason string) error {
+	msg, _ := json.Marshal(map[string]any{"type": "disconnect", "reason": reason,
+		"debug_info": map[string]any{"host": "slackfake"}})
+	return s.broadcast(msg)
+}
+
+// SendRaw writes raw bytes as a text frame on the next socket (round robin),
+// for malformed-envelope tests.
+func (s *Server) SendRaw(b []byte) error {
+	c, err := s.pick()
+	if err != nil {
+		return err
+	}
+	return c.write(websocket.TextMessage, b)
+}
+
+func (s *Server) broadcast(b []byte) error {
+	s.mu.Lock()
+	conns := append([]*conn(nil), s.conns...)
+	s.mu.Unlock()
+	if len(conns) == 0 {
+		return errors.New("slackfake: no socket connected")
+	}
+	for _, c := range conns {
+		c.write(websocket.TextMessage, b)
+	}
+	return nil
+}
+
+func (s *Server) pick() (*conn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.conns) == 0 {
+		return nil, errors.New("slackfake: no socket connected")
+	}
+	c := s.conns[s.next%len(s.conns)]
+	s.next++
+	return c, nil
+}
+
+// send writes an envelope on the next socket and records when.
+func (s *Server) send(env map[string]any) (string, error) {
+	s.mu.Lock()
+	s.seq++
+	id := fmt.Sprintf("env-%d", s.seq)
+	env["envelope_id"] = id
+	b, err := json.Marshal(env)
+	if err != nil {
+		s.mu.Unlock()
+		return "", err
+	}
+	s.sent[id] = sentEnvelope{body: b, at: time.Now(), env: env}
+	s.mu.Unlock()
+	c, err := s.pick()
+	if err != nil {
+		return "", err
+	}
+	if err := c.write(websocket.TextMessage, b); err != nil {
+		return "", fmt.Errorf("slackfake: write envelope: %w", err)
+	}
+	return id, nil
+}
+
+// Message describes a message event to deliver.
+type Message struct {
+	Channel  string
+	User     string
+	Text     string
+	TS       string // defaults to a fresh timestamp
+	ThreadTS string
+	SubType  string
+	BotID    string
+	UserTeam string // defaults to the user's team
+}
+
+// SendMessage delivers a message event in an events_api envelope and returns
+// the envelope and event IDs.
+func (s *Server) SendMessage(m Message) (envelopeID, eventID string, err error) {
+	s.mu.Lock()
+	s.seq++
+	if m.TS == "" {
+		m.TS = fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq)
+	}
+	if m.UserTeam == "" {
+		if u, ok := s.users[m.User]; ok {
+			m.UserTeam = u.TeamID
+		} else {
+			m.UserTeam = s.TeamID
+		}
+	}
+	eventID = fmt.Sprintf("Ev%06d", s.seq)
+	s.mu.Unlock()
+	ev := map[string]any{"type": "message", "channel": m.Channel, "user": m.User, "text": m.Text,
+		"ts": m.TS, "event_ts": m.TS, "user_team": m.UserTeam, "channel_type": "channel"}
+	if m.ThreadTS != "" {
+		ev["thread_ts"] = m.ThreadTS
+	}
+	if m.SubType != "" {
+		ev["subtype"] = m.SubType
+	}
+	if m.BotID != "" {
+		ev["bot_id"] = m.BotID
+	}
+	envelopeID, err = s.SendEvent(eventID, ev)
+	return envelopeID, eventID, err
+}
+
+// SendEvent wraps an inner event in an events_api envelope with the given event ID.
+func (s *Server) SendEvent(eventID string, inner map[string]any) (string, error) {
+	payload := map[string]any{"token": "verification", "team_id": s.TeamID, "api_app_id": "AEMPATHY",
+		"event": inner, "type": "event_callback", "event_id": eventID, "event_time": time.Now().Unix()}
+	return s.send(map[string]any{"type": "events_api", "payload": payload, "accepts_response_payload": false, "retry_attempt": 0})
+}
+
+// Redeliver sends an envelope again, as Slack does when an ack was late: a new
+// envelope ID, the same event, retry_attempt one higher.
+func (s *Server) Redeliver(envelopeID string) (string, error) {
+	s.mu.Lock()
+	old, ok := s.sent[envelopeID]
+	s.mu.Unlock()
+	if !ok {
+		return "", fmt.Errorf("slackfake: no envelope %s", envelopeID)
+	}
+	env := map[string]any{}
+	for k, v := range old.env {
+		env[k] = v
+	}
+	n, _ := env["retry_attempt"].(int)
+	env["retry_attempt"] = n + 1
+	env["retry_reason"] = "timeout"
+	return s.send(env)
+}
+
+// SlashCommand sends a slash command envelope and waits for its ack, returning
+// the ack's payload (the ephemeral reply).
+func (s *Server) SlashCommand(user, channel, command, text string, timeout time.Duration) (json.RawMessage, error) {
+	payload := map[string]any{"token": "verification", "team_id": s.TeamID, "channel_id": channel,
+		"user_id": user, "command": command, "text": text, "api_app_id": "AEMPATHY",
+		"response_url": "http://" + s.ln.Addr().String() + "/api/response_url", "trigger_id": "trig"}
+	id, err := s.send(map[string]any{"type": "slash_commands", "payload": payload, "accepts_response_payload": true})
+	if err != nil {
+		return nil, err
+	}
+	a, ok := s.WaitAck(id, timeout)
+	if !ok {
+		return nil, fmt.Errorf("slackfake: no ack for %s within %v", id, timeout)
+	}
+	return a.Payload, nil
+}
+
+// WaitAck waits for the ack of an envelope.
+func (s *Server) WaitAck(envelopeID string, timeout time.Duration) (Ack, bool) {
+	deadline := time.Now().Add(timeout)
+	t := time.AfterFunc(timeout, func() { s.mu.Lock(); s.ackCond.Broadcast(); s.mu.Unlock() })
+	defer t.Stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		if a, ok := s.acks[envelopeID]; ok {
+			return a, true
+		}
+		if time.Now().After(deadline) {
+			return Ack{}, false
+		}
+		s.ackCond.Wait()
+	}
+}
+
+// AckLatencies returns the latency of every ack received so far.
+func (s *Server) AckLatencies() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]time.Duration, 0, len(s.acks))
+	for _, a := range s.acks {
+		out = append(out, a.Latency)
+	}
+	return out
+}
