@@ -1,0 +1,425 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"empathybot/internal/slackio"
+	"empathybot/internal/slackio/slackfake"
+)
+
+const (
+	chSupport = "CSUPPORT"
+	chOther   = "COTHER"
+	customer  = "UCUSTOMER"
+	agent     = "UAGENT"
+)
+
+// harness runs the real bot (runBot) against slackfake and Redis at REDIS_URL
+// (the embedded one when unset), with a key prefix of its own.
+type harness struct {
+	t    *testing.T
+	fake *slackfake.Server
+	stop context.CancelFunc
+	done chan error
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	handled map[string]int
+}
+
+func startBot(t *testing.T, tweak func(*Config)) *harness {
+	t.Helper()
+	fake, err := slackfake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	fake.SetPingInterval(200 * time.Millisecond)
+	fake.AddChannel(chSupport, "support")
+	fake.AddChannel(chOther, "random")
+	fake.AddUser(slackfake.User{ID: customer, Name: "Sam", TeamID: "TACME"})
+	fake.AddUser(slackfake.User{ID: agent, Name: "Dana"})
+	cfg := Config{
+		BotToken: fake.BotToken, AppToken: fake.AppToken, APIURL: fake.APIURL(),
+		RedisURL: os.Getenv("REDIS_URL"), RedisPrefix: fmt.Sprintf("test:%s:%d:", t.Name(), time.Now().UnixNano()),
+		Channels: []string{chSupport}, Agents: []string{agent}, Nudge: "ephemeral", Threshold: 0.4,
+		Cooldown: time.Minute, Retention: time.Hour, HTTPAddr: "off",
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	h := &harness{t: t, fake: fake, done: make(chan error, 1), handled: map[string]int{}}
+	h.cond = sync.NewCond(&h.mu)
+	ctx, stop := context.WithCancel(context.Background())
+	h.stop = stop
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	go func() {
+		h.done <- runBot(ctx, cfg, log, func(b *slackio.Bot) {
+			b.AfterEvent = func(id string) {
+				h.mu.Lock()
+				h.handled[id]++
+				h.cond.Broadcast()
+				h.mu.Unlock()
+			}
+		})
+	}()
+	t.Cleanup(func() {
+		stop()
+		select {
+		case <-h.done:
+		case <-time.After(6 * time.Second):
+			t.Error("bot did not stop within 6s")
+		}
+	})
+	if !fake.WaitConnections(1, 5*time.Second) {
+		t.Fatal("bot did not connect")
+	}
+	return h
+}
+
+// waitHandled waits until eventID was handled n times.
+func (h *harness) waitHandled(eventID string, n int) {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	t := time.AfterFunc(5*time.Second, func() { h.mu.Lock(); h.cond.Broadcast(); h.mu.Unlock() })
+	defer t.Stop()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for h.handled[eventID] < n {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("event %s handled %d times, want %d", eventID, h.handled[eventID], n)
+		}
+		h.cond.Wait()
+	}
+}
+
+// say sends a message and waits until the bot has handled it.
+func (h *harness) say(m slackfake.Message) (envelopeID, eventID string) {
+	h.t.Helper()
+	env, ev, err := h.fake.SendMessage(m)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, ok := h.fake.WaitAck(env, 2*time.Second); !ok {
+		h.t.Fatalf("envelope %s not acked", env)
+	}
+	return env, ev
+}
+
+func (h *harness) sayHandled(m slackfake.Message) (string, string) {
+	h.t.Helper()
+	env, ev := h.say(m)
+	h.waitHandled(ev, 1)
+	return env, ev
+}
+
+const angry = "This is the third time I'm asking. You said it would be fixed by Friday and it's still broken. Ridiculous."
+
+func TestEndToEndNudgesTheAssignedAgentOnce(t *testing.T) {
+	h := startBot(t, nil)
+	thread := "1700000000.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: thread, Text: "Hi, how do I export invoices?"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: thread, Text: "Hi Sam! Settings → Billing → Export."})
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 0 {
+		t.Fatalf("calm conversation produced %d private messages", n)
+	}
+	env, _ := h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry})
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second)
+	if !ok {
+		t.Fatal("no nudge")
+	}
+	c := calls[0]
+	if c.Args.Get("user") != agent || c.Args.Get("channel") != chSupport || c.Args.Get("thread_ts") != thread {
+		t.Errorf("nudge went to user %q channel %q thread %q", c.Args.Get("user"), c.Args.Get("channel"), c.Args.Get("thread_ts"))
+	}
+	blocks := c.Args.Get("blocks")
+	for _, want := range []string{"frustrated", "Opening line", "more than once"} {
+		if !strings.Contains(blocks, want) {
+			t.Errorf("nudge blocks lack %q: %s", want, blocks)
+		}
+	}
+	// Slack redelivers the same event on another envelope: no second nudge.
+	env2, err := h.fake.Redeliver(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.fake.WaitAck(env2, 2*time.Second); !ok {
+		t.Fatal("redelivery not acked")
+	}
+	_, ev := h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: "1700000001.000100", Text: "thanks!"})
+	h.waitHandled(ev, 1)
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 1 {
+		t.Errorf("after a redelivery: %d nudges, want 1", n)
+	}
+	if n := len(h.fake.Calls("chat.postMessage")); n != 0 {
+		t.Errorf("the bot posted %d public messages; it must never post publicly", n)
+	}
+}
+
+func TestEndToEndIgnoresWhatItShould(t *testing.T) {
+	h := startBot(t, func(c *Config) { c.Channels = []string{chSupport} })
+	thread := "1700000100.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "Hello, how can we help?"})
+	cases := []slackfake.Message{
+		{Channel: chOther, User: customer, ThreadTS: thread, Text: angry},                               // unwatched channel
+		{Channel: chSupport, User: "UOTHERBOT", BotID: "B123", ThreadTS: thread, Text: angry},           // another bot
+		{Channel: chSupport, User: "UBOT", ThreadTS: thread, Text: angry},                               // ourselves
+		{Channel: chSupport, User: customer, SubType: "message_changed", ThreadTS: thread, Text: angry}, // an edit
+		{Channel: chSupport, User: customer, SubType: "channel_join", ThreadTS: thread, Text: angry},
+	}
+	for _, m := range cases {
+		h.say(m)
+	}
+	// A message that is handled afterwards proves the ignored ones were processed first.
+	_, ev := h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: "ok thanks"})
+	h.waitHandled(ev, 1)
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 0 {
+		t.Errorf("%d nudges for messages that must be ignored", n)
+	}
+	// thread_broadcast is a person speaking: it counts.
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, SubType: "thread_broadcast", ThreadTS: thread, Text: angry})
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
+		t.Error("thread_broadcast from a frustrated customer got no nudge")
+	}
+}
+
+func TestEndToEndReviewsTheAgentsReply(t *testing.T) {
+	h := startBot(t, nil)
+	thread := "1700000200.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "Hi, Dana here."})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: thread, Text: "Please calm down."})
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 2, 5*time.Second)
+	if !ok {
+		t.Fatalf("want a nudge and a review, got %d private messages", len(calls))
+	}
+	if !strings.Contains(calls[1].Args.Get("blocks"), "calm down") || calls[1].Args.Get("user") != agent {
+		t.Errorf("review: %v", calls[1].Args)
+	}
+}
+
+func TestEndToEndSlashCommands(t *testing.T) {
+	h := startBot(t, nil)
+	get := func(text string) string {
+		t.Helper()
+		payload, err := h.fake.SlashCommand(agent, chSupport, "/empathy", text, 3*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			ResponseType string `json:"response_type"`
+			Text         string `json:"text"`
+		}
+		if err := json.Unmarshal(payload, &r); err != nil {
+			t.Fatalf("ack payload %s: %v", payload, err)
+		}
+		if r.ResponseType != "ephemeral" {
+			t.Errorf("/empathy %s answered %q, want ephemeral", text, r.ResponseType)
+		}
+		return r.Text
+	}
+	if out := get("help"); !strings.Contains(out, "/empathy check") {
+		t.Errorf("help: %s", out)
+	}
+	if out := get("check We apologise for any inconvenience."); !strings.Contains(out, "script") {
+		t.Errorf("check of a scripted apology: %s", out)
+	}
+	if out := get("check I can see you've had to chase this, that's on us. I'll fix it and update you by 3pm."); !strings.Contains(out, "Looks good") {
+		t.Errorf("check of a good draft: %s", out)
+	}
+	if out := get("analyze " + angry); !strings.Contains(out, "frustrated") {
+		t.Errorf("analyze: %s", out)
+	}
+	if out := get("tips waiting"); !strings.Contains(out, "waiting") {
+		t.Errorf("tips: %s", out)
+	}
+	if out := get("frobnicate"); !strings.Contains(out, "don't know") || !strings.Contains(out, "/empathy help") {
+		t.Errorf("unknown subcommand: %s", out)
+	}
+	if out := get("snooze 2h"); !strings.Contains(out, "paused") {
+		t.Errorf("snooze: %s", out)
+	}
+	if out := get("snooze forever"); !strings.Contains(out, "how long") {
+		t.Errorf("bad snooze: %s", out)
+	}
+	if out := get("oncall <@UAGENT|dana>"); !strings.Contains(out, "<@UAGENT> is now on call") {
+		t.Errorf("oncall set: %s", out)
+	}
+	if out := get("oncall"); !strings.Contains(out, "<@UAGENT> is on call") {
+		t.Errorf("oncall show: %s", out)
+	}
+	if n := len(h.fake.Calls("chat.postMessage")); n != 0 {
+		t.Errorf("commands posted %d public messages", n)
+	}
+}
+
+func TestEndToEndSnoozeAndOnCall(t *testing.T) {
+	h := startBot(t, nil)
+	// Unassigned thread: the on-call agent gets the nudge.
+	if _, err := h.fake.SlashCommand(agent, chSupport, "/empathy", "oncall me", 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: "1700000300.000100", Text: angry})
+	if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok || calls[0].Args.Get("user") != agent {
+		t.Fatalf("on-call agent not nudged: %v", calls)
+	}
+	// Snoozed: no nudge.
+	if _, err := h.fake.SlashCommand(agent, chSupport, "/empathy", "snooze 1h", 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: "1700000301.000100", Text: angry})
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 1 {
+		t.Errorf("snoozed agent got nudged: %d nudges", n)
+	}
+}
+
+func TestEndToEndSurvivesBadInput(t *testing.T) {
+	h := startBot(t, nil)
+	bad := []string{
+		`{"envelope_id":"bad-1","type":"events_api","payload":"not an object"}`,
+		`{"envelope_id":"bad-2","type":"a_type_from_the_future","payload":{}}`,
+		`{"envelope_id":"bad-3","type":"events_api","payload":{"type":"event_callback","event_id":"EvBad","event":{"type":"message","channel":42}}}`,
+	}
+	for _, b := range bad {
+		if err := h.fake.SendRaw([]byte(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.fake.SendRaw([]byte(`this is not json`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"bad-1", "bad-2", "bad-3"} {
+		if _, ok := h.fake.WaitAck(id, 3*time.Second); !ok {
+			t.Errorf("malformed envelope %s not acked", id)
+		}
+	}
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: "1700000400.000100", Text: strings.Repeat("still not working!!! ", 2000)[:40000]})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: "1700000401.000100", Text: "bad \xff\xfe utf8 \xc3 still broken"})
+	// The bot is still alive and handling: an assigned frustrated thread is nudged.
+	thread := "1700000402.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry})
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
+		t.Error("no nudge after bad input")
+	}
+}
+
+func TestEndToEndReconnectsOnRefreshRequested(t *testing.T) {
+	h := startBot(t, nil)
+	if err := h.fake.Disconnect("refresh_requested"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for h.fake.Opened() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if h.fake.Opened() < 2 || !h.fake.WaitConnections(1, 5*time.Second) {
+		t.Fatalf("no reconnect: %d connections opened", h.fake.Opened())
+	}
+	thread := "1700000500.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry})
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
+		t.Error("no nudge after reconnecting")
+	}
+}
+
+func TestEndToEndWaitsOutRateLimits(t *testing.T) {
+	h := startBot(t, nil)
+	h.fake.RateLimit("chat.postEphemeral", time.Second)
+	thread := "1700000600.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "hello"})
+	h.say(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry})
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 10*time.Second); !ok {
+		t.Fatal("nudge dropped after a 429")
+	}
+	if n := len(h.fake.Calls("chat.postEphemeral:429")); n == 0 {
+		t.Error("the fake never answered 429; the test proved nothing")
+	}
+}
+
+func TestEndToEndStopsPromptly(t *testing.T) {
+	h := startBot(t, nil)
+	start := time.Now()
+	h.stop()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			t.Errorf("clean stop returned %v", err)
+		}
+		h.done <- nil // for the cleanup
+	case <-time.After(5 * time.Second):
+		t.Fatal("bot did not stop within 5s")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("stop took %v", d)
+	}
+}
+
+func TestInvalidAuthIsAnErrorNotARetryLoop(t *testing.T) {
+	fake, err := slackfake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	cfg := Config{BotToken: "xoxb-wrong", AppToken: fake.AppToken, APIURL: fake.APIURL(), HTTPAddr: "off",
+		Threshold: 0.4, Cooldown: time.Minute, Retention: time.Hour}
+	done := make(chan error, 1)
+	go func() { done <- runBot(context.Background(), cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), nil) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, slackio.ErrInvalidAuth) || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN") {
+			t.Errorf("err = %v, want invalid auth naming SLACK_BOT_TOKEN", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("invalid_auth did not end the run")
+	}
+}
+
+func TestConfigErrorsNameTheVariable(t *testing.T) {
+	base := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
+	tests := []struct{ name, key, val, want string }{
+		{"missing bot token", "SLACK_BOT_TOKEN", "", "SLACK_BOT_TOKEN"},
+		{"wrong bot token", "SLACK_BOT_TOKEN", "xapp-1", "SLACK_BOT_TOKEN"},
+		{"missing app token", "SLACK_APP_TOKEN", "", "SLACK_APP_TOKEN"},
+		{"nudge", "EMPATHY_NUDGE", "shout", "EMPATHY_NUDGE"},
+		{"threshold", "EMPATHY_THRESHOLD", "7", "EMPATHY_THRESHOLD"},
+		{"threshold not a number", "EMPATHY_THRESHOLD", "high", "EMPATHY_THRESHOLD"},
+		{"cooldown", "EMPATHY_COOLDOWN", "-5m", "EMPATHY_COOLDOWN"},
+		{"retention", "EMPATHY_RETENTION", "forever", "EMPATHY_RETENTION"},
+		{"channels", "EMPATHY_CHANNELS", "support,random", "EMPATHY_CHANNELS"},
+		{"api url", "SLACK_API_URL", "http://localhost:1/api", "SLACK_API_URL"},
+		{"http addr", "EMPATHY_HTTP_ADDR", "8080", "EMPATHY_HTTP_ADDR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range base {
+				t.Setenv(k, v)
+			}
+			t.Setenv(tt.key, tt.val)
+			_, err := loadConfig()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%s=%q: err = %v, want one naming %s", tt.key, tt.val, err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "xoxb-1") {
+				t.Errorf("error leaks a token: %v", err)
+			}
+		})
+	}
+	for k, v := range base {
+		t.Setenv(k, v)
+	}
+	if _, err := loadConfig(); err != nil {
+		t.Errorf("valid config refused: %v", err)
+	}
+}
