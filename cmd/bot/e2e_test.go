@@ -27,7 +27,7 @@ const (
 // harness runs the real bot (runBot) against slackfake and Redis at REDIS_URL
 // (the embedded one when unset), with a key prefix of its own.
 type harness struct {
-	t    *testing.T
+	t    testing.TB
 	fake *slackfake.Server
 	stop context.CancelFunc
 	done chan error
@@ -37,7 +37,7 @@ type harness struct {
 	handled map[string]int
 }
 
-func startBot(t *testing.T, tweak func(*Config)) *harness {
+func startBot(t testing.TB, tweak func(*Config)) *harness {
 	t.Helper()
 	fake, err := slackfake.New()
 	if err != nil {
