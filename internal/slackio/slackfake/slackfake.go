@@ -219,26 +219,34 @@ func (s *Server) Calls(method string) []Call {
 
 // WaitCalls waits until at least n calls to method were recorded, or timeout.
 func (s *Server) WaitCalls(method string, n int, timeout time.Duration) ([]Call, bool) {
-	deadline := time.Now().Add(timeout)
-	t := time.AfterFunc(timeout, func() { s.mu.Lock(); s.callCond.Broadcast(); s.mu.Unlock() })
-	defer t.Stop()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for {
-		var out []Call
+	var out []Call
+	ok := s.waitUntil(s.callCond, timeout, func() bool {
+		out = out[:0]
 		for _, c := range s.calls {
 			if c.Method == method {
 				out = append(out, c)
 			}
 		}
-		if len(out) >= n {
-			return out, true
-		}
+		return len(out) >= n
+	})
+	return out, ok
+}
+
+// waitUntil waits on cond (whose lock is s.mu) until done reports true or
+// timeout passes; done runs with s.mu held.
+func (s *Server) waitUntil(cond *sync.Cond, timeout time.Duration, done func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	t := time.AfterFunc(timeout, func() { s.mu.Lock(); cond.Broadcast(); s.mu.Unlock() })
+	defer t.Stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for !done() {
 		if time.Now().After(deadline) {
-			return out, false
+			return false
 		}
-		s.callCond.Wait()
+		cond.Wait()
 	}
+	return true
 }
 
 // Connections is the number of open Socket Mode connections.

@@ -256,20 +256,13 @@ func (s *Server) SlashCommand(user, channel, command, text string, timeout time.
 
 // WaitAck waits for the ack of an envelope.
 func (s *Server) WaitAck(envelopeID string, timeout time.Duration) (Ack, bool) {
-	deadline := time.Now().Add(timeout)
-	t := time.AfterFunc(timeout, func() { s.mu.Lock(); s.ackCond.Broadcast(); s.mu.Unlock() })
-	defer t.Stop()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for {
-		if a, ok := s.acks[envelopeID]; ok {
-			return a, true
-		}
-		if time.Now().After(deadline) {
-			return Ack{}, false
-		}
-		s.ackCond.Wait()
-	}
+	var a Ack
+	ok := s.waitUntil(s.ackCond, timeout, func() bool {
+		var found bool
+		a, found = s.acks[envelopeID]
+		return found
+	})
+	return a, ok
 }
 
 // AckLatencies returns the latency of every ack received so far.
