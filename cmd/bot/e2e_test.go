@@ -123,6 +123,17 @@ func (h *harness) sayHandled(m slackfake.Message) (string, string) {
 	return env, ev
 }
 
+// expectNudgeInAssignedThread has an agent open a thread, a customer answer it
+// angrily, and fails with msg unless the agent is nudged: the bot still works.
+func (h *harness) expectNudgeInAssignedThread(thread, msg string) {
+	h.t.Helper()
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry})
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
+		h.t.Error(msg)
+	}
+}
+
 const angry = "This is the third time I'm asking. You said it would be fixed by Friday and it's still broken. Ridiculous."
 
 func TestEndToEndNudgesTheAssignedAgentOnce(t *testing.T) {
@@ -306,12 +317,7 @@ func TestEndToEndSurvivesBadInput(t *testing.T) {
 	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: "1700000400.000100", Text: strings.Repeat("still not working!!! ", 2000)[:40000]})
 	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: "1700000401.000100", Text: "bad \xff\xfe utf8 \xc3 still broken"})
 	// The bot is still alive and handling: an assigned frustrated thread is nudged.
-	thread := "1700000402.000100"
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "hello"})
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry})
-	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
-		t.Error("no nudge after bad input")
-	}
+	h.expectNudgeInAssignedThread("1700000402.000100", "no nudge after bad input")
 }
 
 func TestEndToEndReconnectsOnRefreshRequested(t *testing.T) {
@@ -326,12 +332,7 @@ func TestEndToEndReconnectsOnRefreshRequested(t *testing.T) {
 	if h.fake.Opened() < 2 || !h.fake.WaitConnections(1, 5*time.Second) {
 		t.Fatalf("no reconnect: %d connections opened", h.fake.Opened())
 	}
-	thread := "1700000500.000100"
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "hello"})
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry})
-	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
-		t.Error("no nudge after reconnecting")
-	}
+	h.expectNudgeInAssignedThread("1700000500.000100", "no nudge after reconnecting")
 }
 
 func TestEndToEndWaitsOutRateLimits(t *testing.T) {

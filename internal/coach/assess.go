@@ -158,12 +158,7 @@ type scratch struct {
 	matches []match
 	excl    int
 	quest   int
-	specials
-}
-
-// specials holds hits that do not come from phrase lists.
-type specials struct {
-	extra []match
+	extra   []match // hits of the special detectors, found while tokenizing
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
