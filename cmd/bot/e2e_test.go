@@ -53,7 +53,7 @@ func startBot(t testing.TB, tweak func(*Config)) *harness {
 		BotToken: fake.BotToken, AppToken: fake.AppToken, APIURL: fake.APIURL(),
 		RedisURL: os.Getenv("REDIS_URL"), RedisPrefix: fmt.Sprintf("test:%s:%d:", t.Name(), time.Now().UnixNano()),
 		Channels: []string{chSupport}, Agents: []string{agent}, Nudge: "ephemeral", Threshold: 0.4,
-		Cooldown: time.Minute, Retention: time.Hour, HTTPAddr: "off",
+		Cooldown: time.Minute, Retention: time.Hour, HTTPAddr: "off", PingTimeout: time.Second,
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -272,6 +272,11 @@ func TestEndToEndSlashCommands(t *testing.T) {
 	if n := len(h.fake.Calls("chat.postMessage")); n != 0 {
 		t.Errorf("commands posted %d public messages", n)
 	}
+	// oncall and snooze touch Redis, so they are acked empty at once and
+	// answered through the response_url.
+	if n := len(h.fake.Calls("response_url")); n != 4 {
+		t.Errorf("%d replies through response_url, want 4 (snooze ×2, oncall ×2)", n)
+	}
 }
 
 func TestEndToEndSnoozeAndOnCall(t *testing.T) {
@@ -320,19 +325,30 @@ func TestEndToEndSurvivesBadInput(t *testing.T) {
 	h.expectNudgeInAssignedThread("1700000402.000100", "no nudge after bad input")
 }
 
-func TestEndToEndReconnectsOnRefreshRequested(t *testing.T) {
-	h := startBot(t, nil)
-	if err := h.fake.Disconnect("refresh_requested"); err != nil {
-		t.Fatal(err)
+func TestEndToEndSurvivesConnectionTrouble(t *testing.T) {
+	cases := []struct {
+		name   string
+		break_ func(*slackfake.Server) error
+	}{
+		{"refresh_requested", func(f *slackfake.Server) error { return f.Disconnect("refresh_requested") }},
+		{"warning", func(f *slackfake.Server) error { return f.Disconnect("warning") }},
+		{"dropped socket", func(f *slackfake.Server) error { f.DropSockets(); return nil }},
+		// No pings for longer than the ping timeout (1 s here): the bot must
+		// notice the dead link by itself and open a new one.
+		{"missing pings", func(f *slackfake.Server) error { f.StopPings(); return nil }},
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for h.fake.Opened() < 2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startBot(t, nil)
+			if err := tc.break_(h.fake); err != nil {
+				t.Fatal(err)
+			}
+			if !h.fake.WaitOpened(2, 10*time.Second) || !h.fake.WaitConnections(1, 5*time.Second) {
+				t.Fatalf("no reconnect: %d connections opened", h.fake.Opened())
+			}
+			h.expectNudgeInAssignedThread("1700000500.000100", "no nudge after reconnecting")
+		})
 	}
-	if h.fake.Opened() < 2 || !h.fake.WaitConnections(1, 5*time.Second) {
-		t.Fatalf("no reconnect: %d connections opened", h.fake.Opened())
-	}
-	h.expectNudgeInAssignedThread("1700000500.000100", "no nudge after reconnecting")
 }
 
 func TestEndToEndWaitsOutRateLimits(t *testing.T) {

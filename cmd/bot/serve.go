@@ -40,6 +40,10 @@ type Config struct {
 	Retention        time.Duration `envconfig:"EMPATHY_RETENTION" default:"720h"`
 	HTTPAddr         string        `envconfig:"EMPATHY_HTTP_ADDR" default:":8080"`
 	LogLevel         string        `envconfig:"LOG_LEVEL" default:"info"`
+
+	// PingTimeout is how long without a WebSocket ping from Slack before the
+	// connection is presumed dead (slack-go's default when zero). Tests only.
+	PingTimeout time.Duration `ignored:"true"`
 }
 
 // loadConfig reads and checks the environment; every error names the variable.
@@ -135,7 +139,11 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 
 	c := coach.Default().WithThreshold(cfg.Threshold)
 	api := slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.APIURL), slack.OptionAppLevelToken(cfg.AppToken))
-	sm := socketmode.New(api)
+	var smOpts []socketmode.Option
+	if cfg.PingTimeout > 0 {
+		smOpts = append(smOpts, socketmode.OptionPingInterval(cfg.PingTimeout))
+	}
+	sm := socketmode.New(api, smOpts...)
 	bot := slackio.NewBot(log, api, sm, c, store, slackio.Config{
 		Channels: cfg.Channels, Agents: cfg.Agents, AgentGroup: cfg.AgentGroup,
 		NudgeDM: cfg.Nudge == "dm", Cooldown: cfg.Cooldown,

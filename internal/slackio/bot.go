@@ -227,9 +227,17 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 			b.sm.Ack(*evt.Request)
 			return
 		}
-		// The reply travels in the ack payload; pure subcommands answer at once,
-		// those that write state answer within a short deadline.
-		b.sm.Ack(*evt.Request, b.command(ctx, cmd))
+		now, later := b.command(cmd)
+		if later == nil {
+			b.sm.Ack(*evt.Request, now)
+			return
+		}
+		b.sm.Ack(*evt.Request)
+		b.enqueue(func(ctx context.Context) {
+			if err := b.respond(ctx, cmd.ResponseURL, later(ctx)); err != nil {
+				b.log.Warn("command reply not delivered", "channel", cmd.ChannelID, "user", cmd.UserID, "error", err)
+			}
+		})
 	default:
 		b.sm.Ack(*evt.Request)
 	}
@@ -241,24 +249,27 @@ func (b *Bot) routeEvent(ev slackevents.EventsAPIEvent, retry int) {
 	if cb != nil {
 		eventID = cb.EventID
 	}
+	handle := func(job func(context.Context)) {
+		b.enqueue(func(ctx context.Context) {
+			job(ctx)
+			if b.AfterEvent != nil {
+				b.AfterEvent(eventID)
+			}
+		})
+	}
 	switch inner := ev.InnerEvent.Data.(type) {
 	case *slackevents.MessageEvent:
 		if !b.wantMessage(inner) {
 			return
 		}
 		msg := *inner
-		b.enqueue(func(ctx context.Context) {
-			b.handleMessage(ctx, eventID, retry, &msg)
-			if b.AfterEvent != nil {
-				b.AfterEvent(eventID)
-			}
-		})
+		handle(func(ctx context.Context) { b.handleMessage(ctx, eventID, retry, &msg) })
 	case *slackevents.ReactionAddedEvent:
 		if inner.Reaction != "eyes" || !b.watching(inner.Item.Channel) {
 			return
 		}
 		r := *inner
-		b.enqueue(func(ctx context.Context) { b.handleClaim(ctx, eventID, &r) })
+		handle(func(ctx context.Context) { b.handleClaim(ctx, eventID, &r) })
 	}
 }
 

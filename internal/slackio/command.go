@@ -32,32 +32,45 @@ const helpText = "*/empathy* — your private empathy coach. Only you see these 
 // maxSnooze bounds a snooze so nobody silences the coach by accident forever.
 const maxSnooze = 7 * 24 * time.Hour
 
-// command answers /empathy. It never posts anything publicly.
-func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) reply {
+// command answers /empathy. It never posts anything publicly. Subcommands that
+// need only the coach answer at once (now, sent in the ack payload); those
+// that read or write Redis or call Slack return later instead, which runs on a
+// worker after an empty ack and is posted to the command's response_url, so
+// the ack never waits for I/O.
+func (b *Bot) command(cmd slack.SlashCommand) (now *reply, later func(context.Context) reply) {
 	sub, rest, _ := strings.Cut(strings.TrimSpace(cmd.Text), " ")
 	rest = strings.TrimSpace(rest)
-	log := b.log.With("command", strings.ToLower(sub), "channel", cmd.ChannelID, "user", cmd.UserID)
-	switch strings.ToLower(sub) {
+	sub = strings.ToLower(sub)
+	log := b.log.With("command", trim(sub, 20), "channel", cmd.ChannelID, "user", cmd.UserID)
+	answer := func(text string) (*reply, func(context.Context) reply) { r := ephemeral(text); return &r, nil }
+	switch sub {
 	case "", "help":
-		return ephemeral(helpText)
+		return answer(helpText)
 	case "tips":
-		return ephemeral(b.tipsText(coach.CueKind(strings.ToLower(rest))))
+		return answer(b.tipsText(coach.CueKind(strings.ToLower(rest))))
 	case "check":
 		if rest == "" {
-			return ephemeral("Paste your draft after `check`, e.g. `/empathy check Sorry for the inconvenience.`")
+			return answer("Paste your draft after `check`, e.g. `/empathy check Sorry for the inconvenience.`")
 		}
-		return ephemeral(b.checkText(rest))
+		return answer(b.checkText(rest))
 	case "analyze", "analyse":
 		if rest == "" {
-			return ephemeral("Paste the customer's message after `analyze`.")
+			return answer("Paste the customer's message after `analyze`.")
 		}
-		return ephemeral(b.analyzeText(rest))
+		return answer(b.analyzeText(rest))
 	case "oncall":
-		return ephemeral(b.oncall(ctx, log, cmd, rest))
+		return nil, func(ctx context.Context) reply { return ephemeral(b.oncall(ctx, log, cmd, rest)) }
 	case "snooze":
-		return ephemeral(b.snooze(ctx, log, cmd, rest))
+		return nil, func(ctx context.Context) reply { return ephemeral(b.snooze(ctx, log, cmd, rest)) }
 	}
-	return ephemeral(fmt.Sprintf("I don't know `%s`.\n\n%s", escape(trim(sub, 30)), helpText))
+	return answer(fmt.Sprintf("I don't know `%s`.\n\n%s", escape(trim(sub, 30)), helpText))
+}
+
+// respond posts a reply to a response_url, retrying transient failures.
+func (b *Bot) respond(ctx context.Context, responseURL string, r reply) error {
+	return b.retry(ctx, "response_url", func() error {
+		return slack.PostWebhookContext(ctx, responseURL, &slack.WebhookMessage{ResponseType: r.ResponseType, Text: r.Text})
+	})
 }
 
 func (b *Bot) tipsText(k coach.CueKind) string {
@@ -121,7 +134,7 @@ func (b *Bot) analyzeText(text string) string {
 var userMention = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(\|[^>]*)?>$`)
 
 func (b *Bot) oncall(ctx context.Context, log interface{ Warn(string, ...any) }, cmd slack.SlashCommand, arg string) string {
-	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if arg == "" {
 		who, err := b.store.OnCall(ctx, cmd.ChannelID)
@@ -160,7 +173,7 @@ func (b *Bot) oncall(ctx context.Context, log interface{ Warn(string, ...any) },
 }
 
 func (b *Bot) snooze(ctx context.Context, log interface{ Warn(string, ...any) }, cmd slack.SlashCommand, arg string) string {
-	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if arg == "off" || arg == "0" {
 		if err := b.store.Snooze(ctx, cmd.UserID, 0); err != nil {

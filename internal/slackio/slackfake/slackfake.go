@@ -12,6 +12,7 @@ package slackfake
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -72,7 +73,6 @@ type Server struct {
 	failures   map[string]int // method → remaining 500s
 	delay      time.Duration
 	pingEvery  time.Duration
-	pingsOff   bool
 	opened     int
 }
 
@@ -88,9 +88,10 @@ type sentEnvelope struct {
 }
 
 type conn struct {
-	ws   *websocket.Conn
-	wmu  sync.Mutex
-	done chan struct{}
+	silent bool // guarded by Server.mu: no pings, no envelopes
+	ws     *websocket.Conn
+	wmu    sync.Mutex
+	done   chan struct{}
 }
 
 func (c *conn) write(msgType int, b []byte) error {
@@ -128,6 +129,7 @@ func New() (*Server, error) {
 	s.ln = ln
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.handleAPI)
+	mux.HandleFunc("/response/", s.handleResponseURL)
 	mux.HandleFunc("/ws", s.handleWS)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go s.srv.Serve(ln)
@@ -197,11 +199,15 @@ func (s *Server) SetPingInterval(d time.Duration) {
 	s.pingEvery = d
 }
 
-// StopPings stops WebSocket pings on every socket, as a dying link would.
+// StopPings stops WebSocket pings on every socket open now, as a dying link
+// would; sockets opened later are pinged as usual. The silent sockets stay
+// open, and envelopes are no longer sent on them.
 func (s *Server) StopPings() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pingsOff = true
+	for _, c := range s.conns {
+		c.silent = true
+	}
 }
 
 // Calls returns the recorded calls to method ("" for all).
@@ -249,11 +255,18 @@ func (s *Server) waitUntil(cond *sync.Cond, timeout time.Duration, done func() b
 	return true
 }
 
-// Connections is the number of open Socket Mode connections.
+// Connections is the number of open Socket Mode connections that are alive
+// (pinged; see StopPings).
 func (s *Server) Connections() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.conns)
+	n := 0
+	for _, c := range s.conns {
+		if !c.silent {
+			n++
+		}
+	}
+	return n
 }
 
 // Opened counts apps.connections.open calls that succeeded.
@@ -261,6 +274,11 @@ func (s *Server) Opened() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.opened
+}
+
+// WaitOpened waits until apps.connections.open has succeeded n times.
+func (s *Server) WaitOpened(n int, timeout time.Duration) bool {
+	return s.waitUntil(s.callCond, timeout, func() bool { return s.opened >= n })
 }
 
 // WaitConnections waits until n sockets are open.
@@ -392,6 +410,44 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 		return ok(map[string]any{"view": map[string]any{"id": "V1"}})
 	}
 	return map[string]any{"ok": false, "error": "unknown_method"}
+}
+
+// handleResponseURL takes posts to a slash command's or an action's
+// response_url, recorded as calls to "response_url" with the URL's ID in
+// Args["id"] and the JSON body in Args["payload"].
+func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
+	id := strings.TrimPrefix(r.URL.Path, "/response/")
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || r.Method != http.MethodPost || !json.Valid(body) {
+		http.Error(w, "invalid_payload", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Method: "response_url", Args: url.Values{"id": {id}, "payload": {string(body)}}, At: time.Now()})
+	s.callCond.Broadcast()
+	s.mu.Unlock()
+	// Slack answers a response_url post with a plain "ok".
+	w.Write([]byte("ok"))
+}
+
+// ResponseURL is the response_url handed out with envelope id.
+func (s *Server) ResponseURL(id string) string {
+	return "http://" + s.ln.Addr().String() + "/response/" + id
+}
+
+// WaitResponse waits for a post to the response_url of id and returns its body.
+func (s *Server) WaitResponse(id string, timeout time.Duration) (json.RawMessage, bool) {
+	var out json.RawMessage
+	ok := s.waitUntil(s.callCond, timeout, func() bool {
+		for _, c := range s.calls {
+			if c.Method == "response_url" && c.Args.Get("id") == id {
+				out = json.RawMessage(c.Args.Get("payload"))
+				return true
+			}
+		}
+		return false
+	})
+	return out, ok
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

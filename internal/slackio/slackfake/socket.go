@@ -33,7 +33,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 func (s *Server) pinger(c *conn) {
 	for {
 		s.mu.Lock()
-		every, off := s.pingEvery, s.pingsOff
+		every, off := s.pingEvery, c.silent
 		s.mu.Unlock()
 		select {
 		case <-c.done:
@@ -103,11 +103,18 @@ func (s *Server) DropSockets() {
 }
 
 // Disconnect sends a Socket Mode disconnect message with reason
-// ("refresh_requested", "warning", "link_disabled") on every socket.
+// ("refresh_requested", "warning", "link_disabled") on every socket. Like
+// Slack, it sends no more envelopes on those sockets.
 func (s *Server) Disconnect(reason string) error {
 	msg, _ := json.Marshal(map[string]any{"type": "disconnect", "reason": reason,
 		"debug_info": map[string]any{"host": "slackfake"}})
-	return s.broadcast(msg)
+	err := s.broadcast(msg)
+	s.mu.Lock()
+	for _, c := range s.conns {
+		c.silent = true
+	}
+	s.mu.Unlock()
+	return err
 }
 
 // SendRaw writes raw bytes as a text frame on the next socket (round robin),
@@ -136,12 +143,14 @@ func (s *Server) broadcast(b []byte) error {
 func (s *Server) pick() (*conn, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.conns) == 0 {
-		return nil, errors.New("slackfake: no socket connected")
+	for range s.conns {
+		c := s.conns[s.next%len(s.conns)]
+		s.next++
+		if !c.silent {
+			return c, nil
+		}
 	}
-	c := s.conns[s.next%len(s.conns)]
-	s.next++
-	return c, nil
+	return nil, errors.New("slackfake: no socket connected")
 }
 
 // send writes an envelope on the next socket and records when.
@@ -237,21 +246,76 @@ func (s *Server) Redeliver(envelopeID string) (string, error) {
 	return s.send(env)
 }
 
-// SlashCommand sends a slash command envelope and waits for its ack, returning
-// the ack's payload (the ephemeral reply).
+// SlashCommand sends a slash command envelope and returns what the user sees:
+// the ack's payload when it carries a reply, else the first post to the
+// command's response_url within timeout.
 func (s *Server) SlashCommand(user, channel, command, text string, timeout time.Duration) (json.RawMessage, error) {
+	s.mu.Lock()
+	s.seq++
+	rid := fmt.Sprintf("cmd-%d", s.seq)
+	s.mu.Unlock()
 	payload := map[string]any{"token": "verification", "team_id": s.TeamID, "channel_id": channel,
 		"user_id": user, "command": command, "text": text, "api_app_id": "AEMPATHY",
-		"response_url": "http://" + s.ln.Addr().String() + "/api/response_url", "trigger_id": "trig"}
+		"response_url": s.ResponseURL(rid), "trigger_id": "trig"}
 	id, err := s.send(map[string]any{"type": "slash_commands", "payload": payload, "accepts_response_payload": true})
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	a, ok := s.WaitAck(id, timeout)
 	if !ok {
 		return nil, fmt.Errorf("slackfake: no ack for %s within %v", id, timeout)
 	}
-	return a.Payload, nil
+	if len(a.Payload) > 0 && string(a.Payload) != "null" && string(a.Payload) != "{}" {
+		return a.Payload, nil
+	}
+	body, ok := s.WaitResponse(rid, timeout-time.Since(start))
+	if !ok {
+		return nil, fmt.Errorf("slackfake: %s acked without a reply and nothing came to its response_url within %v", id, timeout)
+	}
+	return body, nil
+}
+
+// Action describes a click on a Block Kit button in a message the app posted.
+type Action struct {
+	User     string
+	Channel  string
+	ActionID string
+	Value    string
+	// MessageTS is the clicked message; Container is "ephemeral" for an
+	// ephemeral message (the default) or "message".
+	MessageTS string
+	Container string
+}
+
+// Click sends a block_actions interactive envelope and returns its envelope
+// ID and the response_url ID (see WaitResponse).
+func (s *Server) Click(a Action) (envelopeID, responseID string, err error) {
+	s.mu.Lock()
+	s.seq++
+	rid := fmt.Sprintf("act-%d", s.seq)
+	team := s.TeamID
+	if u, ok := s.users[a.User]; ok {
+		team = u.TeamID
+	}
+	s.mu.Unlock()
+	if a.Container == "" {
+		a.Container = "ephemeral"
+	}
+	container := map[string]any{"type": "message", "message_ts": a.MessageTS, "channel_id": a.Channel,
+		"is_ephemeral": a.Container == "ephemeral"}
+	payload := map[string]any{
+		"type": "block_actions", "token": "verification", "api_app_id": "AEMPATHY", "trigger_id": "trig",
+		"team":         map[string]any{"id": s.TeamID},
+		"user":         map[string]any{"id": a.User, "team_id": team},
+		"channel":      map[string]any{"id": a.Channel},
+		"container":    container,
+		"response_url": s.ResponseURL(rid),
+		"actions": []map[string]any{{"type": "button", "action_id": a.ActionID, "block_id": "b",
+			"value": a.Value, "action_ts": fmt.Sprintf("%d.%06d", time.Now().Unix(), 1)}},
+	}
+	id, err := s.send(map[string]any{"type": "interactive", "payload": payload, "accepts_response_payload": false})
+	return id, rid, err
 }
 
 // WaitAck waits for the ack of an envelope.

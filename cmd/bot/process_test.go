@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"empathybot/internal/slackio/slackfake"
+)
+
+// TestMain lets a test run this very binary as the bot: with
+// EMPATHYBOT_TEST_MAIN=1 the test executable behaves like `bot`.
+func TestMain(m *testing.M) {
+	if os.Getenv("EMPATHYBOT_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startProcess runs the bot as a separate process against fake.
+func startProcess(t *testing.T, fake *slackfake.Server, env ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve")
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	cmd.Env = append(os.Environ(), "EMPATHYBOT_TEST_MAIN=1",
+		"SLACK_BOT_TOKEN="+fake.BotToken, "SLACK_APP_TOKEN="+fake.AppToken, "SLACK_API_URL="+fake.APIURL(),
+		"EMPATHY_CHANNELS="+chSupport, "EMPATHY_AGENTS="+agent, "EMPATHY_REDIS_PREFIX=test:"+t.Name()+":"+time.Now().Format("150405.000000")+":")
+	cmd.Env = append(cmd.Env, env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	return cmd, &logs
+}
+
+func newFake(t *testing.T) *slackfake.Server {
+	t.Helper()
+	fake, err := slackfake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	fake.AddChannel(chSupport, "support")
+	fake.AddUser(slackfake.User{ID: customer, Name: "Sam", TeamID: "TACME"})
+	fake.AddUser(slackfake.User{ID: agent, Name: "Dana"})
+	return fake
+}
+
+func getStatus(url string) int {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func waitStatus(t *testing.T, url string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	got := 0
+	for time.Now().Before(deadline) {
+		if got = getStatus(url); got == want {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("GET %s: %d, want %d", url, got, want)
+}
+
+// The real binary, as a process: it serves, reports ready, nudges, and on
+// SIGTERM exits 0 within 5 s.
+func TestProcessServesAndExitsCleanlyOnSIGTERM(t *testing.T) {
+	fake := newFake(t)
+	addr := freeAddr(t)
+	cmd, logs := startProcess(t, fake, "EMPATHY_HTTP_ADDR="+addr, "REDIS_URL="+os.Getenv("REDIS_URL"))
+	if !fake.WaitConnections(1, 10*time.Second) {
+		t.Fatalf("process did not connect; logs:\n%s", logs)
+	}
+	waitStatus(t, "http://"+addr+"/healthz", 200)
+	waitStatus(t, "http://"+addr+"/readyz", 200)
+
+	thread := "1700000900.000100"
+	for _, m := range []slackfake.Message{
+		{Channel: chSupport, User: agent, TS: thread, Text: "hello"},
+		{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry},
+	} {
+		if _, _, err := fake.SendMessage(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := fake.WaitCalls("chat.postEphemeral", 1, 10*time.Second); !ok {
+		t.Fatalf("the process did not nudge; logs:\n%s", logs)
+	}
+
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v; logs:\n%s", err, logs)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("exit took %v, want < 5s", d)
+		}
+	case <-time.After(6 * time.Second):
+		t.Fatalf("no exit within 6s of SIGTERM; logs:\n%s", logs)
+	}
+	if strings.Contains(logs.String(), fake.BotToken) || strings.Contains(logs.String(), fake.AppToken) {
+		t.Error("the logs contain a token")
+	}
+}
+
+// /readyz tells the truth: ready when Slack and Redis are up, 503 naming
+// Slack while the socket is gone.
+func TestReadyzReportsSlackConnection(t *testing.T) {
+	addr := freeAddr(t)
+	h := startBot(t, func(c *Config) { c.HTTPAddr = addr })
+	url := "http://" + addr + "/readyz"
+	waitStatus(t, url, 200)
+	h.fake.StopPings()
+	h.fake.Close() // Slack is gone: no socket, no Web API
+	waitStatus(t, url, 503)
+}
+
+// EMPATHY_NUDGE=dm: the nudge is a DM with a permalink to the thread, and
+// nothing is posted in the support channel.
+func TestEndToEndNudgesByDM(t *testing.T) {
+	h := startBot(t, func(c *Config) { c.Nudge = "dm" })
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: "1700000950.000100", Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: "1700000950.000100", Text: angry})
+	calls, ok := h.fake.WaitCalls("chat.postMessage", 1, 5*time.Second)
+	if !ok {
+		t.Fatal("no DM")
+	}
+	if ch := calls[0].Args.Get("channel"); ch != "D"+agent {
+		t.Errorf("DM went to channel %q, want the agent's DM D%s", ch, agent)
+	}
+	if b := calls[0].Args.Get("blocks"); !strings.Contains(b, "p1700000950000100") {
+		t.Errorf("DM lacks the thread permalink: %s", b)
+	}
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 0 {
+		t.Errorf("%d ephemeral messages in DM mode", n)
+	}
+}
+
+// An agent's 👀 on a customer's message claims the thread: the claimer is
+// nudged, not the agent who spoke last.
+func TestEndToEndEyesReactionClaimsTheThread(t *testing.T) {
+	const other = "UOTHERAGENT"
+	h := startBot(t, func(c *Config) { c.Agents = []string{agent, other} })
+	thread := "1700000960.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: thread, Text: "Hi, a question about invoices"})
+	ev := "EvClaim1"
+	env, err := h.fake.SendEvent(ev, map[string]any{"type": "reaction_added", "user": other, "reaction": "eyes",
+		"item": map[string]any{"type": "message", "channel": chSupport, "ts": thread}, "event_ts": "1700000961.000100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.fake.WaitAck(env, 2*time.Second); !ok {
+		t.Fatal("reaction not acked")
+	}
+	h.waitHandled(ev, 1)
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: thread, Text: "Dana here, looking"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry})
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second)
+	if !ok {
+		t.Fatal("no nudge")
+	}
+	if u := calls[0].Args.Get("user"); u != other {
+		t.Errorf("nudge went to %s, want the claimer %s", u, other)
+	}
+}
