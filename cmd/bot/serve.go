@@ -28,6 +28,7 @@ type Config struct {
 	AppToken         string        `envconfig:"SLACK_APP_TOKEN"`
 	APIURL           string        `envconfig:"SLACK_API_URL" default:"https://slack.com/api/"`
 	RedisURL         string        `envconfig:"REDIS_URL"`
+	RedisCluster     []string      `envconfig:"REDIS_CLUSTER_ADDRS"`
 	RedisPrefix      string        `envconfig:"EMPATHY_REDIS_PREFIX" default:"empathy:"`
 	Channels         []string      `envconfig:"EMPATHY_CHANNELS"`
 	Agents           []string      `envconfig:"EMPATHY_AGENTS"`
@@ -37,6 +38,7 @@ type Config struct {
 	Cooldown         time.Duration `envconfig:"EMPATHY_COOLDOWN" default:"10m"`
 	ResponseReminder time.Duration `envconfig:"EMPATHY_RESPONSE_REMINDER" default:"10m"`
 	FollowupAfter    time.Duration `envconfig:"EMPATHY_FOLLOWUP_AFTER" default:"24h"`
+	ReminderRepeats  int           `envconfig:"EMPATHY_REMINDER_REPEATS" default:"3"`
 	Retention        time.Duration `envconfig:"EMPATHY_RETENTION" default:"720h"`
 	HTTPAddr         string        `envconfig:"EMPATHY_HTTP_ADDR" default:":8080"`
 	LogLevel         string        `envconfig:"LOG_LEVEL" default:"info"`
@@ -73,6 +75,8 @@ func loadConfig() (Config, error) {
 		return c, fmt.Errorf("EMPATHY_RESPONSE_REMINDER must be between 1s and 168h, got %v", c.ResponseReminder)
 	case c.FollowupAfter < time.Second || c.FollowupAfter > 30*24*time.Hour:
 		return c, fmt.Errorf("EMPATHY_FOLLOWUP_AFTER must be between 1s and 720h, got %v", c.FollowupAfter)
+	case c.ReminderRepeats < 0 || c.ReminderRepeats > 10:
+		return c, fmt.Errorf("EMPATHY_REMINDER_REPEATS must be between 0 (no response reminders) and 10, got %d", c.ReminderRepeats)
 	case c.Retention < time.Hour || c.Retention > 365*24*time.Hour:
 		return c, fmt.Errorf("EMPATHY_RETENTION must be between 1h and 8760h, got %v", c.Retention)
 	}
@@ -85,6 +89,19 @@ func loadConfig() (Config, error) {
 		if a == "" || !(a[0] == 'U' || a[0] == 'W') {
 			return c, fmt.Errorf("EMPATHY_AGENTS must list user IDs (U... or W...), got %q", a)
 		}
+	}
+	if c.RedisURL != "" {
+		if _, err := redis.ParseURL(c.RedisURL); err != nil {
+			return c, fmt.Errorf("REDIS_URL must be redis://[user:password@]host:port[/db] or rediss://...: %v", err)
+		}
+	}
+	for _, a := range c.RedisCluster {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return c, fmt.Errorf("REDIS_CLUSTER_ADDRS must list host:port addresses, got %q", a)
+		}
+	}
+	if c.FollowupAfter > c.Retention || c.ResponseReminder*time.Duration(max(c.ReminderRepeats, 1)) > c.Retention {
+		return c, fmt.Errorf("EMPATHY_RETENTION (%v) must be longer than EMPATHY_FOLLOWUP_AFTER and the response reminders, or threads are forgotten before their follow-ups", c.Retention)
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return c, fmt.Errorf("EMPATHY_HTTP_ADDR must be host:port, got %q", c.HTTPAddr)
@@ -115,25 +132,60 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	return runBot(ctx, cfg, log, nil)
 }
 
+// openRedis connects to REDIS_CLUSTER_ADDRS (cluster mode), else REDIS_URL,
+// else an embedded in-process Redis; the returned func closes the embedded one.
+func openRedis(cfg Config, log *slog.Logger) (redis.UniversalClient, func(), error) {
+	switch {
+	case len(cfg.RedisCluster) > 0:
+		opt := &redis.ClusterOptions{Addrs: cfg.RedisCluster}
+		if cfg.RedisURL != "" {
+			// Credentials and TLS come from REDIS_URL when both are set.
+			u, err := redis.ParseURL(cfg.RedisURL)
+			if err != nil {
+				return nil, nil, fmt.Errorf("REDIS_URL: %v", err)
+			}
+			opt.Username, opt.Password, opt.TLSConfig = u.Username, u.Password, u.TLSConfig
+		}
+		return redis.NewClusterClient(opt), func() {}, nil
+	case cfg.RedisURL != "":
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("REDIS_URL: %v", err)
+		}
+		return redis.NewClient(opt), func() {}, nil
+	}
+	mr := miniredis.NewMiniRedis()
+	if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+		return nil, nil, fmt.Errorf("embedded redis: %w", err)
+	}
+	log.Warn("REDIS_URL is empty: using an embedded in-process Redis; state and reminders will not survive a restart")
+	// miniredis expires keys only when told time has passed.
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-t.C:
+				mr.FastForward(now.Sub(last))
+				last = now
+			}
+		}
+	}()
+	return redis.NewClient(&redis.Options{Addr: mr.Addr()}), func() { close(stop); mr.Close() }, nil
+}
+
 // runBot wires Redis, Slack and the HTTP endpoints, and runs until ctx ends.
 // ready, if not nil, receives the bot once it is built (tests and the demo use it).
 func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slackio.Bot)) error {
-	var rdb redis.UniversalClient
-	if cfg.RedisURL == "" {
-		mr := miniredis.NewMiniRedis()
-		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
-			return fmt.Errorf("embedded redis: %w", err)
-		}
-		defer mr.Close()
-		log.Warn("REDIS_URL is empty: using an embedded in-process Redis; state and reminders will not survive a restart")
-		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	} else {
-		opt, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return fmt.Errorf("REDIS_URL: %v", err)
-		}
-		rdb = redis.NewClient(opt)
+	rdb, closeEmbedded, err := openRedis(cfg, log)
+	if err != nil {
+		return err
 	}
+	defer closeEmbedded()
 	store := redisstore.New(rdb, cfg.RedisPrefix, cfg.Retention)
 	defer store.Close()
 
@@ -144,9 +196,11 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 		smOpts = append(smOpts, socketmode.OptionPingInterval(cfg.PingTimeout))
 	}
 	sm := socketmode.New(api, smOpts...)
-	bot := slackio.NewBot(log, api, sm, c, store, slackio.Config{
+	queue := redisstore.NewQueue(rdb, cfg.RedisPrefix, log)
+	bot := slackio.NewBot(log, api, sm, c, store, queue, slackio.Config{
 		Channels: cfg.Channels, Agents: cfg.Agents, AgentGroup: cfg.AgentGroup,
 		NudgeDM: cfg.Nudge == "dm", Cooldown: cfg.Cooldown,
+		Policy: coach.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats},
 	})
 	if ready != nil {
 		ready(bot)
@@ -180,7 +234,16 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 		go srv.Serve(ln)
 		log.Info("http listening", "addr", ln.Addr().String())
 	}
-	err := bot.Run(ctx)
+	// The reminder workers run beside the bot and stop with it; a reminder
+	// in progress at shutdown goes back to the queue for another replica.
+	qctx, stopQueue := context.WithCancel(ctx)
+	qdone := make(chan error, 1)
+	go func() { qdone <- queue.Serve(qctx, 3*time.Second, bot.DeliverReminder) }()
+	err = bot.Run(ctx)
+	stopQueue()
+	if qerr := <-qdone; qerr != nil && err == nil {
+		err = qerr
+	}
 	if srv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		srv.Shutdown(sctx)

@@ -72,16 +72,26 @@ func (s *Store) FirstDelivery(ctx context.Context, eventID string) (bool, error)
 // Thread is the state of one support thread. It holds IDs, times and scores,
 // never message text.
 type Thread struct {
-	Channel, TS    string
-	ClaimedBy      string
-	LastAgent      string
-	LastCustomer   string
-	LastCustomerAt time.Time
-	LastScore      float64
-	Frustrated     bool   // the last customer message was frustrated
-	Cue            string // its primary cue kind
-	AgentReplied   bool   // an agent replied after the last customer message
-	Nudges         int
+	Channel, TS     string
+	ClaimedBy       string
+	LastAgent       string
+	LastCustomer    string
+	LastCustomerAt  time.Time
+	LastScore       float64
+	Frustrated      bool   // the last customer message was frustrated
+	Cue             string // its primary cue kind
+	AgentReplied    bool   // an agent replied after the last customer message
+	Nudges          int
+	Resolved        bool
+	ResolvedAt      time.Time
+	ResolvedBy      string
+	RemindersDone   bool          // an agent marked this message's reminders Done / Not needed
+	FirstFrustrated time.Time     // first frustrated customer message (stats)
+	PendingReminder string        // task ID of the scheduled response reminder
+	PendingFollowup string        // task ID of the scheduled check-in
+	Reopened        bool          // set by CustomerMessage: the thread was resolved until this message
+	NewlyFrustrated bool          // set by CustomerMessage: the first frustrated message of the thread
+	FirstReplyWait  time.Duration // set by AgentReply: the first agent reply after frustration came this long after it; -1 otherwise
 }
 
 // Assignee is who owns the thread: the claimer, else the last agent to reply.
@@ -100,38 +110,93 @@ func (s *Store) cooldownKey(channel, ts string) string {
 	return s.prefix + "cd:{" + channel + ":" + ts + "}"
 }
 
-// CustomerMessage records a customer message in a thread and returns the thread.
+// Every read-modify-write of a thread is one script on one key.
+var (
+	customerScript = redis.NewScript(`
+local was = redis.call('HGET', KEYS[1], 'resolved')
+redis.call('HSET', KEYS[1], 'customer', ARGV[1], 'customer_at', ARGV[2], 'score', ARGV[3], 'frustrated', ARGV[4],
+  'cue', ARGV[5], 'agent_replied', '0', 'resolved', '0', 'rem_done', '0')
+local newly = 0
+if ARGV[4] == '1' then newly = redis.call('HSETNX', KEYS[1], 'first_frustrated_at', ARGV[2]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return {redis.call('HGETALL', KEYS[1]), was or '0', newly}`)
+
+	agentScript = redis.NewScript(`
+local before = redis.call('HGETALL', KEYS[1])
+redis.call('HSET', KEYS[1], 'last_agent', ARGV[1], 'agent_replied', '1')
+local waited = -1
+local ff = redis.call('HGET', KEYS[1], 'first_frustrated_at')
+if ff and redis.call('HSETNX', KEYS[1], 'first_reply_at', ARGV[2]) == 1 then
+  waited = tonumber(ARGV[2]) - tonumber(ff)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {before, waited}`)
+
+	resolveScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'resolved') == '1' then return {redis.call('HGETALL', KEYS[1]), 0} end
+redis.call('HSET', KEYS[1], 'resolved', '1', 'resolved_at', ARGV[1], 'resolved_by', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {redis.call('HGETALL', KEYS[1]), 1}`)
+
+	// setIfExists sets fields of a thread only if the thread is known, so a
+	// late write never resurrects an expired thread without a TTL.
+	setScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1`)
+)
+
+func pairs(v any) map[string]string {
+	arr, _ := v.([]any)
+	m := make(map[string]string, len(arr)/2)
+	for i := 0; i+1 < len(arr); i += 2 {
+		k, _ := arr[i].(string)
+		val, _ := arr[i+1].(string)
+		m[k] = val
+	}
+	return m
+}
+
+// CustomerMessage records a customer message in a thread (reopening it if it
+// was resolved) and returns the thread.
 func (s *Store) CustomerMessage(ctx context.Context, channel, ts, user string, at time.Time, score float64, frustrated bool, cue string) (Thread, error) {
-	key := s.threadKey(channel, ts)
-	var get *redis.MapStringStringCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, "customer", user, "customer_at", at.UnixMilli(), "score", strconv.FormatFloat(score, 'f', 3, 64),
-			"frustrated", b2s(frustrated), "cue", cue, "agent_replied", "0")
-		p.Expire(ctx, key, s.retention)
-		get = p.HGetAll(ctx, key)
-		return nil
-	})
-	if err != nil {
+	res, err := customerScript.Run(ctx, s.rdb, []string{s.threadKey(channel, ts)},
+		user, at.UnixMilli(), strconv.FormatFloat(score, 'f', 3, 64), b2s(frustrated), cue, s.retention.Milliseconds()).Slice()
+	if err != nil || len(res) != 3 {
 		return Thread{}, fmt.Errorf("record customer message %s/%s: %w", channel, ts, err)
 	}
-	return parseThread(channel, ts, get.Val()), nil
+	t := parseThread(channel, ts, pairs(res[0]))
+	t.Reopened = res[1] == "1"
+	t.NewlyFrustrated = res[2] == int64(1)
+	return t, nil
 }
 
 // AgentReply records an agent's reply and returns the thread as it was before
-// the reply (so the caller can see whether the customer was frustrated).
-func (s *Store) AgentReply(ctx context.Context, channel, ts, agent string) (Thread, error) {
-	key := s.threadKey(channel, ts)
-	var get *redis.MapStringStringCmd
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		get = p.HGetAll(ctx, key)
-		p.HSet(ctx, key, "last_agent", agent, "agent_replied", "1")
-		p.Expire(ctx, key, s.retention)
-		return nil
-	})
-	if err != nil {
+// the reply (so the caller can see whether the customer was frustrated), with
+// FirstReplyWait set when this is the first agent reply since the thread's
+// first frustrated message.
+func (s *Store) AgentReply(ctx context.Context, channel, ts, agent string, at time.Time) (Thread, error) {
+	res, err := agentScript.Run(ctx, s.rdb, []string{s.threadKey(channel, ts)}, agent, at.UnixMilli(), s.retention.Milliseconds()).Slice()
+	if err != nil || len(res) != 2 {
 		return Thread{}, fmt.Errorf("record agent reply %s/%s: %w", channel, ts, err)
 	}
-	return parseThread(channel, ts, get.Val()), nil
+	t := parseThread(channel, ts, pairs(res[0]))
+	t.FirstReplyWait = -1
+	if w, ok := res[1].(int64); ok && w >= 0 {
+		t.FirstReplyWait = time.Duration(w) * time.Millisecond
+	}
+	return t, nil
+}
+
+// Resolve marks the thread resolved by agent at at. changed is false when it
+// already was (a second ✅ must not schedule a second check-in).
+func (s *Store) Resolve(ctx context.Context, channel, ts, agent string, at time.Time) (t Thread, changed bool, err error) {
+	res, err := resolveScript.Run(ctx, s.rdb, []string{s.threadKey(channel, ts)}, at.UnixMilli(), agent, s.retention.Milliseconds()).Slice()
+	if err != nil || len(res) != 2 {
+		return Thread{}, false, fmt.Errorf("resolve %s/%s: %w", channel, ts, err)
+	}
+	return parseThread(channel, ts, pairs(res[0])), res[1] == int64(1), nil
 }
 
 // Claim assigns the thread to agent.
@@ -148,6 +213,33 @@ func (s *Store) Claim(ctx context.Context, channel, ts, agent string) error {
 	return nil
 }
 
+// SetPending records the task ID of the thread's scheduled response reminder
+// ("reminder") or check-in ("followup"), so it can be cancelled.
+func (s *Store) SetPending(ctx context.Context, channel, ts, kind, taskID string) error {
+	field := "rem_id"
+	if kind == "followup" {
+		field = "fu_id"
+	}
+	return s.setFields(ctx, channel, ts, field, taskID)
+}
+
+// RemindersDone marks the reminders of the thread's current customer message
+// done: later repeats are not sent.
+func (s *Store) RemindersDone(ctx context.Context, channel, ts string) error {
+	return s.setFields(ctx, channel, ts, "rem_done", "1")
+}
+
+func (s *Store) setFields(ctx context.Context, channel, ts string, kv ...string) error {
+	args := []any{s.retention.Milliseconds()}
+	for _, x := range kv {
+		args = append(args, x)
+	}
+	if err := setScript.Run(ctx, s.rdb, []string{s.threadKey(channel, ts)}, args...).Err(); err != nil {
+		return fmt.Errorf("update thread %s/%s: %w", channel, ts, err)
+	}
+	return nil
+}
+
 // GetThread reads a thread; ErrNotFound when it is unknown.
 func (s *Store) GetThread(ctx context.Context, channel, ts string) (Thread, error) {
 	m, err := s.rdb.HGetAll(ctx, s.threadKey(channel, ts)).Result()
@@ -158,6 +250,28 @@ func (s *Store) GetThread(ctx context.Context, channel, ts string) (Thread, erro
 		return Thread{}, ErrNotFound
 	}
 	return parseThread(channel, ts, m), nil
+}
+
+// MapReply remembers that message ts in channel is a reply in thread, so a
+// reaction on the reply can be traced to its thread.
+func (s *Store) MapReply(ctx context.Context, channel, ts, thread string) error {
+	if err := s.rdb.Set(ctx, s.prefix+"re:"+channel+":"+ts, thread, s.retention).Err(); err != nil {
+		return fmt.Errorf("map reply %s/%s: %w", channel, ts, err)
+	}
+	return nil
+}
+
+// ThreadOf returns the thread that message ts belongs to: the one recorded by
+// MapReply, else ts itself (a thread's parent message).
+func (s *Store) ThreadOf(ctx context.Context, channel, ts string) (string, error) {
+	v, err := s.rdb.Get(ctx, s.prefix+"re:"+channel+":"+ts).Result()
+	if errors.Is(err, redis.Nil) {
+		return ts, nil
+	}
+	if err != nil {
+		return ts, fmt.Errorf("thread of %s/%s: %w", channel, ts, err)
+	}
+	return v, nil
 }
 
 // TryNudge reports whether a nudge may be sent for the thread now, and if so
@@ -261,13 +375,23 @@ func (s *Store) ShownTip(ctx context.Context, agent, tip string) error {
 
 func parseThread(channel, ts string, m map[string]string) Thread {
 	t := Thread{Channel: channel, TS: ts, ClaimedBy: m["claimed_by"], LastAgent: m["last_agent"],
-		LastCustomer: m["customer"], Cue: m["cue"], Frustrated: m["frustrated"] == "1", AgentReplied: m["agent_replied"] == "1"}
-	if ms, err := strconv.ParseInt(m["customer_at"], 10, 64); err == nil {
-		t.LastCustomerAt = time.UnixMilli(ms)
-	}
+		LastCustomer: m["customer"], Cue: m["cue"], Frustrated: m["frustrated"] == "1", AgentReplied: m["agent_replied"] == "1",
+		Resolved: m["resolved"] == "1", ResolvedBy: m["resolved_by"], RemindersDone: m["rem_done"] == "1",
+		PendingReminder: m["rem_id"], PendingFollowup: m["fu_id"], FirstReplyWait: -1}
+	t.LastCustomerAt = msTime(m["customer_at"])
+	t.ResolvedAt = msTime(m["resolved_at"])
+	t.FirstFrustrated = msTime(m["first_frustrated_at"])
 	t.LastScore, _ = strconv.ParseFloat(m["score"], 64)
 	t.Nudges, _ = strconv.Atoi(m["nudges"])
 	return t
+}
+
+func msTime(s string) time.Time {
+	ms, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || s == "" {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
 }
 
 func b2s(b bool) string {

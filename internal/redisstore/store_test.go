@@ -3,7 +3,11 @@ package redisstore
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,9 +15,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// newStore returns a store on REDIS_URL (the real server CI runs), or on the
-// embedded server when REDIS_URL is unset, with a key prefix of its own.
-func newStore(t *testing.T) (*Store, redis.UniversalClient, string) {
+// opener gives a fresh store with a key prefix of its own, the client under
+// it, and the prefix.
+type opener func(t *testing.T) (*Store, redis.UniversalClient, string)
+
+// standalone opens a store on REDIS_URL (the real server CI runs), or on the
+// embedded server when REDIS_URL is unset.
+func standalone(t *testing.T) (*Store, redis.UniversalClient, string) {
 	t.Helper()
 	var rdb *redis.Client
 	if url := os.Getenv("REDIS_URL"); url != "" {
@@ -31,8 +39,28 @@ func newStore(t *testing.T) (*Store, redis.UniversalClient, string) {
 	return New(rdb, prefix, time.Hour), rdb, prefix
 }
 
-func TestDedupeAndCooldownAreOnceOnly(t *testing.T) {
-	s, _, _ := newStore(t)
+func TestStore(t *testing.T) { storeSuite(t, standalone) }
+
+// storeSuite is every store test; it runs on a single Redis and on a cluster.
+func storeSuite(t *testing.T, open opener) {
+	tests := map[string]func(*testing.T, opener){
+		"DedupeAndCooldownAreOnceOnly": testDedupeAndCooldown,
+		"ThreadStateAndAssignee":       testThreadState,
+		"ResolveReopenAndFirstReply":   testResolveReopen,
+		"RepliesMapToTheirThread":      testMapReply,
+		"StatsAndFeedback":             testStats,
+		"OpenItems":                    testOpenItems,
+		"DeliveryIsOnceAcrossWorkers":  testDelivery,
+		"QueueFiresOnceAndCancels":     testQueue,
+		"EveryKeyHasATTLAndNoText":     testTTL,
+	}
+	for name, f := range tests {
+		t.Run(name, func(t *testing.T) { f(t, open) })
+	}
+}
+
+func testDedupeAndCooldown(t *testing.T, open opener) {
+	s, _, _ := open(t)
 	ctx := context.Background()
 	first, err := s.FirstDelivery(ctx, "Ev1")
 	if err != nil || !first {
@@ -41,6 +69,7 @@ func TestDedupeAndCooldownAreOnceOnly(t *testing.T) {
 	if again, _ := s.FirstDelivery(ctx, "Ev1"); again {
 		t.Error("second delivery of Ev1 reported as first")
 	}
+	s.CustomerMessage(ctx, "C1", "1.1", "UC", time.Now(), 0.9, true, "waiting")
 	ok, _ := s.TryNudge(ctx, "C1", "1.1", time.Minute)
 	ok2, _ := s.TryNudge(ctx, "C1", "1.1", time.Minute)
 	if !ok || ok2 {
@@ -52,18 +81,18 @@ func TestDedupeAndCooldownAreOnceOnly(t *testing.T) {
 	}
 }
 
-func TestThreadStateAndAssignee(t *testing.T) {
-	s, _, _ := newStore(t)
+func testThreadState(t *testing.T, open opener) {
+	s, _, _ := open(t)
 	ctx := context.Background()
 	if _, err := s.GetThread(ctx, "C1", "2.2"); err != ErrNotFound {
 		t.Fatalf("unknown thread: %v", err)
 	}
 	at := time.UnixMilli(1700000000123)
 	th, err := s.CustomerMessage(ctx, "C1", "2.2", "UC", at, 0.91, true, "waiting")
-	if err != nil || !th.Frustrated || th.Cue != "waiting" || !th.LastCustomerAt.Equal(at) || th.LastScore != 0.91 {
+	if err != nil || !th.Frustrated || th.Cue != "waiting" || !th.LastCustomerAt.Equal(at) || th.LastScore != 0.91 || !th.NewlyFrustrated {
 		t.Fatalf("after customer message: %+v %v", th, err)
 	}
-	before, _ := s.AgentReply(ctx, "C1", "2.2", "UA")
+	before, _ := s.AgentReply(ctx, "C1", "2.2", "UA", at.Add(90*time.Second))
 	if before.AgentReplied || before.LastAgent != "" {
 		t.Errorf("AgentReply must return the state before the reply: %+v", before)
 	}
@@ -76,20 +105,255 @@ func TestThreadStateAndAssignee(t *testing.T) {
 	if th.Assignee() != "UB" {
 		t.Errorf("a claim beats the last replier: %+v", th)
 	}
+	if err := s.SetPending(ctx, "C1", "2.2", "reminder", "task-1"); err != nil {
+		t.Fatal(err)
+	}
+	if th, _ = s.GetThread(ctx, "C1", "2.2"); th.PendingReminder != "task-1" {
+		t.Errorf("pending reminder: %+v", th)
+	}
+	// A late write to an unknown thread does not create a key without a TTL.
+	if err := s.SetPending(ctx, "C1", "9.9", "reminder", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetThread(ctx, "C1", "9.9"); err != ErrNotFound {
+		t.Errorf("SetPending created an unknown thread: %v", err)
+	}
 }
 
-func TestEveryKeyHasATTLAndNoText(t *testing.T) {
-	s, rdb, prefix := newStore(t)
+func testResolveReopen(t *testing.T, open opener) {
+	s, _, _ := open(t)
 	ctx := context.Background()
+	t0 := time.UnixMilli(1700000000000)
+	s.CustomerMessage(ctx, "C1", "3.3", "UC", t0, 0.2, false, "")
+	th, _ := s.CustomerMessage(ctx, "C1", "3.3", "UC", t0.Add(time.Minute), 0.9, true, "waiting")
+	if !th.NewlyFrustrated {
+		t.Error("first frustrated message not reported as such")
+	}
+	if th, _ = s.CustomerMessage(ctx, "C1", "3.3", "UC", t0.Add(2*time.Minute), 0.9, true, "waiting"); th.NewlyFrustrated {
+		t.Error("second frustrated message reported as the first")
+	}
+	before, _ := s.AgentReply(ctx, "C1", "3.3", "UA", t0.Add(5*time.Minute))
+	if before.FirstReplyWait != 4*time.Minute {
+		t.Errorf("first reply wait %v, want 4m (from the first frustrated message)", before.FirstReplyWait)
+	}
+	if before, _ = s.AgentReply(ctx, "C1", "3.3", "UA", t0.Add(9*time.Minute)); before.FirstReplyWait != -1 {
+		t.Errorf("second reply reported a first-reply wait %v", before.FirstReplyWait)
+	}
+	th, changed, err := s.Resolve(ctx, "C1", "3.3", "UA", t0.Add(10*time.Minute))
+	if err != nil || !changed || !th.Resolved || th.ResolvedBy != "UA" || !th.ResolvedAt.Equal(t0.Add(10*time.Minute)) {
+		t.Fatalf("resolve: %+v %v %v", th, changed, err)
+	}
+	if _, changed, _ = s.Resolve(ctx, "C1", "3.3", "UB", t0.Add(11*time.Minute)); changed {
+		t.Error("a second resolution changed the thread")
+	}
+	s.SetPending(ctx, "C1", "3.3", "followup", "fu-1")
+	th, _ = s.CustomerMessage(ctx, "C1", "3.3", "UC", t0.Add(12*time.Minute), 0.1, false, "")
+	if !th.Reopened || th.Resolved || th.PendingFollowup != "fu-1" {
+		t.Errorf("a customer message must reopen the thread and report its check-in: %+v", th)
+	}
+	s.RemindersDone(ctx, "C1", "3.3")
+	if th, _ = s.GetThread(ctx, "C1", "3.3"); !th.RemindersDone {
+		t.Error("RemindersDone not recorded")
+	}
+	if th, _ = s.CustomerMessage(ctx, "C1", "3.3", "UC", t0.Add(13*time.Minute), 0.9, true, "waiting"); th.RemindersDone {
+		t.Error("a new customer message must re-arm reminders")
+	}
+}
+
+func testMapReply(t *testing.T, open opener) {
+	s, _, _ := open(t)
+	ctx := context.Background()
+	s.MapReply(ctx, "C1", "5.2", "5.1")
+	if th, _ := s.ThreadOf(ctx, "C1", "5.2"); th != "5.1" {
+		t.Errorf("ThreadOf reply = %s", th)
+	}
+	if th, _ := s.ThreadOf(ctx, "C1", "5.1"); th != "5.1" {
+		t.Errorf("ThreadOf parent = %s", th)
+	}
+}
+
+func testStats(t *testing.T, open opener) {
+	s, _, _ := open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	for i := 0; i < 3; i++ {
+		s.Count(ctx, "C1", StatFrustrated, now.AddDate(0, 0, -i))
+	}
+	s.Count(ctx, "C1", StatFrustrated, now.AddDate(0, 0, -8)) // outside the week
+	s.Count(ctx, "C1", StatFollowupsDone, now)
+	s.Count(ctx, "C2", StatFrustrated, now) // another channel
+	for _, w := range []time.Duration{time.Minute, 3 * time.Minute, 10 * time.Minute, 2 * time.Minute} {
+		s.AddReplyWait(ctx, "C1", now, w)
+	}
+	s.Feedback(ctx, "C1", "waiting", "acknowledge the feeling first", true, now)
+	s.Feedback(ctx, "C1", "waiting", "acknowledge the feeling first", true, now)
+	s.Feedback(ctx, "C1", "sarcasm", "sincerity over scripts", false, now)
+	st, err := s.Stats(ctx, "C1", now, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Counts[StatFrustrated] != 3 || st.Counts[StatFollowupsDone] != 1 {
+		t.Errorf("counts %v", st.Counts)
+	}
+	if st.FirstReplies != 4 || st.MedianFirstReply != 150*time.Second {
+		t.Errorf("median of 1,2,3,10 min = %v over %d, want 2m30s over 4", st.MedianFirstReply, st.FirstReplies)
+	}
+	if st.Useful != 2 || st.NotUsed != 1 || st.ByCue["waiting"] != [2]int{2, 0} || st.ByTech["sincerity over scripts"] != [2]int{0, 1} {
+		t.Errorf("feedback: %+v", st)
+	}
+}
+
+func testOpenItems(t *testing.T, open opener) {
+	s, _, _ := open(t)
+	ctx := context.Background()
+	due := time.UnixMilli(1700000000000)
+	s.AddOpen(ctx, "UA", OpenItem{Kind: KindFollowup, Channel: "C1", Thread: "1.1", TaskID: "t2", Due: due.Add(time.Hour)})
+	s.AddOpen(ctx, "UA", OpenItem{Kind: KindResponse, Channel: "C1", Thread: "1.2", TaskID: "t1", Due: due})
+	items, err := s.OpenItems(ctx, "UA")
+	if err != nil || len(items) != 2 || items[0].TaskID != "t1" || !items[1].Due.Equal(due.Add(time.Hour)) {
+		t.Fatalf("items %+v %v", items, err)
+	}
+	s.RemoveOpen(ctx, "UA", "t1")
+	if items, _ = s.OpenItems(ctx, "UA"); len(items) != 1 || items[0].TaskID != "t2" {
+		t.Errorf("after removing t1: %+v", items)
+	}
+}
+
+func testDelivery(t *testing.T, open opener) {
+	s, _, _ := open(t)
+	ctx := context.Background()
+	var ok atomic.Int32
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if st, err := s.BeginDelivery(ctx, "r1", time.Minute); err == nil && st == DeliveryOK {
+				ok.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if ok.Load() != 1 {
+		t.Fatalf("%d workers got the lease, want 1", ok.Load())
+	}
+	if st, _ := s.BeginDelivery(ctx, "r1", time.Minute); st != DeliveryBusy {
+		t.Errorf("while leased: %s", st)
+	}
+	s.FinishDelivery(ctx, "r1", false) // failed: someone may retry
+	if st, _ := s.BeginDelivery(ctx, "r1", time.Minute); st != DeliveryOK {
+		t.Errorf("after a failed delivery: %s", st)
+	}
+	s.FinishDelivery(ctx, "r1", true)
+	if st, _ := s.BeginDelivery(ctx, "r1", time.Minute); st != DeliveryDone {
+		t.Errorf("after a delivery: %s", st)
+	}
+}
+
+func testQueue(t *testing.T, open opener) {
+	_, rdb, prefix := open(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	q := NewQueue(rdb, prefix, log)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	now := time.Now()
+	r1 := Reminder{Kind: KindResponse, Channel: "C1", Thread: "1.1", Gen: 1, N: 1, Due: now.Add(300 * time.Millisecond).UnixMilli()}
+	r2 := Reminder{Kind: KindResponse, Channel: "C1", Thread: "1.2", Gen: 1, N: 1, Due: now.Add(400 * time.Millisecond).UnixMilli()}
+	for _, r := range []Reminder{r1, r1, r2} { // r1 twice: one task
+		if err := q.Schedule(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sch, _, err := q.Depth(); err != nil || sch != 2 {
+		t.Errorf("depth %d %v, want 2 scheduled", sch, err)
+	}
+	if err := q.Cancel(r2.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Cancel("never-scheduled"); err != nil {
+		t.Errorf("cancelling an unknown reminder: %v", err)
+	}
+	got := make(chan Reminder, 10)
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ { // three replicas
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rq := NewQueue(rdb, prefix, log)
+			rq.Serve(ctx, time.Second, func(ctx context.Context, r Reminder) error { got <- r; return nil })
+		}()
+	}
+	select {
+	case r := <-got:
+		if r != r1 {
+			t.Errorf("fired %+v, want %+v", r, r1)
+		}
+		if late := time.Since(r1.DueAt()); late < 0 {
+			t.Errorf("fired %v early", -late)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("reminder did not fire")
+	}
+	// Nothing else may fire: not r1 again, not the cancelled r2. Wait until
+	// the queue is empty, then a few poll intervals more.
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if sch, pend, _ := q.Depth(); sch == 0 && pend == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case r := <-got:
+		t.Errorf("a second delivery: %+v", r)
+	case <-time.After(time.Second):
+	}
+	cancel()
+	wg.Wait()
+}
+
+// allKeys scans every node for keys matching pattern.
+func allKeys(ctx context.Context, rdb redis.UniversalClient, pattern string) ([]string, error) {
+	var mu sync.Mutex
+	var out []string
+	scan := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			out = append(out, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		err := cc.ForEachMaster(ctx, scan)
+		return out, err
+	}
+	return out, scan(ctx, rdb.(*redis.Client))
+}
+
+func testTTL(t *testing.T, open opener) {
+	s, rdb, prefix := open(t)
+	ctx := context.Background()
+	now := time.Now()
 	s.FirstDelivery(ctx, "Ev9")
-	s.CustomerMessage(ctx, "C1", "3.3", "UC", time.Now(), 0.5, true, "failure")
-	s.AgentReply(ctx, "C1", "3.3", "UA")
+	s.CustomerMessage(ctx, "C1", "3.3", "UC", now, 0.5, true, "failure")
+	s.AgentReply(ctx, "C1", "3.3", "UA", now)
 	s.TryNudge(ctx, "C1", "3.3", time.Minute)
+	s.Resolve(ctx, "C1", "3.3", "UA", now)
+	s.MapReply(ctx, "C1", "3.4", "3.3")
 	s.SetOnCall(ctx, "C1", "UA")
 	s.Snooze(ctx, "UA", time.Hour)
 	s.ShownTip(ctx, "UA", "ack-wait")
-	keys, err := rdb.Keys(ctx, prefix+"*").Result()
-	if err != nil || len(keys) < 6 {
+	s.Count(ctx, "C1", StatNudges, now)
+	s.AddReplyWait(ctx, "C1", now, time.Minute)
+	s.Feedback(ctx, "C1", "waiting", "ownership", true, now)
+	s.AddOpen(ctx, "UA", OpenItem{Kind: KindFollowup, Channel: "C1", Thread: "3.3", TaskID: "t", Due: now})
+	s.BeginDelivery(ctx, "d1", time.Minute)
+	s.BeginDelivery(ctx, "d2", time.Minute)
+	s.FinishDelivery(ctx, "d2", true)
+	keys, err := allKeys(ctx, rdb, prefix+"*")
+	if err != nil || len(keys) < 12 {
 		t.Fatalf("keys: %v %v", keys, err)
 	}
 	for _, k := range keys {

@@ -26,8 +26,14 @@ import (
 type Store interface {
 	FirstDelivery(ctx context.Context, eventID string) (bool, error)
 	CustomerMessage(ctx context.Context, channel, ts, user string, at time.Time, score float64, frustrated bool, cue string) (redisstore.Thread, error)
-	AgentReply(ctx context.Context, channel, ts, agent string) (redisstore.Thread, error)
+	AgentReply(ctx context.Context, channel, ts, agent string, at time.Time) (redisstore.Thread, error)
 	Claim(ctx context.Context, channel, ts, agent string) error
+	Resolve(ctx context.Context, channel, ts, agent string, at time.Time) (redisstore.Thread, bool, error)
+	GetThread(ctx context.Context, channel, ts string) (redisstore.Thread, error)
+	SetPending(ctx context.Context, channel, ts, kind, taskID string) error
+	RemindersDone(ctx context.Context, channel, ts string) error
+	MapReply(ctx context.Context, channel, ts, thread string) error
+	ThreadOf(ctx context.Context, channel, ts string) (string, error)
 	TryNudge(ctx context.Context, channel, ts string, cooldown time.Duration) (bool, error)
 	SetOnCall(ctx context.Context, channel, agent string) error
 	OnCall(ctx context.Context, channel string) (string, error)
@@ -35,7 +41,22 @@ type Store interface {
 	Snoozed(ctx context.Context, agent string) (bool, error)
 	RecentTips(ctx context.Context, agent string) ([]string, error)
 	ShownTip(ctx context.Context, agent, tip string) error
+	Count(ctx context.Context, channel, field string, at time.Time) error
+	AddReplyWait(ctx context.Context, channel string, at time.Time, wait time.Duration) error
+	Feedback(ctx context.Context, channel, cue, technique string, useful bool, at time.Time) error
+	Stats(ctx context.Context, channel string, now time.Time, days int) (redisstore.ChannelStats, error)
+	AddOpen(ctx context.Context, agent string, item redisstore.OpenItem) error
+	RemoveOpen(ctx context.Context, agent, taskID string) error
+	OpenItems(ctx context.Context, agent string) ([]redisstore.OpenItem, error)
+	BeginDelivery(ctx context.Context, id string, lease time.Duration) (string, error)
+	FinishDelivery(ctx context.Context, id string, delivered bool) error
 	Ping(ctx context.Context) error
+}
+
+// Queue schedules reminders; redisstore.Queue satisfies it.
+type Queue interface {
+	Schedule(ctx context.Context, r redisstore.Reminder) error
+	Cancel(id string) error
 }
 
 // Config is what the bot needs from the environment.
@@ -46,6 +67,9 @@ type Config struct {
 	NudgeDM    bool          // DM the agent instead of an ephemeral message in the thread
 	Cooldown   time.Duration // per-thread nudge cooldown
 	Workers    int           // concurrent event handlers (default 8)
+
+	// Follow-ups: response reminders and check-ins (zero values disable them).
+	Policy coach.Policy
 }
 
 // Bot is the running Slack bot.
@@ -55,6 +79,7 @@ type Bot struct {
 	sm    *socketmode.Client
 	coach *coach.Coach
 	store Store
+	queue Queue
 	cfg   Config
 
 	// Now is the clock; tests may replace it.
@@ -72,22 +97,22 @@ type Bot struct {
 	groupMembers map[string]bool
 	groupAt      time.Time
 
-	queue     chan func(context.Context)
+	jobs      chan func(context.Context)
 	connected atomic.Bool
 	inflight  sync.WaitGroup
 }
 
 // NewBot builds a bot. api must be built with the bot token and
 // slack.OptionAppLevelToken; sm is the Socket Mode client over it.
-func NewBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach.Coach, store Store, cfg Config) *Bot {
+func NewBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach.Coach, store Store, queue Queue, cfg Config) *Bot {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8
 	}
 	if cfg.Cooldown <= 0 {
 		cfg.Cooldown = 10 * time.Minute
 	}
-	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, cfg: cfg, Now: time.Now,
-		watched: map[string]bool{}, agents: map[string]bool{}, queue: make(chan func(context.Context), 4096)}
+	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, queue: queue, cfg: cfg, Now: time.Now,
+		watched: map[string]bool{}, agents: map[string]bool{}, jobs: make(chan func(context.Context), 4096)}
 	for _, ch := range cfg.Channels {
 		b.watched[ch] = true
 	}
@@ -124,7 +149,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
-			for job := range b.queue {
+			for job := range b.jobs {
 				job(workCtx)
 				b.inflight.Done()
 			}
@@ -168,7 +193,7 @@ loop:
 	case <-time.After(4 * time.Second):
 		b.log.Warn("shutdown: in-flight work did not finish in time")
 	}
-	close(b.queue)
+	close(b.jobs)
 	stopWork()
 	workers.Wait()
 	return runErr
@@ -177,7 +202,7 @@ loop:
 // enqueue hands work to the worker pool without blocking the ack path for long.
 func (b *Bot) enqueue(job func(context.Context)) {
 	b.inflight.Add(1)
-	b.queue <- job
+	b.jobs <- job
 }
 
 // dispatch acks an envelope at once, then routes it.
@@ -221,6 +246,19 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 			return
 		}
 		b.routeEvent(ev, evt.Request.RetryAttempt)
+	case socketmode.EventTypeInteractive:
+		b.sm.Ack(*evt.Request)
+		cb, ok := evt.Data.(slack.InteractionCallback)
+		if !ok || cb.Type != slack.InteractionTypeBlockActions {
+			return
+		}
+		for _, a := range cb.ActionCallback.BlockActions {
+			if a == nil {
+				continue
+			}
+			act := *a
+			b.enqueue(func(ctx context.Context) { b.handleAction(ctx, cb, act) })
+		}
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
 		if !ok {
@@ -265,11 +303,22 @@ func (b *Bot) routeEvent(ev slackevents.EventsAPIEvent, retry int) {
 		msg := *inner
 		handle(func(ctx context.Context) { b.handleMessage(ctx, eventID, retry, &msg) })
 	case *slackevents.ReactionAddedEvent:
-		if inner.Reaction != "eyes" || !b.watching(inner.Item.Channel) {
+		if !b.watching(inner.Item.Channel) || inner.Item.Type != "message" {
 			return
 		}
 		r := *inner
-		handle(func(ctx context.Context) { b.handleClaim(ctx, eventID, &r) })
+		switch r.Reaction {
+		case "eyes":
+			handle(func(ctx context.Context) { b.handleClaim(ctx, eventID, &r) })
+		case "white_check_mark", "heavy_check_mark":
+			handle(func(ctx context.Context) { b.handleResolveReaction(ctx, eventID, &r) })
+		}
+	case *slackevents.AppHomeOpenedEvent:
+		if inner.Tab != "home" && inner.Tab != "" {
+			return
+		}
+		user := inner.User
+		handle(func(ctx context.Context) { b.publishHome(ctx, user) })
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/redisstore"
 )
 
 // reply is the ack payload of a slash command: an ephemeral message.
@@ -27,6 +28,8 @@ const helpText = "*/empathy* — your private empathy coach. Only you see these 
 	"• `/empathy analyze <customer message>` — how frustrated it sounds, and why\n" +
 	"• `/empathy oncall [@user]` — show or set this channel's on-call agent\n" +
 	"• `/empathy snooze <duration|off>` — pause your nudges (e.g. `30m`, `2h`, `1d`)\n" +
+	"• `/empathy remind <duration>` — remind me to follow up in this channel (e.g. `2h`, `1d`)\n" +
+	"• `/empathy stats` — this channel's last 7 days: frustrated threads, time to first reply, follow-ups\n" +
 	"• `/empathy help` — this message"
 
 // maxSnooze bounds a snooze so nobody silences the coach by accident forever.
@@ -42,6 +45,46 @@ func (b *Bot) command(cmd slack.SlashCommand) (now *reply, later func(context.Co
 	rest = strings.TrimSpace(rest)
 	sub = strings.ToLower(sub)
 	log := b.log.With("command", trim(sub, 20), "channel", cmd.ChannelID, "user", cmd.UserID)
+	answer := func(text string) (*reply, func(context.Context) reply) { r := ephemeral(text); return &r, nil }
+	// Customers may see /empathy in a shared channel: they get a polite
+	// refusal that says nothing about what the bot does.
+	switch agent, known := b.agentFast(cmd.UserID, cmd.TeamID); {
+	case known && !agent:
+		return answer(refusal)
+	case !known:
+		// Deciding needs the agent group from Slack: answer after the ack.
+		return nil, func(ctx context.Context) reply {
+			if !b.isAgent(ctx, cmd.UserID, "") {
+				return ephemeral(refusal)
+			}
+			r, l := b.agentCommand(log, cmd, sub, rest)
+			if l != nil {
+				return l(ctx)
+			}
+			return *r
+		}
+	}
+	return b.agentCommand(log, cmd, sub, rest)
+}
+
+const refusal = "Sorry, this command isn't available to you here."
+
+// agentFast tells, without I/O, whether user is an agent; known is false when
+// only the agent group (a Slack call) can tell.
+func (b *Bot) agentFast(user, team string) (agent, known bool) {
+	if b.agents[user] {
+		return true, true
+	}
+	if len(b.agents) > 0 || b.cfg.AgentGroup != "" {
+		if b.cfg.AgentGroup == "" {
+			return false, true
+		}
+		return false, false
+	}
+	return team == "" || b.teamID == "" || team == b.teamID, true
+}
+
+func (b *Bot) agentCommand(log logger, cmd slack.SlashCommand, sub, rest string) (*reply, func(context.Context) reply) {
 	answer := func(text string) (*reply, func(context.Context) reply) { r := ephemeral(text); return &r, nil }
 	switch sub {
 	case "", "help":
@@ -62,8 +105,50 @@ func (b *Bot) command(cmd slack.SlashCommand) (now *reply, later func(context.Co
 		return nil, func(ctx context.Context) reply { return ephemeral(b.oncall(ctx, log, cmd, rest)) }
 	case "snooze":
 		return nil, func(ctx context.Context) reply { return ephemeral(b.snooze(ctx, log, cmd, rest)) }
+	case "remind":
+		return nil, func(ctx context.Context) reply { return ephemeral(b.remind(ctx, log, cmd, rest)) }
+	case "stats":
+		return nil, func(ctx context.Context) reply { return ephemeral(b.stats(ctx, log, cmd)) }
 	}
 	return answer(fmt.Sprintf("I don't know `%s`.\n\n%s", escape(trim(sub, 30)), helpText))
+}
+
+// maxRemind bounds a personal reminder.
+const maxRemind = 30 * 24 * time.Hour
+
+func (b *Bot) remind(ctx context.Context, log logger, cmd slack.SlashCommand, arg string) string {
+	d, err := parseDuration(arg)
+	if err != nil || d < time.Minute || d > maxRemind {
+		return "Tell me when, e.g. `/empathy remind 30m`, `2h` or `3d` (between 1 minute and 30 days)."
+	}
+	if b.queue == nil {
+		return "Reminders are not available on this bot."
+	}
+	now := b.Now()
+	r := redisstore.Reminder{Kind: redisstore.KindPersonal, Channel: cmd.ChannelID, User: cmd.UserID, Gen: now.UnixMilli(), N: 1, Due: now.Add(d).UnixMilli()}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := b.queue.Schedule(ctx, r); err != nil {
+		log.Warn("personal reminder not scheduled", "error", err)
+		return "I couldn't schedule that just now; please try again."
+	}
+	_ = b.store.AddOpen(ctx, cmd.UserID, redisstore.OpenItem{Kind: r.Kind, Channel: r.Channel, TaskID: r.ID(), Due: r.DueAt()})
+	return fmt.Sprintf(":alarm_clock: I'll remind you to follow up here in %s (<!date^%d^{date_short_pretty} at {time}|%s>).",
+		humanDur(d), r.DueAt().Unix(), r.DueAt().UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+func (b *Bot) stats(ctx context.Context, log logger, cmd slack.SlashCommand) string {
+	if !b.watching(cmd.ChannelID) {
+		return "I don't watch this channel. Run `/empathy stats` in one of the support channels."
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	st, err := b.store.Stats(ctx, cmd.ChannelID, b.Now(), statsDays)
+	if err != nil {
+		log.Warn("stats unavailable", "error", err)
+		return "I couldn't read the numbers just now; please try again."
+	}
+	return statsText(st)
 }
 
 // respond posts a reply to a response_url, retrying transient failures.
@@ -133,7 +218,7 @@ func (b *Bot) analyzeText(text string) string {
 
 var userMention = regexp.MustCompile(`^<@([UW][A-Z0-9]+)(\|[^>]*)?>$`)
 
-func (b *Bot) oncall(ctx context.Context, log interface{ Warn(string, ...any) }, cmd slack.SlashCommand, arg string) string {
+func (b *Bot) oncall(ctx context.Context, log logger, cmd slack.SlashCommand, arg string) string {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if arg == "" {
@@ -146,9 +231,6 @@ func (b *Bot) oncall(ctx context.Context, log interface{ Warn(string, ...any) },
 			return "Nobody is on call in this channel. Set someone with `/empathy oncall @name`."
 		}
 		return fmt.Sprintf("<@%s> is on call in this channel.", who)
-	}
-	if !b.isAgent(ctx, cmd.UserID, "") {
-		return "Only support agents can change who is on call."
 	}
 	var who string
 	switch {
@@ -172,7 +254,7 @@ func (b *Bot) oncall(ctx context.Context, log interface{ Warn(string, ...any) },
 	return fmt.Sprintf("<@%s> is now on call in this channel: unassigned frustrated customers go to them.", who)
 }
 
-func (b *Bot) snooze(ctx context.Context, log interface{ Warn(string, ...any) }, cmd slack.SlashCommand, arg string) string {
+func (b *Bot) snooze(ctx context.Context, log logger, cmd slack.SlashCommand, arg string) string {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if arg == "off" || arg == "0" {
@@ -193,7 +275,7 @@ func (b *Bot) snooze(ctx context.Context, log interface{ Warn(string, ...any) },
 		log.Warn("snooze not saved", "error", err)
 		return "I couldn't save your snooze just now; please try again."
 	}
-	return fmt.Sprintf(":zzz: Nudges paused for %s. Take care of yourself.", d)
+	return fmt.Sprintf(":zzz: Nudges paused for %s. Take care of yourself.", humanDur(d))
 }
 
 // parseDuration accepts Go durations plus days ("1d", "2d").

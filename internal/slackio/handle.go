@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/redisstore"
 )
 
 // handleMessage is the work for one message event, after the ack.
@@ -29,6 +30,12 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 		thread = m.TimeStamp
 	}
 	log = log.With("thread", thread, "user", m.User)
+	if thread != m.TimeStamp {
+		// A reply: remember its thread, so a ✅ or 👀 on it finds the thread.
+		if err := b.store.MapReply(ctx, m.Channel, m.TimeStamp, thread); err != nil {
+			log.Warn("reply not mapped to its thread", "error", err)
+		}
+	}
 	if b.isAgent(ctx, m.User, m.UserTeam) {
 		b.handleAgentReply(ctx, log, m, thread)
 		return
@@ -39,9 +46,12 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 		cue = string(c.Kind)
 	}
 	log.Info("customer message assessed", "score", fmt.Sprintf("%.2f", a.Score), "frustrated", a.Frustrated, "cue", cue)
-	th, err := b.store.CustomerMessage(ctx, m.Channel, thread, m.User, b.Now(), a.Score, a.Frustrated, cue)
+	now := b.Now()
+	th, err := b.store.CustomerMessage(ctx, m.Channel, thread, m.User, now, a.Score, a.Frustrated, cue)
 	if err != nil {
 		log.Warn("thread state unavailable", "error", err)
+	} else {
+		b.afterCustomerMessage(ctx, log, th)
 	}
 	if !a.Frustrated {
 		return
@@ -69,13 +79,14 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 	}
 	recent, _ := b.store.RecentTips(ctx, assignee)
 	s := b.coach.Suggest(a, recent)
-	blocks := nudgeBlocks(a, s)
+	blocks := append(nudgeBlocks(a, s), nudgeButtons(m.Channel, thread, s.Cue.Kind, s.Tip.Technique))
 	fallback := "A customer in this thread sounds frustrated: " + coach.Describe(s.Cue.Kind) + ". Try: " + s.Tip.Title
 	if err := b.private(ctx, m.Channel, thread, assignee, fallback, blocks); err != nil {
 		log.Error("nudge not delivered", "agent", assignee, "error", err)
 		return
 	}
 	_ = b.store.ShownTip(ctx, assignee, s.Tip.ID)
+	_ = b.store.Count(ctx, m.Channel, redisstore.StatNudges, now)
 	log.Info("nudged", "agent", assignee, "tip", s.Tip.ID)
 }
 
@@ -84,11 +95,12 @@ func (b *Bot) handleAgentReply(ctx context.Context, log interface {
 	Warn(string, ...any)
 	Error(string, ...any)
 }, m *slackevents.MessageEvent, thread string) {
-	before, err := b.store.AgentReply(ctx, m.Channel, thread, m.User)
+	before, err := b.store.AgentReply(ctx, m.Channel, thread, m.User, b.Now())
 	if err != nil {
 		log.Warn("thread state unavailable", "error", err)
 		return
 	}
+	b.afterAgentReply(ctx, log, before)
 	if !before.Frustrated || before.AgentReplied {
 		return // only the first reply to a frustrated customer is reviewed
 	}
@@ -115,9 +127,9 @@ func (b *Bot) handleClaim(ctx context.Context, eventID string, r *slackevents.Re
 	if !b.isAgent(ctx, r.User, "") {
 		return
 	}
-	// The reaction is on a message; in a thread its ts may be a reply. We treat
-	// the reacted message's ts as the thread (a reaction on the parent).
-	if err := b.store.Claim(ctx, r.Item.Channel, r.Item.Timestamp, r.User); err != nil {
+	// The reaction may be on a reply: find its thread.
+	thread, _ := b.store.ThreadOf(ctx, r.Item.Channel, r.Item.Timestamp)
+	if err := b.store.Claim(ctx, r.Item.Channel, thread, r.User); err != nil {
 		b.log.Warn("claim not recorded", "channel", r.Item.Channel, "error", err)
 	}
 }
@@ -161,35 +173,43 @@ func (b *Bot) groupMember(ctx context.Context, user string) bool {
 // private delivers a message only user can see: ephemeral in the thread, or a
 // DM when configured. Rate limits are waited out, never dropped.
 func (b *Bot) private(ctx context.Context, channel, thread, user, fallback string, blocks []slack.Block) error {
+	return b.deliver(ctx, channel, thread, user, fallback, blocks, b.cfg.NudgeDM)
+}
+
+// deliver sends a private message to user about a thread: ephemeral in the
+// thread, or (dm) a direct message with a link to the thread.
+func (b *Bot) deliver(ctx context.Context, channel, thread, user, fallback string, blocks []slack.Block, dm bool) error {
 	opts := []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)}
-	if !b.cfg.NudgeDM {
+	if !dm {
 		return b.retry(ctx, "chat.postEphemeral", func() error {
 			_, err := b.api.PostEphemeralContext(ctx, channel, user, append(opts, slack.MsgOptionTS(thread))...)
 			return err
 		})
 	}
-	var dm string
+	var im string
 	if err := b.retry(ctx, "conversations.open", func() error {
 		ch, _, _, err := b.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}, ReturnIM: true})
 		if err == nil {
-			dm = ch.ID
+			im = ch.ID
 		}
 		return err
 	}); err != nil {
 		return err
 	}
 	link := ""
-	_ = b.retry(ctx, "chat.getPermalink", func() error {
-		var err error
-		link, err = b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: thread})
-		return err
-	})
+	if thread != "" {
+		_ = b.retry(ctx, "chat.getPermalink", func() error {
+			var err error
+			link, err = b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: thread})
+			return err
+		})
+	}
 	if link != "" {
 		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "<"+link+"|Open the thread>", false, false)))
 		opts = []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)}
 	}
 	return b.retry(ctx, "chat.postMessage", func() error {
-		_, _, err := b.api.PostMessageContext(ctx, dm, opts...)
+		_, _, err := b.api.PostMessageContext(ctx, im, opts...)
 		return err
 	})
 }

@@ -18,6 +18,64 @@ func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(strings.ToValidUTF8(s, ""))
 }
 
+// Button action IDs.
+const (
+	actClaim      = "empathy_claim"
+	actResolve    = "empathy_resolve"
+	actSnooze1h   = "empathy_snooze_1h"
+	actSnooze1d   = "empathy_snooze_1d"
+	actUseful     = "empathy_useful"
+	actNotUseful  = "empathy_not_useful"
+	actDone       = "empathy_done"
+	actNotNeeded  = "empathy_not_needed"
+	valueSep      = "|"
+	maxValueBytes = 1900 // Slack allows 2000
+)
+
+func value(parts ...string) string {
+	v := strings.Join(parts, valueSep)
+	if len(v) > maxValueBytes {
+		v = v[:maxValueBytes]
+	}
+	return v
+}
+
+func button(actionID, text, val string, style slack.Style) *slack.ButtonBlockElement {
+	b := slack.NewButtonBlockElement(actionID, val, slack.NewTextBlockObject(slack.PlainTextType, text, true, false))
+	if style != "" {
+		b.Style = style
+	}
+	return b
+}
+
+// nudgeButtons: Claim, Mark resolved, Snooze, and was this useful.
+func nudgeButtons(channel, thread string, cue coach.CueKind, technique string) slack.Block {
+	th := value(channel, thread)
+	fb := value(channel, thread, string(cue), technique)
+	return slack.NewActionBlock("empathy_nudge",
+		button(actClaim, ":eyes: Claim", th, slack.StylePrimary),
+		button(actResolve, ":white_check_mark: Resolved", th, ""),
+		button(actSnooze1h, "Snooze 1 h", "", ""),
+		button(actSnooze1d, "Snooze 1 day", "", ""),
+		button(actUseful, ":+1: Useful", fb, ""),
+		button(actNotUseful, ":-1: Not useful", fb, ""),
+	)
+}
+
+// reminderButtons: Done, Not needed (and Claim for a response reminder).
+func reminderButtons(kind, channel, thread, taskID string) slack.Block {
+	v := value(kind, channel, thread, taskID)
+	els := []slack.BlockElement{
+		button(actDone, "Done", v, slack.StylePrimary),
+		button(actNotNeeded, "Not needed", v, ""),
+	}
+	if kind == "response" {
+		els = append([]slack.BlockElement{button(actClaim, ":eyes: Claim", value(channel, thread), "")}, els...)
+		els = append(els, button(actSnooze1h, "Snooze 1 h", "", ""))
+	}
+	return slack.NewActionBlock("empathy_reminder", els...)
+}
+
 // nudgeBlocks renders a nudge: why the customer seems frustrated, one
 // technique, and an opening line.
 func nudgeBlocks(a coach.Assessment, s coach.Suggestion) []slack.Block {

@@ -1,0 +1,99 @@
+package coach
+
+import (
+	"fmt"
+	"time"
+)
+
+// Policy is the follow-up rules of a support thread: when a frustrated
+// customer's wait deserves a reminder, how often to repeat it, and when to
+// check in after a resolution. It reads no clock: every decision takes the
+// time it is made at.
+type Policy struct {
+	ResponseAfter time.Duration // a frustrated customer waits this long with no agent reply → reminder
+	FollowupAfter time.Duration // after a resolution, check in this much later
+	MaxReminders  int           // response reminders per frustrated message, at most
+}
+
+// ThreadState is what the rules need to know about a thread.
+type ThreadState struct {
+	Frustrated     bool      // the customer's last message was frustrated
+	LastCustomerAt time.Time // when the customer last wrote
+	AgentReplied   bool      // an agent replied after it
+	Resolved       bool
+	ResolvedAt     time.Time
+	RemindersDone  bool // an agent marked the reminders Done or Not needed
+}
+
+// Due is a scheduled follow-up: which generation of the thread it belongs to
+// (the time of the message or resolution that armed it) and its number.
+type Due struct {
+	At  time.Time
+	Gen int64 // Unix milliseconds of the event that armed it
+	N   int   // 1 for the first reminder, 2 for the first repeat...
+}
+
+// ArmResponse says whether a customer message arms a response reminder and
+// when it is due: only a frustrated message nobody has answered yet.
+func (p Policy) ArmResponse(st ThreadState) (Due, bool) {
+	if !st.Frustrated || st.AgentReplied || st.Resolved || p.ResponseAfter <= 0 || p.MaxReminders <= 0 {
+		return Due{}, false
+	}
+	return Due{At: st.LastCustomerAt.Add(p.ResponseAfter), Gen: st.LastCustomerAt.UnixMilli(), N: 1}, true
+}
+
+// FireResponse decides, when reminder d fires at now, whether it is still
+// worth sending and what the next repeat is. A reply, a resolution, Done, or a
+// newer customer message (another generation) makes it moot.
+func (p Policy) FireResponse(st ThreadState, d Due, now time.Time) (send bool, next Due, repeat bool) {
+	if !st.Frustrated || st.AgentReplied || st.Resolved || st.RemindersDone || st.LastCustomerAt.UnixMilli() != d.Gen {
+		return false, Due{}, false
+	}
+	if d.N >= p.MaxReminders {
+		return true, Due{}, false
+	}
+	return true, Due{At: now.Add(p.ResponseAfter), Gen: d.Gen, N: d.N + 1}, true
+}
+
+// ArmFollowup gives the check-in due after a resolution at resolvedAt.
+func (p Policy) ArmFollowup(resolvedAt time.Time) Due {
+	return Due{At: resolvedAt.Add(p.FollowupAfter), Gen: resolvedAt.UnixMilli(), N: 1}
+}
+
+// FireFollowup says whether check-in d is still due: the thread is still
+// resolved, by the same resolution (a customer message reopens it).
+func (p Policy) FireFollowup(st ThreadState, d Due) bool {
+	return st.Resolved && st.ResolvedAt.UnixMilli() == d.Gen
+}
+
+// ReminderText is the wording of response reminder n, firmer with each
+// repeat; waited is how long the customer has waited.
+func ReminderText(n int, waited time.Duration) string {
+	w := HumanDuration(waited)
+	switch {
+	case n <= 1:
+		return fmt.Sprintf(":hourglass: A frustrated customer has been waiting %s with no reply in this thread. A short, honest update now (what you are doing, and when you will be back) beats a perfect answer later.", w)
+	case n == 2:
+		return fmt.Sprintf(":hourglass_flowing_sand: Still no reply after %s, and this customer was already frustrated. Take ownership: tell them you have it and give a time for the next update.", w)
+	default:
+		return fmt.Sprintf(":rotating_light: Reminder %d: this frustrated customer has waited %s. If you cannot take it, hand it on now (`/empathy oncall`) so someone can.", n, w)
+	}
+}
+
+// FollowupText is the check-in wording for a resolved thread.
+func FollowupText(customerMention string) string {
+	return fmt.Sprintf(":white_check_mark: Time to follow up: check that %s is happy with the outcome. A quick “is everything working now?” shows you care about the result, not only closing the ticket.", customerMention)
+}
+
+// HumanDuration writes d the way a person would ("45 s", "12 min", "3 h", "2 days").
+func HumanDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days", int(d.Hours()/24))
+}

@@ -1,0 +1,88 @@
+package coach
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+
+func TestPolicyResponseReminders(t *testing.T) {
+	p := Policy{ResponseAfter: 10 * time.Minute, FollowupAfter: 24 * time.Hour, MaxReminders: 3}
+	st := ThreadState{Frustrated: true, LastCustomerAt: t0}
+
+	d, ok := p.ArmResponse(st)
+	if !ok || !d.At.Equal(t0.Add(10*time.Minute)) || d.N != 1 || d.Gen != t0.UnixMilli() {
+		t.Fatalf("arm = %+v %v", d, ok)
+	}
+	// Unanswered: it fires, and repeats from the time it fired, up to three.
+	now := d.At.Add(300 * time.Millisecond)
+	var sent []Due
+	for {
+		send, next, repeat := p.FireResponse(st, d, now)
+		if !send {
+			t.Fatalf("reminder %d not sent", d.N)
+		}
+		sent = append(sent, d)
+		if !repeat {
+			break
+		}
+		if !next.At.Equal(now.Add(10 * time.Minute)) {
+			t.Errorf("repeat %d due %v, want %v", next.N, next.At, now.Add(10*time.Minute))
+		}
+		d, now = next, next.At
+	}
+	if len(sent) != 3 {
+		t.Errorf("%d reminders, want MaxReminders=3", len(sent))
+	}
+
+	for name, changed := range map[string]ThreadState{
+		"agent replied":        {Frustrated: true, LastCustomerAt: t0, AgentReplied: true},
+		"resolved":             {Frustrated: true, LastCustomerAt: t0, Resolved: true},
+		"marked done":          {Frustrated: true, LastCustomerAt: t0, RemindersDone: true},
+		"newer message":        {Frustrated: true, LastCustomerAt: t0.Add(time.Minute)},
+		"customer calmed down": {Frustrated: false, LastCustomerAt: t0},
+	} {
+		first, _ := p.ArmResponse(ThreadState{Frustrated: true, LastCustomerAt: t0})
+		if send, _, _ := p.FireResponse(changed, first, first.At); send {
+			t.Errorf("%s: the reminder still fires", name)
+		}
+	}
+	if _, ok := p.ArmResponse(ThreadState{Frustrated: false, LastCustomerAt: t0}); ok {
+		t.Error("a calm message armed a reminder")
+	}
+	if _, ok := (Policy{ResponseAfter: time.Minute}).ArmResponse(st); ok {
+		t.Error("MaxReminders 0 armed a reminder")
+	}
+}
+
+func TestPolicyFollowup(t *testing.T) {
+	p := Policy{FollowupAfter: 24 * time.Hour}
+	d := p.ArmFollowup(t0)
+	if !d.At.Equal(t0.Add(24 * time.Hour)) {
+		t.Errorf("follow-up due %v", d.At)
+	}
+	if !p.FireFollowup(ThreadState{Resolved: true, ResolvedAt: t0}, d) {
+		t.Error("follow-up of a resolved thread not sent")
+	}
+	if p.FireFollowup(ThreadState{Resolved: false, ResolvedAt: t0}, d) {
+		t.Error("follow-up sent for a reopened thread")
+	}
+	if p.FireFollowup(ThreadState{Resolved: true, ResolvedAt: t0.Add(time.Hour)}, d) {
+		t.Error("follow-up of an older resolution sent after a newer one")
+	}
+}
+
+func TestReminderWordingEscalates(t *testing.T) {
+	a, b, c := ReminderText(1, 10*time.Minute), ReminderText(2, 20*time.Minute), ReminderText(3, 3*time.Hour)
+	if !strings.Contains(a, "10 min") || !strings.Contains(b, "20 min") || !strings.Contains(c, "3 h") {
+		t.Errorf("durations missing: %q / %q / %q", a, b, c)
+	}
+	if a == b || b == c || !strings.Contains(c, "hand it on") {
+		t.Errorf("wording does not escalate: %q / %q / %q", a, b, c)
+	}
+	if !strings.Contains(FollowupText("<@U1>"), "<@U1> is happy with the outcome") {
+		t.Error(FollowupText("<@U1>"))
+	}
+}

@@ -1,0 +1,268 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Stat fields counted per channel and day.
+const (
+	StatFrustrated    = "frustrated"     // threads that became frustrated
+	StatNudges        = "nudges"         // nudges delivered
+	StatReminders     = "reminders"      // response reminders delivered
+	StatFollowupsSent = "followups_sent" // check-in nudges delivered
+	StatFollowupsDone = "followups_done" // check-ins an agent marked Done
+	StatResolved      = "resolved"       // threads marked resolved
+)
+
+func day(t time.Time) string { return t.UTC().Format("20060102") }
+
+func (s *Store) statsKey(channel string, at time.Time) string {
+	return s.prefix + "st:" + channel + ":" + day(at)
+}
+
+func (s *Store) waitsKey(channel string, at time.Time) string {
+	return s.prefix + "rw:" + channel + ":" + day(at)
+}
+
+// Count adds one to a per-channel, per-day counter.
+func (s *Store) Count(ctx context.Context, channel, field string, at time.Time) error {
+	key := s.statsKey(channel, at)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HIncrBy(ctx, key, field, 1)
+		p.Expire(ctx, key, s.retention)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("count %s in %s: %w", field, channel, err)
+	}
+	return nil
+}
+
+// maxWaitsPerDay bounds the first-reply samples kept per channel and day.
+const maxWaitsPerDay = 10000
+
+// AddReplyWait records how long a frustrated customer waited for the first
+// agent reply.
+func (s *Store) AddReplyWait(ctx context.Context, channel string, at time.Time, wait time.Duration) error {
+	key := s.waitsKey(channel, at)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.RPush(ctx, key, wait.Milliseconds())
+		p.LTrim(ctx, key, -maxWaitsPerDay, -1)
+		p.Expire(ctx, key, s.retention)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record reply wait in %s: %w", channel, err)
+	}
+	return nil
+}
+
+// Feedback records a 👍 or 👎 on a nudge, counted per cue kind and technique.
+func (s *Store) Feedback(ctx context.Context, channel, cue, technique string, useful bool, at time.Time) error {
+	v := "down"
+	if useful {
+		v = "up"
+	}
+	key := s.statsKey(channel, at)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HIncrBy(ctx, key, "fb_"+v, 1)
+		if cue != "" {
+			p.HIncrBy(ctx, key, v+":cue:"+cue, 1)
+		}
+		if technique != "" {
+			p.HIncrBy(ctx, key, v+":tech:"+technique, 1)
+		}
+		p.Expire(ctx, key, s.retention)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record feedback in %s: %w", channel, err)
+	}
+	return nil
+}
+
+// ChannelStats is a channel's numbers over a period.
+type ChannelStats struct {
+	Channel          string
+	Days             int
+	Counts           map[string]int // the Stat* fields
+	Useful, NotUsed  int            // 👍 and 👎
+	ByCue, ByTech    map[string][2]int
+	FirstReplies     int           // frustrated threads with a first agent reply
+	MedianFirstReply time.Duration // median wait for it
+}
+
+// Stats sums the last days days (today included) of channel up to now.
+func (s *Store) Stats(ctx context.Context, channel string, now time.Time, days int) (ChannelStats, error) {
+	st := ChannelStats{Channel: channel, Days: days, Counts: map[string]int{}, ByCue: map[string][2]int{}, ByTech: map[string][2]int{}}
+	hs := make([]*redis.MapStringStringCmd, days)
+	ls := make([]*redis.StringSliceCmd, days)
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := 0; i < days; i++ {
+			at := now.AddDate(0, 0, -i)
+			hs[i] = p.HGetAll(ctx, s.statsKey(channel, at))
+			ls[i] = p.LRange(ctx, s.waitsKey(channel, at), 0, -1)
+		}
+		return nil
+	})
+	if err != nil {
+		return st, fmt.Errorf("stats of %s: %w", channel, err)
+	}
+	var waits []int64
+	for i := 0; i < days; i++ {
+		for k, v := range hs[i].Val() {
+			n, _ := strconv.Atoi(v)
+			switch {
+			case k == "fb_up":
+				st.Useful += n
+			case k == "fb_down":
+				st.NotUsed += n
+			case strings.HasPrefix(k, "up:") || strings.HasPrefix(k, "down:"):
+				dir, rest, _ := strings.Cut(k, ":")
+				kind, name, _ := strings.Cut(rest, ":")
+				m := st.ByCue
+				if kind == "tech" {
+					m = st.ByTech
+				}
+				c := m[name]
+				if dir == "up" {
+					c[0] += n
+				} else {
+					c[1] += n
+				}
+				m[name] = c
+			default:
+				st.Counts[k] += n
+			}
+		}
+		for _, v := range ls[i].Val() {
+			if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+				waits = append(waits, ms)
+			}
+		}
+	}
+	st.FirstReplies = len(waits)
+	if len(waits) > 0 {
+		slices.Sort(waits)
+		mid := len(waits) / 2
+		m := waits[mid]
+		if len(waits)%2 == 0 {
+			m = (waits[mid-1] + waits[mid]) / 2
+		}
+		st.MedianFirstReply = time.Duration(m) * time.Millisecond
+	}
+	return st, nil
+}
+
+// OpenItem is a reminder or check-in waiting for an agent, for App Home.
+type OpenItem struct {
+	Kind, Channel, Thread, TaskID string
+	Due                           time.Time
+}
+
+func (o OpenItem) member() string {
+	return o.Kind + "|" + o.Channel + "|" + o.Thread + "|" + o.TaskID
+}
+
+func (s *Store) openKey(agent string) string { return s.prefix + "open:" + agent }
+
+// maxOpen bounds an agent's open-item list.
+const maxOpen = 200
+
+// AddOpen lists item among agent's open reminders and check-ins.
+func (s *Store) AddOpen(ctx context.Context, agent string, item OpenItem) error {
+	key := s.openKey(agent)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZAdd(ctx, key, redis.Z{Score: float64(item.Due.UnixMilli()), Member: item.member()})
+		p.ZRemRangeByRank(ctx, key, 0, -maxOpen-1)
+		p.Expire(ctx, key, s.retention)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("add open item for %s: %w", agent, err)
+	}
+	return nil
+}
+
+// RemoveOpen takes every open item of agent for the task out of the list.
+func (s *Store) RemoveOpen(ctx context.Context, agent, taskID string) error {
+	items, err := s.OpenItems(ctx, agent)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if it.TaskID == taskID {
+			if err := s.rdb.ZRem(ctx, s.openKey(agent), it.member()).Err(); err != nil {
+				return fmt.Errorf("remove open item for %s: %w", agent, err)
+			}
+		}
+	}
+	return nil
+}
+
+// OpenItems lists agent's open items, soonest first.
+func (s *Store) OpenItems(ctx context.Context, agent string) ([]OpenItem, error) {
+	zs, err := s.rdb.ZRangeWithScores(ctx, s.openKey(agent), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("open items of %s: %w", agent, err)
+	}
+	out := make([]OpenItem, 0, len(zs))
+	for _, z := range zs {
+		m, _ := z.Member.(string)
+		parts := strings.SplitN(m, "|", 4)
+		if len(parts) != 4 {
+			continue
+		}
+		out = append(out, OpenItem{Kind: parts[0], Channel: parts[1], Thread: parts[2], TaskID: parts[3], Due: time.UnixMilli(int64(z.Score))})
+	}
+	return out, nil
+}
+
+// Delivery states returned by BeginDelivery.
+const (
+	DeliveryOK   = "ok"   // the caller holds the lease and should deliver
+	DeliveryDone = "done" // already delivered: do nothing
+	DeliveryBusy = "busy" // another worker holds the lease: try later
+)
+
+var beginScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v == 'done' then return 'done' end
+if v then return 'busy' end
+redis.call('SET', KEYS[1], 'pending', 'PX', ARGV[1])
+return 'ok'`)
+
+// BeginDelivery takes the idempotency key id for lease. Only one caller
+// across replicas gets DeliveryOK; once FinishDelivery(…, true) ran, every
+// later caller gets DeliveryDone. If the holder dies, the lease expires and
+// the delivery can be retried.
+func (s *Store) BeginDelivery(ctx context.Context, id string, lease time.Duration) (string, error) {
+	v, err := beginScript.Run(ctx, s.rdb, []string{s.prefix + "dl:" + id}, lease.Milliseconds()).Text()
+	if err != nil {
+		return "", fmt.Errorf("begin delivery %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// FinishDelivery records the outcome: delivered keeps the key as done for the
+// retention period; otherwise the lease is released for a retry.
+func (s *Store) FinishDelivery(ctx context.Context, id string, delivered bool) error {
+	key := s.prefix + "dl:" + id
+	var err error
+	if delivered {
+		err = s.rdb.Set(ctx, key, "done", s.retention).Err()
+	} else {
+		err = s.rdb.Del(ctx, key).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("finish delivery %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,153 @@
+package slackio
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"empathybot/internal/redisstore"
+)
+
+// statsDays is the period of /empathy stats and App Home: the last week.
+const statsDays = 7
+
+// statsText renders a channel's week.
+func statsText(st redisstore.ChannelStats) string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "*<#%s> — last %d days*\n", st.Channel, st.Days)
+	fmt.Fprintf(&sb, "• Frustrated threads: *%d*\n", st.Counts[redisstore.StatFrustrated])
+	if st.FirstReplies > 0 {
+		fmt.Fprintf(&sb, "• Median time to the first agent reply on them: *%s* (%d replies)\n", humanWait(st.MedianFirstReply), st.FirstReplies)
+	} else {
+		sb.WriteString("• Median time to the first agent reply on them: no replies yet\n")
+	}
+	fmt.Fprintf(&sb, "• Nudges: %d · reminders sent: %d\n", st.Counts[redisstore.StatNudges], st.Counts[redisstore.StatReminders])
+	fmt.Fprintf(&sb, "• Resolved: %d · follow-ups sent: %d · follow-ups done: %d\n",
+		st.Counts[redisstore.StatResolved], st.Counts[redisstore.StatFollowupsSent], st.Counts[redisstore.StatFollowupsDone])
+	fmt.Fprintf(&sb, "• Tips rated useful: :+1: %d · :-1: %d", st.Useful, st.NotUsed)
+	if len(st.ByTech) > 0 {
+		type kv struct {
+			name   string
+			up, dn int
+		}
+		var rows []kv
+		for k, v := range st.ByTech {
+			rows = append(rows, kv{k, v[0], v[1]})
+		}
+		sort.Slice(rows, func(i, j int) bool { return rows[i].up-rows[i].dn > rows[j].up-rows[j].dn || (rows[i].up-rows[i].dn == rows[j].up-rows[j].dn && rows[i].name < rows[j].name) })
+		sb.WriteString("\n• By technique: ")
+		for i, r := range rows {
+			if i == 5 {
+				break
+			}
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			fmt.Fprintf(&sb, "%s :+1:%d :-1:%d", escape(r.name), r.up, r.dn)
+		}
+	}
+	return sb.String()
+}
+
+func humanWait(d interface{ Seconds() float64 }) string {
+	s := d.Seconds()
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%.0f s", s)
+	case s < 3600:
+		return fmt.Sprintf("%.0f min", s/60)
+	}
+	return fmt.Sprintf("%.1f h", s/3600)
+}
+
+// publishHome renders an agent's App Home: their open reminders and
+// check-ins with buttons, and the week in numbers for the watched channels.
+func (b *Bot) publishHome(ctx context.Context, user string) {
+	log := b.log.With("user", user)
+	var blocks []slack.Block
+	if !b.isAgent(ctx, user, "") {
+		blocks = []slack.Block{slack.NewSectionBlock(md("Hi! I help the support team here. There is nothing for you to do on this page."), nil, nil)}
+	} else {
+		blocks = b.homeBlocks(ctx, log, user)
+	}
+	view := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
+	if err := b.retry(ctx, "views.publish", func() error {
+		_, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: view})
+		return err
+	}); err != nil {
+		log.Warn("app home not published", "error", err)
+	}
+}
+
+func (b *Bot) homeBlocks(ctx context.Context, log logger, user string) []slack.Block {
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Your empathy coach", true, false)),
+		slack.NewSectionBlock(md("*Open follow-ups*"), nil, nil),
+	}
+	items, err := b.store.OpenItems(ctx, user)
+	if err != nil {
+		log.Warn("open items unavailable", "error", err)
+		blocks = append(blocks, slack.NewSectionBlock(md("_I can't read your follow-ups right now._"), nil, nil))
+	}
+	shown := 0
+	for _, it := range items {
+		if !b.stillOpen(ctx, it) {
+			_ = b.store.RemoveOpen(ctx, user, it.TaskID)
+			continue
+		}
+		var what string
+		switch it.Kind {
+		case redisstore.KindResponse:
+			what = fmt.Sprintf(":hourglass: A frustrated customer in <#%s> is waiting for a reply", it.Channel)
+		case redisstore.KindFollowup:
+			what = fmt.Sprintf(":white_check_mark: Check in on a resolved thread in <#%s> — <!date^%d^{date_short_pretty} {time}|%s>",
+				it.Channel, it.Due.Unix(), it.Due.UTC().Format("2006-01-02 15:04 UTC"))
+		default:
+			what = fmt.Sprintf(":alarm_clock: Your reminder for <#%s> — <!date^%d^{date_short_pretty} {time}|%s>",
+				it.Channel, it.Due.Unix(), it.Due.UTC().Format("2006-01-02 15:04 UTC"))
+		}
+		blocks = append(blocks, slack.NewSectionBlock(md(what), nil, nil), reminderButtons(it.Kind, it.Channel, it.Thread, it.TaskID))
+		shown++
+		if shown == 20 {
+			break
+		}
+	}
+	if shown == 0 && err == nil {
+		blocks = append(blocks, slack.NewSectionBlock(md("Nothing open. :tada:"), nil, nil))
+	}
+	blocks = append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(md("*The week in numbers*"), nil, nil))
+	if len(b.cfg.Channels) == 0 {
+		blocks = append(blocks, slack.NewSectionBlock(md("_Set EMPATHY_CHANNELS to see numbers per channel here, or use `/empathy stats` in a channel._"), nil, nil))
+	}
+	for i, ch := range b.cfg.Channels {
+		if i == 10 {
+			break
+		}
+		st, err := b.store.Stats(ctx, ch, b.Now(), statsDays)
+		if err != nil {
+			log.Warn("stats unavailable", "channel", ch, "error", err)
+			continue
+		}
+		blocks = append(blocks, slack.NewSectionBlock(md(statsText(st)), nil, nil))
+	}
+	return blocks
+}
+
+// stillOpen drops items whose reason went away (an agent replied, the thread
+// was reopened...), so App Home never shows stale work.
+func (b *Bot) stillOpen(ctx context.Context, it redisstore.OpenItem) bool {
+	if it.Kind == redisstore.KindPersonal || it.Thread == "" {
+		return true
+	}
+	th, err := b.store.GetThread(ctx, it.Channel, it.Thread)
+	if err != nil {
+		return err != redisstore.ErrNotFound
+	}
+	if it.Kind == redisstore.KindFollowup {
+		return th.Resolved && th.PendingFollowup == it.TaskID
+	}
+	return th.Frustrated && !th.AgentReplied && !th.Resolved && !th.RemindersDone
+}

@@ -1,0 +1,152 @@
+package slackio
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"empathybot/internal/redisstore"
+)
+
+// handleAction handles a button click from a nudge, a reminder or App Home,
+// then tells the clicker what happened through the action's response_url.
+func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a slack.BlockAction) {
+	user := cb.User.ID
+	log := b.log.With("action", a.ActionID, "user", user, "channel", cb.Channel.ID)
+	if !b.isAgent(ctx, user, cb.User.TeamID) {
+		b.answerAction(ctx, log, cb, "Sorry, these buttons are for the support team.", false)
+		return
+	}
+	parts := strings.Split(a.Value, valueSep)
+	part := func(i int) string {
+		if i < len(parts) {
+			return parts[i]
+		}
+		return ""
+	}
+	var text string
+	replace := false
+	switch a.ActionID {
+	case actClaim:
+		channel, thread := part(0), part(1)
+		if channel == "" || thread == "" || !b.watching(channel) {
+			text = "I couldn't tell which thread that was."
+			break
+		}
+		if err := b.store.Claim(ctx, channel, thread, user); err != nil {
+			log.Warn("claim not recorded", "error", err)
+			text = "I couldn't record that just now; please try again."
+			break
+		}
+		text = ":eyes: It's yours: reminders and nudges for this thread now come to you."
+	case actResolve:
+		channel, thread := part(0), part(1)
+		if channel == "" || thread == "" || !b.watching(channel) {
+			text = "I couldn't tell which thread that was."
+			break
+		}
+		changed, err := b.resolve(ctx, channel, thread, user)
+		switch {
+		case err != nil:
+			log.Warn("resolution not recorded", "error", err)
+			text = "I couldn't record that just now; please try again."
+		case !changed:
+			text = "This thread is already marked resolved."
+		default:
+			replace = true
+			text = fmt.Sprintf(":white_check_mark: Marked resolved. I'll remind you in %s to check the customer is happy with the outcome.",
+				humanDur(b.cfg.Policy.FollowupAfter))
+		}
+	case actSnooze1h, actSnooze1d:
+		d := time.Hour
+		if a.ActionID == actSnooze1d {
+			d = 24 * time.Hour
+		}
+		if err := b.store.Snooze(ctx, user, d); err != nil {
+			log.Warn("snooze not saved", "error", err)
+			text = "I couldn't save your snooze just now; please try again."
+			break
+		}
+		text = fmt.Sprintf(":zzz: Nudges paused for %s. `/empathy snooze off` brings them back.", humanDur(d))
+	case actUseful, actNotUseful:
+		channel, cue, technique := part(0), part(2), part(3)
+		useful := a.ActionID == actUseful
+		// One vote per person per nudge, however often they click.
+		if first, err := b.store.FirstDelivery(ctx, "vote:"+user+":"+a.Value); err == nil && !first {
+			text = "You already told me — thanks."
+			break
+		}
+		if err := b.store.Feedback(ctx, channel, cue, technique, useful, b.Now()); err != nil {
+			log.Warn("feedback not saved", "error", err)
+			text = "I couldn't save that just now; please try again."
+			break
+		}
+		text = "Thanks — that helps me pick better tips."
+		if !useful {
+			text = "Thanks for telling me — I'll lean on other techniques."
+		}
+	case actDone, actNotNeeded:
+		kind, channel, thread, taskID := part(0), part(1), part(2), part(3)
+		if kind == redisstore.KindResponse && channel != "" && thread != "" {
+			if err := b.store.RemindersDone(ctx, channel, thread); err != nil {
+				log.Warn("reminders not marked done", "error", err)
+				text = "I couldn't record that just now; please try again."
+				break
+			}
+		}
+		if taskID != "" && b.queue != nil {
+			_ = b.queue.Cancel(taskID)
+		}
+		_ = b.store.RemoveOpen(ctx, user, taskID)
+		if a.ActionID == actDone && kind == redisstore.KindFollowup && channel != "" {
+			_ = b.store.Count(ctx, channel, redisstore.StatFollowupsDone, b.Now())
+		}
+		replace = true
+		text = ":ballot_box_with_check: Done — thank you for following up."
+		if a.ActionID == actNotNeeded {
+			text = "OK, no more reminders about this one."
+		}
+		if cb.View.ID != "" || cb.Container.Type == "view" {
+			b.publishHome(ctx, user) // clicked in App Home: refresh it
+			return
+		}
+	default:
+		log.Warn("unknown action")
+		return
+	}
+	log.Info("action handled")
+	b.answerAction(ctx, log, cb, text, replace)
+}
+
+func (b *Bot) answerAction(ctx context.Context, log logger, cb slack.InteractionCallback, text string, replace bool) {
+	if cb.ResponseURL == "" {
+		return
+	}
+	err := b.retry(ctx, "response_url", func() error {
+		return slack.PostWebhookContext(ctx, cb.ResponseURL, &slack.WebhookMessage{ResponseType: "ephemeral", Text: text, ReplaceOriginal: replace})
+	})
+	if err != nil {
+		log.Warn("action answer not delivered", "error", err)
+	}
+}
+
+func humanDur(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		if d == 24*time.Hour {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d >= time.Hour && d%time.Hour == 0:
+		if d == time.Hour {
+			return "1 hour"
+		}
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%d min", d/time.Minute)
+	}
+	return d.String()
+}
