@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -51,9 +50,10 @@ func startBot(t testing.TB, tweak func(*Config)) *harness {
 	fake.AddUser(slackfake.User{ID: agent, Name: "Dana"})
 	cfg := Config{
 		BotToken: fake.BotToken, AppToken: fake.AppToken, APIURL: fake.APIURL(),
-		RedisURL: os.Getenv("REDIS_URL"), RedisPrefix: fmt.Sprintf("test:%s:%d:", t.Name(), time.Now().UnixNano()),
+		RedisURL: os.Getenv("REDIS_URL"), RedisPrefix: testPrefix(t),
 		Channels: []string{chSupport}, Agents: []string{agent}, Nudge: "ephemeral", Threshold: 0.4,
 		Cooldown: time.Minute, Retention: time.Hour, HTTPAddr: "off", PingTimeout: time.Second,
+		ResponseReminder: time.Hour, FollowupAfter: time.Hour, ReminderRepeats: 3,
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -103,9 +103,10 @@ func (h *harness) waitHandled(eventID string, n int) {
 	}
 }
 
-// say sends a message and waits until the bot has handled it.
+// say sends a message and waits until the bot has acked it.
 func (h *harness) say(m slackfake.Message) (envelopeID, eventID string) {
 	h.t.Helper()
+	remember(m.Text)
 	env, ev, err := h.fake.SendMessage(m)
 	if err != nil {
 		h.t.Fatal(err)

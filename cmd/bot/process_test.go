@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -21,7 +22,17 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if code == 0 {
+		if problems := privacyScan(); len(problems) > 0 {
+			fmt.Println("FAIL: privacy scan after the end-to-end suite:")
+			for _, p := range problems {
+				fmt.Println("   ", p)
+			}
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func freeAddr(t *testing.T) string {
@@ -42,7 +53,7 @@ func startProcess(t *testing.T, fake *slackfake.Server, env ...string) (*exec.Cm
 	cmd.Stderr = &logs
 	cmd.Env = append(os.Environ(), "EMPATHYBOT_TEST_MAIN=1",
 		"SLACK_BOT_TOKEN="+fake.BotToken, "SLACK_APP_TOKEN="+fake.AppToken, "SLACK_API_URL="+fake.APIURL(),
-		"EMPATHY_CHANNELS="+chSupport, "EMPATHY_AGENTS="+agent, "EMPATHY_REDIS_PREFIX=test:"+t.Name()+":"+time.Now().Format("150405.000000")+":")
+		"EMPATHY_CHANNELS="+chSupport, "EMPATHY_AGENTS="+agent, "EMPATHY_REDIS_PREFIX="+testPrefix(t), "EMPATHY_RETENTION=1h", "EMPATHY_FOLLOWUP_AFTER=30m")
 	cmd.Env = append(cmd.Env, env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -109,6 +120,7 @@ func TestProcessServesAndExitsCleanlyOnSIGTERM(t *testing.T) {
 		{Channel: chSupport, User: agent, TS: thread, Text: "hello"},
 		{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry},
 	} {
+		remember(m.Text)
 		if _, _, err := fake.SendMessage(m); err != nil {
 			t.Fatal(err)
 		}

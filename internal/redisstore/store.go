@@ -322,9 +322,11 @@ func (s *Store) OnCall(ctx context.Context, channel string) (string, error) {
 	return v, nil
 }
 
-// Snooze mutes nudges to agent for d (d <= 0 lifts the snooze).
+// Snooze mutes nudges to agent for d, at most the retention period (d <= 0
+// lifts the snooze).
 func (s *Store) Snooze(ctx context.Context, agent string, d time.Duration) error {
 	key := s.prefix + "snooze:" + agent
+	d = min(d, s.retention)
 	var err error
 	if d <= 0 {
 		err = s.rdb.Del(ctx, key).Err()

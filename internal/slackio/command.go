@@ -118,8 +118,8 @@ const maxRemind = 30 * 24 * time.Hour
 
 func (b *Bot) remind(ctx context.Context, log logger, cmd slack.SlashCommand, arg string) string {
 	d, err := parseDuration(arg)
-	if err != nil || d < time.Minute || d > maxRemind {
-		return "Tell me when, e.g. `/empathy remind 30m`, `2h` or `3d` (between 1 minute and 30 days)."
+	if err != nil || d < time.Second || d > maxRemind {
+		return "Tell me when, e.g. `/empathy remind 30m`, `2h` or `3d` (at most 30 days)."
 	}
 	if b.queue == nil {
 		return "Reminders are not available on this bot."

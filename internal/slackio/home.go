@@ -37,7 +37,9 @@ func statsText(st redisstore.ChannelStats) string {
 		for k, v := range st.ByTech {
 			rows = append(rows, kv{k, v[0], v[1]})
 		}
-		sort.Slice(rows, func(i, j int) bool { return rows[i].up-rows[i].dn > rows[j].up-rows[j].dn || (rows[i].up-rows[i].dn == rows[j].up-rows[j].dn && rows[i].name < rows[j].name) })
+		sort.Slice(rows, func(i, j int) bool {
+			return rows[i].up-rows[i].dn > rows[j].up-rows[j].dn || (rows[i].up-rows[i].dn == rows[j].up-rows[j].dn && rows[i].name < rows[j].name)
+		})
 		sb.WriteString("\n• By technique: ")
 		for i, r := range rows {
 			if i == 5 {

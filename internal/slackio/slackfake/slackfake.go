@@ -297,19 +297,34 @@ func (s *Server) WaitConnections(n int, timeout time.Duration) bool {
 
 func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
-	if err := r.ParseForm(); err != nil {
+	args := url.Values{}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		// JSON methods (views.publish...): top-level fields become args, objects as JSON.
+		var body map[string]json.RawMessage
+		if err := json.NewDecoder(io.LimitReader(r.Body, 4<<20)).Decode(&body); err != nil && err != io.EOF {
+			writeJSON(w, map[string]any{"ok": false, "error": "invalid_json"})
+			return
+		}
+		for k, v := range body {
+			var str string
+			if json.Unmarshal(v, &str) == nil {
+				args.Set(k, str)
+			} else {
+				args.Set(k, string(v))
+			}
+		}
+	} else if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return
-	}
-	token := r.Form.Get("token")
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		token = strings.TrimPrefix(h, "Bearer ")
-	}
-	args := url.Values{}
-	for k, v := range r.Form {
-		if k != "token" {
+	} else {
+		for k, v := range r.Form {
 			args[k] = v
 		}
+	}
+	token := args.Get("token")
+	args.Del("token")
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		token = strings.TrimPrefix(h, "Bearer ")
 	}
 
 	s.mu.Lock()
@@ -407,6 +422,9 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 		return ok(map[string]any{"channel": args.Get("channel"),
 			"permalink": "https://fake.slack.test/archives/" + args.Get("channel") + "/p" + strings.ReplaceAll(args.Get("message_ts"), ".", "")})
 	case "views.publish":
+		if args.Get("user_id") == "" || args.Get("view") == "" {
+			return map[string]any{"ok": false, "error": "invalid_arguments"}
+		}
 		return ok(map[string]any{"view": map[string]any{"id": "V1"}})
 	}
 	return map[string]any{"ok": false, "error": "unknown_method"}

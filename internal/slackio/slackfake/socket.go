@@ -253,8 +253,13 @@ func (s *Server) SlashCommand(user, channel, command, text string, timeout time.
 	s.mu.Lock()
 	s.seq++
 	rid := fmt.Sprintf("cmd-%d", s.seq)
+	// In a Slack Connect channel the payload carries the invoking user's team.
+	team := s.TeamID
+	if u, ok := s.users[user]; ok {
+		team = u.TeamID
+	}
 	s.mu.Unlock()
-	payload := map[string]any{"token": "verification", "team_id": s.TeamID, "channel_id": channel,
+	payload := map[string]any{"token": "verification", "team_id": team, "channel_id": channel,
 		"user_id": user, "command": command, "text": text, "api_app_id": "AEMPATHY",
 		"response_url": s.ResponseURL(rid), "trigger_id": "trig"}
 	id, err := s.send(map[string]any{"type": "slash_commands", "payload": payload, "accepts_response_payload": true})

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"empathybot/internal/slackio/slackfake"
+)
+
+const otherAgent = "UOTHERAGENT"
+
+// buttonValue finds the value of the button actionID in a Block Kit JSON.
+func buttonValue(t *testing.T, blocksJSON, actionID string) string {
+	t.Helper()
+	var blocks []struct {
+		Elements []struct {
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal([]byte(blocksJSON), &blocks); err != nil {
+		t.Fatalf("blocks: %v", err)
+	}
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			if e.ActionID == actionID {
+				return e.Value
+			}
+		}
+	}
+	t.Fatalf("no %s button in %s", actionID, blocksJSON)
+	return ""
+}
+
+// plain undoes Go's JSON escaping of <, > and &.
+func plain(s string) string {
+	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(s)
+}
+
+// dmsAbout returns the DMs sent so far that link to thread.
+func (h *harness) dmsAbout(thread string) []slackfake.Call {
+	var out []slackfake.Call
+	link := "p" + strings.ReplaceAll(thread, ".", "")
+	for _, c := range h.fake.Calls("chat.postMessage") {
+		if strings.Contains(c.Args.Get("blocks"), link) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// waitDMs waits until n DMs link to thread.
+func (h *harness) waitDMs(thread string, n int, timeout time.Duration) []slackfake.Call {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		got := h.dmsAbout(thread)
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%d DMs about thread %s within %v, want %d", len(got), thread, timeout, n)
+		}
+		h.fake.WaitCalls("chat.postMessage", len(h.fake.Calls("chat.postMessage"))+1, 200*time.Millisecond)
+	}
+}
+
+// noMoreDMs checks that no DM about thread beyond n arrives within d: the time
+// a reminder that should not exist would have needed to fire.
+func (h *harness) noMoreDMs(thread string, n int, d time.Duration) {
+	h.t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		h.fake.WaitCalls("chat.postMessage", len(h.fake.Calls("chat.postMessage"))+1, time.Until(deadline))
+	}
+	if got := h.dmsAbout(thread); len(got) != n {
+		h.t.Errorf("%d DMs about thread %s, want exactly %d", len(got), thread, n)
+	}
+}
+
+func (h *harness) react(user, reaction, channel, ts string) {
+	h.t.Helper()
+	ev := "EvR" + strings.ReplaceAll(ts, ".", "") + user + reaction
+	env, err := h.fake.SendEvent(ev, map[string]any{"type": "reaction_added", "user": user, "reaction": reaction,
+		"item": map[string]any{"type": "message", "channel": channel, "ts": ts}, "event_ts": ts})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, ok := h.fake.WaitAck(env, 2*time.Second); !ok {
+		h.t.Fatal("reaction not acked")
+	}
+	h.waitHandled(ev, 1)
+}
+
+func (h *harness) click(user, actionID, value string) json.RawMessage {
+	h.t.Helper()
+	env, rid, err := h.fake.Click(slackfake.Action{User: user, Channel: chSupport, ActionID: actionID, Value: value})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if a, ok := h.fake.WaitAck(env, 2*time.Second); !ok || len(a.Payload) > 0 && string(a.Payload) != "null" {
+		h.t.Fatalf("click not acked at once and empty: %v %s", ok, a.Payload)
+	}
+	body, ok := h.fake.WaitResponse(rid, 5*time.Second)
+	if !ok {
+		h.t.Fatalf("%s: no answer on the response_url", actionID)
+	}
+	return body
+}
+
+func (h *harness) command(user, text string) string {
+	h.t.Helper()
+	payload, err := h.fake.SlashCommand(user, chSupport, "/empathy", text, 5*time.Second)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var r struct {
+		ResponseType string `json:"response_type"`
+		Text         string `json:"text"`
+	}
+	if err := json.Unmarshal(payload, &r); err != nil || r.ResponseType != "ephemeral" {
+		h.t.Fatalf("/empathy %s: %s (%v)", text, payload, err)
+	}
+	return r.Text
+}
+
+// A frustrated customer with no reply: reminders by DM, firmer each time, at
+// most EMPATHY_REMINDER_REPEATS; an agent reply cancels them; a new
+// frustrated message re-arms them.
+func TestEndToEndResponseReminders(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) { c.ResponseReminder = time.Second; c.ReminderRepeats = 2 })
+	a, b := "1700001000.000100", "1700001001.000100"
+	for _, th := range []string{a, b} {
+		h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: th, Text: "Hi, Dana here."})
+		h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
+	}
+	// b: the agent answers at once.
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: b, Text: "I'm on it now and will update you by 3pm."})
+
+	dms := h.waitDMs(a, 2, 8*time.Second)
+	first, second := dms[0].Args.Get("blocks"), dms[1].Args.Get("blocks")
+	if dms[0].Args.Get("channel") != "D"+agent || !strings.Contains(first, "waiting") || !strings.Contains(second, "Still no reply") {
+		t.Errorf("reminders: to %s\n%s\n%s", dms[0].Args.Get("channel"), first, second)
+	}
+	buttonValue(t, first, "empathy_done")
+	h.noMoreDMs(a, 2, 2500*time.Millisecond) // no third: repeats = 2
+	if n := len(h.dmsAbout(b)); n != 0 {
+		t.Errorf("%d reminders for a thread the agent answered", n)
+	}
+	// b: the customer is frustrated again → re-armed.
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: b, Text: "It's STILL broken. Unacceptable."})
+	h.waitDMs(b, 1, 5*time.Second)
+}
+
+// ✅ by an agent on any message of the thread → a check-in later, with a
+// permalink; a customer message reopens the thread and cancels it; a
+// customer's ✅ resolves nothing.
+func TestEndToEndResolutionCheckIn(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) { c.FollowupAfter = time.Second })
+	c, d, e := "1700001100.000100", "1700001101.000100", "1700001102.000100"
+	replyTS := map[string]string{c: "1700001100.000300", d: "1700001101.000300", e: "1700001102.000300"}
+	for _, th := range []string{c, d, e} {
+		h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: th, Text: "Invoices are wrong again!"})
+		h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: th, TS: replyTS[th], Text: "Fixed it, sorry about that, Sam."})
+	}
+	h.react(agent, "white_check_mark", chSupport, replyTS[c]) // on the reply, not the parent
+	h.react(agent, "heavy_check_mark", chSupport, d)
+	h.react(customer, "white_check_mark", chSupport, e)
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: d, Text: "Hmm, it happened again just now."})
+
+	dms := h.waitDMs(c, 1, 6*time.Second)
+	if txt := plain(dms[0].Args.Get("blocks")); !strings.Contains(txt, "<@"+customer+"> is happy with the outcome") {
+		t.Errorf("check-in: %s", txt)
+	}
+	h.noMoreDMs(d, 0, 2*time.Second)
+	if n := len(h.dmsAbout(e)); n != 0 {
+		t.Errorf("a customer's ✅ scheduled %d check-ins", n)
+	}
+	if n := len(h.dmsAbout(c)); n != 1 {
+		t.Errorf("%d check-ins for one resolution", n)
+	}
+}
+
+// The buttons on nudges and reminders, App Home, stats and remind.
+func TestEndToEndButtonsHomeStatsAndRemind(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) {
+		c.Agents = []string{agent, otherAgent}
+		c.ResponseReminder = time.Second
+		c.FollowupAfter = time.Second
+		c.ReminderRepeats = 3
+	})
+	f := "1700001200.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: f, Text: "Hi Sam, Dana here."})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: f, Text: angry})
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second)
+	if !ok {
+		t.Fatal("no nudge")
+	}
+	blocks := calls[0].Args.Get("blocks")
+
+	// 👍 counts once per person.
+	if out := string(h.click(agent, "empathy_useful", buttonValue(t, blocks, "empathy_useful"))); !strings.Contains(out, "Thanks") {
+		t.Errorf("useful: %s", out)
+	}
+	if out := string(h.click(agent, "empathy_useful", buttonValue(t, blocks, "empathy_useful"))); !strings.Contains(out, "already") {
+		t.Errorf("second vote: %s", out)
+	}
+	// Claim by another agent: the reminders now go to them.
+	if out := string(h.click(otherAgent, "empathy_claim", buttonValue(t, blocks, "empathy_claim"))); !strings.Contains(out, "yours") {
+		t.Errorf("claim: %s", out)
+	}
+	rem := h.waitDMs(f, 1, 6*time.Second)
+	if to := rem[0].Args.Get("channel"); to != "D"+otherAgent {
+		t.Errorf("reminder went to %s, want the claimer", to)
+	}
+	// Done on the reminder: no repeats.
+	doneVal := buttonValue(t, rem[0].Args.Get("blocks"), "empathy_done")
+	if out := string(h.click(otherAgent, "empathy_done", doneVal)); !strings.Contains(out, "Done") || !strings.Contains(out, `"replace_original":true`) {
+		t.Errorf("done: %s", out)
+	}
+	// Resolved from the nudge → a check-in for the clicker.
+	if out := string(h.click(agent, "empathy_resolve", buttonValue(t, blocks, "empathy_resolve"))); !strings.Contains(out, "Marked resolved") {
+		t.Errorf("resolve: %s", out)
+	}
+	checkIn := h.waitDMs(f, 2, 6*time.Second)[1]
+	if checkIn.Args.Get("channel") != "D"+agent || !strings.Contains(checkIn.Args.Get("blocks"), "happy with the outcome") {
+		t.Errorf("check-in: %v", checkIn.Args)
+	}
+	h.noMoreDMs(f, 2, 1500*time.Millisecond) // Done stopped the repeats
+
+	// App Home lists the open check-in and the week's numbers.
+	ev := "EvHome1"
+	env, err := h.fake.SendEvent(ev, map[string]any{"type": "app_home_opened", "user": agent, "channel": "D" + agent, "tab": "home"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.fake.WaitAck(env, 2*time.Second)
+	h.waitHandled(ev, 1)
+	views, ok := h.fake.WaitCalls("views.publish", 1, 5*time.Second)
+	if !ok {
+		t.Fatal("no App Home")
+	}
+	view := views[0].Args.Get("view")
+	for _, want := range []string{"Check in on a resolved thread", "Frustrated threads: *1*", "empathy_done", ":+1: 1"} {
+		if !strings.Contains(view, want) || views[0].Args.Get("user_id") != agent {
+			t.Errorf("App Home lacks %q: %s", want, view)
+		}
+	}
+
+	// /empathy stats: the first reply came before the frustration, so none is timed here.
+	stats := h.command(agent, "stats")
+	for _, want := range []string{"Frustrated threads: *1*", "reminders sent: 1", "follow-ups sent: 1", ":+1: 1"} {
+		if !strings.Contains(stats, want) {
+			t.Errorf("stats lack %q:\n%s", want, stats)
+		}
+	}
+	// Snooze from a button: no more nudges for this agent.
+	h.click(agent, "empathy_snooze_1h", "")
+	g := "1700001201.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: g, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: g, Text: angry})
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 1 {
+		t.Errorf("%d nudges after snoozing, want still 1", n)
+	}
+
+	// A personal reminder.
+	if out := h.command(otherAgent, "remind 1s"); !strings.Contains(out, "remind you") {
+		t.Errorf("remind: %s", out)
+	}
+	deadline := time.Now().Add(6 * time.Second)
+	for {
+		found := false
+		for _, c := range h.fake.Calls("chat.postMessage") {
+			if c.Args.Get("channel") == "D"+otherAgent && strings.Contains(c.Args.Get("blocks"), "You asked me to remind you") {
+				found = true
+			}
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("personal reminder not delivered")
+		}
+		h.fake.WaitCalls("chat.postMessage", len(h.fake.Calls("chat.postMessage"))+1, 200*time.Millisecond)
+	}
+}
+
+// Customers (here: a Slack Connect guest) get a polite refusal that reveals
+// nothing, whatever they ask.
+func TestEndToEndCustomersCannotUseTheCommand(t *testing.T) {
+	h := startBot(t, func(c *Config) { c.Agents = nil })
+	for _, text := range []string{"help", "stats", "oncall me", "remind 1h", "check hello", "tips"} {
+		out := h.command(customer, text)
+		if !strings.Contains(out, "isn't available") || strings.Contains(out, "empathy") {
+			t.Errorf("customer /empathy %s: %s", text, out)
+		}
+	}
+	if out := h.command(agent, "help"); !strings.Contains(out, "/empathy check") {
+		t.Errorf("agent help: %s", out)
+	}
+}

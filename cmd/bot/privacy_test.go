@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// runRoot starts every key prefix (and so every reminder queue name) this
+// test run writes, so the privacy scan sees this run's keys and nothing else.
+var runRoot = fmt.Sprintf("e2e:%d:", time.Now().UnixNano())
+
+func testPrefix(t testing.TB) string {
+	return fmt.Sprintf("%s%s:%d:", runRoot, strings.ReplaceAll(t.Name(), "/", "."), time.Now().UnixNano())
+}
+
+// The texts of every message the tests sent as customers or agents.
+var (
+	sentMu sync.Mutex
+	sent   = map[string]bool{}
+)
+
+func remember(text string) {
+	sentMu.Lock()
+	sent[text] = true
+	sentMu.Unlock()
+}
+
+// privacyScan runs after the whole suite (from TestMain): every key this run
+// wrote and every value in it. No message text may appear anywhere, the
+// reminder queue's included; every key of ours has a TTL no longer than the
+// retention the tests configure (1 h). It returns the problems found.
+func privacyScan() []string {
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		fmt.Println("privacy scan: REDIS_URL is unset; each embedded Redis was discarded with its bot, nothing to scan")
+		return nil
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	ctx := context.Background()
+	var needles []string
+	sentMu.Lock()
+	for text := range sent {
+		if t := strings.TrimSpace(text); len(t) >= 12 {
+			needles = append(needles, t[:12])
+		}
+	}
+	sentMu.Unlock()
+	var problems []string
+	ours, queue := 0, 0
+	for _, pattern := range []string{runRoot + "*", "asynq:{" + strings.TrimSuffix(runRoot, ":") + "*"} {
+		iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
+		for iter.Next(ctx) {
+			key := iter.Val()
+			isOurs := strings.HasPrefix(key, runRoot)
+			if isOurs {
+				ours++
+				ttl, err := rdb.PTTL(ctx, key).Result()
+				if err == nil && (ttl <= 0 || ttl > time.Hour) {
+					problems = append(problems, fmt.Sprintf("%s: TTL %v, want (0, 1h]", key, ttl))
+				}
+			} else {
+				queue++
+			}
+			for _, v := range values(ctx, rdb, key) {
+				for _, n := range needles {
+					if strings.Contains(v, n) {
+						problems = append(problems, fmt.Sprintf("%s holds message text %q", key, n))
+					}
+				}
+			}
+		}
+		if err := iter.Err(); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	fmt.Printf("privacy scan: %d keys of ours, %d queue keys, %d message texts looked for\n", ours, queue, len(needles))
+	if ours == 0 {
+		problems = append(problems, "no keys found: the scan looked in the wrong place")
+	}
+	return problems
+}
+
+// values returns every string stored at key, whatever its type.
+func values(ctx context.Context, rdb *redis.Client, key string) []string {
+	typ, _ := rdb.Type(ctx, key).Result()
+	switch typ {
+	case "string":
+		v, _ := rdb.Get(ctx, key).Result()
+		return []string{v}
+	case "hash":
+		m, _ := rdb.HGetAll(ctx, key).Result()
+		out := make([]string, 0, 2*len(m))
+		for k, v := range m {
+			out = append(out, k, v)
+		}
+		return out
+	case "list":
+		v, _ := rdb.LRange(ctx, key, 0, -1).Result()
+		return v
+	case "set":
+		v, _ := rdb.SMembers(ctx, key).Result()
+		return v
+	case "zset":
+		v, _ := rdb.ZRange(ctx, key, 0, -1).Result()
+		return v
+	}
+	return nil
+}
