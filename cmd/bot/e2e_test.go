@@ -58,6 +58,7 @@ func startBot(t testing.TB, tweak func(*Config)) *harness {
 	if tweak != nil {
 		tweak(&cfg)
 	}
+	noteRedis(cfg.RedisURL)
 	h := &harness{t: t, fake: fake, done: make(chan error, 1), handled: map[string]int{}}
 	h.cond = sync.NewCond(&h.mu)
 	ctx, stop := context.WithCancel(context.Background())

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +19,15 @@ var runRoot = fmt.Sprintf("e2e:%d:", time.Now().UnixNano())
 
 func testPrefix(t testing.TB) string {
 	return fmt.Sprintf("%s%s:%d:", runRoot, strings.ReplaceAll(t.Name(), "/", "."), time.Now().UnixNano())
+}
+
+// usedShared is set when a test wrote to the Redis at REDIS_URL.
+var usedShared atomic.Bool
+
+func noteRedis(url string) {
+	if url != "" && url == os.Getenv("REDIS_URL") {
+		usedShared.Store(true)
+	}
 }
 
 // The texts of every message the tests sent as customers or agents.
@@ -86,7 +96,7 @@ func privacyScan() []string {
 		}
 	}
 	fmt.Printf("privacy scan: %d keys of ours, %d queue keys, %d message texts looked for\n", ours, queue, len(needles))
-	if ours == 0 {
+	if ours == 0 && usedShared.Load() {
 		problems = append(problems, "no keys found: the scan looked in the wrong place")
 	}
 	return problems

@@ -108,6 +108,7 @@ func waitStatus(t *testing.T, url string, want int) {
 func TestProcessServesAndExitsCleanlyOnSIGTERM(t *testing.T) {
 	fake := newFake(t)
 	addr := freeAddr(t)
+	noteRedis(os.Getenv("REDIS_URL"))
 	cmd, logs := startProcess(t, fake, "EMPATHY_HTTP_ADDR="+addr, "REDIS_URL="+os.Getenv("REDIS_URL"))
 	if !fake.WaitConnections(1, 10*time.Second) {
 		t.Fatalf("process did not connect; logs:\n%s", logs)

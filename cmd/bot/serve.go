@@ -11,9 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/kelseyhightower/envconfig"
-	"github.com/redis/go-redis/v9"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 
@@ -91,7 +89,7 @@ func loadConfig() (Config, error) {
 		}
 	}
 	if c.RedisURL != "" {
-		if _, err := redis.ParseURL(c.RedisURL); err != nil {
+		if err := redisstore.CheckURL(c.RedisURL); err != nil {
 			return c, fmt.Errorf("REDIS_URL must be redis://[user:password@]host:port[/db] or rediss://...: %v", err)
 		}
 	}
@@ -132,56 +130,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	return runBot(ctx, cfg, log, nil)
 }
 
-// openRedis connects to REDIS_CLUSTER_ADDRS (cluster mode), else REDIS_URL,
-// else an embedded in-process Redis; the returned func closes the embedded one.
-func openRedis(cfg Config, log *slog.Logger) (redis.UniversalClient, func(), error) {
-	switch {
-	case len(cfg.RedisCluster) > 0:
-		opt := &redis.ClusterOptions{Addrs: cfg.RedisCluster}
-		if cfg.RedisURL != "" {
-			// Credentials and TLS come from REDIS_URL when both are set.
-			u, err := redis.ParseURL(cfg.RedisURL)
-			if err != nil {
-				return nil, nil, fmt.Errorf("REDIS_URL: %v", err)
-			}
-			opt.Username, opt.Password, opt.TLSConfig = u.Username, u.Password, u.TLSConfig
-		}
-		return redis.NewClusterClient(opt), func() {}, nil
-	case cfg.RedisURL != "":
-		opt, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return nil, nil, fmt.Errorf("REDIS_URL: %v", err)
-		}
-		return redis.NewClient(opt), func() {}, nil
-	}
-	mr := miniredis.NewMiniRedis()
-	if err := mr.StartAddr("127.0.0.1:0"); err != nil {
-		return nil, nil, fmt.Errorf("embedded redis: %w", err)
-	}
-	log.Warn("REDIS_URL is empty: using an embedded in-process Redis; state and reminders will not survive a restart")
-	// miniredis expires keys only when told time has passed.
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(250 * time.Millisecond)
-		defer t.Stop()
-		last := time.Now()
-		for {
-			select {
-			case <-stop:
-				return
-			case now := <-t.C:
-				mr.FastForward(now.Sub(last))
-				last = now
-			}
-		}
-	}()
-	return redis.NewClient(&redis.Options{Addr: mr.Addr()}), func() { close(stop); mr.Close() }, nil
-}
-
 // runBot wires Redis, Slack and the HTTP endpoints, and runs until ctx ends.
 // ready, if not nil, receives the bot once it is built (tests and the demo use it).
 func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slackio.Bot)) error {
-	rdb, closeEmbedded, err := openRedis(cfg, log)
+	rdb, closeEmbedded, err := redisstore.Dial(cfg.RedisURL, cfg.RedisCluster, log)
 	if err != nil {
 		return err
 	}

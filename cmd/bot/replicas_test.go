@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"empathybot/internal/redistest"
+	"empathybot/internal/slackio"
+	"empathybot/internal/slackio/slackfake"
+)
+
+// realRedisURL is REDIS_URL, or a redis-server started for the test (these
+// tests need state that outlives a process, which the embedded Redis cannot).
+func realRedisURL(t *testing.T) string {
+	if u := os.Getenv("REDIS_URL"); u != "" {
+		return u
+	}
+	return redistest.Start(t).URL()
+}
+
+// Restart: a reminder scheduled by one process, which is then stopped with
+// SIGTERM before the reminder is due, is delivered once by the next process.
+func TestRestartKeepsReminders(t *testing.T) {
+	fake := newFake(t)
+	prefix := testPrefix(t)
+	url := realRedisURL(t)
+	noteRedis(url)
+	env := []string{"REDIS_URL=" + url, "EMPATHY_REDIS_PREFIX=" + prefix, "EMPATHY_HTTP_ADDR=127.0.0.1:0",
+		"EMPATHY_RESPONSE_REMINDER=3s", "EMPATHY_REMINDER_REPEATS=1"}
+	p1, logs1 := startProcess(t, fake, env...)
+	if !fake.WaitConnections(1, 10*time.Second) {
+		t.Fatalf("first process did not connect:\n%s", logs1)
+	}
+	thread := "1700002000.000100"
+	for _, m := range []slackfake.Message{
+		{Channel: chSupport, User: agent, TS: thread, Text: "hello"},
+		{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry},
+	} {
+		remember(m.Text)
+		if _, _, err := fake.SendMessage(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := fake.WaitCalls("chat.postEphemeral", 1, 10*time.Second); !ok {
+		t.Fatalf("no nudge:\n%s", logs1)
+	}
+	sent := time.Now()
+	p1.Process.Signal(syscall.SIGTERM)
+	if err := p1.Wait(); err != nil {
+		t.Fatalf("first process exit: %v\n%s", err, logs1)
+	}
+	if time.Since(sent) > 2*time.Second {
+		t.Fatalf("stopping took %v; the reminder (3 s) may have come due before the restart", time.Since(sent))
+	}
+	if n := len(fake.Calls("chat.postMessage")); n != 0 {
+		t.Fatalf("%d DMs before the restart; the test proves nothing", n)
+	}
+	_, logs2 := startProcess(t, fake, env...)
+	calls, ok := fake.WaitCalls("chat.postMessage", 1, 15*time.Second)
+	if !ok {
+		t.Fatalf("reminder lost across the restart:\n%s", logs2)
+	}
+	if !strings.Contains(calls[0].Args.Get("blocks"), "waiting") || calls[0].Args.Get("channel") != "D"+agent {
+		t.Errorf("reminder: %v", calls[0].Args)
+	}
+	if _, ok := fake.WaitCalls("chat.postMessage", 2, 3*time.Second); ok {
+		t.Error("the reminder arrived twice")
+	}
+}
+
+// replicas runs n bots on one slackfake and one Redis prefix, as n pods of
+// one deployment would.
+func startReplicas(t *testing.T, fake *slackfake.Server, n int, tweak func(*Config)) {
+	t.Helper()
+	cfg := Config{
+		BotToken: fake.BotToken, AppToken: fake.AppToken, APIURL: fake.APIURL(),
+		RedisURL: realRedisURL(t), RedisPrefix: testPrefix(t),
+		Channels: []string{chSupport}, Agents: []string{agent}, Nudge: "ephemeral", Threshold: 0.4,
+		Cooldown: time.Minute, Retention: time.Hour, HTTPAddr: "off", PingTimeout: 2 * time.Second,
+		ResponseReminder: time.Hour, FollowupAfter: time.Hour, ReminderRepeats: 1,
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	noteRedis(cfg.RedisURL)
+	for i := 0; i < n; i++ {
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+		go func() { done <- runBot(ctx, cfg, log, func(*slackio.Bot) {}) }()
+		t.Cleanup(func() {
+			stop()
+			select {
+			case <-done:
+			case <-time.After(8 * time.Second):
+				t.Error("a replica did not stop")
+			}
+		})
+	}
+	if !fake.WaitConnections(n, 10*time.Second) {
+		t.Fatalf("%d of %d replicas connected", fake.Connections(), n)
+	}
+}
+
+// Three replicas, 1,000 frustrated threads, 100 of them redelivered on
+// another connection: exactly 1,000 nudges and 1,000 reminders, one per thread.
+func TestReplicasNudgeAndRemindExactlyOnce(t *testing.T) {
+	const threads = 1000
+	fake := newFake(t)
+	startReplicas(t, fake, 3, func(c *Config) { c.ResponseReminder = 2 * time.Second })
+	if _, err := fake.SlashCommand(agent, chSupport, "/empathy", "oncall me", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	remember(angry)
+	var envs []string
+	for i := 0; i < threads; i++ {
+		env, _, err := fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer,
+			TS: fmt.Sprintf("1700003000.%06d", i), Text: angry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, env)
+	}
+	for i := 0; i < threads; i += 10 { // Slack redelivers; round robin puts it on another replica
+		if _, err := fake.Redeliver(envs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls, ok := fake.WaitCalls("chat.postEphemeral", threads, 60*time.Second); !ok {
+		t.Fatalf("%d nudges, want %d", len(calls), threads)
+	}
+	if calls, ok := fake.WaitCalls("chat.postMessage", threads, 60*time.Second); !ok {
+		t.Fatalf("%d reminders, want %d", len(calls), threads)
+	}
+	// Anything doubled would arrive within a few poll intervals.
+	fake.WaitCalls("chat.postMessage", threads+1, 3*time.Second)
+	perThread := map[string]int{}
+	for _, c := range fake.Calls("chat.postMessage") {
+		b := c.Args.Get("blocks")
+		i := strings.Index(b, "p1700003000")
+		if i < 0 {
+			t.Fatalf("reminder without a permalink: %s", b)
+		}
+		perThread[b[i:i+17]]++
+	}
+	nudged := map[string]int{}
+	for _, c := range fake.Calls("chat.postEphemeral") {
+		nudged[c.Args.Get("thread_ts")]++
+	}
+	if len(nudged) != threads || len(fake.Calls("chat.postEphemeral")) != threads {
+		t.Errorf("%d nudges over %d threads, want %d over %d", len(fake.Calls("chat.postEphemeral")), len(nudged), threads, threads)
+	}
+	if len(perThread) != threads || len(fake.Calls("chat.postMessage")) != threads {
+		t.Errorf("%d reminders over %d threads, want %d over %d", len(fake.Calls("chat.postMessage")), len(perThread), threads, threads)
+	}
+}
+
+// Redis stops mid-run (a real redis-server with AOF, stopped and started by
+// the test): the bot keeps acking, /readyz says not ready, it reconnects by
+// itself, and the reminder acknowledged before the outage arrives once.
+func TestRedisRestartLosesNothing(t *testing.T) {
+	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	addr := freeAddr(t)
+	h := startBot(t, func(c *Config) {
+		c.RedisURL = srv.URL()
+		c.HTTPAddr = addr
+		c.ResponseReminder = 3 * time.Second
+		c.ReminderRepeats = 1
+	})
+	ready := "http://" + addr + "/readyz"
+	waitStatus(t, ready, 200)
+	x := "1700004000.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: x, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: x, Text: angry})
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
+		t.Fatal("no nudge before the outage")
+	}
+
+	srv.Stop()
+	waitStatus(t, ready, 503)
+	// Still acking while Redis is away.
+	env, _, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, TS: "1700004001.000100", Text: "hello?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.fake.WaitAck(env, 2*time.Second); !ok {
+		t.Error("no ack while Redis was down")
+	}
+	srv.Restart()
+	waitStatus(t, ready, 200)
+
+	if len(h.dmsAbout(x)) == 0 {
+		h.waitDMs(x, 1, 15*time.Second)
+	}
+	h.noMoreDMs(x, 1, 2*time.Second)
+	// And the bot works again without a restart.
+	h.expectNudgeInAssignedThread("1700004002.000100", "no nudge after Redis came back")
+}
