@@ -174,6 +174,11 @@ func TestEndToEndNudgesTheAssignedAgentOnce(t *testing.T) {
 	if n := len(h.fake.Calls("chat.postEphemeral")); n != 1 {
 		t.Errorf("after a redelivery: %d nudges, want 1", n)
 	}
+	// Another frustrated message in the same thread within the cooldown: no second nudge.
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: "Hello?? Still nothing. This is unacceptable."})
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 1 {
+		t.Errorf("within the cooldown: %d nudges, want 1", n)
+	}
 	if n := len(h.fake.Calls("chat.postMessage")); n != 0 {
 		t.Errorf("the bot posted %d public messages; it must never post publicly", n)
 	}

@@ -21,16 +21,11 @@ func TestStoreOnCluster(t *testing.T) {
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
 	t.Cleanup(func() { cc.Close() })
 	ctx := context.Background()
-	// Keys of one thread must land in one slot, and different threads spread.
+	// Each thread's scripts touch one key; different threads spread over slots.
 	slots := map[int64]bool{}
 	for i := 0; i < 50; i++ {
 		s := New(cc, "p:", time.Hour)
-		k1, k2 := s.threadKey("C1", fmt.Sprint(i)), s.cooldownKey("C1", fmt.Sprint(i))
-		a, _ := cc.ClusterKeySlot(ctx, k1).Result()
-		b, _ := cc.ClusterKeySlot(ctx, k2).Result()
-		if a != b {
-			t.Fatalf("%s and %s in slots %d and %d", k1, k2, a, b)
-		}
+		a, _ := cc.ClusterKeySlot(ctx, s.threadKey("C1", fmt.Sprint(i))).Result()
 		slots[a] = true
 	}
 	if len(slots) < 10 {

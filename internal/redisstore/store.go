@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -106,35 +107,31 @@ func (s *Store) threadKey(channel, ts string) string {
 	return s.prefix + "th:{" + channel + ":" + ts + "}"
 }
 
-func (s *Store) cooldownKey(channel, ts string) string {
-	return s.prefix + "cd:{" + channel + ":" + ts + "}"
-}
-
 // Every read-modify-write of a thread is one script on one key.
 var (
 	customerScript = redis.NewScript(`
-local was = redis.call('HGET', KEYS[1], 'resolved')
-redis.call('HSET', KEYS[1], 'customer', ARGV[1], 'customer_at', ARGV[2], 'score', ARGV[3], 'frustrated', ARGV[4],
-  'cue', ARGV[5], 'agent_replied', '0', 'resolved', '0', 'rem_done', '0')
+local was = redis.call('HGET', KEYS[1], 'r')
+redis.call('HSET', KEYS[1], 'c', ARGV[1], 'ca', ARGV[2], 's', ARGV[3], 'f', ARGV[4], 'q', ARGV[5])
+redis.call('HDEL', KEYS[1], 'ar', 'r', 'rd')
 local newly = 0
-if ARGV[4] == '1' then newly = redis.call('HSETNX', KEYS[1], 'first_frustrated_at', ARGV[2]) end
+if ARGV[4] == '1' then newly = redis.call('HSETNX', KEYS[1], 'ff', ARGV[2]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 return {redis.call('HGETALL', KEYS[1]), was or '0', newly}`)
 
 	agentScript = redis.NewScript(`
 local before = redis.call('HGETALL', KEYS[1])
-redis.call('HSET', KEYS[1], 'last_agent', ARGV[1], 'agent_replied', '1')
+redis.call('HSET', KEYS[1], 'la', ARGV[1], 'ar', '1')
 local waited = -1
-local ff = redis.call('HGET', KEYS[1], 'first_frustrated_at')
-if ff and redis.call('HSETNX', KEYS[1], 'first_reply_at', ARGV[2]) == 1 then
+local ff = redis.call('HGET', KEYS[1], 'ff')
+if ff and redis.call('HSETNX', KEYS[1], 'fr', ARGV[2]) == 1 then
   waited = tonumber(ARGV[2]) - tonumber(ff)
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {before, waited}`)
 
 	resolveScript = redis.NewScript(`
-if redis.call('HGET', KEYS[1], 'resolved') == '1' then return {redis.call('HGETALL', KEYS[1]), 0} end
-redis.call('HSET', KEYS[1], 'resolved', '1', 'resolved_at', ARGV[1], 'resolved_by', ARGV[2])
+if redis.call('HGET', KEYS[1], 'r') == '1' then return {redis.call('HGETALL', KEYS[1]), 0} end
+redis.call('HSET', KEYS[1], 'r', '1', 'ra', ARGV[1], 'rb', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {redis.call('HGETALL', KEYS[1]), 1}`)
 
@@ -203,7 +200,7 @@ func (s *Store) Resolve(ctx context.Context, channel, ts, agent string, at time.
 func (s *Store) Claim(ctx context.Context, channel, ts, agent string) error {
 	key := s.threadKey(channel, ts)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, "claimed_by", agent)
+		p.HSet(ctx, key, "cb", agent)
 		p.Expire(ctx, key, s.retention)
 		return nil
 	})
@@ -213,20 +210,20 @@ func (s *Store) Claim(ctx context.Context, channel, ts, agent string) error {
 	return nil
 }
 
-// SetPending records the task ID of the thread's scheduled response reminder
-// ("reminder") or check-in ("followup"), so it can be cancelled.
-func (s *Store) SetPending(ctx context.Context, channel, ts, kind, taskID string) error {
-	field := "rem_id"
-	if kind == "followup" {
-		field = "fu_id"
+// SetPending records the thread's scheduled response reminder or check-in
+// (by generation and number; Thread rebuilds its ID), so it can be cancelled.
+func (s *Store) SetPending(ctx context.Context, r Reminder) error {
+	field := "ri"
+	if r.Kind == KindFollowup {
+		field = "fi"
 	}
-	return s.setFields(ctx, channel, ts, field, taskID)
+	return s.setFields(ctx, r.Channel, r.Thread, field, strconv.FormatInt(r.Gen, 10)+":"+strconv.Itoa(r.N))
 }
 
 // RemindersDone marks the reminders of the thread's current customer message
 // done: later repeats are not sent.
 func (s *Store) RemindersDone(ctx context.Context, channel, ts string) error {
-	return s.setFields(ctx, channel, ts, "rem_done", "1")
+	return s.setFields(ctx, channel, ts, "rd", "1")
 }
 
 func (s *Store) setFields(ctx context.Context, channel, ts string, kv ...string) error {
@@ -252,10 +249,23 @@ func (s *Store) GetThread(ctx context.Context, channel, ts string) (Thread, erro
 	return parseThread(channel, ts, m), nil
 }
 
+// replyKey holds the reply→thread map of one channel and day (the day of
+// the reply's own timestamp), a hash: far smaller than a key per reply.
+func (s *Store) replyKey(channel, ts string) string {
+	sec, _ := strconv.ParseInt(strings.SplitN(ts, ".", 2)[0], 10, 64)
+	return s.prefix + "re:" + channel + ":" + day(time.Unix(sec, 0))
+}
+
 // MapReply remembers that message ts in channel is a reply in thread, so a
 // reaction on the reply can be traced to its thread.
 func (s *Store) MapReply(ctx context.Context, channel, ts, thread string) error {
-	if err := s.rdb.Set(ctx, s.prefix+"re:"+channel+":"+ts, thread, s.retention).Err(); err != nil {
+	key := s.replyKey(channel, ts)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, key, ts, thread)
+		p.Expire(ctx, key, s.retention)
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("map reply %s/%s: %w", channel, ts, err)
 	}
 	return nil
@@ -264,7 +274,7 @@ func (s *Store) MapReply(ctx context.Context, channel, ts, thread string) error 
 // ThreadOf returns the thread that message ts belongs to: the one recorded by
 // MapReply, else ts itself (a thread's parent message).
 func (s *Store) ThreadOf(ctx context.Context, channel, ts string) (string, error) {
-	v, err := s.rdb.Get(ctx, s.prefix+"re:"+channel+":"+ts).Result()
+	v, err := s.rdb.HGet(ctx, s.replyKey(channel, ts), ts).Result()
 	if errors.Is(err, redis.Nil) {
 		return ts, nil
 	}
@@ -274,25 +284,23 @@ func (s *Store) ThreadOf(ctx context.Context, channel, ts string) (string, error
 	return v, nil
 }
 
-// TryNudge reports whether a nudge may be sent for the thread now, and if so
-// starts its cooldown and counts the nudge. Across replicas only one caller wins.
-func (s *Store) TryNudge(ctx context.Context, channel, ts string, cooldown time.Duration) (bool, error) {
-	ok, err := s.rdb.SetNX(ctx, s.cooldownKey(channel, ts), 1, cooldown).Result()
+var nudgeScript = redis.NewScript(`
+local nu = tonumber(redis.call('HGET', KEYS[1], 'nu') or '0')
+if nu > tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'nu', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`)
+
+// TryNudge reports whether a nudge may be sent for the thread at now, and if
+// so starts its cooldown and counts the nudge. Across replicas only one
+// caller wins. The cooldown lives in the thread's hash, not a key of its own.
+func (s *Store) TryNudge(ctx context.Context, channel, ts string, now time.Time, cooldown time.Duration) (bool, error) {
+	n, err := nudgeScript.Run(ctx, s.rdb, []string{s.threadKey(channel, ts)}, now.UnixMilli(), now.Add(cooldown).UnixMilli(), s.retention.Milliseconds()).Int()
 	if err != nil {
 		return false, fmt.Errorf("nudge cooldown %s/%s: %w", channel, ts, err)
 	}
-	if ok {
-		key := s.threadKey(channel, ts)
-		_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.HIncrBy(ctx, key, "nudges", 1)
-			p.Expire(ctx, key, s.retention)
-			return nil
-		})
-		if err != nil {
-			return true, fmt.Errorf("count nudge %s/%s: %w", channel, ts, err)
-		}
-	}
-	return ok, nil
+	return n == 1, nil
 }
 
 // SetOnCall makes agent the on-call agent of channel ("" clears it).
@@ -376,16 +384,30 @@ func (s *Store) ShownTip(ctx context.Context, agent, tip string) error {
 }
 
 func parseThread(channel, ts string, m map[string]string) Thread {
-	t := Thread{Channel: channel, TS: ts, ClaimedBy: m["claimed_by"], LastAgent: m["last_agent"],
-		LastCustomer: m["customer"], Cue: m["cue"], Frustrated: m["frustrated"] == "1", AgentReplied: m["agent_replied"] == "1",
-		Resolved: m["resolved"] == "1", ResolvedBy: m["resolved_by"], RemindersDone: m["rem_done"] == "1",
-		PendingReminder: m["rem_id"], PendingFollowup: m["fu_id"], FirstReplyWait: -1}
-	t.LastCustomerAt = msTime(m["customer_at"])
-	t.ResolvedAt = msTime(m["resolved_at"])
-	t.FirstFrustrated = msTime(m["first_frustrated_at"])
-	t.LastScore, _ = strconv.ParseFloat(m["score"], 64)
-	t.Nudges, _ = strconv.Atoi(m["nudges"])
+	t := Thread{Channel: channel, TS: ts, ClaimedBy: m["cb"], LastAgent: m["la"],
+		LastCustomer: m["c"], Cue: m["q"], Frustrated: m["f"] == "1", AgentReplied: m["ar"] == "1",
+		Resolved: m["r"] == "1", ResolvedBy: m["rb"], RemindersDone: m["rd"] == "1", FirstReplyWait: -1}
+	t.LastCustomerAt = msTime(m["ca"])
+	t.ResolvedAt = msTime(m["ra"])
+	t.FirstFrustrated = msTime(m["ff"])
+	t.LastScore, _ = strconv.ParseFloat(m["s"], 64)
+	t.Nudges, _ = strconv.Atoi(m["n"])
+	t.PendingReminder = pendingID(KindResponse, channel, ts, m["ri"])
+	t.PendingFollowup = pendingID(KindFollowup, channel, ts, m["fi"])
 	return t
+}
+
+func pendingID(kind, channel, ts, v string) string {
+	g, n, ok := strings.Cut(v, ":")
+	if !ok {
+		return ""
+	}
+	gen, err1 := strconv.ParseInt(g, 10, 64)
+	num, err2 := strconv.Atoi(n)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	return Reminder{Kind: kind, Channel: channel, Thread: ts, Gen: gen, N: num}.ID()
 }
 
 func msTime(s string) time.Time {

@@ -70,14 +70,16 @@ func testDedupeAndCooldown(t *testing.T, open opener) {
 		t.Error("second delivery of Ev1 reported as first")
 	}
 	s.CustomerMessage(ctx, "C1", "1.1", "UC", time.Now(), 0.9, true, "waiting")
-	ok, _ := s.TryNudge(ctx, "C1", "1.1", time.Minute)
-	ok2, _ := s.TryNudge(ctx, "C1", "1.1", time.Minute)
-	if !ok || ok2 {
-		t.Errorf("TryNudge: %v then %v, want true then false", ok, ok2)
+	now := time.Now()
+	ok, _ := s.TryNudge(ctx, "C1", "1.1", now, time.Minute)
+	ok2, _ := s.TryNudge(ctx, "C1", "1.1", now.Add(59*time.Second), time.Minute)
+	ok3, _ := s.TryNudge(ctx, "C1", "1.1", now.Add(61*time.Second), time.Minute)
+	if !ok || ok2 || !ok3 {
+		t.Errorf("TryNudge at 0, 59 s, 61 s with a 1 min cooldown: %v %v %v, want true false true", ok, ok2, ok3)
 	}
 	th, err := s.GetThread(ctx, "C1", "1.1")
-	if err != nil || th.Nudges != 1 {
-		t.Errorf("thread after one nudge: %+v %v", th, err)
+	if err != nil || th.Nudges != 2 {
+		t.Errorf("thread after two nudges: %+v %v", th, err)
 	}
 }
 
@@ -105,14 +107,15 @@ func testThreadState(t *testing.T, open opener) {
 	if th.Assignee() != "UB" {
 		t.Errorf("a claim beats the last replier: %+v", th)
 	}
-	if err := s.SetPending(ctx, "C1", "2.2", "reminder", "task-1"); err != nil {
+	r := Reminder{Kind: KindResponse, Channel: "C1", Thread: "2.2", Gen: 1700000000123, N: 2}
+	if err := s.SetPending(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	if th, _ = s.GetThread(ctx, "C1", "2.2"); th.PendingReminder != "task-1" {
-		t.Errorf("pending reminder: %+v", th)
+	if th, _ = s.GetThread(ctx, "C1", "2.2"); th.PendingReminder != r.ID() || th.PendingFollowup != "" {
+		t.Errorf("pending reminder %q, want %q", th.PendingReminder, r.ID())
 	}
 	// A late write to an unknown thread does not create a key without a TTL.
-	if err := s.SetPending(ctx, "C1", "9.9", "reminder", "x"); err != nil {
+	if err := s.SetPending(ctx, Reminder{Kind: KindResponse, Channel: "C1", Thread: "9.9", Gen: 1, N: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GetThread(ctx, "C1", "9.9"); err != ErrNotFound {
@@ -146,9 +149,10 @@ func testResolveReopen(t *testing.T, open opener) {
 	if _, changed, _ = s.Resolve(ctx, "C1", "3.3", "UB", t0.Add(11*time.Minute)); changed {
 		t.Error("a second resolution changed the thread")
 	}
-	s.SetPending(ctx, "C1", "3.3", "followup", "fu-1")
+	fu := Reminder{Kind: KindFollowup, Channel: "C1", Thread: "3.3", Gen: t0.Add(10 * time.Minute).UnixMilli(), N: 1}
+	s.SetPending(ctx, fu)
 	th, _ = s.CustomerMessage(ctx, "C1", "3.3", "UC", t0.Add(12*time.Minute), 0.1, false, "")
-	if !th.Reopened || th.Resolved || th.PendingFollowup != "fu-1" {
+	if !th.Reopened || th.Resolved || th.PendingFollowup != fu.ID() {
 		t.Errorf("a customer message must reopen the thread and report its check-in: %+v", th)
 	}
 	s.RemindersDone(ctx, "C1", "3.3")
@@ -163,11 +167,11 @@ func testResolveReopen(t *testing.T, open opener) {
 func testMapReply(t *testing.T, open opener) {
 	s, _, _ := open(t)
 	ctx := context.Background()
-	s.MapReply(ctx, "C1", "5.2", "5.1")
-	if th, _ := s.ThreadOf(ctx, "C1", "5.2"); th != "5.1" {
+	s.MapReply(ctx, "C1", "1700000005.000200", "1700000005.000100")
+	if th, _ := s.ThreadOf(ctx, "C1", "1700000005.000200"); th != "1700000005.000100" {
 		t.Errorf("ThreadOf reply = %s", th)
 	}
-	if th, _ := s.ThreadOf(ctx, "C1", "5.1"); th != "5.1" {
+	if th, _ := s.ThreadOf(ctx, "C1", "1700000005.000100"); th != "1700000005.000100" {
 		t.Errorf("ThreadOf parent = %s", th)
 	}
 }
@@ -339,7 +343,7 @@ func testTTL(t *testing.T, open opener) {
 	s.FirstDelivery(ctx, "Ev9")
 	s.CustomerMessage(ctx, "C1", "3.3", "UC", now, 0.5, true, "failure")
 	s.AgentReply(ctx, "C1", "3.3", "UA", now)
-	s.TryNudge(ctx, "C1", "3.3", time.Minute)
+	s.TryNudge(ctx, "C1", "3.3", now, time.Minute)
 	s.Resolve(ctx, "C1", "3.3", "UA", now)
 	s.MapReply(ctx, "C1", "3.4", "3.3")
 	s.SetOnCall(ctx, "C1", "UA")
@@ -353,7 +357,7 @@ func testTTL(t *testing.T, open opener) {
 	s.BeginDelivery(ctx, "d2", time.Minute)
 	s.FinishDelivery(ctx, "d2", true)
 	keys, err := allKeys(ctx, rdb, prefix+"*")
-	if err != nil || len(keys) < 12 {
+	if err != nil || len(keys) < 11 {
 		t.Fatalf("keys: %v %v", keys, err)
 	}
 	for _, k := range keys {

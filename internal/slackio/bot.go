@@ -30,11 +30,11 @@ type Store interface {
 	Claim(ctx context.Context, channel, ts, agent string) error
 	Resolve(ctx context.Context, channel, ts, agent string, at time.Time) (redisstore.Thread, bool, error)
 	GetThread(ctx context.Context, channel, ts string) (redisstore.Thread, error)
-	SetPending(ctx context.Context, channel, ts, kind, taskID string) error
+	SetPending(ctx context.Context, r redisstore.Reminder) error
 	RemindersDone(ctx context.Context, channel, ts string) error
 	MapReply(ctx context.Context, channel, ts, thread string) error
 	ThreadOf(ctx context.Context, channel, ts string) (string, error)
-	TryNudge(ctx context.Context, channel, ts string, cooldown time.Duration) (bool, error)
+	TryNudge(ctx context.Context, channel, ts string, now time.Time, cooldown time.Duration) (bool, error)
 	SetOnCall(ctx context.Context, channel, agent string) error
 	OnCall(ctx context.Context, channel string) (string, error)
 	Snooze(ctx context.Context, agent string, d time.Duration) error

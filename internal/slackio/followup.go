@@ -52,7 +52,7 @@ func (b *Bot) afterCustomerMessage(ctx context.Context, log logger, th redisstor
 		log.Error("response reminder not scheduled", "error", err)
 		return
 	}
-	_ = b.store.SetPending(ctx, th.Channel, th.TS, "reminder", r.ID())
+	_ = b.store.SetPending(ctx, r)
 }
 
 // afterAgentReply records the first-reply time and cancels the response reminder.
@@ -105,7 +105,7 @@ func (b *Bot) resolve(ctx context.Context, channel, thread, agent string) (bool,
 	if err := b.queue.Schedule(ctx, r); err != nil {
 		return true, fmt.Errorf("check-in not scheduled: %w", err)
 	}
-	_ = b.store.SetPending(ctx, channel, thread, "followup", r.ID())
+	_ = b.store.SetPending(ctx, r)
 	_ = b.store.AddOpen(ctx, agent, redisstore.OpenItem{Kind: r.Kind, Channel: channel, Thread: thread, TaskID: r.ID(), Due: due.At})
 	return true, nil
 }
@@ -173,7 +173,7 @@ func (b *Bot) DeliverReminder(ctx context.Context, r redisstore.Reminder) error 
 			if err := b.queue.Schedule(ctx, nr); err != nil {
 				return err
 			}
-			_ = b.store.SetPending(ctx, r.Channel, r.Thread, "reminder", nr.ID())
+			_ = b.store.SetPending(ctx, nr)
 		}
 		text := coach.ReminderText(r.N, now.Sub(th.LastCustomerAt))
 		targets := b.reminderTargets(ctx, r.Channel, th)

@@ -68,7 +68,7 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 		log.Info("assignee snoozed; no nudge", "agent", assignee)
 		return
 	}
-	ok, err := b.store.TryNudge(ctx, m.Channel, thread, b.cfg.Cooldown)
+	ok, err := b.store.TryNudge(ctx, m.Channel, thread, now, b.cfg.Cooldown)
 	if err != nil {
 		log.Warn("cooldown unavailable; nudging anyway", "error", err)
 		ok = true

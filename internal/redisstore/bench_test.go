@@ -1,0 +1,197 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func benchRedis(b *testing.B) redis.UniversalClient {
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		b.Skip("REDIS_URL is unset: this benchmark measures a real Redis")
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opt.PoolSize = 200
+	rdb := redis.NewClient(opt)
+	b.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// BenchmarkReminders100k schedules 100,000 reminders due over a window and
+// fires them with three replicas (three asynq servers, each with the
+// production handler's idempotency check), reporting firing lateness p50/p99,
+// reminders per second, and how many deliveries the idempotency key absorbed.
+// Run: REDIS_URL=redis://127.0.0.1:6379/0 go test -run '^$' -bench Reminders100k -benchtime 1x ./internal/redisstore/
+func BenchmarkReminders100k(b *testing.B) {
+	const n = 100_000
+	window := 60 * time.Second
+	if w := os.Getenv("BENCH_WINDOW"); w != "" {
+		window, _ = time.ParseDuration(w)
+	}
+	rdb := benchRedis(b)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for it := 0; it < b.N; it++ {
+		prefix := fmt.Sprintf("bench:%d:", time.Now().UnixNano())
+		s := New(rdb, prefix, time.Hour)
+		q := NewQueue(rdb, prefix, log)
+		ctx, cancel := context.WithCancel(context.Background())
+
+		// Schedule: due times spread evenly over the window, starting after
+		// scheduling is expected to finish.
+		start := time.Now().Add(15 * time.Second)
+		schedStart := time.Now()
+		var wg sync.WaitGroup
+		next := atomic.Int64{}
+		for w := 0; w < 32; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := next.Add(1) - 1
+					if i >= n {
+						return
+					}
+					due := start.Add(time.Duration(i) * window / n)
+					r := Reminder{Kind: KindResponse, Channel: "CBENCH", Thread: fmt.Sprintf("1700000000.%06d", i), Gen: 1, N: 1, Due: due.UnixMilli()}
+					if err := q.Schedule(ctx, r); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		schedDur := time.Since(schedStart)
+		if time.Now().After(start) {
+			b.Logf("warning: scheduling took %v, past the first due time", schedDur)
+		}
+
+		var mu sync.Mutex
+		late := make([]time.Duration, 0, n)
+		var absorbed, effects atomic.Int64
+		done := make(chan struct{})
+		handler := func(ctx context.Context, r Reminder) error {
+			st, err := s.BeginDelivery(ctx, r.ID(), time.Minute)
+			if err != nil {
+				return err
+			}
+			if st != DeliveryOK {
+				absorbed.Add(1)
+				return nil
+			}
+			l := time.Since(r.DueAt())
+			if err := s.FinishDelivery(ctx, r.ID(), true); err != nil {
+				return err
+			}
+			mu.Lock()
+			late = append(late, l)
+			mu.Unlock()
+			if effects.Add(1) == n {
+				close(done)
+			}
+			return nil
+		}
+		var serving sync.WaitGroup
+		for rep := 0; rep < 3; rep++ {
+			serving.Add(1)
+			go func() {
+				defer serving.Done()
+				NewQueue(rdb, prefix, log).Serve(ctx, 5*time.Second, handler)
+			}()
+		}
+		select {
+		case <-done:
+		case <-time.After(window + 5*time.Minute):
+			b.Errorf("only %d of %d reminders fired", effects.Load(), n)
+		}
+		fired := time.Since(start)
+		// Give duplicates a chance to show up before stopping.
+		time.Sleep(2 * time.Second)
+		cancel()
+		serving.Wait()
+
+		slices.Sort(late)
+		pct := func(p float64) time.Duration { return late[min(len(late)-1, int(p*float64(len(late))))] }
+		b.ReportMetric(float64(pct(0.50).Milliseconds()), "late-p50-ms")
+		b.ReportMetric(float64(pct(0.99).Milliseconds()), "late-p99-ms")
+		b.ReportMetric(float64(late[len(late)-1].Milliseconds()), "late-max-ms")
+		b.ReportMetric(float64(n)/fired.Seconds(), "reminders/s")
+		b.ReportMetric(float64(n)/schedDur.Seconds(), "scheduled/s")
+		b.ReportMetric(float64(effects.Load()), "effects")
+		b.ReportMetric(float64(absorbed.Load()), "doubles-absorbed")
+		if effects.Load() != n {
+			b.Errorf("%d effects, want exactly %d", effects.Load(), n)
+		}
+		cleanup(rdb, prefix, q.Name())
+	}
+}
+
+// BenchmarkThreadMemory reports Redis memory per tracked thread: the thread
+// hash, its cooldown, one reply mapping, and (separately) its scheduled
+// reminder in the queue.
+func BenchmarkThreadMemory(b *testing.B) {
+	const threads = 1000
+	rdb := benchRedis(b)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	for it := 0; it < b.N; it++ {
+		prefix := fmt.Sprintf("mem:%d:", time.Now().UnixNano())
+		s := New(rdb, prefix, 720*time.Hour)
+		q := NewQueue(rdb, prefix, log)
+		now := time.Now()
+		var ours, queue int64
+		for i := 0; i < threads; i++ {
+			ts := fmt.Sprintf("1700000000.%06d", i)
+			s.CustomerMessage(ctx, "C0123456789", ts, "U0123456789", now, 0.87, true, "repeated_contact")
+			s.AgentReply(ctx, "C0123456789", ts, "U0AGENT0001", now)
+			s.CustomerMessage(ctx, "C0123456789", ts, "U0123456789", now, 0.91, true, "waiting")
+			s.TryNudge(ctx, "C0123456789", ts, now, 10*time.Minute)
+			s.MapReply(ctx, "C0123456789", ts+"1", ts)
+			r := Reminder{Kind: KindResponse, Channel: "C0123456789", Thread: ts, Gen: now.UnixMilli(), N: 1, Due: now.Add(time.Hour).UnixMilli()}
+			q.Schedule(ctx, r)
+			s.SetPending(ctx, r)
+			ours += rdb.MemoryUsage(ctx, s.threadKey("C0123456789", ts), 0).Val()
+			queue += rdb.MemoryUsage(ctx, "asynq:{"+q.Name()+"}:t:"+r.ID(), 0).Val()
+		}
+		// The reply maps (one hash per channel and day), shared by all threads.
+		ours += rdb.MemoryUsage(ctx, s.replyKey("C0123456789", "1700000000.0000001"), 0).Val()
+		// The scheduled sorted set, shared by all threads.
+		queue += rdb.MemoryUsage(ctx, "asynq:{"+q.Name()+"}:scheduled", 0).Val()
+		b.ReportMetric(float64(ours)/threads, "store-B/thread")
+		b.ReportMetric(float64(queue)/threads, "queue-B/thread")
+		b.ReportMetric(float64(ours+queue)/threads, "total-B/thread")
+		cleanup(rdb, prefix, q.Name())
+	}
+}
+
+func cleanup(rdb redis.UniversalClient, prefix, queue string) {
+	ctx := context.Background()
+	for _, pat := range []string{prefix + "*", "asynq:{" + queue + "}*"} {
+		iter := rdb.Scan(ctx, 0, pat, 5000).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+			if len(keys) == 1000 {
+				rdb.Unlink(ctx, keys...)
+				keys = keys[:0]
+			}
+		}
+		if len(keys) > 0 {
+			rdb.Unlink(ctx, keys...)
+		}
+	}
+	rdb.SRem(ctx, "asynq:queues", queue)
+}
