@@ -117,3 +117,39 @@ func TestSubcommands(t *testing.T) {
 		t.Errorf("unknown subcommand: err = %v, want a usageError naming it", err)
 	}
 }
+
+// The README's first command: the scripted demo shows a nudge, a review, a
+// draft check, a check-in after ✅ and a response reminder, and exits cleanly.
+func TestDemoPlaysTheWholeStory(t *testing.T) {
+	t.Setenv("REDIS_URL", "") // the demo always uses its embedded Redis
+	out, err := runCmd(t, "", "demo")
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"This customer sounds frustrated", "Opening line", "[:eyes: Claim]", // the nudge, with buttons
+		"A thought on your reply", // the review of a scripted apology
+		"Looks good",              // the /empathy check of a good draft
+		"is happy with the outcome", "waiting 2 s with no reply", // check-in and reminder, by DM
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo transcript lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "✉️  DM to Dana"); n != 2 {
+		t.Errorf("%d DMs in the transcript, want the check-in and the reminder", n)
+	}
+}
+
+// With stdin, --interactive plays the lines typed.
+func TestDemoInteractive(t *testing.T) {
+	out, err := runCmd(t, "c: hello, how do I export?\nnonsense\nc: STILL broken after three days!!! Ridiculous.\n/empathy tips waiting\n", "demo", "--interactive")
+	if err != nil {
+		t.Fatalf("demo --interactive: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Sam (customer): hello", "start the line with", "When they have been waiting"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("interactive transcript lacks %q:\n%s", want, out)
+		}
+	}
+}

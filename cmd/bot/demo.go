@@ -47,6 +47,8 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		BotToken: fake.BotToken, AppToken: fake.AppToken, APIURL: fake.APIURL(),
 		Channels: []string{channel}, Agents: []string{agent}, Nudge: "ephemeral", Threshold: 0.4,
 		Cooldown: time.Minute, Retention: time.Hour, HTTPAddr: "off", RedisPrefix: "empathy:",
+		// Second-scale follow-ups so the demo shows them (defaults: 10m and 24h).
+		ResponseReminder: 2 * time.Second, ReminderRepeats: 1, FollowupAfter: 2 * time.Second,
 	}
 	var mu sync.Mutex
 	handled := map[string]chan struct{}{}
@@ -71,7 +73,7 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return fmt.Errorf("demo: the bot did not connect: %v", <-botErr)
 	}
 
-	seen := 0
+	seen, seenDM := 0, 0
 	printPrivate := func() {
 		for _, c := range fake.Calls("chat.postEphemeral")[seen:] {
 			seen++
@@ -80,12 +82,20 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 				fmt.Fprintf(stdout, "       │ %s\n", line)
 			}
 		}
+		for _, c := range fake.Calls("chat.postMessage")[seenDM:] {
+			seenDM++
+			fmt.Fprintf(stdout, "    ✉️  DM to %s from empathybot:\n", names[strings.TrimPrefix(c.Args.Get("channel"), "D")])
+			for _, line := range strings.Split(blocksText(c.Args.Get("blocks"), c.Args.Get("text")), "\n") {
+				fmt.Fprintf(stdout, "       │ %s\n", line)
+			}
+		}
 	}
-	thread := ""
+	thread, threads := "", 0
 	say := func(user, text string) error {
 		m := slackfake.Message{Channel: channel, User: user, Text: text, ThreadTS: thread}
 		if thread == "" {
-			m.TS = fmt.Sprintf("%d.000100", time.Now().Unix())
+			threads++
+			m.TS = fmt.Sprintf("%d.%06d", time.Now().Unix(), threads*100)
 			thread = m.TS
 		}
 		_, eventID, err := fake.SendMessage(m)
@@ -152,6 +162,27 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		if err := command(agent, "check I can see you've had to chase this three times, and that's on us. I've asked billing to correct the invoice and I'll confirm by 3pm today."); err != nil {
 			return err
 		}
+		if err := say(agent, "I can see you've had to chase this three times, and that's on us. Billing has corrected the invoice; you'll see one total now."); err != nil {
+			return err
+		}
+		// Dana marks the thread resolved with ✅: a check-in follows later.
+		fmt.Fprintf(stdout, "#support-acme  %s reacts ✅ to the thread\n", names[agent])
+		ev := "EvDemoResolve"
+		if _, err := fake.SendEvent(ev, map[string]any{"type": "reaction_added", "user": agent, "reaction": "white_check_mark",
+			"item": map[string]any{"type": "message", "channel": channel, "ts": thread}, "event_ts": thread}); err != nil {
+			return err
+		}
+		<-waitFor(ev)
+		// Another customer message, in a new thread nobody answers: a reminder follows.
+		thread = ""
+		if err := say(customer, "Also, the export has been failing for two days now and nobody has got back to me."); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "… (nobody answers; the demo runs follow-ups at 2 s instead of 10 min and 24 h)")
+		if _, ok := fake.WaitCalls("chat.postMessage", 2, 8*time.Second); !ok {
+			return errors.New("demo: the reminder and the check-in did not arrive")
+		}
+		printPrivate()
 	}
 	stop()
 	select {
@@ -162,12 +193,19 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 }
 
-// blocksText turns Block Kit JSON into plain lines for the transcript.
+// blocksText turns Block Kit JSON into plain lines for the transcript;
+// buttons become one line of [labels].
 func blocksText(blocksJSON, fallback string) string {
+	type text struct {
+		Text string `json:"text"`
+	}
 	var blocks []struct {
-		Type     string                  `json:"type"`
-		Text     *struct{ Text string }  `json:"text"`
-		Elements []struct{ Text string } `json:"elements"`
+		Type     string `json:"type"`
+		Text     *text  `json:"text"`
+		Elements []struct {
+			Type string          `json:"type"`
+			Text json.RawMessage `json:"text"`
+		} `json:"elements"`
 	}
 	if json.Unmarshal([]byte(blocksJSON), &blocks) != nil || len(blocks) == 0 {
 		return fallback
@@ -177,8 +215,23 @@ func blocksText(blocksJSON, fallback string) string {
 		if b.Text != nil {
 			lines = append(lines, b.Text.Text)
 		}
+		var buttons []string
 		for _, e := range b.Elements {
-			lines = append(lines, e.Text)
+			var s string
+			var t text
+			switch {
+			case json.Unmarshal(e.Text, &s) == nil:
+			case json.Unmarshal(e.Text, &t) == nil:
+				s = t.Text
+			}
+			if e.Type == "button" {
+				buttons = append(buttons, "["+s+"]")
+			} else {
+				lines = append(lines, s)
+			}
+		}
+		if len(buttons) > 0 {
+			lines = append(lines, strings.Join(buttons, " "))
 		}
 	}
 	return strings.Join(lines, "\n")
