@@ -128,8 +128,8 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 	}
 	for _, want := range []string{
 		"This customer sounds frustrated", "Opening line", "[:eyes: Claim]", // the nudge, with buttons
-		"A thought on your reply", // the review of a scripted apology
-		"Looks good",              // the /empathy check of a good draft
+		"A thought on your reply",                                // the review of a scripted apology
+		"Looks good",                                             // the /empathy check of a good draft
 		"is happy with the outcome", "waiting 2 s with no reply", // check-in and reminder, by DM
 	} {
 		if !strings.Contains(out, want) {
