@@ -424,6 +424,13 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"channels", "EMPATHY_CHANNELS", "support,random", "EMPATHY_CHANNELS"},
 		{"api url", "SLACK_API_URL", "http://localhost:1/api", "SLACK_API_URL"},
 		{"http addr", "EMPATHY_HTTP_ADDR", "8080", "EMPATHY_HTTP_ADDR"},
+		{"redis url scheme", "REDIS_URL", "http://localhost:6379", "REDIS_URL"},
+		{"redis url port", "REDIS_URL", "redis://localhost:notaport", "REDIS_URL"},
+		{"cluster addrs", "REDIS_CLUSTER_ADDRS", "localhost", "REDIS_CLUSTER_ADDRS"},
+		{"repeats", "EMPATHY_REMINDER_REPEATS", "1000", "EMPATHY_REMINDER_REPEATS"},
+		{"repeats not a number", "EMPATHY_REMINDER_REPEATS", "many", "EMPATHY_REMINDER_REPEATS"},
+		{"retention shorter than follow-ups", "EMPATHY_RETENTION", "2h", "EMPATHY_RETENTION"},
+		{"reminder", "EMPATHY_RESPONSE_REMINDER", "0s", "EMPATHY_RESPONSE_REMINDER"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -445,5 +452,11 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	}
 	if _, err := loadConfig(); err != nil {
 		t.Errorf("valid config refused: %v", err)
+	}
+	for _, u := range []string{"redis://:secret@localhost:6379/2", "rediss://user:pw@redis.example.com:6380/0"} {
+		t.Setenv("REDIS_URL", u)
+		if _, err := loadConfig(); err != nil {
+			t.Errorf("REDIS_URL=%s refused: %v", u, err)
+		}
 	}
 }

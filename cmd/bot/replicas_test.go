@@ -203,3 +203,21 @@ func TestRedisRestartLosesNothing(t *testing.T) {
 	// And the bot works again without a restart.
 	h.expectNudgeInAssignedThread("1700004002.000100", "no nudge after Redis came back")
 }
+
+// REDIS_CLUSTER_ADDRS: the bot on a 3-master Redis Cluster nudges and reminds.
+func TestEndToEndOnRedisCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no cluster")
+	}
+	addrs := redistest.Cluster(t, 3)
+	h := startBot(t, func(c *Config) {
+		c.RedisURL = ""
+		c.RedisCluster = addrs
+		c.ResponseReminder = time.Second
+		c.ReminderRepeats = 1
+	})
+	thread := "1700005000.000100"
+	h.expectNudgeInAssignedThread(thread, "no nudge on a cluster")
+	h.waitDMs(thread, 1, 8*time.Second)
+	h.noMoreDMs(thread, 1, 1500*time.Millisecond)
+}
