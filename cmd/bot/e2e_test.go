@@ -63,7 +63,11 @@ func startBot(t testing.TB, tweak func(*Config)) *harness {
 	h.cond = sync.NewCond(&h.mu)
 	ctx, stop := context.WithCancel(context.Background())
 	h.stop = stop
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	// Every end-to-end test checks its own logs, at debug level, once the bot
+	// has stopped: no token and no message text, ever.
+	logs := &lockedBuffer{}
+	t.Cleanup(func() { checkLogs(t, logs.String(), fake) })
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	go func() {
 		h.done <- runBot(ctx, cfg, log, func(b *slackio.Bot) {
 			b.AfterEvent = func(id string) {

@@ -128,3 +128,41 @@ func values(ctx context.Context, rdb *redis.Client, key string) []string {
 	}
 	return nil
 }
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// checkLogs fails t if the logs hold a token or any message text the tests sent.
+func checkLogs(t testing.TB, logs string, fake interface{ Tokens() []string }) {
+	t.Helper()
+	if !strings.Contains(logs, `"msg"`) {
+		t.Error("no logs captured; the log check proves nothing")
+	}
+	for _, tok := range fake.Tokens() {
+		if strings.Contains(logs, tok) {
+			t.Errorf("the logs contain a token")
+		}
+	}
+	sentMu.Lock()
+	defer sentMu.Unlock()
+	for text := range sent {
+		if tx := strings.TrimSpace(text); len(tx) >= 12 && strings.Contains(logs, tx[:12]) {
+			t.Errorf("the logs contain message text %q", tx[:12])
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/metrics"
 	"empathybot/internal/redisstore"
 	"empathybot/internal/slackio"
 )
@@ -133,7 +134,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 // runBot wires Redis, Slack and the HTTP endpoints, and runs until ctx ends.
 // ready, if not nil, receives the bot once it is built (tests and the demo use it).
 func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slackio.Bot)) error {
-	rdb, closeEmbedded, err := redisstore.Dial(cfg.RedisURL, cfg.RedisCluster, log)
+	m := metrics.New()
+	rdb, health, closeEmbedded, err := redisstore.Dial(cfg.RedisURL, cfg.RedisCluster, log, m)
 	if err != nil {
 		return err
 	}
@@ -142,7 +144,8 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 	defer store.Close()
 
 	c := coach.Default().WithThreshold(cfg.Threshold)
-	api := slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.APIURL), slack.OptionAppLevelToken(cfg.AppToken))
+	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: metrics.Transport{M: m}}
+	api := slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.APIURL), slack.OptionAppLevelToken(cfg.AppToken), slack.OptionHTTPClient(httpClient))
 	var smOpts []socketmode.Option
 	if cfg.PingTimeout > 0 {
 		smOpts = append(smOpts, socketmode.OptionPingInterval(cfg.PingTimeout))
@@ -152,7 +155,8 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 	bot := slackio.NewBot(log, api, sm, c, store, queue, slackio.Config{
 		Channels: cfg.Channels, Agents: cfg.Agents, AgentGroup: cfg.AgentGroup,
 		NudgeDM: cfg.Nudge == "dm", Cooldown: cfg.Cooldown,
-		Policy: coach.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats},
+		Policy:  coach.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats},
+		Metrics: m, HTTPClient: httpClient,
 	})
 	if ready != nil {
 		ready(bot)
@@ -167,21 +171,14 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 		mux := http.NewServeMux()
 		mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 		mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-			pctx, cancel := context.WithTimeout(r.Context(), time.Second)
-			defer cancel()
-			var problems []string
-			if !bot.Connected() {
-				problems = append(problems, "slack: not connected")
-			}
-			if err := store.Ping(pctx); err != nil {
-				problems = append(problems, "redis: "+err.Error())
-			}
+			problems := readiness(r.Context(), bot, store, health)
 			if len(problems) > 0 {
 				http.Error(w, strings.Join(problems, "\n"), http.StatusServiceUnavailable)
 				return
 			}
 			fmt.Fprintln(w, "ready")
 		})
+		mux.Handle("/metrics", m.Handler())
 		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		log.Info("http listening", "addr", ln.Addr().String())
@@ -191,6 +188,7 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 	qctx, stopQueue := context.WithCancel(ctx)
 	qdone := make(chan error, 1)
 	go func() { qdone <- queue.Serve(qctx, 3*time.Second, bot.DeliverReminder) }()
+	go watchQueue(qctx, queue, m)
 	err = bot.Run(ctx)
 	stopQueue()
 	if qerr := <-qdone; qerr != nil && err == nil {
@@ -202,4 +200,39 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 		cancel()
 	}
 	return err
+}
+
+// readiness lists what keeps the bot from doing its job: no Socket Mode
+// connection, Redis not answering, or Redis refusing commands lately (full,
+// read-only...).
+func readiness(ctx context.Context, bot *slackio.Bot, store *redisstore.Store, health *redisstore.Health) []string {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	var problems []string
+	if !bot.Connected() {
+		problems = append(problems, "slack: not connected")
+	}
+	if err := store.Ping(ctx); err != nil {
+		problems = append(problems, "redis: "+err.Error())
+	} else if at, msg := health.LastError(); time.Since(at) < 5*time.Second {
+		problems = append(problems, "redis: commands failing: "+msg)
+	}
+	return problems
+}
+
+// watchQueue keeps the queue-depth gauge current.
+func watchQueue(ctx context.Context, q *redisstore.Queue, m *metrics.M) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		if sch, pend, err := q.Depth(); err == nil {
+			m.QueueDepth.WithLabelValues("scheduled").Set(float64(sch))
+			m.QueueDepth.WithLabelValues("pending").Set(float64(pend))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -2,12 +2,18 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"empathybot/internal/metrics"
 )
 
 // CheckURL reports whether url is a redis:// or rediss:// URL go-redis accepts.
@@ -21,8 +27,18 @@ func CheckURL(url string) error {
 // embedded in-process Redis (with a warning: nothing survives a restart). The
 // returned func releases the embedded server. go-redis's own log lines go to
 // log.
-func Dial(url string, clusterAddrs []string, log *slog.Logger) (redis.UniversalClient, func(), error) {
+func Dial(url string, clusterAddrs []string, log *slog.Logger, m *metrics.M) (redis.UniversalClient, *Health, func(), error) {
 	redis.SetLogger(redisLogger{log})
+	h := &Health{m: m}
+	rdb, closer, err := dial(url, clusterAddrs, log)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rdb.AddHook(h)
+	return rdb, h, closer, nil
+}
+
+func dial(url string, clusterAddrs []string, log *slog.Logger) (redis.UniversalClient, func(), error) {
 	switch {
 	case len(clusterAddrs) > 0:
 		opt := &redis.ClusterOptions{Addrs: clusterAddrs}
@@ -63,6 +79,98 @@ func Dial(url string, clusterAddrs []string, log *slog.Logger) (redis.UniversalC
 		}
 	}()
 	return redis.NewClient(&redis.Options{Addr: mr.Addr()}), func() { close(stop); mr.Close() }, nil
+}
+
+// Health watches every Redis command: it counts failures that mean Redis is
+// unwell (a metric) and remembers the last one, so readiness can report a
+// Redis that answers PING but refuses writes (out of memory, read-only...).
+type Health struct {
+	m       *metrics.M
+	mu      sync.Mutex
+	lastAt  time.Time
+	lastErr string
+}
+
+// LastError is the last failed command's time and error ("" if none).
+func (h *Health) LastError() (time.Time, string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lastAt, h.lastErr
+}
+
+// serverTrouble reports whether err says Redis itself is unwell (down,
+// unreachable, full, read-only, loading...), as opposed to a script or
+// command answering "no" (NOSCRIPT, a task ID conflict...), which is normal.
+func serverTrouble(err error) bool {
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var rerr redis.Error
+	if !errors.As(err, &rerr) {
+		return true // network, timeout, pool
+	}
+	for _, p := range []string{"OOM", "READONLY", "MISCONF", "LOADING", "CLUSTERDOWN", "BUSY", "MASTERDOWN", "NOREPLICAS", "TRYAGAIN"} {
+		if strings.HasPrefix(err.Error(), p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Health) record(name string, err error) {
+	if !serverTrouble(err) {
+		return
+	}
+	h.mu.Lock()
+	h.lastAt, h.lastErr = time.Now(), err.Error()
+	h.mu.Unlock()
+	if h.m != nil {
+		h.m.RedisErrors.WithLabelValues(knownCommand(name)).Inc()
+	}
+}
+
+// knownCommand keeps the metric's label set bounded.
+func knownCommand(name string) string {
+	if len(name) > 20 {
+		return "other"
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r == '_') {
+			return "other"
+		}
+	}
+	return name
+}
+
+func (h *Health) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := next(ctx, network, addr)
+		h.record("dial", err)
+		return c, err
+	}
+}
+
+func (h *Health) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		h.record(strings.ToLower(cmd.Name()), err)
+		return err
+	}
+}
+
+func (h *Health) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, c := range cmds {
+			if c.Err() != nil {
+				h.record(strings.ToLower(c.Name()), c.Err())
+			}
+		}
+		if err != nil && len(cmds) == 0 {
+			h.record("pipeline", err)
+		}
+		return err
+	}
 }
 
 type redisLogger struct{ l *slog.Logger }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,10 +124,11 @@ func (q *Queue) Cancel(id string) error {
 // (due, waiting for a worker).
 func (q *Queue) Depth() (scheduled, pending int, err error) {
 	info, err := q.insp.GetQueueInfo(q.name)
-	if errors.Is(err, asynq.ErrQueueNotFound) {
-		return 0, 0, nil
-	}
 	if err != nil {
+		// A queue that never held a task does not exist yet: it is empty.
+		if qs, qerr := q.insp.Queues(); qerr == nil && !slices.Contains(qs, q.name) {
+			return 0, 0, nil
+		}
 		return 0, 0, err
 	}
 	return info.Scheduled + info.Retry, info.Pending + info.Active, nil

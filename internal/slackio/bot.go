@@ -9,16 +9,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/metrics"
 	"empathybot/internal/redisstore"
 )
 
@@ -70,6 +73,11 @@ type Config struct {
 
 	// Follow-ups: response reminders and check-ins (zero values disable them).
 	Policy coach.Policy
+
+	// Metrics, if not nil, records what the bot does.
+	Metrics *metrics.M
+	// HTTPClient is used for response_url posts (the Web API client has its own).
+	HTTPClient *http.Client
 }
 
 // Bot is the running Slack bot.
@@ -110,6 +118,9 @@ func NewBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach
 	}
 	if cfg.Cooldown <= 0 {
 		cfg.Cooldown = 10 * time.Minute
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, queue: queue, cfg: cfg, Now: time.Now,
 		watched: map[string]bool{}, agents: map[string]bool{}, jobs: make(chan func(context.Context), 4096)}
@@ -184,7 +195,7 @@ loop:
 		}
 	}
 	stopSM()
-	b.connected.Store(false)
+	b.setConnected(false)
 	// Finish in-flight work, but not forever.
 	done := make(chan struct{})
 	go func() { b.inflight.Wait(); close(done) }()
@@ -199,6 +210,29 @@ loop:
 	return runErr
 }
 
+func (b *Bot) setConnected(up bool) {
+	b.connected.Store(up)
+	if m := b.cfg.Metrics; m != nil {
+		v := 0.0
+		if up {
+			v = 1
+		}
+		m.SocketConnected.Set(v)
+	}
+}
+
+func envelopes(m *metrics.M) *prometheus.CounterVec { return m.Envelopes }
+func ackLatency(m *metrics.M) prometheus.Histogram  { return m.AckLatency }
+
+// schedule puts a reminder in the queue and counts it.
+func (b *Bot) schedule(ctx context.Context, r redisstore.Reminder) error {
+	if err := b.queue.Schedule(ctx, r); err != nil {
+		return err
+	}
+	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.RemindersSched }, r.Kind)
+	return nil
+}
+
 // enqueue hands work to the worker pool without blocking the ack path for long.
 func (b *Bot) enqueue(job func(context.Context)) {
 	b.inflight.Add(1)
@@ -209,17 +243,17 @@ func (b *Bot) enqueue(job func(context.Context)) {
 func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnected:
-		b.connected.Store(true)
+		b.setConnected(true)
 		b.log.Info("socket mode connected")
 		return
 	case socketmode.EventTypeConnecting:
 		return
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeDisconnect:
-		b.connected.Store(false)
+		b.setConnected(false)
 		b.log.Warn("socket mode connection problem", "type", string(evt.Type))
 		return
 	case socketmode.EventTypeInvalidAuth:
-		b.connected.Store(false)
+		b.setConnected(false)
 		return
 	case socketmode.EventTypeErrorBadMessage:
 		// slack-go could not parse it; ack it anyway if it has an envelope ID
@@ -238,6 +272,9 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 	if evt.Request == nil {
 		return
 	}
+	start := time.Now()
+	b.cfg.Metrics.Inc(envelopes, string(evt.Type))
+	defer func() { b.cfg.Metrics.Observe(ackLatency, time.Since(start)) }()
 	switch evt.Type {
 	case socketmode.EventTypeEventsAPI:
 		b.sm.Ack(*evt.Request)

@@ -8,9 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/metrics"
 	"empathybot/internal/redisstore"
 )
 
@@ -44,6 +46,7 @@ func (b *Bot) command(cmd slack.SlashCommand) (now *reply, later func(context.Co
 	sub, rest, _ := strings.Cut(strings.TrimSpace(cmd.Text), " ")
 	rest = strings.TrimSpace(rest)
 	sub = strings.ToLower(sub)
+	b.cfg.Metrics.Inc(commandsVec, knownSub(sub))
 	log := b.log.With("command", trim(sub, 20), "channel", cmd.ChannelID, "user", cmd.UserID)
 	answer := func(text string) (*reply, func(context.Context) reply) { r := ephemeral(text); return &r, nil }
 	// Customers may see /empathy in a shared channel: they get a polite
@@ -65,6 +68,20 @@ func (b *Bot) command(cmd slack.SlashCommand) (now *reply, later func(context.Co
 		}
 	}
 	return b.agentCommand(log, cmd, sub, rest)
+}
+
+func commandsVec(m *metrics.M) *prometheus.CounterVec { return m.Commands }
+
+// knownSub keeps the metric's label set bounded.
+func knownSub(sub string) string {
+	switch sub {
+	case "", "help", "tips", "check", "analyze", "analyse", "oncall", "snooze", "remind", "stats":
+		if sub == "" {
+			return "help"
+		}
+		return sub
+	}
+	return "unknown"
 }
 
 const refusal = "Sorry, this command isn't available to you here."
@@ -128,7 +145,7 @@ func (b *Bot) remind(ctx context.Context, log logger, cmd slack.SlashCommand, ar
 	r := redisstore.Reminder{Kind: redisstore.KindPersonal, Channel: cmd.ChannelID, User: cmd.UserID, Gen: now.UnixMilli(), N: 1, Due: now.Add(d).UnixMilli()}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := b.queue.Schedule(ctx, r); err != nil {
+	if err := b.schedule(ctx, r); err != nil {
 		log.Warn("personal reminder not scheduled", "error", err)
 		return "I couldn't schedule that just now; please try again."
 	}
@@ -154,7 +171,7 @@ func (b *Bot) stats(ctx context.Context, log logger, cmd slack.SlashCommand) str
 // respond posts a reply to a response_url, retrying transient failures.
 func (b *Bot) respond(ctx context.Context, responseURL string, r reply) error {
 	return b.retry(ctx, "response_url", func() error {
-		return slack.PostWebhookContext(ctx, responseURL, &slack.WebhookMessage{ResponseType: r.ResponseType, Text: r.Text})
+		return slack.PostWebhookCustomHTTPContext(ctx, responseURL, b.cfg.HTTPClient, &slack.WebhookMessage{ResponseType: r.ResponseType, Text: r.Text})
 	})
 }
 

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/metrics"
 	"empathybot/internal/redisstore"
 )
 
@@ -48,7 +50,7 @@ func (b *Bot) afterCustomerMessage(ctx context.Context, log logger, th redisstor
 	if th.PendingReminder != "" && th.PendingReminder != r.ID() {
 		_ = b.queue.Cancel(th.PendingReminder) // superseded: it would find a newer generation anyway
 	}
-	if err := b.queue.Schedule(ctx, r); err != nil {
+	if err := b.schedule(ctx, r); err != nil {
 		log.Error("response reminder not scheduled", "error", err)
 		return
 	}
@@ -102,7 +104,7 @@ func (b *Bot) resolve(ctx context.Context, channel, thread, agent string) (bool,
 	}
 	due := b.cfg.Policy.ArmFollowup(th.ResolvedAt)
 	r := redisstore.Reminder{Kind: redisstore.KindFollowup, Channel: channel, Thread: thread, Gen: due.Gen, N: 1, Due: due.At.UnixMilli()}
-	if err := b.queue.Schedule(ctx, r); err != nil {
+	if err := b.schedule(ctx, r); err != nil {
 		return true, fmt.Errorf("check-in not scheduled: %w", err)
 	}
 	_ = b.store.SetPending(ctx, r)
@@ -121,6 +123,18 @@ var errBusy = errors.New("another replica is delivering this reminder")
 // sent at most once per reminder and recipient (an idempotency key in Redis),
 // however often the queue delivers the task; an error asks for a retry.
 func (b *Bot) DeliverReminder(ctx context.Context, r redisstore.Reminder) error {
+	err := b.deliverReminder(ctx, r)
+	if err != nil {
+		b.fired(r.Kind, "failed")
+	}
+	return err
+}
+
+func (b *Bot) fired(kind, outcome string) {
+	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.RemindersFired }, kind, outcome)
+}
+
+func (b *Bot) deliverReminder(ctx context.Context, r redisstore.Reminder) error {
 	log := b.log.With("reminder", r.ID(), "kind", r.Kind, "channel", r.Channel, "thread", r.Thread)
 	now := b.Now()
 	switch r.Kind {
@@ -137,6 +151,7 @@ func (b *Bot) DeliverReminder(ctx context.Context, r redisstore.Reminder) error 
 		}
 		if !b.cfg.Policy.FireFollowup(threadState(th), coach.Due{Gen: r.Gen, N: r.N}) {
 			log.Info("check-in no longer needed")
+			b.fired(r.Kind, "moot")
 			return nil
 		}
 		customer := "the customer"
@@ -165,12 +180,13 @@ func (b *Bot) DeliverReminder(ctx context.Context, r redisstore.Reminder) error 
 		send, next, repeat := b.cfg.Policy.FireResponse(threadState(th), coach.Due{Gen: r.Gen, N: r.N}, now)
 		if !send {
 			log.Info("response reminder no longer needed")
+			b.fired(r.Kind, "moot")
 			return nil
 		}
 		if repeat {
 			// Scheduled before sending: scheduling is idempotent, sending is not.
 			nr := redisstore.Reminder{Kind: r.Kind, Channel: r.Channel, Thread: r.Thread, Gen: next.Gen, N: next.N, Due: next.At.UnixMilli()}
-			if err := b.queue.Schedule(ctx, nr); err != nil {
+			if err := b.schedule(ctx, nr); err != nil {
 				return err
 			}
 			_ = b.store.SetPending(ctx, nr)
@@ -240,5 +256,7 @@ func (b *Bot) sendOnce(ctx context.Context, log logger, r redisstore.Reminder, t
 		_ = b.store.AddOpen(ctx, to, redisstore.OpenItem{Kind: r.Kind, Channel: r.Channel, Thread: thread, TaskID: r.ID(), Due: r.DueAt()})
 	}
 	log.Info("reminder delivered", "agent", to, "n", r.N)
+	b.fired(r.Kind, "sent")
+	b.cfg.Metrics.Observe(func(m *metrics.M) prometheus.Histogram { return m.ReminderLate }, b.Now().Sub(r.DueAt()))
 	return nil
 }

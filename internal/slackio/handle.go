@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/metrics"
 	"empathybot/internal/redisstore"
 )
 
@@ -46,6 +48,7 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 		cue = string(c.Kind)
 	}
 	log.Info("customer message assessed", "score", fmt.Sprintf("%.2f", a.Score), "frustrated", a.Frustrated, "cue", cue)
+	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.Assessments }, fmt.Sprint(a.Frustrated))
 	now := b.Now()
 	th, err := b.store.CustomerMessage(ctx, m.Channel, thread, m.User, now, a.Score, a.Frustrated, cue)
 	if err != nil {
@@ -88,6 +91,7 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 	_ = b.store.ShownTip(ctx, assignee, s.Tip.ID)
 	_ = b.store.Count(ctx, m.Channel, redisstore.StatNudges, now)
 	log.Info("nudged", "agent", assignee, "tip", s.Tip.ID)
+	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.Nudges }, knownCue(string(s.Cue.Kind)))
 }
 
 func (b *Bot) handleAgentReply(ctx context.Context, log interface {
@@ -118,6 +122,7 @@ func (b *Bot) handleAgentReply(ctx context.Context, log interface {
 		return
 	}
 	log.Info("reply reviewed", "agent", m.User, "finding", string(f.Kind))
+	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.Reviews }, string(f.Kind))
 }
 
 func (b *Bot) handleClaim(ctx context.Context, eventID string, r *slackevents.ReactionAddedEvent) {

@@ -6,8 +6,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 
+	"empathybot/internal/coach"
+	"empathybot/internal/metrics"
 	"empathybot/internal/redisstore"
 )
 
@@ -15,6 +18,7 @@ import (
 // then tells the clicker what happened through the action's response_url.
 func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a slack.BlockAction) {
 	user := cb.User.ID
+	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.Actions }, knownAction(a.ActionID))
 	log := b.log.With("action", a.ActionID, "user", user, "channel", cb.Channel.ID)
 	if !b.isAgent(ctx, user, cb.User.TeamID) {
 		b.answerAction(ctx, log, cb, "Sorry, these buttons are for the support team.", false)
@@ -84,6 +88,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 			text = "I couldn't save that just now; please try again."
 			break
 		}
+		b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.Feedback }, fmt.Sprint(useful), knownCue(cue))
 		text = "Thanks — that helps me pick better tips."
 		if !useful {
 			text = "Thanks for telling me — I'll lean on other techniques."
@@ -121,12 +126,28 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	b.answerAction(ctx, log, cb, text, replace)
 }
 
+// knownAction and knownCue keep metric label sets bounded.
+func knownAction(id string) string {
+	switch id {
+	case actClaim, actResolve, actSnooze1h, actSnooze1d, actUseful, actNotUseful, actDone, actNotNeeded:
+		return id
+	}
+	return "unknown"
+}
+
+func knownCue(c string) string {
+	if coach.ValidCueKind(coach.CueKind(c)) {
+		return c
+	}
+	return "none"
+}
+
 func (b *Bot) answerAction(ctx context.Context, log logger, cb slack.InteractionCallback, text string, replace bool) {
 	if cb.ResponseURL == "" {
 		return
 	}
 	err := b.retry(ctx, "response_url", func() error {
-		return slack.PostWebhookContext(ctx, cb.ResponseURL, &slack.WebhookMessage{ResponseType: "ephemeral", Text: text, ReplaceOriginal: replace})
+		return slack.PostWebhookCustomHTTPContext(ctx, cb.ResponseURL, b.cfg.HTTPClient, &slack.WebhookMessage{ResponseType: "ephemeral", Text: text, ReplaceOriginal: replace})
 	})
 	if err != nil {
 		log.Warn("action answer not delivered", "error", err)

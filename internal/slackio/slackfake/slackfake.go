@@ -136,6 +136,9 @@ func New() (*Server, error) {
 	return s, nil
 }
 
+// Tokens are the tokens the fake accepts (for leak checks).
+func (s *Server) Tokens() []string { return []string{s.BotToken, s.AppToken} }
+
 // APIURL is the Web API base URL, with the trailing slash slack-go needs.
 func (s *Server) APIURL() string { return "http://" + s.ln.Addr().String() + "/api/" }
 

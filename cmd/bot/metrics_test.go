@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"empathybot/internal/slackio/slackfake"
+)
+
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	return string(b)
+}
+
+// /metrics: our metrics are all empathy_..., and they move with what the bot does.
+func TestMetricsCountWhatHappens(t *testing.T) {
+	addr := freeAddr(t)
+	h := startBot(t, func(c *Config) { c.HTTPAddr = addr })
+	waitStatus(t, "http://"+addr+"/readyz", 200)
+	h.fake.RateLimit("chat.postEphemeral", time.Second)
+	h.expectNudgeInAssignedThread("1700006000.000100", "no nudge")
+	h.command(agent, "help")
+	out := scrape(t, addr)
+	for _, want := range []string{
+		`empathy_envelopes_total{type="events_api"} 2`,
+		`empathy_envelopes_total{type="slash_commands"} 1`,
+		`empathy_ack_latency_seconds_count 4`, // hello, two messages, one command
+		`empathy_assessments_total{frustrated="true"} 1`,
+		`empathy_nudges_total{cue="repeated_contact"} 1`,
+		`empathy_slack_api_calls_total{method="chat.postEphemeral"}`,
+		`empathy_slack_api_errors_total{code="429",method="chat.postEphemeral"}`,
+		`empathy_commands_total{subcommand="help"} 1`,
+		`empathy_socket_connected 1`,
+		`empathy_queue_depth{state="scheduled"}`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || line == "" {
+			continue
+		}
+		if !strings.HasPrefix(line, "empathy_") && !strings.HasPrefix(line, "go_") && !strings.HasPrefix(line, "process_") && !strings.HasPrefix(line, "promhttp_") {
+			t.Errorf("metric not named empathy_...: %s", line)
+		}
+		for _, leak := range []string{customer, agent, chSupport, "1700006000"} {
+			if strings.Contains(line, leak) {
+				t.Errorf("a metric label carries an ID (%s): %s", leak, line)
+			}
+		}
+	}
+	_ = slackfake.Message{}
+	if t.Failed() {
+		t.Log(out)
+	}
+}

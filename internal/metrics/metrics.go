@@ -1,0 +1,122 @@
+// Package metrics holds empathybot's Prometheus metrics. Every metric is
+// named empathy_...; labels carry kinds, methods and outcomes, never IDs or
+// text.
+package metrics
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// M is one process's metrics. A nil *M records nothing.
+type M struct {
+	Registry *prometheus.Registry
+
+	Envelopes       *prometheus.CounterVec   // type
+	AckLatency      prometheus.Histogram     // seconds from receipt to ack written
+	Assessments     *prometheus.CounterVec   // frustrated=true|false
+	Nudges          *prometheus.CounterVec   // cue
+	Reviews         *prometheus.CounterVec   // finding
+	RemindersSched  *prometheus.CounterVec   // kind
+	RemindersFired  *prometheus.CounterVec   // kind, outcome=sent|moot|failed
+	ReminderLate    prometheus.Histogram     // seconds after due
+	Feedback        *prometheus.CounterVec   // useful=true|false, cue
+	Commands        *prometheus.CounterVec   // subcommand
+	Actions         *prometheus.CounterVec   // action
+	SlackCalls      *prometheus.CounterVec   // method
+	SlackErrors     *prometheus.CounterVec   // method, code (429, 5xx, error name)
+	RedisErrors     *prometheus.CounterVec   // command
+	QueueDepth      *prometheus.GaugeVec     // state=scheduled|pending
+	SocketConnected prometheus.Gauge
+}
+
+// New builds the metrics on a registry of their own, with Go and process
+// collectors.
+func New() *M {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	f := func(c prometheus.Collector) { r.MustRegister(c) }
+	m := &M{Registry: r}
+	m.Envelopes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_envelopes_total", Help: "Socket Mode envelopes received, by type."}, []string{"type"})
+	m.AckLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "empathy_ack_latency_seconds", Help: "Time from receiving an envelope to writing its ack.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .1, .5, 1, 3}})
+	m.Assessments = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_assessments_total", Help: "Customer messages assessed."}, []string{"frustrated"})
+	m.Nudges = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_nudges_total", Help: "Private nudges delivered, by primary cue kind."}, []string{"cue"})
+	m.Reviews = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_reviews_total", Help: "Reply reviews delivered, by finding."}, []string{"finding"})
+	m.RemindersSched = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_reminders_scheduled_total", Help: "Reminders scheduled, by kind."}, []string{"kind"})
+	m.RemindersFired = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_reminders_fired_total", Help: "Reminders that came due, by kind and outcome."}, []string{"kind", "outcome"})
+	m.ReminderLate = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "empathy_reminder_lateness_seconds", Help: "How late a reminder was delivered after its due time.",
+		Buckets: []float64{.05, .1, .25, .5, 1, 2, 5, 15, 60, 300}})
+	m.Feedback = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_feedback_total", Help: "Was-this-useful votes, by answer and cue kind."}, []string{"useful", "cue"})
+	m.Commands = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_commands_total", Help: "/empathy invocations, by subcommand."}, []string{"subcommand"})
+	m.Actions = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_actions_total", Help: "Button clicks, by action."}, []string{"action"})
+	m.SlackCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_slack_api_calls_total", Help: "Slack Web API calls, by method."}, []string{"method"})
+	m.SlackErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_slack_api_errors_total", Help: "Slack Web API failures, by method and code (429 counted)."}, []string{"method", "code"})
+	m.RedisErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_redis_errors_total", Help: "Redis command failures, by command."}, []string{"command"})
+	m.QueueDepth = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "empathy_queue_depth", Help: "Reminders in the queue, by state."}, []string{"state"})
+	m.SocketConnected = prometheus.NewGauge(prometheus.GaugeOpts{Name: "empathy_socket_connected", Help: "1 while the Socket Mode connection is up."})
+	for _, c := range []prometheus.Collector{m.Envelopes, m.AckLatency, m.Assessments, m.Nudges, m.Reviews, m.RemindersSched, m.RemindersFired,
+		m.ReminderLate, m.Feedback, m.Commands, m.Actions, m.SlackCalls, m.SlackErrors, m.RedisErrors, m.QueueDepth, m.SocketConnected} {
+		f(c)
+	}
+	return m
+}
+
+// Handler serves the metrics in Prometheus's text format.
+func (m *M) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+}
+
+// Inc adds one to a counter vector, if m is not nil.
+func (m *M) Inc(v func(*M) *prometheus.CounterVec, labels ...string) {
+	if m == nil {
+		return
+	}
+	v(m).WithLabelValues(labels...).Inc()
+}
+
+// Observe records a duration in a histogram, if m is not nil.
+func (m *M) Observe(h func(*M) prometheus.Histogram, d time.Duration) {
+	if m == nil {
+		return
+	}
+	h(m).Observe(d.Seconds())
+}
+
+// Transport counts Web API calls and their failures by method, then hands the
+// request to next.
+type Transport struct {
+	M    *M
+	Next http.RoundTripper
+}
+
+func (t Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	method := "other"
+	if i := strings.LastIndex(r.URL.Path, "/api/"); i >= 0 {
+		method = r.URL.Path[i+5:]
+	} else if strings.Contains(r.URL.Path, "/response") || strings.Contains(r.URL.Host, "hooks.slack.com") {
+		method = "response_url"
+	}
+	next := t.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(r)
+	if t.M != nil {
+		t.M.SlackCalls.WithLabelValues(method).Inc()
+		switch {
+		case err != nil:
+			t.M.SlackErrors.WithLabelValues(method, "network").Inc()
+		case resp.StatusCode == http.StatusTooManyRequests:
+			t.M.SlackErrors.WithLabelValues(method, "429").Inc()
+		case resp.StatusCode >= 500:
+			t.M.SlackErrors.WithLabelValues(method, "5xx").Inc()
+		}
+	}
+	return resp, err
+}
