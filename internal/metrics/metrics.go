@@ -17,21 +17,21 @@ import (
 type M struct {
 	Registry *prometheus.Registry
 
-	Envelopes       *prometheus.CounterVec   // type
-	AckLatency      prometheus.Histogram     // seconds from receipt to ack written
-	Assessments     *prometheus.CounterVec   // frustrated=true|false
-	Nudges          *prometheus.CounterVec   // cue
-	Reviews         *prometheus.CounterVec   // finding
-	RemindersSched  *prometheus.CounterVec   // kind
-	RemindersFired  *prometheus.CounterVec   // kind, outcome=sent|moot|failed
-	ReminderLate    prometheus.Histogram     // seconds after due
-	Feedback        *prometheus.CounterVec   // useful=true|false, cue
-	Commands        *prometheus.CounterVec   // subcommand
-	Actions         *prometheus.CounterVec   // action
-	SlackCalls      *prometheus.CounterVec   // method
-	SlackErrors     *prometheus.CounterVec   // method, code (429, 5xx, error name)
-	RedisErrors     *prometheus.CounterVec   // command
-	QueueDepth      *prometheus.GaugeVec     // state=scheduled|pending
+	Envelopes       *prometheus.CounterVec // type
+	AckLatency      prometheus.Histogram   // seconds from receipt to ack written
+	Assessments     *prometheus.CounterVec // frustrated=true|false
+	Nudges          *prometheus.CounterVec // cue
+	Reviews         *prometheus.CounterVec // finding
+	RemindersSched  *prometheus.CounterVec // kind
+	RemindersFired  *prometheus.CounterVec // kind, outcome=sent|moot|failed
+	ReminderLate    prometheus.Histogram   // seconds after due
+	Feedback        *prometheus.CounterVec // useful=true|false, cue
+	Commands        *prometheus.CounterVec // subcommand
+	Actions         *prometheus.CounterVec // action
+	SlackCalls      *prometheus.CounterVec // method
+	SlackErrors     *prometheus.CounterVec // method, code (429, 5xx, error name)
+	RedisErrors     *prometheus.CounterVec // command
+	QueueDepth      *prometheus.GaugeVec   // state=scheduled|pending
 	SocketConnected prometheus.Gauge
 }
 
