@@ -66,7 +66,12 @@ func startBot(t testing.TB, tweak func(*Config)) *harness {
 	// Every end-to-end test checks its own logs, at debug level, once the bot
 	// has stopped: no token and no message text, ever.
 	logs := &lockedBuffer{}
-	t.Cleanup(func() { checkLogs(t, logs.String(), fake) })
+	t.Cleanup(func() {
+		checkLogs(t, logs.String(), fake)
+		if t.Failed() && os.Getenv("E2E_LOGS") != "" {
+			t.Log(logs.String())
+		}
+	})
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	go func() {
 		h.done <- runBot(ctx, cfg, log, func(b *slackio.Bot) {
@@ -435,6 +440,20 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"repeats not a number", "EMPATHY_REMINDER_REPEATS", "many", "EMPATHY_REMINDER_REPEATS"},
 		{"retention shorter than follow-ups", "EMPATHY_RETENTION", "2h", "EMPATHY_RETENTION"},
 		{"reminder", "EMPATHY_RESPONSE_REMINDER", "0s", "EMPATHY_RESPONSE_REMINDER"},
+		{"threshold NaN", "EMPATHY_THRESHOLD", "NaN", "EMPATHY_THRESHOLD"},
+		{"threshold huge", "EMPATHY_THRESHOLD", "1e309", "EMPATHY_THRESHOLD"},
+		{"cooldown huge", "EMPATHY_COOLDOWN", "9999999h", "EMPATHY_COOLDOWN"},
+		{"retention tiny", "EMPATHY_RETENTION", "1ns", "EMPATHY_RETENTION"},
+		{"follow-up tiny", "EMPATHY_FOLLOWUP_AFTER", "1ms", "EMPATHY_FOLLOWUP_AFTER"},
+		{"log level", "LOG_LEVEL", "loud", "LOG_LEVEL"},
+		{"agent group", "EMPATHY_AGENT_GROUP", "support-team", "EMPATHY_AGENT_GROUP"},
+		{"agents", "EMPATHY_AGENTS", "dana", "EMPATHY_AGENTS"},
+		{"prefix with spaces", "EMPATHY_REDIS_PREFIX", "my prefix:", "EMPATHY_REDIS_PREFIX"},
+		{"prefix with braces", "EMPATHY_REDIS_PREFIX", "{x}:", "EMPATHY_REDIS_PREFIX"},
+		{"prefix too long", "EMPATHY_REDIS_PREFIX", strings.Repeat("p", 100), "EMPATHY_REDIS_PREFIX"},
+		{"http port", "EMPATHY_HTTP_ADDR", "localhost:99999", "EMPATHY_HTTP_ADDR"},
+		{"api url not http", "SLACK_API_URL", "ftp://slack.com/api/", "SLACK_API_URL"},
+		{"token with spaces", "SLACK_BOT_TOKEN", "xoxb- 123", "SLACK_BOT_TOKEN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

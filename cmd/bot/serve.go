@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,7 +63,7 @@ func loadConfig() (Config, error) {
 		return c, errors.New("SLACK_APP_TOKEN is not set (the app-level token with connections:write, xapp-...)")
 	case !strings.HasPrefix(c.AppToken, "xapp-"):
 		return c, errors.New("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
-	case !strings.HasSuffix(c.APIURL, "/") || !(strings.HasPrefix(c.APIURL, "https://") || strings.HasPrefix(c.APIURL, "http://")):
+	case !strings.HasSuffix(c.APIURL, "/") || !(strings.HasPrefix(c.APIURL, "https://") || strings.HasPrefix(c.APIURL, "http://")) || len(c.APIURL) > 512:
 		return c, fmt.Errorf("SLACK_API_URL must be an http(s) URL ending in /, got %q", c.APIURL)
 	case c.Nudge != "ephemeral" && c.Nudge != "dm":
 		return c, fmt.Errorf("EMPATHY_NUDGE must be ephemeral or dm, got %q", c.Nudge)
@@ -102,8 +103,27 @@ func loadConfig() (Config, error) {
 	if c.FollowupAfter > c.Retention || c.ResponseReminder*time.Duration(max(c.ReminderRepeats, 1)) > c.Retention {
 		return c, fmt.Errorf("EMPATHY_RETENTION (%v) must be longer than EMPATHY_FOLLOWUP_AFTER and the response reminders, or threads are forgotten before their follow-ups", c.Retention)
 	}
-	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
-		return c, fmt.Errorf("EMPATHY_HTTP_ADDR must be host:port, got %q", c.HTTPAddr)
+	if c.HTTPAddr != "off" {
+		_, port, err := net.SplitHostPort(c.HTTPAddr)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			return c, fmt.Errorf("EMPATHY_HTTP_ADDR must be host:port (or off), got %q", c.HTTPAddr)
+		}
+	}
+	if strings.ContainsAny(c.BotToken, " \t\r\n") {
+		return c, errors.New("SLACK_BOT_TOKEN contains whitespace; copy it again")
+	}
+	if strings.ContainsAny(c.AppToken, " \t\r\n") {
+		return c, errors.New("SLACK_APP_TOKEN contains whitespace; copy it again")
+	}
+	if c.AgentGroup != "" && !(c.AgentGroup[0] == 'S' && strings.Trim(c.AgentGroup, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == "") {
+		return c, fmt.Errorf("EMPATHY_AGENT_GROUP must be a user group ID (S...), got %q", c.AgentGroup)
+	}
+	if len(c.RedisPrefix) > 64 || strings.ContainsAny(c.RedisPrefix, " \t\r\n{}") {
+		return c, fmt.Errorf("EMPATHY_REDIS_PREFIX must be at most 64 characters with no spaces or braces, got %q", c.RedisPrefix)
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return c, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, got %q", c.LogLevel)
 	}
 	return c, nil
 }

@@ -41,7 +41,7 @@ func Dial(url string, clusterAddrs []string, log *slog.Logger, m *metrics.M) (re
 func dial(url string, clusterAddrs []string, log *slog.Logger) (redis.UniversalClient, func(), error) {
 	switch {
 	case len(clusterAddrs) > 0:
-		opt := &redis.ClusterOptions{Addrs: clusterAddrs}
+		opt := &redis.ClusterOptions{Addrs: clusterAddrs, ContextTimeoutEnabled: true}
 		if url != "" {
 			u, err := redis.ParseURL(url)
 			if err != nil {
@@ -55,6 +55,8 @@ func dial(url string, clusterAddrs []string, log *slog.Logger) (redis.UniversalC
 		if err != nil {
 			return nil, nil, fmt.Errorf("REDIS_URL: %v", err)
 		}
+		// Deadlines in contexts (readiness probes, shutdown) bound every call.
+		opt.ContextTimeoutEnabled = true
 		return redis.NewClient(opt), func() {}, nil
 	}
 	mr := miniredis.NewMiniRedis()

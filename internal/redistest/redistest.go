@@ -111,6 +111,23 @@ func (s *Server) Stop() {
 	s.cmd = nil
 }
 
+// Kill stops the server with SIGKILL, as a crash or an OOM killer would.
+func (s *Server) Kill() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+	s.cmd = nil
+}
+
+// Client is a go-redis client on the server.
+func (s *Server) Client() *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	s.t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // Cluster starts n masters with --cluster-enabled yes and joins them with
 // redis-cli --cluster create; it returns their addresses.
 func Cluster(t testing.TB, n int) []string {

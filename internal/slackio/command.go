@@ -118,6 +118,12 @@ func (b *Bot) agentCommand(log logger, cmd slack.SlashCommand, sub, rest string)
 			return answer("Paste the customer's message after `analyze`.")
 		}
 		return answer(b.analyzeText(rest))
+	case "oncall", "remind", "stats":
+		if !b.watching(cmd.ChannelID) {
+			return answer("I only work in the support channels I watch; run this in one of them.")
+		}
+	}
+	switch sub {
 	case "oncall":
 		return nil, func(ctx context.Context) reply { return ephemeral(b.oncall(ctx, log, cmd, rest)) }
 	case "snooze":
@@ -155,9 +161,6 @@ func (b *Bot) remind(ctx context.Context, log logger, cmd slack.SlashCommand, ar
 }
 
 func (b *Bot) stats(ctx context.Context, log logger, cmd slack.SlashCommand) string {
-	if !b.watching(cmd.ChannelID) {
-		return "I don't watch this channel. Run `/empathy stats` in one of the support channels."
-	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	st, err := b.store.Stats(ctx, cmd.ChannelID, b.Now(), statsDays)
@@ -300,7 +303,7 @@ func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(strings.ToLower(s))
 	if strings.HasSuffix(s, "d") {
 		n, err := strconv.Atoi(strings.TrimSuffix(s, "d"))
-		if err != nil || n <= 0 {
+		if err != nil || n <= 0 || n > 100000 {
 			return 0, fmt.Errorf("bad duration %q", s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"empathybot/internal/redistest"
+	"empathybot/internal/slackio/slackfake"
+)
+
+// Faults, end to end: real slack-go against slackfake, real Redis. Each test
+// says what it proves.
+
+// assignedAngry opens n assigned threads from base and has the customer
+// answer each angrily, without waiting for the bot; it returns the envelopes
+// of the angry messages.
+func (h *harness) assignedAngry(base int, n int) []string {
+	h.t.Helper()
+	var envs []string
+	for i := 0; i < n; i++ {
+		th := fmt.Sprintf("17000%05d.000100", base+i)
+		h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: th, Text: "hello"})
+		remember(angry)
+		env, _, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		envs = append(envs, env)
+	}
+	return envs
+}
+
+// promptAcks fails unless every envelope was acked within limit: the ack
+// never waits for Slack or Redis. (A generous bound: it tells "acked at once"
+// from "acked after the 2 s Web API call", even under -race.)
+func (h *harness) promptAcks(envs []string, limit time.Duration) {
+	h.t.Helper()
+	for _, e := range envs {
+		a, ok := h.fake.WaitAck(e, 5*time.Second)
+		if !ok {
+			h.t.Errorf("envelope %s not acked", e)
+		} else if a.Latency > limit {
+			h.t.Errorf("envelope %s acked after %v, want < %v", e, a.Latency, limit)
+		}
+	}
+}
+
+// A socket dropped right after an envelope was sent: Slack redelivers the
+// envelope on the new connection; the customer's agent is nudged exactly once.
+func TestFaultSocketDroppedMidEnvelope(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, nil)
+	th := "1700007000.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: th, Text: "hello"})
+	remember(angry)
+	env, ev, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.fake.DropSockets()
+	if !h.fake.WaitOpened(2, 10*time.Second) || !h.fake.WaitConnections(1, 5*time.Second) {
+		t.Fatal("no reconnect after the drop")
+	}
+	env2, err := h.fake.Redeliver(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.fake.WaitAck(env2, 3*time.Second); !ok {
+		t.Fatal("redelivery not acked")
+	}
+	h.waitHandled(ev, 1)
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
+		t.Fatal("nudge lost with the socket")
+	}
+	if calls, twice := h.fake.WaitCalls("chat.postEphemeral", 2, time.Second); twice {
+		t.Errorf("%d nudges for one event", len(calls))
+	}
+}
+
+// Ten disconnect requests in a row: the bot reconnects each time and works.
+func TestFaultDisconnectStorm(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, nil)
+	for i := 0; i < 10; i++ {
+		reason := []string{"refresh_requested", "warning", "link_disabled"}[i%3]
+		if err := h.fake.Disconnect(reason); err != nil {
+			t.Fatal(err)
+		}
+		if !h.fake.WaitOpened(i+2, 10*time.Second) || !h.fake.WaitConnections(1, 5*time.Second) {
+			t.Fatalf("no reconnect after disconnect %d (%s)", i+1, reason)
+		}
+	}
+	h.expectNudgeInAssignedThread("1700007100.000100", "no nudge after a disconnect storm")
+}
+
+// 429 on every post for 5 s: acks stay prompt, and every nudge arrives once
+// Slack recovers, one per thread.
+func TestFaultRateLimitedForFiveSeconds(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, nil)
+	h.fake.RateLimit("chat.postEphemeral", 5*time.Second)
+	start := time.Now()
+	envs := h.assignedAngry(7200, 5)
+	h.promptAcks(envs, 250*time.Millisecond)
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 5, 20*time.Second)
+	if !ok {
+		var got []string
+		for _, c := range calls {
+			got = append(got, c.Args.Get("thread_ts"))
+		}
+		t.Fatalf("%d of 5 nudges after the rate limit (threads %v; %d answers of 429)", len(calls), got, len(h.fake.Calls("chat.postEphemeral:429")))
+	}
+	if first := calls[0].At.Sub(start); first < 4*time.Second {
+		t.Errorf("a nudge got through after %v, inside the 5 s rate limit", first)
+	}
+	threads := map[string]bool{}
+	for _, c := range calls {
+		threads[c.Args.Get("thread_ts")] = true
+	}
+	if len(threads) != 5 {
+		t.Errorf("nudges went to %d threads, want 5", len(threads))
+	}
+	if _, more := h.fake.WaitCalls("chat.postEphemeral", 6, time.Second); more {
+		t.Error("a nudge was sent twice")
+	}
+}
+
+// 500s from the Web API: the nudge is retried with backoff and delivered once.
+func TestFaultServerErrors(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, nil)
+	h.fake.FailNext("chat.postEphemeral", 3)
+	h.assignedAngry(7300, 1)
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 10*time.Second); !ok {
+		t.Fatal("nudge lost after 500s")
+	}
+	if n := len(h.fake.Calls("chat.postEphemeral:500")); n != 3 {
+		t.Errorf("%d answers of 500, want 3", n)
+	}
+}
+
+// A slow Web API (2 s a call): acks stay prompt, nudges arrive.
+func TestFaultSlowWebAPI(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, nil)
+	h.fake.SetDelay(2 * time.Second)
+	envs := h.assignedAngry(7400, 6)
+	h.promptAcks(envs, 250*time.Millisecond)
+	if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 6, 20*time.Second); !ok {
+		t.Fatalf("%d of 6 nudges with a slow Web API", len(calls))
+	}
+}
+
+// startOnOwnRedis runs the bot on a redis-server of the test's own (so the
+// test may break it), with /readyz, 3 s response reminders, one repeat.
+func startOnOwnRedis(t *testing.T, extra ...string) (*harness, *redistest.Server, string) {
+	srv := redistest.Start(t, extra...)
+	addr := freeAddr(t)
+	h := startBot(t, func(c *Config) {
+		c.RedisURL = srv.URL()
+		c.HTTPAddr = addr
+		c.ResponseReminder = 3 * time.Second
+		c.ReminderRepeats = 1
+	})
+	ready := "http://" + addr + "/readyz"
+	waitStatus(t, ready, 200)
+	return h, srv, ready
+}
+
+// Redis killed (SIGKILL, AOF with fsync always) and restarted mid-run: the
+// reminder acknowledged before the crash is delivered once, /readyz tells
+// the truth throughout, and the bot reconnects by itself.
+func TestFaultRedisKilled(t *testing.T) {
+	t.Parallel()
+	h, srv, ready := startOnOwnRedis(t, "--appendonly", "yes", "--appendfsync", "always")
+	x := "1700007500.000100"
+	h.expectNudgeInAssignedThread(x, "no nudge before the crash")
+	srv.Kill()
+	waitStatus(t, ready, 503)
+	env, _, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, TS: "1700007501.000100", Text: "hello?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.promptAcks([]string{env}, 250*time.Millisecond)
+	srv.Restart()
+	waitStatus(t, ready, 200)
+	if len(h.dmsAbout(x)) == 0 {
+		h.waitDMs(x, 1, 15*time.Second)
+	}
+	h.noMoreDMs(x, 1, 2*time.Second)
+	h.expectNudgeInAssignedThread("1700007502.000100", "no nudge after Redis came back")
+}
+
+// A slow Redis (DEBUG SLEEP 2): acks stay prompt, /readyz says not ready
+// while it stalls, and the messages that came in are handled afterwards.
+func TestFaultRedisSlow(t *testing.T) {
+	t.Parallel()
+	h, srv, ready := startOnOwnRedis(t, "--enable-debug-command", "yes")
+	rc := srv.Client()
+	slept := make(chan error, 1)
+	go func() { slept <- rc.Do(context.Background(), "DEBUG", "SLEEP", "2").Err() }()
+	waitStatus(t, ready, 503)
+	envs := h.assignedAngry(7600, 3)
+	h.promptAcks(envs, 250*time.Millisecond)
+	if err := <-slept; err != nil {
+		t.Fatalf("DEBUG SLEEP: %v", err)
+	}
+	waitStatus(t, ready, 200)
+	if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 3, 10*time.Second); !ok {
+		t.Fatalf("%d of 3 nudges after Redis stalled", len(calls))
+	}
+}
+
+// A full Redis (maxmemory, noeviction): the bot keeps acking and nudging
+// (best effort), /readyz reports the refused writes, and when memory is
+// freed it is ready again and the reminder scheduled before is delivered.
+func TestFaultRedisFull(t *testing.T) {
+	t.Parallel()
+	h, srv, ready := startOnOwnRedis(t)
+	rc := srv.Client()
+	ctx := context.Background()
+	x := "1700007700.000100"
+	h.expectNudgeInAssignedThread(x, "no nudge before Redis filled up")
+	used, err := rc.Info(ctx, "memory").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var usedBytes int64
+	for _, line := range slices.Collect(splitLines(used)) {
+		fmt.Sscanf(line, "used_memory:%d", &usedBytes)
+	}
+	if usedBytes == 0 {
+		t.Fatal("no used_memory in INFO")
+	}
+	// Unassigned threads go to the on-call agent: a read, which a full Redis
+	// still answers (the assignee of a brand-new thread cannot be recorded).
+	h.command(agent, "oncall me")
+	rc.ConfigSet(ctx, "maxmemory-policy", "noeviction")
+	rc.ConfigSet(ctx, "maxmemory", fmt.Sprint(usedBytes/2))
+	envs := h.assignedAngry(7701, 2)
+	h.promptAcks(envs, 250*time.Millisecond)
+	waitStatus(t, ready, 503)
+	rc.ConfigSet(ctx, "maxmemory", "0")
+	waitStatus(t, ready, 200)
+	if len(h.dmsAbout(x)) == 0 {
+		h.waitDMs(x, 1, 15*time.Second)
+	}
+	if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 3, 10*time.Second); !ok {
+		t.Errorf("%d nudges; want the 2 sent while Redis was full as well (best effort)", len(calls))
+	}
+}
+
+func splitLines(s string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		start := 0
+		for i := 0; i < len(s); i++ {
+			if s[i] == '\n' {
+				if !yield(s[start:i]) {
+					return
+				}
+				start = i + 1
+			}
+		}
+		if start < len(s) {
+			yield(s[start:])
+		}
+	}
+}

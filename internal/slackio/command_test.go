@@ -1,0 +1,103 @@
+package slackio
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"empathybot/internal/coach"
+)
+
+func testBot() *Bot {
+	b := NewBot(slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, coach.Default(), nil, nil,
+		Config{Channels: []string{"CSUP"}, Agents: []string{"UAGENT"}})
+	b.teamID = "TUS"
+	return b
+}
+
+// FuzzSlashCommand: whatever anyone types after /empathy, the answer is
+// private, never empty, never raw Slack markup from the input, and state-
+// changing subcommands are deferred past the ack; customers get the refusal.
+func FuzzSlashCommand(f *testing.F) {
+	for _, s := range []string{"", "help", "tips waiting", "tips <!channel>", "check Sorry for the inconvenience",
+		"analyze I WANT A REFUND!!!", "oncall <@U123|x>", "snooze 2h", "snooze -1d", "remind 99999999999d", "stats",
+		"<!here> ping", "\xff\xfe", strings.Repeat("a", 5000), "TIPS Waiting", "check \x00"} {
+		f.Add("UAGENT", "CSUP", s)
+		f.Add("UCUST", "CSUP", s)
+	}
+	b := testBot()
+	f.Fuzz(func(t *testing.T, user, channel, text string) {
+		now, later := b.command(slack.SlashCommand{UserID: user, ChannelID: channel, TeamID: "TUS", Text: text})
+		if (now == nil) == (later == nil) {
+			t.Fatalf("want exactly one of an immediate or a deferred answer for %q", text)
+		}
+		if now == nil {
+			return // deferred: runs on a worker, after the ack
+		}
+		if now.ResponseType != "ephemeral" || now.Text == "" {
+			t.Fatalf("answer %+v to %q", now, text)
+		}
+		if user != "UAGENT" && now.Text != refusal {
+			t.Fatalf("non-agent %q got %q", user, now.Text)
+		}
+		for _, markup := range []string{"<!channel>", "<!here>", "<!everyone>"} {
+			if strings.Contains(now.Text, markup) {
+				t.Fatalf("the answer to %q carries %s", text, markup)
+			}
+		}
+		if utf8.ValidString(text) && !utf8.ValidString(now.Text) {
+			t.Fatalf("invalid UTF-8 in the answer to %q", text)
+		}
+	})
+}
+
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"30m", "2h", "1d", "0", "-1h", "1e9h", "9999999999d", "d", " 5m ", "1h30m"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := parseDuration(s)
+		if err == nil && d <= 0 {
+			t.Fatalf("parseDuration(%q) = %v with no error", s, d)
+		}
+	})
+}
+
+func TestCommandRouting(t *testing.T) {
+	b := testBot()
+	cases := []struct {
+		user, channel, text string
+		deferred            bool
+		want                string
+	}{
+		{"UAGENT", "CSUP", "help", false, "/empathy check"},
+		{"UAGENT", "CSUP", "oncall", true, ""},
+		{"UAGENT", "CSUP", "stats", true, ""},
+		{"UAGENT", "CSUP", "remind 1h", true, ""},
+		{"UAGENT", "COTHER", "oncall me", false, "only work in the support channels"},
+		{"UAGENT", "COTHER", "stats", false, "only work in the support channels"},
+		{"UAGENT", "COTHER", "check hello", false, "thoughts on your draft"},
+		{"UCUST", "CSUP", "help", false, refusal},
+		{"UAGENT", "CSUP", "<!channel> hi", false, "I don't know `&lt;!channel&gt;`"},
+	}
+	for _, c := range cases {
+		now, later := b.command(slack.SlashCommand{UserID: c.user, ChannelID: c.channel, TeamID: "TUS", Text: c.text})
+		if c.deferred {
+			if later == nil {
+				t.Errorf("%s in %s: answered at once, want deferred past the ack", c.text, c.channel)
+			}
+			continue
+		}
+		if now == nil || !strings.Contains(now.Text, c.want) {
+			t.Errorf("%s by %s in %s: %+v, want %q", c.text, c.user, c.channel, now, c.want)
+		}
+	}
+	if d, err := parseDuration("2d"); err != nil || d != 48*time.Hour {
+		t.Errorf("2d = %v %v", d, err)
+	}
+}
