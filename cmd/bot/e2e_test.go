@@ -43,6 +43,7 @@ func startBot(t testing.TB, tweak func(*Config)) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
+	track(fake)
 	fake.SetPingInterval(200 * time.Millisecond)
 	fake.AddChannel(chSupport, "support")
 	fake.AddChannel(chOther, "random")

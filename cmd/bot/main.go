@@ -14,10 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
+	"time"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; otherwise the
@@ -33,6 +36,7 @@ Usage:
   bot demo --interactive type customer and agent lines yourself
   bot analyze "TEXT"     explain how frustrated one message sounds, and how to answer it
   bot analyze < in.jsonl score JSON Lines ({"text": ...} per line) to stdout
+  bot healthcheck [URL]  exit 0 if the bot at URL (default: /readyz on EMPATHY_HTTP_ADDR) is ready
   bot version            print the version
   bot help               print this help
 
@@ -71,6 +75,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return demo(ctx, args, stdin, stdout, stderr)
 	case "analyze":
 		return analyze(args, stdin, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, args, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "empathybot", buildVersion())
 		return nil
@@ -79,6 +85,44 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	}
 	return usageError{fmt.Sprintf("unknown subcommand %q", cmd)}
+}
+
+// healthcheck asks a running bot's /readyz (for container health checks:
+// the image has no shell and no curl).
+func healthcheck(ctx context.Context, args []string, stdout io.Writer) error {
+	url := ""
+	switch len(args) {
+	case 0:
+		addr := os.Getenv("EMPATHY_HTTP_ADDR")
+		if addr == "" {
+			addr = ":8080"
+		}
+		if strings.HasPrefix(addr, ":") {
+			addr = "127.0.0.1" + addr
+		}
+		url = "http://" + addr + "/readyz"
+	case 1:
+		url = args[0]
+	default:
+		return usageError{"healthcheck takes at most one URL"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready (%d): %s", resp.StatusCode, strings.TrimSpace(string(body)))
+	}
+	fmt.Fprint(stdout, string(body))
+	return nil
 }
 
 func buildVersion() string {

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"empathybot/internal/slackio"
+	"empathybot/internal/slackio/slackfake"
 )
 
 // runRoot starts every key prefix (and so every reminder queue name) this
@@ -127,6 +130,42 @@ func values(ctx context.Context, rdb *redis.Client, key string) []string {
 		return v
 	}
 	return nil
+}
+
+// Every slackfake the suite started, for the scope check after the suite.
+var (
+	fakesMu sync.Mutex
+	fakes   []*slackfake.Server
+)
+
+func track(f *slackfake.Server) {
+	fakesMu.Lock()
+	fakes = append(fakes, f)
+	fakesMu.Unlock()
+}
+
+// scopeDrift lists Web API methods the suite saw the bot call that are not in
+// slackio.MethodScopes (so the manifest check would not cover them).
+func scopeDrift() []string {
+	fakesMu.Lock()
+	defer fakesMu.Unlock()
+	seen := map[string]bool{}
+	for _, f := range fakes {
+		for _, c := range f.Calls("") {
+			m, _, _ := strings.Cut(c.Method, ":")
+			seen[m] = true
+		}
+	}
+	var out []string
+	for m := range seen {
+		if _, ok := slackio.MethodScopes[m]; !ok && m != "response_url" {
+			out = append(out, "the bot called "+m+", which slackio.MethodScopes (and so the manifest check) does not know")
+		}
+	}
+	if len(seen) > 0 {
+		fmt.Printf("scope check: the suite saw %d Web API methods\n", len(seen))
+	}
+	return out
 }
 
 // lockedBuffer is a bytes.Buffer safe for concurrent writers.

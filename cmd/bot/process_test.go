@@ -24,8 +24,8 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	if code == 0 {
-		if problems := privacyScan(); len(problems) > 0 {
-			fmt.Println("FAIL: privacy scan after the end-to-end suite:")
+		if problems := append(privacyScan(), scopeDrift()...); len(problems) > 0 {
+			fmt.Println("FAIL: checks after the end-to-end suite:")
 			for _, p := range problems {
 				fmt.Println("   ", p)
 			}
@@ -74,6 +74,7 @@ func newFake(t *testing.T) *slackfake.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
+	track(fake)
 	fake.AddChannel(chSupport, "support")
 	fake.AddUser(slackfake.User{ID: customer, Name: "Sam", TeamID: "TACME"})
 	fake.AddUser(slackfake.User{ID: agent, Name: "Dana"})

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"empathybot/internal/slackio"
+)
+
+func readRepo(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Every YAML file under deploy/ parses (all documents).
+func TestDeployYAMLParses(t *testing.T) {
+	files, _ := filepath.Glob("../../deploy/*.yaml")
+	more, _ := filepath.Glob("../../deploy/*.yml")
+	k8s, _ := filepath.Glob("../../deploy/k8s/*.yaml")
+	files = append(append(files, more...), k8s...)
+	if len(files) < 6 {
+		t.Fatalf("only %d YAML files under deploy/: %v", len(files), files)
+	}
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		dec := yaml.NewDecoder(strings.NewReader(string(b)))
+		for n := 0; ; n++ {
+			var doc any
+			if err := dec.Decode(&doc); err != nil {
+				if err.Error() == "EOF" {
+					break
+				}
+				t.Errorf("%s document %d: %v", f, n, err)
+				break
+			}
+		}
+	}
+}
+
+// The Slack app manifest grants every scope and subscribes to every event the
+// code uses, with Socket Mode and interactivity on and the /empathy command.
+func TestManifestCarriesWhatTheCodeUses(t *testing.T) {
+	var m struct {
+		Features struct {
+			AppHome struct {
+				HomeTab bool `yaml:"home_tab_enabled"`
+			} `yaml:"app_home"`
+			SlashCommands []struct {
+				Command string `yaml:"command"`
+			} `yaml:"slash_commands"`
+		} `yaml:"features"`
+		OAuth struct {
+			Scopes struct {
+				Bot []string `yaml:"bot"`
+			} `yaml:"scopes"`
+		} `yaml:"oauth_config"`
+		Settings struct {
+			Events struct {
+				Bot []string `yaml:"bot_events"`
+			} `yaml:"event_subscriptions"`
+			Interactivity struct {
+				Enabled bool `yaml:"is_enabled"`
+			} `yaml:"interactivity"`
+			SocketMode bool `yaml:"socket_mode_enabled"`
+		} `yaml:"settings"`
+	}
+	if err := yaml.Unmarshal([]byte(readRepo(t, "deploy/slack-app-manifest.yaml")), &m); err != nil {
+		t.Fatal(err)
+	}
+	need := map[string]bool{}
+	for _, ss := range slackio.MethodScopes {
+		for _, s := range ss {
+			need[s] = true
+		}
+	}
+	for ev, ss := range slackio.EventSubscriptions {
+		if !slices.Contains(m.Settings.Events.Bot, ev) {
+			t.Errorf("manifest does not subscribe to %s", ev)
+		}
+		for _, s := range ss {
+			need[s] = true
+		}
+	}
+	for _, s := range slackio.CommandScopes {
+		need[s] = true
+	}
+	for s := range need {
+		if !slices.Contains(m.OAuth.Scopes.Bot, s) {
+			t.Errorf("manifest lacks the bot scope %s", s)
+		}
+	}
+	if !m.Settings.SocketMode || !m.Settings.Interactivity.Enabled || !m.Features.AppHome.HomeTab {
+		t.Errorf("manifest: socket mode %v, interactivity %v, home tab %v; want all on",
+			m.Settings.SocketMode, m.Settings.Interactivity.Enabled, m.Features.AppHome.HomeTab)
+	}
+	if len(m.Features.SlashCommands) != 1 || m.Features.SlashCommands[0].Command != "/empathy" {
+		t.Errorf("slash commands %+v, want /empathy", m.Features.SlashCommands)
+	}
+}
+
+// The Dockerfile's build stage and CI build the binary the same way.
+func TestDockerfileBuildsLikeCI(t *testing.T) {
+	docker, ci := readRepo(t, "deploy/Dockerfile"), readRepo(t, ".ci/run")
+	if !regexp.MustCompile(`(?m)^RUN .*\./deploy/build\.sh /out/bot`).MatchString(docker) {
+		t.Error("the Dockerfile's build stage does not run deploy/build.sh")
+	}
+	if !strings.Contains(ci, "deploy/build.sh") {
+		t.Error(".ci/run does not run deploy/build.sh")
+	}
+	for _, want := range []string{"distroless/static", "USER nonroot", "CGO_ENABLED=0"} {
+		if !strings.Contains(docker+readRepo(t, "deploy/build.sh"), want) {
+			t.Errorf("Dockerfile/build.sh lack %q", want)
+		}
+	}
+}
+
+// Every variable the deploy files set is one the bot reads, and the README's
+// table lists every variable the bot reads.
+func TestDeployAndReadmeUseTheRealVariables(t *testing.T) {
+	known := map[string]bool{}
+	ct := reflectEnvNames()
+	for _, n := range ct {
+		known[n] = true
+	}
+	re := regexp.MustCompile(`\b(SLACK_[A-Z_]+|REDIS_[A-Z_]+|EMPATHY_[A-Z_]+|LOG_LEVEL)\b`)
+	for _, f := range []string{"deploy/docker-compose.yml", "deploy/k8s/configmap.yaml", "deploy/k8s/deployment.yaml",
+		"deploy/k8s/secret.example.yaml", "deploy/empathybot.env.example", "deploy/Dockerfile"} {
+		for _, v := range re.FindAllString(readRepo(t, f), -1) {
+			if !known[v] {
+				t.Errorf("%s sets %s, which the bot does not read", f, v)
+			}
+		}
+	}
+	readme := readRepo(t, "README.md")
+	for _, n := range ct {
+		if !strings.Contains(readme, "| `"+n+"` |") {
+			t.Errorf("README's variable table lacks %s", n)
+		}
+	}
+	dep := readRepo(t, "deploy/k8s/deployment.yaml")
+	for _, want := range []string{"replicas: 2", "path: /readyz", "path: /healthz", "secretKeyRef", "requests:"} {
+		if !strings.Contains(dep, want) {
+			t.Errorf("deployment.yaml lacks %q", want)
+		}
+	}
+	if !strings.Contains(readRepo(t, "deploy/k8s/pdb.yaml"), "PodDisruptionBudget") {
+		t.Error("no PodDisruptionBudget")
+	}
+	if !strings.Contains(readRepo(t, "deploy/docker-compose.yml"), "--appendonly") {
+		t.Error("compose Redis without AOF")
+	}
+}
+
+// reflectEnvNames lists the envconfig names of Config.
+func reflectEnvNames() []string {
+	var out []string
+	rt := reflect.TypeOf(Config{})
+	for i := 0; i < rt.NumField(); i++ {
+		if n := rt.Field(i).Tag.Get("envconfig"); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
