@@ -69,8 +69,13 @@ func startBot(t testing.TB, tweak func(*Config)) *harness {
 	logs := &lockedBuffer{}
 	t.Cleanup(func() {
 		checkLogs(t, logs.String(), fake)
-		if t.Failed() && os.Getenv("E2E_LOGS") != "" {
-			t.Log(logs.String())
+		if t.Failed() {
+			// The bot's last log lines, to tell what went wrong (E2E_LOGS=1: all).
+			lines := strings.Split(logs.String(), "\n")
+			if os.Getenv("E2E_LOGS") == "" && len(lines) > 60 {
+				lines = lines[len(lines)-60:]
+			}
+			t.Log("bot logs:\n" + strings.Join(lines, "\n"))
 		}
 	})
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
