@@ -149,7 +149,9 @@ func run(replicas int, ratesFlag string, step time.Duration, threads int, redisU
 	fmt.Printf("loadgen: %d replica(s), %d active threads, steps of %v, Redis %s\n", replicas, threads, step, opt.Addr)
 	fmt.Printf("%8s %9s %9s %8s %8s %8s %9s %9s %s\n", "target/s", "sent/s", "acked/s", "ack p50", "ack p99", "ack p999", "nudge p50", "nudge p99", "per replica: CPU%, RSS MiB ; Redis cmds/msg")
 	rng := rand.New(rand.NewPCG(1, 2))
-	firstFrustrated := map[string]time.Time{}
+	// Per thread, when each frustrated message was sent: a nudge's latency is
+	// measured from the last one sent before it (the one that triggered it).
+	frustratedAt := map[string][]time.Time{}
 	nudgesSeen := 0
 	seq := 0
 	for _, perReplica := range rates {
@@ -171,9 +173,7 @@ func run(replicas int, ratesFlag string, step time.Duration, threads int, redisU
 			case p < 80:
 				env, _, err = fake.SendMessage(slackfake.Message{Channel: channel, User: customer, TS: ts, ThreadTS: th, Text: calm[rng.IntN(len(calm))]})
 			case p < 95:
-				if _, ok := firstFrustrated[th]; !ok {
-					firstFrustrated[th] = time.Now()
-				}
+				frustratedAt[th] = append(frustratedAt[th], time.Now())
 				env, _, err = fake.SendMessage(slackfake.Message{Channel: channel, User: customer, TS: ts, ThreadTS: th, Text: frustrated[rng.IntN(len(frustrated))]})
 			case p < 98:
 				env, _, err = fake.SendMessage(slackfake.Message{Channel: channel, User: agent, TS: ts, ThreadTS: th, Text: replies[rng.IntN(len(replies))]})
@@ -205,8 +205,13 @@ func run(replicas int, ratesFlag string, step time.Duration, threads int, redisU
 		var nudgeLat []time.Duration
 		calls := fake.Calls("chat.postEphemeral")
 		for _, c := range calls[nudgesSeen:] {
-			if t0, ok := firstFrustrated[c.Args.Get("thread_ts")]; ok {
-				nudgeLat = append(nudgeLat, c.At.Sub(t0))
+			if !strings.Contains(c.Args.Get("text"), "sounds frustrated") {
+				continue // a reply review, not a nudge
+			}
+			sends := frustratedAt[c.Args.Get("thread_ts")]
+			i, _ := slices.BinarySearchFunc(sends, c.At, func(a, b time.Time) int { return a.Compare(b) })
+			if i > 0 {
+				nudgeLat = append(nudgeLat, c.At.Sub(sends[i-1]))
 			}
 		}
 		nudgesSeen = len(calls)

@@ -260,7 +260,9 @@ func (s *Store) replyKey(channel, ts string) string {
 // reaction on the reply can be traced to its thread.
 func (s *Store) MapReply(ctx context.Context, channel, ts, thread string) error {
 	key := s.replyKey(channel, ts)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	// One round trip, no MULTI: if the EXPIRE were lost the next reply of the
+	// day sets it again.
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, key, ts, thread)
 		p.Expire(ctx, key, s.retention)
 		return nil
