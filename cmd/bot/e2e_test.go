@@ -456,7 +456,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"agents", "EMPATHY_AGENTS", "dana", "EMPATHY_AGENTS"},
 		{"prefix with spaces", "EMPATHY_REDIS_PREFIX", "my prefix:", "EMPATHY_REDIS_PREFIX"},
 		{"prefix with braces", "EMPATHY_REDIS_PREFIX", "{x}:", "EMPATHY_REDIS_PREFIX"},
-		{"prefix too long", "EMPATHY_REDIS_PREFIX", strings.Repeat("p", 100), "EMPATHY_REDIS_PREFIX"},
+		{"prefix too long", "EMPATHY_REDIS_PREFIX", strings.Repeat("p", 200), "EMPATHY_REDIS_PREFIX"},
 		{"http port", "EMPATHY_HTTP_ADDR", "localhost:99999", "EMPATHY_HTTP_ADDR"},
 		{"api url not http", "SLACK_API_URL", "ftp://slack.com/api/", "SLACK_API_URL"},
 		{"token with spaces", "SLACK_BOT_TOKEN", "xoxb- 123", "SLACK_BOT_TOKEN"},

@@ -118,8 +118,8 @@ func loadConfig() (Config, error) {
 	if c.AgentGroup != "" && !(c.AgentGroup[0] == 'S' && strings.Trim(c.AgentGroup, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == "") {
 		return c, fmt.Errorf("EMPATHY_AGENT_GROUP must be a user group ID (S...), got %q", c.AgentGroup)
 	}
-	if len(c.RedisPrefix) > 64 || strings.ContainsAny(c.RedisPrefix, " \t\r\n{}") {
-		return c, fmt.Errorf("EMPATHY_REDIS_PREFIX must be at most 64 characters with no spaces or braces, got %q", c.RedisPrefix)
+	if len(c.RedisPrefix) > 128 || strings.ContainsAny(c.RedisPrefix, " \t\r\n{}") {
+		return c, fmt.Errorf("EMPATHY_REDIS_PREFIX must be at most 128 characters with no spaces or braces, got %q", c.RedisPrefix)
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
