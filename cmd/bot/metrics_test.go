@@ -38,7 +38,7 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 		`empathy_envelopes_total{type="events_api"} 2`,
 		`empathy_envelopes_total{type="slash_commands"} 1`,
 		`empathy_ack_latency_seconds_count 4`, // hello, two messages, one command
-		`empathy_assessments_total{frustrated="true"} 1`,
+		`empathy_assessments_total{cue="repeated_contact",frustrated="true"} 1`,
 		`empathy_nudges_total{cue="repeated_contact"} 1`,
 		`empathy_slack_api_calls_total{method="chat.postEphemeral"}`,
 		`empathy_slack_api_errors_total{code="429",method="chat.postEphemeral"}`,

@@ -45,7 +45,7 @@ func New() *M {
 	m.Envelopes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_envelopes_total", Help: "Socket Mode envelopes received, by type."}, []string{"type"})
 	m.AckLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "empathy_ack_latency_seconds", Help: "Time from receiving an envelope to writing its ack.",
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .1, .5, 1, 3}})
-	m.Assessments = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_assessments_total", Help: "Customer messages assessed."}, []string{"frustrated"})
+	m.Assessments = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_assessments_total", Help: "Customer messages assessed, by verdict and primary cue kind."}, []string{"frustrated", "cue"})
 	m.Nudges = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_nudges_total", Help: "Private nudges delivered, by primary cue kind."}, []string{"cue"})
 	m.Reviews = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_reviews_total", Help: "Reply reviews delivered, by finding."}, []string{"finding"})
 	m.RemindersSched = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_reminders_scheduled_total", Help: "Reminders scheduled, by kind."}, []string{"kind"})
