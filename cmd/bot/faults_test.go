@@ -96,12 +96,14 @@ func TestFaultDisconnectStorm(t *testing.T) {
 	h.expectNudgeInAssignedThread("1700007100.000100", "no nudge after a disconnect storm")
 }
 
-// 429 on every post for 5 s: acks stay prompt, and every nudge arrives once
-// Slack recovers, one per thread.
+// 429 on every post for 5 s (ephemeral nudges and DM reminders alike): acks
+// stay prompt, and every nudge and every reminder arrives once Slack
+// recovers, one per thread.
 func TestFaultRateLimitedForFiveSeconds(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, nil)
+	h := startBot(t, func(c *Config) { c.ResponseReminder = 2 * time.Second; c.ReminderRepeats = 1 })
 	h.fake.RateLimit("chat.postEphemeral", 5*time.Second)
+	h.fake.RateLimit("chat.postMessage", 5*time.Second)
 	start := time.Now()
 	envs := h.assignedAngry(7200, 5)
 	h.promptAcks(envs, 250*time.Millisecond)
@@ -125,6 +127,21 @@ func TestFaultRateLimitedForFiveSeconds(t *testing.T) {
 	}
 	if _, more := h.fake.WaitCalls("chat.postEphemeral", 6, time.Second); more {
 		t.Error("a nudge was sent twice")
+	}
+	// The reminders came due inside the rate limit: each arrives once after it.
+	for i := 0; i < 5; i++ {
+		th := fmt.Sprintf("17000%05d.000100", 7200+i)
+		dms := h.waitDMs(th, 1, 15*time.Second)
+		if dms[0].At.Sub(start) < 4*time.Second {
+			t.Errorf("a reminder got through inside the rate limit")
+		}
+	}
+	if n := len(h.fake.Calls("chat.postMessage:429")); n == 0 {
+		t.Error("no reminder ever met a 429; the test proved nothing about them")
+	}
+	h.fake.WaitCalls("chat.postMessage", 6, time.Second)
+	if n := len(h.fake.Calls("chat.postMessage")); n != 5 {
+		t.Errorf("%d reminders for 5 threads", n)
 	}
 }
 
