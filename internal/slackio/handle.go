@@ -47,7 +47,7 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 	if c, ok := a.Primary(); ok {
 		cue = string(c.Kind)
 	}
-	log.Info("customer message assessed", "score", fmt.Sprintf("%.2f", a.Score), "frustrated", a.Frustrated, "cue", cue)
+	log.Debug("customer message assessed", "score", fmt.Sprintf("%.2f", a.Score), "frustrated", a.Frustrated, "cue", cue)
 	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.Assessments }, fmt.Sprint(a.Frustrated), knownCue(cue))
 	now := b.Now()
 	th, err := b.store.CustomerMessage(ctx, m.Channel, thread, m.User, now, a.Score, a.Frustrated, cue)
