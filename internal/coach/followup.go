@@ -85,15 +85,18 @@ func FollowupText(customerMention string) string {
 	return fmt.Sprintf(":white_check_mark: Time to follow up: check that %s is happy with the outcome. A quick “is everything working now?” shows you care about the result, not only closing the ticket.", customerMention)
 }
 
-// HumanDuration writes d the way a person would ("45 s", "12 min", "3 h", "2 days").
+// HumanDuration writes d the way a person would ("45 s", "12 min", "3 h",
+// "1 day", "2 days"), rounded down.
 func HumanDuration(d time.Duration) string {
 	switch {
 	case d < time.Minute:
 		return fmt.Sprintf("%d s", int(d.Seconds()))
 	case d < time.Hour:
 		return fmt.Sprintf("%d min", int(d.Minutes()))
-	case d < 48*time.Hour:
+	case d < 24*time.Hour:
 		return fmt.Sprintf("%d h", int(d.Hours()))
+	case d < 48*time.Hour:
+		return "1 day"
 	}
 	return fmt.Sprintf("%d days", int(d.Hours()/24))
 }

@@ -40,18 +40,6 @@ func New(rdb redis.UniversalClient, prefix string, retention time.Duration) *Sto
 	return &Store{rdb: rdb, prefix: prefix, retention: retention}
 }
 
-// Open connects to the Redis at url (redis:// or rediss://).
-func Open(ctx context.Context, url, prefix string, retention time.Duration) (*Store, error) {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
-	}
-	return New(redis.NewClient(opt), prefix, retention), nil
-}
-
-// Client returns the underlying client.
-func (s *Store) Client() redis.UniversalClient { return s.rdb }
-
 // Close closes the client.
 func (s *Store) Close() error { return s.rdb.Close() }
 

@@ -157,7 +157,7 @@ func (b *Bot) remind(ctx context.Context, log logger, cmd slack.SlashCommand, ar
 	}
 	_ = b.store.AddOpen(ctx, cmd.UserID, redisstore.OpenItem{Kind: r.Kind, Channel: r.Channel, TaskID: r.ID(), Due: r.DueAt()})
 	return fmt.Sprintf(":alarm_clock: I'll remind you to follow up here in %s (<!date^%d^{date_short_pretty} at {time}|%s>).",
-		humanDur(d), r.DueAt().Unix(), r.DueAt().UTC().Format("2006-01-02 15:04 UTC"))
+		coach.HumanDuration(d), r.DueAt().Unix(), r.DueAt().UTC().Format("2006-01-02 15:04 UTC"))
 }
 
 func (b *Bot) stats(ctx context.Context, log logger, cmd slack.SlashCommand) string {
@@ -295,7 +295,7 @@ func (b *Bot) snooze(ctx context.Context, log logger, cmd slack.SlashCommand, ar
 		log.Warn("snooze not saved", "error", err)
 		return "I couldn't save your snooze just now; please try again."
 	}
-	return fmt.Sprintf(":zzz: Nudges paused for %s. Take care of yourself.", humanDur(d))
+	return fmt.Sprintf(":zzz: Nudges paused for %s. Take care of yourself.", coach.HumanDuration(d))
 }
 
 // parseDuration accepts Go durations plus days ("1d", "2d").

@@ -94,11 +94,7 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.Nudges }, knownCue(string(s.Cue.Kind)))
 }
 
-func (b *Bot) handleAgentReply(ctx context.Context, log interface {
-	Info(string, ...any)
-	Warn(string, ...any)
-	Error(string, ...any)
-}, m *slackevents.MessageEvent, thread string) {
+func (b *Bot) handleAgentReply(ctx context.Context, log logger, m *slackevents.MessageEvent, thread string) {
 	before, err := b.store.AgentReply(ctx, m.Channel, thread, m.User, b.Now())
 	if err != nil {
 		log.Warn("thread state unavailable", "error", err)

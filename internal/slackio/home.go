@@ -2,12 +2,14 @@ package slackio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/slack-go/slack"
 
+	"empathybot/internal/coach"
 	"empathybot/internal/redisstore"
 )
 
@@ -20,7 +22,7 @@ func statsText(st redisstore.ChannelStats) string {
 	fmt.Fprintf(&sb, "*<#%s> — last %d days*\n", st.Channel, st.Days)
 	fmt.Fprintf(&sb, "• Frustrated threads: *%d*\n", st.Counts[redisstore.StatFrustrated])
 	if st.FirstReplies > 0 {
-		fmt.Fprintf(&sb, "• Median time to the first agent reply on them: *%s* (%d replies)\n", humanWait(st.MedianFirstReply), st.FirstReplies)
+		fmt.Fprintf(&sb, "• Median time to the first agent reply on them: *%s* (%d replies)\n", coach.HumanDuration(st.MedianFirstReply), st.FirstReplies)
 	} else {
 		sb.WriteString("• Median time to the first agent reply on them: no replies yet\n")
 	}
@@ -52,17 +54,6 @@ func statsText(st redisstore.ChannelStats) string {
 		}
 	}
 	return sb.String()
-}
-
-func humanWait(d interface{ Seconds() float64 }) string {
-	s := d.Seconds()
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%.0f s", s)
-	case s < 3600:
-		return fmt.Sprintf("%.0f min", s/60)
-	}
-	return fmt.Sprintf("%.1f h", s/3600)
 }
 
 // publishHome renders an agent's App Home: their open reminders and
@@ -146,7 +137,7 @@ func (b *Bot) stillOpen(ctx context.Context, it redisstore.OpenItem) bool {
 	}
 	th, err := b.store.GetThread(ctx, it.Channel, it.Thread)
 	if err != nil {
-		return err != redisstore.ErrNotFound
+		return !errors.Is(err, redisstore.ErrNotFound)
 	}
 	if it.Kind == redisstore.KindFollowup {
 		return th.Resolved && th.PendingFollowup == it.TaskID

@@ -62,7 +62,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		default:
 			replace = true
 			text = fmt.Sprintf(":white_check_mark: Marked resolved. I'll remind you in %s to check the customer is happy with the outcome.",
-				humanDur(b.cfg.Policy.FollowupAfter))
+				coach.HumanDuration(b.cfg.Policy.FollowupAfter))
 		}
 	case actSnooze1h, actSnooze1d:
 		d := time.Hour
@@ -74,7 +74,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 			text = "I couldn't save your snooze just now; please try again."
 			break
 		}
-		text = fmt.Sprintf(":zzz: Nudges paused for %s. `/empathy snooze off` brings them back.", humanDur(d))
+		text = fmt.Sprintf(":zzz: Nudges paused for %s. `/empathy snooze off` brings them back.", coach.HumanDuration(d))
 	case actUseful, actNotUseful:
 		channel, cue, technique := part(0), part(2), part(3)
 		useful := a.ActionID == actUseful
@@ -152,22 +152,4 @@ func (b *Bot) answerAction(ctx context.Context, log logger, cb slack.Interaction
 	if err != nil {
 		log.Warn("action answer not delivered", "error", err)
 	}
-}
-
-func humanDur(d time.Duration) string {
-	switch {
-	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
-		if d == 24*time.Hour {
-			return "1 day"
-		}
-		return fmt.Sprintf("%d days", d/(24*time.Hour))
-	case d >= time.Hour && d%time.Hour == 0:
-		if d == time.Hour {
-			return "1 hour"
-		}
-		return fmt.Sprintf("%d hours", d/time.Hour)
-	case d >= time.Minute && d%time.Minute == 0:
-		return fmt.Sprintf("%d min", d/time.Minute)
-	}
-	return d.String()
 }
