@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -38,17 +37,9 @@ type harness struct {
 
 func startBot(t testing.TB, tweak func(*Config)) *harness {
 	t.Helper()
-	fake, err := slackfake.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fake.Close)
-	track(fake)
+	fake := newFake(t)
 	fake.SetPingInterval(200 * time.Millisecond)
-	fake.AddChannel(chSupport, "support")
 	fake.AddChannel(chOther, "random")
-	fake.AddUser(slackfake.User{ID: customer, Name: "Sam", TeamID: "TACME"})
-	fake.AddUser(slackfake.User{ID: agent, Name: "Dana"})
 	cfg := Config{
 		BotToken: fake.BotToken, AppToken: fake.AppToken, APIURL: fake.APIURL(),
 		RedisURL: os.Getenv("REDIS_URL"), RedisPrefix: testPrefix(t),
@@ -243,24 +234,7 @@ func TestEndToEndReviewsTheAgentsReply(t *testing.T) {
 
 func TestEndToEndSlashCommands(t *testing.T) {
 	h := startBot(t, nil)
-	get := func(text string) string {
-		t.Helper()
-		payload, err := h.fake.SlashCommand(agent, chSupport, "/empathy", text, 3*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r struct {
-			ResponseType string `json:"response_type"`
-			Text         string `json:"text"`
-		}
-		if err := json.Unmarshal(payload, &r); err != nil {
-			t.Fatalf("ack payload %s: %v", payload, err)
-		}
-		if r.ResponseType != "ephemeral" {
-			t.Errorf("/empathy %s answered %q, want ephemeral", text, r.ResponseType)
-		}
-		return r.Text
-	}
+	get := func(text string) string { return h.command(agent, text) }
 	if out := get("help"); !strings.Contains(out, "/empathy check") {
 		t.Errorf("help: %s", out)
 	}

@@ -187,28 +187,39 @@ func startOnOwnRedis(t *testing.T, extra ...string) (*harness, *redistest.Server
 	return h, srv, ready
 }
 
-// Redis killed (SIGKILL, AOF with fsync always) and restarted mid-run: the
-// reminder acknowledged before the crash is delivered once, /readyz tells
-// the truth throughout, and the bot reconnects by itself.
-func TestFaultRedisKilled(t *testing.T) {
-	t.Parallel()
-	h, srv, ready := startOnOwnRedis(t, "--appendonly", "yes", "--appendfsync", "always")
-	x := "1700007500.000100"
-	h.expectNudgeInAssignedThread(x, "no nudge before the crash")
-	srv.Kill()
-	waitStatus(t, ready, 503)
-	env, _, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, TS: "1700007501.000100", Text: "hello?"})
-	if err != nil {
-		t.Fatal(err)
+// Redis stopped (SIGTERM) or killed (SIGKILL) mid-run, AOF with fsync
+// always, then started again: the bot keeps acking while it is away, /readyz
+// says so, the bot reconnects by itself, and the reminder acknowledged before
+// the outage is delivered exactly once.
+func TestFaultRedisRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		stop func(*redistest.Server)
+	}{
+		{"SIGTERM", (*redistest.Server).Stop},
+		{"SIGKILL", (*redistest.Server).Kill},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h, srv, ready := startOnOwnRedis(t, "--appendonly", "yes", "--appendfsync", "always")
+			x := "1700007500.000100"
+			h.expectNudgeInAssignedThread(x, "no nudge before the outage")
+			tc.stop(srv)
+			waitStatus(t, ready, 503)
+			env, _, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, TS: "1700007501.000100", Text: "hello?"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.promptAcks([]string{env}, 250*time.Millisecond)
+			srv.Restart()
+			waitStatus(t, ready, 200)
+			if len(h.dmsAbout(x)) == 0 {
+				h.waitDMs(x, 1, 15*time.Second)
+			}
+			h.noMoreDMs(x, 1, 2*time.Second)
+			h.expectNudgeInAssignedThread("1700007502.000100", "no nudge after Redis came back")
+		})
 	}
-	h.promptAcks([]string{env}, 250*time.Millisecond)
-	srv.Restart()
-	waitStatus(t, ready, 200)
-	if len(h.dmsAbout(x)) == 0 {
-		h.waitDMs(x, 1, 15*time.Second)
-	}
-	h.noMoreDMs(x, 1, 2*time.Second)
-	h.expectNudgeInAssignedThread("1700007502.000100", "no nudge after Redis came back")
 }
 
 // A slow Redis (DEBUG SLEEP 2): acks stay prompt, /readyz says not ready

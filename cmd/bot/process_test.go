@@ -72,7 +72,7 @@ func startProcess(t *testing.T, fake *slackfake.Server, env ...string) (*exec.Cm
 	return cmd, logs
 }
 
-func newFake(t *testing.T) *slackfake.Server {
+func newFake(t testing.TB) *slackfake.Server {
 	t.Helper()
 	fake, err := slackfake.New()
 	if err != nil {

@@ -162,48 +162,6 @@ func TestReplicasNudgeAndRemindExactlyOnce(t *testing.T) {
 	}
 }
 
-// Redis stops mid-run (a real redis-server with AOF, stopped and started by
-// the test): the bot keeps acking, /readyz says not ready, it reconnects by
-// itself, and the reminder acknowledged before the outage arrives once.
-func TestRedisRestartLosesNothing(t *testing.T) {
-	srv := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	addr := freeAddr(t)
-	h := startBot(t, func(c *Config) {
-		c.RedisURL = srv.URL()
-		c.HTTPAddr = addr
-		c.ResponseReminder = 3 * time.Second
-		c.ReminderRepeats = 1
-	})
-	ready := "http://" + addr + "/readyz"
-	waitStatus(t, ready, 200)
-	x := "1700004000.000100"
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: x, Text: "hello"})
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: x, Text: angry})
-	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
-		t.Fatal("no nudge before the outage")
-	}
-
-	srv.Stop()
-	waitStatus(t, ready, 503)
-	// Still acking while Redis is away.
-	env, _, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, TS: "1700004001.000100", Text: "hello?"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := h.fake.WaitAck(env, 2*time.Second); !ok {
-		t.Error("no ack while Redis was down")
-	}
-	srv.Restart()
-	waitStatus(t, ready, 200)
-
-	if len(h.dmsAbout(x)) == 0 {
-		h.waitDMs(x, 1, 15*time.Second)
-	}
-	h.noMoreDMs(x, 1, 2*time.Second)
-	// And the bot works again without a restart.
-	h.expectNudgeInAssignedThread("1700004002.000100", "no nudge after Redis came back")
-}
-
 // REDIS_CLUSTER_ADDRS: the bot on a 3-master Redis Cluster nudges and reminds.
 func TestEndToEndOnRedisCluster(t *testing.T) {
 	if testing.Short() {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"empathybot/internal/redisstore"
 	"empathybot/internal/slackio/slackfake"
 )
 
@@ -134,7 +135,7 @@ func run(replicas int, ratesFlag string, step time.Duration, threads int, redisU
 		for _, p := range procs {
 			p.cmd.Wait()
 		}
-		cleanup(rdb, prefix)
+		redisstore.New(rdb, prefix, time.Hour).Purge(context.Background())
 	}()
 	if !fake.WaitConnections(replicas, 20*time.Second) {
 		return fmt.Errorf("only %d of %d replicas connected (logs in %s)", fake.Connections(), replicas, tmp)
@@ -302,22 +303,4 @@ func redisCommands(ctx context.Context, rdb *redis.Client) int64 {
 		}
 	}
 	return 0
-}
-
-func cleanup(rdb *redis.Client, prefix string) {
-	ctx := context.Background()
-	for _, pat := range []string{prefix + "*", "asynq:{" + strings.TrimSuffix(prefix, ":") + "}*"} {
-		iter := rdb.Scan(ctx, 0, pat, 5000).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-			if len(keys) == 1000 {
-				rdb.Unlink(ctx, keys...)
-				keys = keys[:0]
-			}
-		}
-		if len(keys) > 0 {
-			rdb.Unlink(ctx, keys...)
-		}
-	}
 }

@@ -135,7 +135,7 @@ func BenchmarkReminders100k(b *testing.B) {
 		if effects.Load() != n {
 			b.Errorf("%d effects, want exactly %d", effects.Load(), n)
 		}
-		cleanup(rdb, prefix, q.Name())
+		s.Purge(context.Background())
 	}
 }
 
@@ -173,25 +173,6 @@ func BenchmarkThreadMemory(b *testing.B) {
 		b.ReportMetric(float64(ours)/threads, "store-B/thread")
 		b.ReportMetric(float64(queue)/threads, "queue-B/thread")
 		b.ReportMetric(float64(ours+queue)/threads, "total-B/thread")
-		cleanup(rdb, prefix, q.Name())
+		s.Purge(ctx)
 	}
-}
-
-func cleanup(rdb redis.UniversalClient, prefix, queue string) {
-	ctx := context.Background()
-	for _, pat := range []string{prefix + "*", "asynq:{" + queue + "}*"} {
-		iter := rdb.Scan(ctx, 0, pat, 5000).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-			if len(keys) == 1000 {
-				rdb.Unlink(ctx, keys...)
-				keys = keys[:0]
-			}
-		}
-		if len(keys) > 0 {
-			rdb.Unlink(ctx, keys...)
-		}
-	}
-	rdb.SRem(ctx, "asynq:queues", queue)
 }

@@ -40,6 +40,34 @@ func New(rdb redis.UniversalClient, prefix string, retention time.Duration) *Sto
 	return &Store{rdb: rdb, prefix: prefix, retention: retention}
 }
 
+// Purge deletes every key under the store's prefix and its reminder queue
+// (for load tests and benchmarks that clean up after themselves). It scans
+// a single server; on a cluster, scan each master.
+func (s *Store) Purge(ctx context.Context) error {
+	for _, pat := range []string{s.prefix + "*", "asynq:{" + QueueName(s.prefix) + "}*"} {
+		iter := s.rdb.Scan(ctx, 0, pat, 5000).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+			if len(keys) == 1000 {
+				if err := s.rdb.Unlink(ctx, keys...).Err(); err != nil {
+					return err
+				}
+				keys = keys[:0]
+			}
+		}
+		if err := iter.Err(); err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			if err := s.rdb.Unlink(ctx, keys...).Err(); err != nil {
+				return err
+			}
+		}
+	}
+	return s.rdb.SRem(ctx, "asynq:queues", QueueName(s.prefix)).Err()
+}
+
 // Close closes the client.
 func (s *Store) Close() error { return s.rdb.Close() }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -365,5 +366,29 @@ func testTTL(t *testing.T, open opener) {
 		if err != nil || ttl <= 0 || ttl > time.Hour {
 			t.Errorf("key %s has TTL %v (err %v); want (0, retention]", k, ttl, err)
 		}
+	}
+}
+
+func TestPurgeRemovesEverythingUnderThePrefix(t *testing.T) {
+	s, rdb, prefix := standalone(t)
+	ctx := context.Background()
+	s.CustomerMessage(ctx, "C1", "1.1", "UC", time.Now(), 0.9, true, "waiting")
+	s.Count(ctx, "C1", StatNudges, time.Now())
+	q := NewQueue(rdb, prefix, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := q.Schedule(ctx, Reminder{Kind: KindResponse, Channel: "C1", Thread: "1.1", Gen: 1, N: 1, Due: time.Now().Add(time.Hour).UnixMilli()}); err != nil {
+		t.Fatal(err)
+	}
+	sibling := strings.TrimSuffix(prefix, ":") + "-sibling:"
+	other := New(rdb, sibling, time.Hour)
+	other.Count(ctx, "C1", StatNudges, time.Now())
+	defer other.Purge(ctx)
+	if err := s.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := allKeys(ctx, rdb, prefix+"*")
+	queue, _ := allKeys(ctx, rdb, "asynq:{"+q.Name()+"}*")
+	kept, _ := allKeys(ctx, rdb, sibling+"*")
+	if len(left) != 0 || len(queue) != 0 || len(kept) != 1 {
+		t.Errorf("after Purge: left %v, queue %v, another prefix's keys %v (want none, none, one)", left, queue, kept)
 	}
 }
