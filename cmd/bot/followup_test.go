@@ -152,7 +152,12 @@ func TestEndToEndResponseReminders(t *testing.T) {
 	}
 	// b: the customer is frustrated again → re-armed.
 	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: b, Text: "It's STILL broken. Unacceptable."})
-	h.waitDMs(b, 1, 5*time.Second)
+	rem := h.waitDMs(b, 1, 5*time.Second)
+	// "Not needed" on it: the repeat that was due next is not sent.
+	if out := string(h.click(agent, "empathy_not_needed", buttonValue(t, rem[0].Args.Get("blocks"), "empathy_not_needed"))); !strings.Contains(out, "no more reminders") {
+		t.Errorf("not needed: %s", out)
+	}
+	h.noMoreDMs(b, 1, 2500*time.Millisecond)
 }
 
 // ✅ by an agent on any message of the thread → a check-in later, with a

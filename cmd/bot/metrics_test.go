@@ -28,10 +28,11 @@ func scrape(t *testing.T, addr string) string {
 // /metrics: our metrics are all empathy_..., and they move with what the bot does.
 func TestMetricsCountWhatHappens(t *testing.T) {
 	addr := freeAddr(t)
-	h := startBot(t, func(c *Config) { c.HTTPAddr = addr })
+	h := startBot(t, func(c *Config) { c.HTTPAddr = addr; c.ResponseReminder = time.Second; c.ReminderRepeats = 1 })
 	waitStatus(t, "http://"+addr+"/readyz", 200)
 	h.fake.RateLimit("chat.postEphemeral", time.Second)
 	h.expectNudgeInAssignedThread("1700006000.000100", "no nudge")
+	h.waitDMs("1700006000.000100", 1, 8*time.Second) // the response reminder
 	h.command(agent, "help")
 	out := scrape(t, addr)
 	for _, want := range []string{
@@ -44,6 +45,9 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 		`empathy_slack_api_errors_total{code="429",method="chat.postEphemeral"}`,
 		`empathy_commands_total{subcommand="help"} 1`,
 		`empathy_socket_connected 1`,
+		`empathy_reminders_scheduled_total{kind="response"} 1`,
+		`empathy_reminders_fired_total{kind="response",outcome="sent"} 1`,
+		`empathy_reminder_lateness_seconds_count 1`,
 		`empathy_queue_depth{state="scheduled"}`,
 	} {
 		if !strings.Contains(out, want) {
