@@ -58,6 +58,10 @@ func startBot(t testing.TB, tweak func(*Config)) *harness {
 	// Every end-to-end test checks its own logs, at debug level, once the bot
 	// has stopped: no token and no message text, ever.
 	logs := &lockedBuffer{}
+	level := slog.LevelDebug
+	if _, bench := t.(*testing.B); bench {
+		level = slog.LevelWarn // a benchmark measures the bot, not the test's log capture
+	}
 	t.Cleanup(func() {
 		checkLogs(t, logs.String(), fake)
 		if t.Failed() {
@@ -69,7 +73,7 @@ func startBot(t testing.TB, tweak func(*Config)) *harness {
 			t.Log("bot logs:\n" + strings.Join(lines, "\n"))
 		}
 	})
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
 	go func() {
 		h.done <- runBot(ctx, cfg, log, func(b *slackio.Bot) {
 			b.AfterEvent = func(id string) {

@@ -69,7 +69,7 @@ type Config struct {
 	AgentGroup string        // user group whose members are agents
 	NudgeDM    bool          // DM the agent instead of an ephemeral message in the thread
 	Cooldown   time.Duration // per-thread nudge cooldown
-	Workers    int           // concurrent event handlers (default 32: they mostly wait on Redis and Slack)
+	Workers    int           // concurrent event handlers (default 8; more only adds scheduling noise to the ack path on small machines)
 
 	// Follow-ups: response reminders and check-ins (zero values disable them).
 	Policy coach.Policy
@@ -114,7 +114,7 @@ type Bot struct {
 // slack.OptionAppLevelToken; sm is the Socket Mode client over it.
 func NewBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach.Coach, store Store, queue Queue, cfg Config) *Bot {
 	if cfg.Workers <= 0 {
-		cfg.Workers = 32
+		cfg.Workers = 8
 	}
 	if cfg.Cooldown <= 0 {
 		cfg.Cooldown = 10 * time.Minute
