@@ -54,7 +54,8 @@ func TestManifestCarriesWhatTheCodeUses(t *testing.T) {
 	var m struct {
 		Features struct {
 			AppHome struct {
-				HomeTab bool `yaml:"home_tab_enabled"`
+				HomeTab     bool `yaml:"home_tab_enabled"`
+				MessagesTab bool `yaml:"messages_tab_enabled"`
 			} `yaml:"app_home"`
 			SlashCommands []struct {
 				Command string `yaml:"command"`
@@ -99,6 +100,9 @@ func TestManifestCarriesWhatTheCodeUses(t *testing.T) {
 		if !slices.Contains(m.OAuth.Scopes.Bot, s) {
 			t.Errorf("manifest lacks the bot scope %s", s)
 		}
+	}
+	if !m.Features.AppHome.MessagesTab {
+		t.Error("the Messages tab is off: agents would never see the reminder DMs")
 	}
 	if !m.Settings.SocketMode || !m.Settings.Interactivity.Enabled || !m.Features.AppHome.HomeTab {
 		t.Errorf("manifest: socket mode %v, interactivity %v, home tab %v; want all on",

@@ -34,6 +34,18 @@ func buttonValue(t *testing.T, blocksJSON, actionID string) string {
 	return ""
 }
 
+// viewBlocks returns the blocks of a published view.
+func viewBlocks(t *testing.T, view string) string {
+	t.Helper()
+	var v struct {
+		Blocks json.RawMessage `json:"blocks"`
+	}
+	if err := json.Unmarshal([]byte(view), &v); err != nil {
+		t.Fatalf("view: %v", err)
+	}
+	return string(v.Blocks)
+}
+
 // plain undoes Go's JSON escaping of <, > and &.
 func plain(s string) string {
 	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(s)
@@ -255,6 +267,22 @@ func TestEndToEndButtonsHomeStatsAndRemind(t *testing.T) {
 		if !strings.Contains(view, want) || views[0].Args.Get("user_id") != agent {
 			t.Errorf("App Home lacks %q: %s", want, view)
 		}
+	}
+
+	// Done from App Home: no response_url there, so the bot republishes Home
+	// without the item.
+	env, _, err = h.fake.Click(slackfake.Action{User: agent, ActionID: "empathy_done", Container: "view",
+		Value: buttonValue(t, viewBlocks(t, view), "empathy_done")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.fake.WaitAck(env, 2*time.Second)
+	views, ok = h.fake.WaitCalls("views.publish", 2, 5*time.Second)
+	if !ok {
+		t.Fatal("App Home not refreshed after Done")
+	}
+	if v := views[1].Args.Get("view"); strings.Contains(v, "Check in on a resolved thread") || !strings.Contains(v, "Nothing open") {
+		t.Errorf("App Home after Done still lists the check-in: %s", v)
 	}
 
 	// /empathy stats: the first reply came before the frustration, so none is timed here.

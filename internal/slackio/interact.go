@@ -114,15 +114,15 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		if a.ActionID == actNotNeeded {
 			text = "OK, no more reminders about this one."
 		}
-		if cb.View.ID != "" || cb.Container.Type == "view" {
-			b.publishHome(ctx, user) // clicked in App Home: refresh it
-			return
-		}
 	default:
 		log.Warn("unknown action")
 		return
 	}
 	log.Info("action handled")
+	if cb.View.ID != "" || cb.Container.Type == "view" {
+		b.publishHome(ctx, user) // clicked in App Home (no response_url): show the new state
+		return
+	}
 	b.answerAction(ctx, log, cb, text, replace)
 }
 

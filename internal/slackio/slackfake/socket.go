@@ -288,7 +288,7 @@ type Action struct {
 	ActionID string
 	Value    string
 	// MessageTS is the clicked message; Container is "ephemeral" for an
-	// ephemeral message (the default) or "message".
+	// ephemeral message (the default), "message", or "view" (App Home).
 	MessageTS string
 	Container string
 }
@@ -309,6 +309,9 @@ func (s *Server) Click(a Action) (envelopeID, responseID string, err error) {
 	}
 	container := map[string]any{"type": "message", "message_ts": a.MessageTS, "channel_id": a.Channel,
 		"is_ephemeral": a.Container == "ephemeral"}
+	if a.Container == "view" { // a button in App Home: a view, and no response_url
+		container = map[string]any{"type": "view", "view_id": "VHOME"}
+	}
 	payload := map[string]any{
 		"type": "block_actions", "token": "verification", "api_app_id": "AEMPATHY", "trigger_id": "trig",
 		"team":         map[string]any{"id": s.TeamID},
@@ -318,6 +321,11 @@ func (s *Server) Click(a Action) (envelopeID, responseID string, err error) {
 		"response_url": s.ResponseURL(rid),
 		"actions": []map[string]any{{"type": "button", "action_id": a.ActionID, "block_id": "b",
 			"value": a.Value, "action_ts": fmt.Sprintf("%d.%06d", time.Now().Unix(), 1)}},
+	}
+	if a.Container == "view" {
+		payload["view"] = map[string]any{"id": "VHOME", "type": "home"}
+		delete(payload, "response_url")
+		delete(payload, "channel")
 	}
 	id, err := s.send(map[string]any{"type": "interactive", "payload": payload, "accepts_response_payload": false})
 	return id, rid, err
