@@ -250,7 +250,9 @@ func TestEndToEndButtonsHomeStatsAndRemind(t *testing.T) {
 	}
 	h.noMoreDMs(f, 2, 1500*time.Millisecond) // Done stopped the repeats
 
-	// App Home lists the open check-in and the week's numbers.
+	// App Home lists the open check-in (and a personal reminder: two items,
+	// so their blocks must not share a block_id) and the week's numbers.
+	h.command(agent, "remind 2h")
 	ev := "EvHome1"
 	env, err := h.fake.SendEvent(ev, map[string]any{"type": "app_home_opened", "user": agent, "channel": "D" + agent, "tab": "home"})
 	if err != nil {
@@ -263,7 +265,7 @@ func TestEndToEndButtonsHomeStatsAndRemind(t *testing.T) {
 		t.Fatal("no App Home")
 	}
 	view := views[0].Args.Get("view")
-	for _, want := range []string{"Check in on a resolved thread", "Frustrated threads: *1*", "empathy_done", ":+1: 1"} {
+	for _, want := range []string{"Check in on a resolved thread", "Your reminder", "Frustrated threads: *1*", "empathy_done", ":+1: 1"} {
 		if !strings.Contains(view, want) || views[0].Args.Get("user_id") != agent {
 			t.Errorf("App Home lacks %q: %s", want, view)
 		}
@@ -281,7 +283,7 @@ func TestEndToEndButtonsHomeStatsAndRemind(t *testing.T) {
 	if !ok {
 		t.Fatal("App Home not refreshed after Done")
 	}
-	if v := views[1].Args.Get("view"); strings.Contains(v, "Check in on a resolved thread") || !strings.Contains(v, "Nothing open") {
+	if v := views[1].Args.Get("view"); strings.Contains(v, "Check in on a resolved thread") || !strings.Contains(v, "Your reminder") {
 		t.Errorf("App Home after Done still lists the check-in: %s", v)
 	}
 

@@ -73,7 +73,8 @@ func reminderButtons(kind, channel, thread, taskID string) slack.Block {
 		els = append([]slack.BlockElement{button(actClaim, ":eyes: Claim", value(channel, thread), "")}, els...)
 		els = append(els, button(actSnooze1h, "Snooze 1 h", "", ""))
 	}
-	return slack.NewActionBlock("empathy_reminder", els...)
+	// block_id must be unique within a message or view (App Home lists many).
+	return slack.NewActionBlock(trim("r:"+taskID, 200), els...)
 }
 
 // nudgeBlocks renders a nudge: why the customer seems frustrated, one

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
@@ -366,8 +367,15 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := s.answer(method, args, r)
+	recorded := method
+	if ok, _ := resp["ok"].(bool); !ok {
+		// Refused calls are recorded apart ("chat.postMessage:invalid_blocks"),
+		// so a test counting deliveries never counts one Slack would reject.
+		e, _ := resp["error"].(string)
+		recorded = method + ":" + e
+	}
 	s.mu.Lock()
-	s.calls = append(s.calls, Call{Method: method, Args: args, At: time.Now()})
+	s.calls = append(s.calls, Call{Method: recorded, Args: args, At: time.Now()})
 	s.callCond.Broadcast()
 	s.mu.Unlock()
 	writeJSON(w, resp)
@@ -388,11 +396,17 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 		if args.Get("channel") == "" || args.Get("user") == "" {
 			return map[string]any{"ok": false, "error": "channel_not_found"}
 		}
+		if err := checkBlocks(args.Get("blocks"), 50); err != "" {
+			return map[string]any{"ok": false, "error": "invalid_blocks", "response_metadata": map[string]any{"messages": []string{err}}}
+		}
 		s.seq++
 		return ok(map[string]any{"message_ts": fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq)})
 	case "chat.postMessage":
 		if args.Get("channel") == "" {
 			return map[string]any{"ok": false, "error": "channel_not_found"}
+		}
+		if err := checkBlocks(args.Get("blocks"), 50); err != "" {
+			return map[string]any{"ok": false, "error": "invalid_blocks", "response_metadata": map[string]any{"messages": []string{err}}}
 		}
 		s.seq++
 		return ok(map[string]any{"channel": args.Get("channel"), "ts": fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq)})
@@ -427,6 +441,13 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 	case "views.publish":
 		if args.Get("user_id") == "" || args.Get("view") == "" {
 			return map[string]any{"ok": false, "error": "invalid_arguments"}
+		}
+		var view struct {
+			Blocks json.RawMessage `json:"blocks"`
+		}
+		json.Unmarshal([]byte(args.Get("view")), &view)
+		if err := checkBlocks(string(view.Blocks), 100); err != "" {
+			return map[string]any{"ok": false, "error": "invalid_arguments", "response_metadata": map[string]any{"messages": []string{err}}}
 		}
 		return ok(map[string]any{"view": map[string]any{"id": "V1"}})
 	}
@@ -469,6 +490,67 @@ func (s *Server) WaitResponse(id string, timeout time.Duration) (json.RawMessage
 		return false
 	})
 	return out, ok
+}
+
+// checkBlocks applies Block Kit's limits that Slack enforces (and that a bot
+// can break by accident): at most max blocks, unique block_ids, section text
+// up to 3,000 characters, button text up to 75, button values up to 2,000,
+// and unique action_ids within a block. It returns "" when the blocks pass.
+func checkBlocks(blocksJSON string, max int) string {
+	if blocksJSON == "" || blocksJSON == "null" {
+		return ""
+	}
+	var blocks []struct {
+		Type    string `json:"type"`
+		BlockID string `json:"block_id"`
+		Text    *struct {
+			Text string `json:"text"`
+		} `json:"text"`
+		Elements []struct {
+			Type     string          `json:"type"`
+			ActionID string          `json:"action_id"`
+			Value    string          `json:"value"`
+			Text     json.RawMessage `json:"text"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal([]byte(blocksJSON), &blocks); err != nil {
+		return "blocks are not a JSON array of blocks: " + err.Error()
+	}
+	if len(blocks) > max {
+		return fmt.Sprintf("%d blocks, at most %d", len(blocks), max)
+	}
+	ids := map[string]bool{}
+	for i, b := range blocks {
+		if b.BlockID != "" {
+			if ids[b.BlockID] {
+				return fmt.Sprintf("block %d: duplicate block_id %q", i, b.BlockID)
+			}
+			ids[b.BlockID] = true
+		}
+		if b.Type == "section" && b.Text != nil && utf8.RuneCountInString(b.Text.Text) > 3000 {
+			return fmt.Sprintf("block %d: section text over 3000 characters", i)
+		}
+		actions := map[string]bool{}
+		for _, e := range b.Elements {
+			if e.Type != "button" {
+				continue
+			}
+			var t struct {
+				Text string `json:"text"`
+			}
+			json.Unmarshal(e.Text, &t)
+			switch {
+			case utf8.RuneCountInString(t.Text) > 75:
+				return fmt.Sprintf("block %d: button text over 75 characters", i)
+			case len(e.Value) > 2000:
+				return fmt.Sprintf("block %d: button value over 2000 characters", i)
+			case actions[e.ActionID]:
+				return fmt.Sprintf("block %d: duplicate action_id %q", i, e.ActionID)
+			}
+			actions[e.ActionID] = true
+		}
+	}
+	return ""
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
