@@ -34,7 +34,12 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 	h.expectNudgeInAssignedThread("1700006000.000100", "no nudge")
 	h.waitDMs("1700006000.000100", 1, 8*time.Second) // the response reminder
 	h.command(agent, "help")
+	// The DM is on the wire before the bot counts it: wait for the count.
 	out := scrape(t, addr)
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out, `outcome="sent"`) && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		out = scrape(t, addr)
+	}
 	for _, want := range []string{
 		`empathy_envelopes_total{type="events_api"} 2`,
 		`empathy_envelopes_total{type="slash_commands"} 1`,
