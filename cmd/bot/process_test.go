@@ -121,6 +121,12 @@ func TestProcessServesAndExitsCleanlyOnSIGTERM(t *testing.T) {
 	}
 	waitStatus(t, "http://"+addr+"/healthz", 200)
 	waitStatus(t, "http://"+addr+"/readyz", 200)
+	// `bot healthcheck` (the container health check) agrees, using EMPATHY_HTTP_ADDR.
+	hc := exec.Command(os.Args[0], "healthcheck")
+	hc.Env = append(os.Environ(), "EMPATHYBOT_TEST_MAIN=1", "EMPATHY_HTTP_ADDR="+addr)
+	if out, err := hc.CombinedOutput(); err != nil || !strings.Contains(string(out), "ready") {
+		t.Errorf("bot healthcheck on a ready bot: %v %s", err, out)
+	}
 
 	thread := "1700000900.000100"
 	for _, m := range []slackfake.Message{
@@ -154,6 +160,11 @@ func TestProcessServesAndExitsCleanlyOnSIGTERM(t *testing.T) {
 		t.Fatalf("no exit within 6s of SIGTERM; logs:\n%s", logs)
 	}
 	checkLogs(t, logs.String(), fake) // the real binary's logs: no token, no message text
+	hc = exec.Command(os.Args[0], "healthcheck", "http://"+addr+"/readyz")
+	hc.Env = append(os.Environ(), "EMPATHYBOT_TEST_MAIN=1")
+	if err := hc.Run(); err == nil {
+		t.Error("bot healthcheck succeeded against a stopped bot")
+	}
 }
 
 // /readyz tells the truth: ready when Slack and Redis are up, 503 naming
