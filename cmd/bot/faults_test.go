@@ -107,7 +107,7 @@ func TestFaultRateLimitedForFiveSeconds(t *testing.T) {
 	start := time.Now()
 	envs := h.assignedAngry(7200, 5)
 	h.promptAcks(envs, 250*time.Millisecond)
-	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 5, 20*time.Second)
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 5, 30*time.Second)
 	if !ok {
 		var got []string
 		for _, c := range calls {
