@@ -50,6 +50,7 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 		`empathy_slack_api_errors_total{code="429",method="chat.postEphemeral"}`,
 		`empathy_commands_total{subcommand="help"} 1`,
 		`empathy_socket_connected 1`,
+		`empathy_work_queue_length`,
 		`empathy_reminders_scheduled_total{kind="response"} 1`,
 		`empathy_reminders_fired_total{kind="response",outcome="sent"} 1`,
 		`empathy_reminder_lateness_seconds_count 1`,

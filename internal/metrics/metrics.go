@@ -33,6 +33,7 @@ type M struct {
 	RedisErrors     *prometheus.CounterVec // command
 	QueueDepth      *prometheus.GaugeVec   // state=scheduled|pending
 	SocketConnected prometheus.Gauge
+	WorkQueue       prometheus.Gauge // events acked and waiting for a worker
 }
 
 // New builds the metrics on a registry of their own, with Go and process
@@ -60,8 +61,9 @@ func New() *M {
 	m.RedisErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_redis_errors_total", Help: "Redis command failures, by command."}, []string{"command"})
 	m.QueueDepth = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "empathy_queue_depth", Help: "Reminders in the queue, by state."}, []string{"state"})
 	m.SocketConnected = prometheus.NewGauge(prometheus.GaugeOpts{Name: "empathy_socket_connected", Help: "1 while the Socket Mode connection is up."})
+	m.WorkQueue = prometheus.NewGauge(prometheus.GaugeOpts{Name: "empathy_work_queue_length", Help: "Acked events waiting for a worker (4096 = full: the event loop waits)."})
 	for _, c := range []prometheus.Collector{m.Envelopes, m.AckLatency, m.Assessments, m.Nudges, m.Reviews, m.RemindersSched, m.RemindersFired,
-		m.ReminderLate, m.Feedback, m.Commands, m.Actions, m.SlackCalls, m.SlackErrors, m.RedisErrors, m.QueueDepth, m.SocketConnected} {
+		m.ReminderLate, m.Feedback, m.Commands, m.Actions, m.SlackCalls, m.SlackErrors, m.RedisErrors, m.QueueDepth, m.SocketConnected, m.WorkQueue} {
 		f(c)
 	}
 	return m

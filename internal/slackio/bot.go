@@ -237,6 +237,9 @@ func (b *Bot) schedule(ctx context.Context, r redisstore.Reminder) error {
 func (b *Bot) enqueue(job func(context.Context)) {
 	b.inflight.Add(1)
 	b.jobs <- job
+	if m := b.cfg.Metrics; m != nil {
+		m.WorkQueue.Set(float64(len(b.jobs)))
+	}
 }
 
 // dispatch acks an envelope at once, then routes it.
