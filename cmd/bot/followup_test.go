@@ -144,11 +144,13 @@ func (h *harness) command(user, text string) string {
 func TestEndToEndResponseReminders(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, func(c *Config) { c.ResponseReminder = time.Second; c.ReminderRepeats = 2 })
-	a, b := "1700001000.000100", "1700001001.000100"
-	for _, th := range []string{a, b} {
+	a, b, c := "1700001000.000100", "1700001001.000100", "1700001002.000100"
+	for _, th := range []string{a, b, c} {
 		h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: th, Text: "Hi, Dana here."})
 		h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
 	}
+	// c: a calm nudge from the customer, still unanswered: they are still waiting.
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: c, Text: "Just checking in, thanks!"})
 	// b: the agent answers at once.
 	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: b, Text: "I'm on it now and will update you by 3pm."})
 
@@ -159,6 +161,9 @@ func TestEndToEndResponseReminders(t *testing.T) {
 	}
 	buttonValue(t, first, "empathy_done")
 	h.noMoreDMs(a, 2, 2500*time.Millisecond) // no third: repeats = 2
+	if n := len(h.dmsAbout(c)); n != 2 {
+		t.Errorf("%d reminders for a customer still waiting after a calm follow-up, want 2", n)
+	}
 	if n := len(h.dmsAbout(b)); n != 0 {
 		t.Errorf("%d reminders for a thread the agent answered", n)
 	}

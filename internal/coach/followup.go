@@ -19,10 +19,14 @@ type Policy struct {
 type ThreadState struct {
 	Frustrated     bool      // the customer's last message was frustrated
 	LastCustomerAt time.Time // when the customer last wrote
-	AgentReplied   bool      // an agent replied after it
-	Resolved       bool
-	ResolvedAt     time.Time
-	RemindersDone  bool // an agent marked the reminders Done or Not needed
+	// WaitingSince is the customer's last frustrated message that no agent
+	// has answered yet (zero once an agent replies). A calm "any update?"
+	// after it does not reset it: the customer is still waiting.
+	WaitingSince  time.Time
+	AgentReplied  bool // an agent replied after the customer's last message
+	Resolved      bool
+	ResolvedAt    time.Time
+	RemindersDone bool // an agent marked the reminders Done or Not needed
 }
 
 // Due is a scheduled follow-up: which generation of the thread it belongs to
@@ -43,10 +47,11 @@ func (p Policy) ArmResponse(st ThreadState) (Due, bool) {
 }
 
 // FireResponse decides, when reminder d fires at now, whether it is still
-// worth sending and what the next repeat is. A reply, a resolution, Done, or a
-// newer customer message (another generation) makes it moot.
+// worth sending and what the next repeat is. An agent reply, a resolution,
+// Done, or a newer frustrated message (which armed a reminder of its own)
+// makes it moot; a calm message from the still-waiting customer does not.
 func (p Policy) FireResponse(st ThreadState, d Due, now time.Time) (send bool, next Due, repeat bool) {
-	if !st.Frustrated || st.AgentReplied || st.Resolved || st.RemindersDone || st.LastCustomerAt.UnixMilli() != d.Gen {
+	if st.AgentReplied || st.Resolved || st.RemindersDone || st.WaitingSince.IsZero() || st.WaitingSince.UnixMilli() != d.Gen {
 		return false, Due{}, false
 	}
 	if d.N >= p.MaxReminders {

@@ -10,7 +10,7 @@ var t0 = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 
 func TestPolicyResponseReminders(t *testing.T) {
 	p := Policy{ResponseAfter: 10 * time.Minute, FollowupAfter: 24 * time.Hour, MaxReminders: 3}
-	st := ThreadState{Frustrated: true, LastCustomerAt: t0}
+	st := ThreadState{Frustrated: true, LastCustomerAt: t0, WaitingSince: t0}
 
 	d, ok := p.ArmResponse(st)
 	if !ok || !d.At.Equal(t0.Add(10*time.Minute)) || d.N != 1 || d.Gen != t0.UnixMilli() {
@@ -37,17 +37,22 @@ func TestPolicyResponseReminders(t *testing.T) {
 		t.Errorf("%d reminders, want MaxReminders=3", len(sent))
 	}
 
+	first, _ := p.ArmResponse(st)
 	for name, changed := range map[string]ThreadState{
-		"agent replied":        {Frustrated: true, LastCustomerAt: t0, AgentReplied: true},
-		"resolved":             {Frustrated: true, LastCustomerAt: t0, Resolved: true},
-		"marked done":          {Frustrated: true, LastCustomerAt: t0, RemindersDone: true},
-		"newer message":        {Frustrated: true, LastCustomerAt: t0.Add(time.Minute)},
-		"customer calmed down": {Frustrated: false, LastCustomerAt: t0},
+		"agent replied":       {Frustrated: true, LastCustomerAt: t0, AgentReplied: true},
+		"resolved":            {Frustrated: true, LastCustomerAt: t0, WaitingSince: t0, Resolved: true},
+		"marked done":         {Frustrated: true, LastCustomerAt: t0, WaitingSince: t0, RemindersDone: true},
+		"newer frustrated":    {Frustrated: true, LastCustomerAt: t0.Add(time.Minute), WaitingSince: t0.Add(time.Minute)},
+		"answered, then calm": {Frustrated: false, LastCustomerAt: t0.Add(time.Minute)},
 	} {
-		first, _ := p.ArmResponse(ThreadState{Frustrated: true, LastCustomerAt: t0})
 		if send, _, _ := p.FireResponse(changed, first, first.At); send {
 			t.Errorf("%s: the reminder still fires", name)
 		}
+	}
+	// "Any update?" (calm) while still unanswered: the customer is still waiting.
+	calmAfter := ThreadState{Frustrated: false, LastCustomerAt: t0.Add(time.Minute), WaitingSince: t0}
+	if send, _, _ := p.FireResponse(calmAfter, first, first.At); !send {
+		t.Error("a calm follow-up from the waiting customer cancelled the reminder")
 	}
 	if _, ok := p.ArmResponse(ThreadState{Frustrated: false, LastCustomerAt: t0}); ok {
 		t.Error("a calm message armed a reminder")

@@ -103,6 +103,7 @@ type Thread struct {
 	ResolvedAt      time.Time
 	ResolvedBy      string
 	RemindersDone   bool          // an agent marked this message's reminders Done / Not needed
+	WaitingSince    time.Time     // the unanswered frustrated message the customer waits on (zero after a reply)
 	FirstFrustrated time.Time     // first frustrated customer message (stats)
 	PendingReminder string        // task ID of the scheduled response reminder
 	PendingFollowup string        // task ID of the scheduled check-in
@@ -128,15 +129,21 @@ var (
 	customerScript = redis.NewScript(`
 local was = redis.call('HGET', KEYS[1], 'r')
 redis.call('HSET', KEYS[1], 'c', ARGV[1], 'ca', ARGV[2], 's', ARGV[3], 'f', ARGV[4], 'q', ARGV[5])
-redis.call('HDEL', KEYS[1], 'ar', 'r', 'rd')
+redis.call('HDEL', KEYS[1], 'ar', 'r')
 local newly = 0
-if ARGV[4] == '1' then newly = redis.call('HSETNX', KEYS[1], 'ff', ARGV[2]) end
+if ARGV[4] == '1' then
+  newly = redis.call('HSETNX', KEYS[1], 'ff', ARGV[2])
+  -- a frustrated message (re)starts the wait and re-arms reminders
+  redis.call('HSET', KEYS[1], 'ws', ARGV[2])
+  redis.call('HDEL', KEYS[1], 'rd')
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 return {redis.call('HGETALL', KEYS[1]), was or '0', newly}`)
 
 	agentScript = redis.NewScript(`
 local before = redis.call('HGETALL', KEYS[1])
 redis.call('HSET', KEYS[1], 'la', ARGV[1], 'ar', '1')
+redis.call('HDEL', KEYS[1], 'ws')
 local waited = -1
 local ff = redis.call('HGET', KEYS[1], 'ff')
 if ff and redis.call('HSETNX', KEYS[1], 'fr', ARGV[2]) == 1 then
@@ -408,6 +415,7 @@ func parseThread(channel, ts string, m map[string]string) Thread {
 	t.LastCustomerAt = msTime(m["ca"])
 	t.ResolvedAt = msTime(m["ra"])
 	t.FirstFrustrated = msTime(m["ff"])
+	t.WaitingSince = msTime(m["ws"])
 	t.LastScore, _ = strconv.ParseFloat(m["s"], 64)
 	t.Nudges, _ = strconv.Atoi(m["n"])
 	t.PendingReminder = pendingID(KindResponse, channel, ts, m["ri"])

@@ -136,7 +136,15 @@ func testResolveReopen(t *testing.T, open opener) {
 	if th, _ = s.CustomerMessage(ctx, "C1", "3.3", "UC", t0.Add(2*time.Minute), 0.9, true, "waiting"); th.NewlyFrustrated {
 		t.Error("second frustrated message reported as the first")
 	}
+	// A calm "any update?" does not restart the wait; a frustrated message does.
+	th, _ = s.CustomerMessage(ctx, "C1", "3.3", "UC", t0.Add(3*time.Minute), 0.1, false, "")
+	if !th.WaitingSince.Equal(t0.Add(2 * time.Minute)) {
+		t.Errorf("waiting since %v after a calm message, want the last frustrated one (%v)", th.WaitingSince, t0.Add(2*time.Minute))
+	}
 	before, _ := s.AgentReply(ctx, "C1", "3.3", "UA", t0.Add(5*time.Minute))
+	if th, _ = s.GetThread(ctx, "C1", "3.3"); !th.WaitingSince.IsZero() {
+		t.Errorf("an agent reply must end the wait: %v", th.WaitingSince)
+	}
 	if before.FirstReplyWait != 4*time.Minute {
 		t.Errorf("first reply wait %v, want 4m (from the first frustrated message)", before.FirstReplyWait)
 	}

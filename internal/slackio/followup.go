@@ -22,7 +22,7 @@ type logger interface {
 }
 
 func threadState(t redisstore.Thread) coach.ThreadState {
-	return coach.ThreadState{Frustrated: t.Frustrated, LastCustomerAt: t.LastCustomerAt, AgentReplied: t.AgentReplied,
+	return coach.ThreadState{Frustrated: t.Frustrated, LastCustomerAt: t.LastCustomerAt, WaitingSince: t.WaitingSince, AgentReplied: t.AgentReplied,
 		Resolved: t.Resolved, ResolvedAt: t.ResolvedAt, RemindersDone: t.RemindersDone}
 }
 

@@ -142,5 +142,5 @@ func (b *Bot) stillOpen(ctx context.Context, it redisstore.OpenItem) bool {
 	if it.Kind == redisstore.KindFollowup {
 		return th.Resolved && th.PendingFollowup == it.TaskID
 	}
-	return th.Frustrated && !th.AgentReplied && !th.Resolved && !th.RemindersDone
+	return !th.WaitingSince.IsZero() && !th.AgentReplied && !th.Resolved && !th.RemindersDone
 }
