@@ -191,7 +191,7 @@ func (b *Bot) deliverReminder(ctx context.Context, r redisstore.Reminder) error 
 			}
 			_ = b.store.SetPending(ctx, nr)
 		}
-		text := coach.ReminderText(r.N, now.Sub(th.LastCustomerAt))
+		text := coach.ReminderText(r.N, now.Sub(th.WaitingSince))
 		targets := b.reminderTargets(ctx, r.Channel, th)
 		if len(targets) == 0 {
 			log.Warn("nobody to remind: set EMPATHY_AGENTS or an on-call agent")
