@@ -145,6 +145,24 @@ func TestFaultRateLimitedForFiveSeconds(t *testing.T) {
 	}
 }
 
+// Slack refuses a nudge outright (the agent was not in the channel): the
+// thread's cooldown is given back, so the next frustrated message nudges.
+func TestFaultRefusedNudgeGivesTheCooldownBack(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, nil)
+	h.fake.FailWith("chat.postEphemeral", "user_not_in_channel", 1)
+	th := "1700007350.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: th, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
+	if n := len(h.fake.Calls("chat.postEphemeral:user_not_in_channel")); n != 1 {
+		t.Fatalf("%d refused nudges, want 1", n)
+	}
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: "Hello?? Still broken. Ridiculous."})
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
+		t.Error("no nudge after a refused one: the cooldown was kept")
+	}
+}
+
 // 500s from the Web API: the nudge is retried with backoff and delivered once.
 func TestFaultServerErrors(t *testing.T) {
 	t.Parallel()

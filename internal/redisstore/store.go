@@ -328,6 +328,19 @@ func (s *Store) TryNudge(ctx context.Context, channel, ts string, now time.Time,
 	return n == 1, nil
 }
 
+var releaseScript = redis.NewScript(`
+if redis.call('HDEL', KEYS[1], 'nu') == 1 then redis.call('HINCRBY', KEYS[1], 'n', -1) end
+return 1`)
+
+// ReleaseNudge undoes TryNudge after a nudge could not be delivered, so the
+// next frustrated message in the thread may nudge again.
+func (s *Store) ReleaseNudge(ctx context.Context, channel, ts string) error {
+	if err := releaseScript.Run(ctx, s.rdb, []string{s.threadKey(channel, ts)}).Err(); err != nil {
+		return fmt.Errorf("release nudge %s/%s: %w", channel, ts, err)
+	}
+	return nil
+}
+
 // SetOnCall makes agent the on-call agent of channel ("" clears it).
 func (s *Store) SetOnCall(ctx context.Context, channel, agent string) error {
 	key := s.prefix + "oncall:" + channel

@@ -78,9 +78,16 @@ func testDedupeAndCooldown(t *testing.T, open opener) {
 	if !ok || ok2 || !ok3 {
 		t.Errorf("TryNudge at 0, 59 s, 61 s with a 1 min cooldown: %v %v %v, want true false true", ok, ok2, ok3)
 	}
+	// A nudge that could not be delivered gives its turn back.
+	if err := s.ReleaseNudge(ctx, "C1", "1.1"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.TryNudge(ctx, "C1", "1.1", now.Add(62*time.Second), time.Minute); !again {
+		t.Error("TryNudge after ReleaseNudge refused")
+	}
 	th, err := s.GetThread(ctx, "C1", "1.1")
 	if err != nil || th.Nudges != 2 {
-		t.Errorf("thread after two nudges: %+v %v", th, err)
+		t.Errorf("thread after two nudges (three tries, one released): %+v %v", th, err)
 	}
 }
 

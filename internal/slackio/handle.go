@@ -86,6 +86,8 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 	fallback := "A customer in this thread sounds frustrated: " + coach.Describe(s.Cue.Kind) + ". Try: " + s.Tip.Title
 	if err := b.private(ctx, m.Channel, thread, assignee, fallback, blocks); err != nil {
 		log.Error("nudge not delivered", "agent", assignee, "error", err)
+		// Give the cooldown back: the next frustrated message may nudge.
+		_ = b.store.ReleaseNudge(context.WithoutCancel(ctx), m.Channel, thread)
 		return
 	}
 	_ = b.store.ShownTip(ctx, assignee, s.Tip.ID)

@@ -72,9 +72,15 @@ type Server struct {
 	seq        int
 	rateLimits map[string]*rateLimit
 	failures   map[string]int // method → remaining 500s
+	apiErrors  map[string]apiError
 	delay      time.Duration
 	pingEvery  time.Duration
 	opened     int
+}
+
+type apiError struct {
+	name string
+	n    int
 }
 
 type rateLimit struct {
@@ -116,6 +122,7 @@ func New() (*Server, error) {
 		sent:       map[string]sentEnvelope{},
 		rateLimits: map[string]*rateLimit{},
 		failures:   map[string]int{},
+		apiErrors:  map[string]apiError{},
 		pingEvery:  2 * time.Second,
 		// slack-go sends Origin: https://api.slack.com; accept any origin.
 		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
@@ -187,6 +194,14 @@ func (s *Server) FailNext(method string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures[method] = n
+}
+
+// FailWith makes the next n calls to method answer {"ok":false,"error":name},
+// as Slack does for, say, a user who left the channel.
+func (s *Server) FailWith(method, name string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apiErrors[method] = apiError{name: name, n: n}
 }
 
 // SetDelay slows every Web API answer by d.
@@ -385,6 +400,11 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ok := func(m map[string]any) map[string]any { m["ok"] = true; return m }
+	if e := s.apiErrors[method]; e.n > 0 {
+		e.n--
+		s.apiErrors[method] = e
+		return map[string]any{"ok": false, "error": e.name}
+	}
 	switch method {
 	case "apps.connections.open":
 		s.opened++
