@@ -330,6 +330,26 @@ func TestEndToEndButtonsHomeStatsAndRemind(t *testing.T) {
 	}
 }
 
+// With no agent list, team membership decides: a Slack Connect guest's ✅
+// (reactions carry no team; the bot asks users.info) resolves nothing, a
+// member's does.
+func TestEndToEndTeamDecidesWhoResolves(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) { c.Agents = nil; c.FollowupAfter = time.Second })
+	g, m := "1700001300.000100", "1700001301.000100"
+	for _, th := range []string{g, m} {
+		h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: th, Text: "Invoices are wrong again!"})
+		h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: th, Text: "Fixed, sorry about that."})
+	}
+	h.react(customer, "white_check_mark", chSupport, g)
+	h.react(agent, "white_check_mark", chSupport, m)
+	h.waitDMs(m, 1, 6*time.Second)
+	h.noMoreDMs(g, 0, 1500*time.Millisecond)
+	if len(h.fake.Calls("users.info")) == 0 {
+		t.Error("the bot never asked Slack for the reactor's team")
+	}
+}
+
 // Customers (here: a Slack Connect guest) get a polite refusal that reveals
 // nothing, whatever they ask.
 func TestEndToEndCustomersCannotUseTheCommand(t *testing.T) {

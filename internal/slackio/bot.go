@@ -105,6 +105,7 @@ type Bot struct {
 	groupMu      sync.Mutex
 	groupMembers map[string]bool
 	groupAt      time.Time
+	teams        map[string]teamEntry // user → team, for payloads without one
 
 	jobs      chan func(context.Context)
 	connected atomic.Bool
@@ -124,7 +125,7 @@ func NewBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, queue: queue, cfg: cfg, Now: time.Now,
-		watched: map[string]bool{}, agents: map[string]bool{}, jobs: make(chan func(context.Context), 4096)}
+		watched: map[string]bool{}, agents: map[string]bool{}, teams: map[string]teamEntry{}, jobs: make(chan func(context.Context), 4096)}
 	for _, ch := range cfg.Channels {
 		b.watched[ch] = true
 	}
@@ -132,6 +133,11 @@ func NewBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach
 		b.agents[a] = true
 	}
 	return b
+}
+
+type teamEntry struct {
+	team string
+	at   time.Time
 }
 
 // ErrInvalidAuth means Slack refused a token; retrying will not help.

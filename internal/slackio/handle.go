@@ -148,9 +148,43 @@ func (b *Bot) isAgent(ctx context.Context, user, userTeam string) bool {
 		return b.cfg.AgentGroup != "" && b.groupMember(ctx, user)
 	}
 	if userTeam == "" {
-		return true
+		// Reactions and some payloads carry no team: ask Slack (cached).
+		userTeam = b.userTeam(ctx, user)
+		if userTeam == "" {
+			return true
+		}
 	}
 	return userTeam == b.teamID
+}
+
+// userTeam returns user's team ID from users.info, cached for ten minutes;
+// "" if Slack cannot say.
+func (b *Bot) userTeam(ctx context.Context, user string) string {
+	b.groupMu.Lock()
+	if e, ok := b.teams[user]; ok && b.Now().Sub(e.at) < 10*time.Minute {
+		b.groupMu.Unlock()
+		return e.team
+	}
+	b.groupMu.Unlock()
+	var team string
+	err := b.retry(ctx, "users.info", func() error {
+		u, err := b.api.GetUserInfoContext(ctx, user)
+		if err == nil {
+			team = u.TeamID
+		}
+		return err
+	})
+	if err != nil {
+		b.log.Warn("user's team unknown", "user", user, "error", err)
+		return ""
+	}
+	b.groupMu.Lock()
+	if len(b.teams) > 10000 {
+		b.teams = map[string]teamEntry{} // bound the cache
+	}
+	b.teams[user] = teamEntry{team: team, at: b.Now()}
+	b.groupMu.Unlock()
+	return team
 }
 
 // groupMember reports whether user is in the agent group, refreshing the
