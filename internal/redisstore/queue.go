@@ -47,6 +47,11 @@ func (r Reminder) DueAt() time.Time { return time.UnixMilli(r.Due) }
 
 const taskType = "empathy:reminder"
 
+// maxRetries: a reminder whose delivery fails (Slack down, Redis away) is
+// retried with a back-off capped at one minute, for about three hours, before
+// asynq archives it.
+const maxRetries = 200
+
 // Queue is the durable delayed-task queue of reminders, on asynq: a task is
 // stored in Redis before Schedule returns, leased by one worker at a time,
 // and returned to the queue if its worker dies.
@@ -93,7 +98,7 @@ func (q *Queue) Schedule(ctx context.Context, r Reminder) error {
 		return err
 	}
 	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(taskType, payload), asynq.TaskID(r.ID()), asynq.Queue(q.name),
-		asynq.ProcessAt(r.DueAt()), asynq.MaxRetry(20), asynq.Timeout(2*time.Minute))
+		asynq.ProcessAt(r.DueAt()), asynq.MaxRetry(maxRetries), asynq.Timeout(2*time.Minute))
 	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
 		return nil
 	}
