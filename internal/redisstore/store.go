@@ -394,31 +394,60 @@ func (s *Store) Snoozed(ctx context.Context, agent string) (bool, error) {
 	return n > 0, nil
 }
 
-// recentTips is how many tips per agent are remembered to avoid repeats.
-const recentTips = 5
-
-// RecentTips returns the tip IDs recently shown to agent, most recent first.
-func (s *Store) RecentTips(ctx context.Context, agent string) ([]string, error) {
-	v, err := s.rdb.LRange(ctx, s.prefix+"tips:"+agent, 0, recentTips-1).Result()
-	if err != nil {
-		return nil, fmt.Errorf("recent tips %s: %w", agent, err)
-	}
-	return v, nil
+// NudgeRecord is one nudge an agent received: IDs, the cue kind and the tip,
+// never text.
+type NudgeRecord struct {
+	Channel, Thread, Cue, Tip string
+	At                        time.Time
 }
 
-// ShownTip records that tip was shown to agent.
-func (s *Store) ShownTip(ctx context.Context, agent, tip string) error {
-	key := s.prefix + "tips:" + agent
+// recentNudges is how many nudges per agent are remembered (App Home shows
+// them; the last few tips are avoided when choosing the next).
+const recentNudges = 20
+
+func (s *Store) nudgesKey(agent string) string { return s.prefix + "nudges:" + agent }
+
+// Nudged records a nudge delivered to agent.
+func (s *Store) Nudged(ctx context.Context, agent string, n NudgeRecord) error {
+	key := s.nudgesKey(agent)
+	v := strings.Join([]string{n.Tip, n.Channel, n.Thread, n.Cue, strconv.FormatInt(n.At.UnixMilli(), 10)}, "|")
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.LPush(ctx, key, tip)
-		p.LTrim(ctx, key, 0, recentTips-1)
+		p.LPush(ctx, key, v)
+		p.LTrim(ctx, key, 0, recentNudges-1)
 		p.Expire(ctx, key, s.retention)
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("record tip %s: %w", agent, err)
+		return fmt.Errorf("record nudge for %s: %w", agent, err)
 	}
 	return nil
+}
+
+// RecentNudges returns agent's last n nudges, newest first.
+func (s *Store) RecentNudges(ctx context.Context, agent string, n int) ([]NudgeRecord, error) {
+	vs, err := s.rdb.LRange(ctx, s.nudgesKey(agent), 0, int64(n)-1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("recent nudges of %s: %w", agent, err)
+	}
+	out := make([]NudgeRecord, 0, len(vs))
+	for _, v := range vs {
+		p := strings.Split(v, "|")
+		if len(p) != 5 {
+			continue
+		}
+		out = append(out, NudgeRecord{Tip: p[0], Channel: p[1], Thread: p[2], Cue: p[3], At: msTime(p[4])})
+	}
+	return out, nil
+}
+
+// RecentTips returns the tips of agent's last five nudges, most recent first.
+func (s *Store) RecentTips(ctx context.Context, agent string) ([]string, error) {
+	ns, err := s.RecentNudges(ctx, agent, 5)
+	tips := make([]string, len(ns))
+	for i, n := range ns {
+		tips[i] = n.Tip
+	}
+	return tips, err
 }
 
 func parseThread(channel, ts string, m map[string]string) Thread {

@@ -51,6 +51,7 @@ func storeSuite(t *testing.T, open opener) {
 		"RepliesMapToTheirThread":      testMapReply,
 		"StatsAndFeedback":             testStats,
 		"OpenItems":                    testOpenItems,
+		"NudgesAreRemembered":          testNudges,
 		"DeliveryIsOnceAcrossWorkers":  testDelivery,
 		"QueueFiresOnceAndCancels":     testQueue,
 		"EveryKeyHasATTLAndNoText":     testTTL,
@@ -223,6 +224,23 @@ func testStats(t *testing.T, open opener) {
 	}
 }
 
+func testNudges(t *testing.T, open opener) {
+	s, _, _ := open(t)
+	ctx := context.Background()
+	at := time.UnixMilli(1700000000000)
+	for i := 0; i < 7; i++ {
+		s.Nudged(ctx, "UA", NudgeRecord{Channel: "C1", Thread: fmt.Sprint(i), Cue: "waiting", Tip: fmt.Sprintf("tip%d", i), At: at.Add(time.Duration(i) * time.Minute)})
+	}
+	tips, err := s.RecentTips(ctx, "UA")
+	if err != nil || len(tips) != 5 || tips[0] != "tip6" || tips[4] != "tip2" {
+		t.Errorf("recent tips %v %v, want tip6..tip2", tips, err)
+	}
+	ns, _ := s.RecentNudges(ctx, "UA", 2)
+	if len(ns) != 2 || ns[0] != (NudgeRecord{Channel: "C1", Thread: "6", Cue: "waiting", Tip: "tip6", At: at.Add(6 * time.Minute)}) {
+		t.Errorf("recent nudges %+v", ns)
+	}
+}
+
 func testOpenItems(t *testing.T, open opener) {
 	s, _, _ := open(t)
 	ctx := context.Background()
@@ -364,7 +382,7 @@ func testTTL(t *testing.T, open opener) {
 	s.MapReply(ctx, "C1", "3.4", "3.3")
 	s.SetOnCall(ctx, "C1", "UA")
 	s.Snooze(ctx, "UA", time.Hour)
-	s.ShownTip(ctx, "UA", "ack-wait")
+	s.Nudged(ctx, "UA", NudgeRecord{Channel: "C1", Thread: "3.3", Cue: "waiting", Tip: "ack-wait", At: now})
 	s.Count(ctx, "C1", StatNudges, now)
 	s.AddReplyWait(ctx, "C1", now, time.Minute)
 	s.Feedback(ctx, "C1", "waiting", "ownership", true, now)

@@ -44,7 +44,8 @@ type Store interface {
 	Snooze(ctx context.Context, agent string, d time.Duration) error
 	Snoozed(ctx context.Context, agent string) (bool, error)
 	RecentTips(ctx context.Context, agent string) ([]string, error)
-	ShownTip(ctx context.Context, agent, tip string) error
+	Nudged(ctx context.Context, agent string, n redisstore.NudgeRecord) error
+	RecentNudges(ctx context.Context, agent string, n int) ([]redisstore.NudgeRecord, error)
 	Count(ctx context.Context, channel, field string, at time.Time) error
 	AddReplyWait(ctx context.Context, channel string, at time.Time, wait time.Duration) error
 	Feedback(ctx context.Context, channel, cue, technique string, useful bool, at time.Time) error

@@ -90,7 +90,7 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 		_ = b.store.ReleaseNudge(context.WithoutCancel(ctx), m.Channel, thread)
 		return
 	}
-	_ = b.store.ShownTip(ctx, assignee, s.Tip.ID)
+	_ = b.store.Nudged(ctx, assignee, redisstore.NudgeRecord{Channel: m.Channel, Thread: thread, Cue: string(s.Cue.Kind), Tip: s.Tip.ID, At: now})
 	_ = b.store.Count(ctx, m.Channel, redisstore.StatNudges, now)
 	log.Info("nudged", "agent", assignee, "tip", s.Tip.ID)
 	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.Nudges }, knownCue(string(s.Cue.Kind)))

@@ -111,6 +111,18 @@ func (b *Bot) homeBlocks(ctx context.Context, log logger, user string) []slack.B
 	if shown == 0 && err == nil {
 		blocks = append(blocks, slack.NewSectionBlock(md("Nothing open. :tada:"), nil, nil))
 	}
+	if recent, err := b.store.RecentNudges(ctx, user, 5); err == nil && len(recent) > 0 {
+		var sb strings.Builder
+		sb.WriteString("*Your recent nudges*")
+		for _, n := range recent {
+			why := "sounded frustrated"
+			if coach.ValidCueKind(coach.CueKind(n.Cue)) {
+				why = coach.Describe(coach.CueKind(n.Cue))
+			}
+			fmt.Fprintf(&sb, "\n• <#%s>: %s — <!date^%d^{date_short_pretty} {time}|%s>", n.Channel, escape(why), n.At.Unix(), n.At.UTC().Format("2006-01-02 15:04 UTC"))
+		}
+		blocks = append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(md(sb.String()), nil, nil))
+	}
 	blocks = append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(md("*The week in numbers*"), nil, nil))
 	if len(b.cfg.Channels) == 0 {
 		blocks = append(blocks, slack.NewSectionBlock(md("_Set EMPATHY_CHANNELS to see numbers per channel here, or use `/empathy stats` in a channel._"), nil, nil))
