@@ -72,6 +72,24 @@ func startProcess(t *testing.T, fake *slackfake.Server, env ...string) (*exec.Cm
 	return cmd, logs
 }
 
+// processNudges has an agent open thread and a customer answer angrily, and
+// fails unless the bot process nudges the agent.
+func processNudges(t *testing.T, fake *slackfake.Server, thread string, logs *lockedBuffer) {
+	t.Helper()
+	for _, m := range []slackfake.Message{
+		{Channel: chSupport, User: agent, TS: thread, Text: "hello"},
+		{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry},
+	} {
+		remember(m.Text)
+		if _, _, err := fake.SendMessage(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok := fake.WaitCalls("chat.postEphemeral", 1, 10*time.Second); !ok {
+		t.Fatalf("the process did not nudge; logs:\n%s", logs)
+	}
+}
+
 func newFake(t testing.TB) *slackfake.Server {
 	t.Helper()
 	fake, err := slackfake.New()
@@ -128,19 +146,7 @@ func TestProcessServesAndExitsCleanlyOnSIGTERM(t *testing.T) {
 		t.Errorf("bot healthcheck on a ready bot: %v %s", err, out)
 	}
 
-	thread := "1700000900.000100"
-	for _, m := range []slackfake.Message{
-		{Channel: chSupport, User: agent, TS: thread, Text: "hello"},
-		{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry},
-	} {
-		remember(m.Text)
-		if _, _, err := fake.SendMessage(m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, ok := fake.WaitCalls("chat.postEphemeral", 1, 10*time.Second); !ok {
-		t.Fatalf("the process did not nudge; logs:\n%s", logs)
-	}
+	processNudges(t, fake, "1700000900.000100", logs)
 
 	start := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -38,19 +38,7 @@ func TestRestartKeepsReminders(t *testing.T) {
 	if !fake.WaitConnections(1, 10*time.Second) {
 		t.Fatalf("first process did not connect:\n%s", logs1)
 	}
-	thread := "1700002000.000100"
-	for _, m := range []slackfake.Message{
-		{Channel: chSupport, User: agent, TS: thread, Text: "hello"},
-		{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry},
-	} {
-		remember(m.Text)
-		if _, _, err := fake.SendMessage(m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, ok := fake.WaitCalls("chat.postEphemeral", 1, 10*time.Second); !ok {
-		t.Fatalf("no nudge:\n%s", logs1)
-	}
+	processNudges(t, fake, "1700002000.000100", logs1)
 	sent := time.Now()
 	p1.Process.Signal(syscall.SIGTERM)
 	if err := p1.Wait(); err != nil {
