@@ -109,6 +109,7 @@ func run(replicas int, ratesFlag string, step time.Duration, threads int, redisU
 		return err
 	}
 	defer fake.Close()
+	fake.Lean()
 	fake.AddChannel(channel, "support-load")
 	fake.AddUser(slackfake.User{ID: customer, Name: "Customer", TeamID: "TCUST"})
 	fake.AddUser(slackfake.User{ID: agent, Name: "Agent"})

@@ -74,6 +74,7 @@ type Server struct {
 	failures   map[string]int // method → remaining 500s
 	apiErrors  map[string]apiError
 	delay      time.Duration
+	lean       bool
 	pingEvery  time.Duration
 	opened     int
 }
@@ -202,6 +203,15 @@ func (s *Server) FailWith(method, name string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.apiErrors[method] = apiError{name: name, n: n}
+}
+
+// Lean stops keeping sent envelopes (Redeliver then fails), so a load
+// generator sending millions of them does not grow its own heap and skew
+// the latencies it measures.
+func (s *Server) Lean() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lean = true
 }
 
 // SetDelay slows every Web API answer by d.

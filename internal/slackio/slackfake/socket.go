@@ -164,7 +164,11 @@ func (s *Server) send(env map[string]any) (string, error) {
 		s.mu.Unlock()
 		return "", err
 	}
-	s.sent[id] = sentEnvelope{body: b, at: time.Now(), env: env}
+	if s.lean {
+		s.sent[id] = sentEnvelope{at: time.Now()} // the send time is all an ack needs
+	} else {
+		s.sent[id] = sentEnvelope{body: b, at: time.Now(), env: env}
+	}
 	s.mu.Unlock()
 	c, err := s.pick()
 	if err != nil {
@@ -233,8 +237,8 @@ func (s *Server) Redeliver(envelopeID string) (string, error) {
 	s.mu.Lock()
 	old, ok := s.sent[envelopeID]
 	s.mu.Unlock()
-	if !ok {
-		return "", fmt.Errorf("slackfake: no envelope %s", envelopeID)
+	if !ok || old.env == nil {
+		return "", fmt.Errorf("slackfake: no envelope %s (or Lean() is on)", envelopeID)
 	}
 	env := map[string]any{}
 	for k, v := range old.env {
