@@ -6,14 +6,13 @@ package metrics
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// M is one process's metrics. A nil *M records nothing.
+// M is one process's metrics.
 type M struct {
 	Registry *prometheus.Registry
 
@@ -72,22 +71,6 @@ func New() *M {
 // Handler serves the metrics in Prometheus's text format.
 func (m *M) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
-}
-
-// Inc adds one to a counter vector, if m is not nil.
-func (m *M) Inc(v func(*M) *prometheus.CounterVec, labels ...string) {
-	if m == nil {
-		return
-	}
-	v(m).WithLabelValues(labels...).Inc()
-}
-
-// Observe records a duration in a histogram, if m is not nil.
-func (m *M) Observe(h func(*M) prometheus.Histogram, d time.Duration) {
-	if m == nil {
-		return
-	}
-	h(m).Observe(d.Seconds())
 }
 
 // Transport counts Web API calls and their failures by method, then hands the

@@ -104,7 +104,6 @@ type Thread struct {
 	ResolvedBy      string
 	RemindersDone   bool          // an agent marked this message's reminders Done / Not needed
 	WaitingSince    time.Time     // the unanswered frustrated message the customer waits on (zero after a reply)
-	FirstFrustrated time.Time     // first frustrated customer message (stats)
 	PendingReminder string        // task ID of the scheduled response reminder
 	PendingFollowup string        // task ID of the scheduled check-in
 	Reopened        bool          // set by CustomerMessage: the thread was resolved until this message
@@ -456,7 +455,6 @@ func parseThread(channel, ts string, m map[string]string) Thread {
 		Resolved: m["r"] == "1", ResolvedBy: m["rb"], RemindersDone: m["rd"] == "1", FirstReplyWait: -1}
 	t.LastCustomerAt = msTime(m["ca"])
 	t.ResolvedAt = msTime(m["ra"])
-	t.FirstFrustrated = msTime(m["ff"])
 	t.WaitingSince = msTime(m["ws"])
 	t.LastScore, _ = strconv.ParseFloat(m["s"], 64)
 	t.Nudges, _ = strconv.Atoi(m["n"])

@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
@@ -76,7 +75,7 @@ type Config struct {
 	// Follow-ups: response reminders and check-ins (zero values disable them).
 	Policy coach.Policy
 
-	// Metrics, if not nil, records what the bot does.
+	// Metrics records what the bot does (nil: a private registry nobody reads).
 	Metrics *metrics.M
 	// HTTPClient is used for response_url posts (the Web API client has its own).
 	HTTPClient *http.Client
@@ -84,13 +83,14 @@ type Config struct {
 
 // Bot is the running Slack bot.
 type Bot struct {
-	log   *slog.Logger
-	api   *slack.Client
-	sm    *socketmode.Client
-	coach *coach.Coach
-	store Store
-	queue Queue
-	cfg   Config
+	log     *slog.Logger
+	api     *slack.Client
+	sm      *socketmode.Client
+	coach   *coach.Coach
+	store   Store
+	queue   Queue
+	cfg     Config
+	metrics *metrics.M
 
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
@@ -122,10 +122,13 @@ func NewBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach
 	if cfg.Cooldown <= 0 {
 		cfg.Cooldown = 10 * time.Minute
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, queue: queue, cfg: cfg, Now: time.Now,
+	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, queue: queue, cfg: cfg, metrics: cfg.Metrics, Now: time.Now,
 		watched: map[string]bool{}, agents: map[string]bool{}, teams: map[string]teamEntry{}, jobs: make(chan func(context.Context), 4096)}
 	for _, ch := range cfg.Channels {
 		b.watched[ch] = true
@@ -220,24 +223,19 @@ loop:
 
 func (b *Bot) setConnected(up bool) {
 	b.connected.Store(up)
-	if m := b.cfg.Metrics; m != nil {
-		v := 0.0
-		if up {
-			v = 1
-		}
-		m.SocketConnected.Set(v)
+	v := 0.0
+	if up {
+		v = 1
 	}
+	b.metrics.SocketConnected.Set(v)
 }
-
-func envelopes(m *metrics.M) *prometheus.CounterVec { return m.Envelopes }
-func ackLatency(m *metrics.M) prometheus.Histogram  { return m.AckLatency }
 
 // schedule puts a reminder in the queue and counts it.
 func (b *Bot) schedule(ctx context.Context, r redisstore.Reminder) error {
 	if err := b.queue.Schedule(ctx, r); err != nil {
 		return err
 	}
-	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.RemindersSched }, r.Kind)
+	b.metrics.RemindersSched.WithLabelValues(r.Kind).Inc()
 	return nil
 }
 
@@ -245,9 +243,7 @@ func (b *Bot) schedule(ctx context.Context, r redisstore.Reminder) error {
 func (b *Bot) enqueue(job func(context.Context)) {
 	b.inflight.Add(1)
 	b.jobs <- job
-	if m := b.cfg.Metrics; m != nil {
-		m.WorkQueue.Set(float64(len(b.jobs)))
-	}
+	b.metrics.WorkQueue.Set(float64(len(b.jobs)))
 }
 
 // dispatch acks an envelope at once, then routes it.
@@ -284,8 +280,8 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 		return
 	}
 	start := time.Now()
-	b.cfg.Metrics.Inc(envelopes, string(evt.Type))
-	defer func() { b.cfg.Metrics.Observe(ackLatency, time.Since(start)) }()
+	b.metrics.Envelopes.WithLabelValues(string(evt.Type)).Inc()
+	defer func() { b.metrics.AckLatency.Observe(time.Since(start).Seconds()) }()
 	switch evt.Type {
 	case socketmode.EventTypeEventsAPI:
 		b.sm.Ack(*evt.Request)
@@ -335,9 +331,13 @@ func (b *Bot) routeEvent(ev slackevents.EventsAPIEvent, retry int) {
 	if cb != nil {
 		eventID = cb.EventID
 	}
+	// handle runs job on a worker, once per event: Slack redelivers an event
+	// (retry_attempt ≥ 1) to any connection of any replica.
 	handle := func(job func(context.Context)) {
 		b.enqueue(func(ctx context.Context) {
-			job(ctx)
+			if b.firstDelivery(ctx, eventID, retry) {
+				job(ctx)
+			}
 			if b.AfterEvent != nil {
 				b.AfterEvent(eventID)
 			}
@@ -357,9 +357,9 @@ func (b *Bot) routeEvent(ev slackevents.EventsAPIEvent, retry int) {
 		r := *inner
 		switch r.Reaction {
 		case "eyes":
-			handle(func(ctx context.Context) { b.handleClaim(ctx, eventID, &r) })
+			handle(func(ctx context.Context) { b.handleClaim(ctx, &r) })
 		case "white_check_mark", "heavy_check_mark":
-			handle(func(ctx context.Context) { b.handleResolveReaction(ctx, eventID, &r) })
+			handle(func(ctx context.Context) { b.handleResolveReaction(ctx, &r) })
 		}
 	case *slackevents.AppHomeOpenedEvent:
 		if inner.Tab != "home" && inner.Tab != "" {
@@ -368,6 +368,23 @@ func (b *Bot) routeEvent(ev slackevents.EventsAPIEvent, retry int) {
 		user := inner.User
 		handle(func(ctx context.Context) { b.publishHome(ctx, user) })
 	}
+}
+
+// firstDelivery reports whether eventID is seen for the first time. When
+// Redis cannot say, the event is handled (a rare double beats a lost nudge).
+func (b *Bot) firstDelivery(ctx context.Context, eventID string, retry int) bool {
+	if eventID == "" {
+		return true
+	}
+	first, err := b.store.FirstDelivery(ctx, eventID)
+	if err != nil {
+		b.log.Warn("dedupe unavailable; handling anyway", "event", eventID, "error", err)
+		return true
+	}
+	if !first {
+		b.log.Debug("duplicate event dropped", "event", eventID, "retry", retry)
+	}
+	return first
 }
 
 // wantMessage drops, before any I/O, what is not a person speaking in a watched channel.

@@ -8,11 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 
 	"empathybot/internal/coach"
-	"empathybot/internal/metrics"
 	"empathybot/internal/redisstore"
 )
 
@@ -46,7 +44,7 @@ func (b *Bot) command(cmd slack.SlashCommand) (now *reply, later func(context.Co
 	sub, rest, _ := strings.Cut(strings.TrimSpace(cmd.Text), " ")
 	rest = strings.TrimSpace(rest)
 	sub = strings.ToLower(sub)
-	b.cfg.Metrics.Inc(commandsVec, knownSub(sub))
+	b.metrics.Commands.WithLabelValues(knownSub(sub)).Inc()
 	log := b.log.With("command", trim(sub, 20), "channel", cmd.ChannelID, "user", cmd.UserID)
 	answer := func(text string) (*reply, func(context.Context) reply) { r := ephemeral(text); return &r, nil }
 	// Customers may see /empathy in a shared channel: they get a polite
@@ -69,8 +67,6 @@ func (b *Bot) command(cmd slack.SlashCommand) (now *reply, later func(context.Co
 	}
 	return b.agentCommand(log, cmd, sub, rest)
 }
-
-func commandsVec(m *metrics.M) *prometheus.CounterVec { return m.Commands }
 
 // knownSub keeps the metric's label set bounded.
 func knownSub(sub string) string {

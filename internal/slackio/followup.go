@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
 	"empathybot/internal/coach"
-	"empathybot/internal/metrics"
 	"empathybot/internal/redisstore"
 )
 
@@ -69,10 +67,7 @@ func (b *Bot) afterAgentReply(ctx context.Context, log logger, before redisstore
 	}
 }
 
-func (b *Bot) handleResolveReaction(ctx context.Context, eventID string, r *slackevents.ReactionAddedEvent) {
-	if first, err := b.store.FirstDelivery(ctx, eventID); err == nil && !first {
-		return
-	}
+func (b *Bot) handleResolveReaction(ctx context.Context, r *slackevents.ReactionAddedEvent) {
 	if !b.isAgent(ctx, r.User, "") {
 		return // a customer's ✅ is not a resolution
 	}
@@ -131,7 +126,7 @@ func (b *Bot) DeliverReminder(ctx context.Context, r redisstore.Reminder) error 
 }
 
 func (b *Bot) fired(kind, outcome string) {
-	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.RemindersFired }, kind, outcome)
+	b.metrics.RemindersFired.WithLabelValues(kind, outcome).Inc()
 }
 
 func (b *Bot) deliverReminder(ctx context.Context, r redisstore.Reminder) error {
@@ -141,15 +136,21 @@ func (b *Bot) deliverReminder(ctx context.Context, r redisstore.Reminder) error 
 	case redisstore.KindPersonal:
 		text := fmt.Sprintf(":alarm_clock: You asked me to remind you to follow up in <#%s>.", r.Channel)
 		return b.sendOnce(ctx, log, r, r.User, "", text)
-	case redisstore.KindFollowup:
-		th, err := b.store.GetThread(ctx, r.Channel, r.Thread)
-		if errors.Is(err, redisstore.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if !b.cfg.Policy.FireFollowup(threadState(th), coach.Due{Gen: r.Gen, N: r.N}) {
+	case redisstore.KindFollowup, redisstore.KindResponse:
+	default:
+		log.Warn("unknown reminder kind; dropped")
+		return nil
+	}
+	th, err := b.store.GetThread(ctx, r.Channel, r.Thread)
+	if errors.Is(err, redisstore.ErrNotFound) {
+		return nil // expired with the retention period: nothing left to follow up
+	}
+	if err != nil {
+		return err
+	}
+	due := coach.Due{Gen: r.Gen, N: r.N}
+	if r.Kind == redisstore.KindFollowup {
+		if !b.cfg.Policy.FireFollowup(threadState(th), due) {
 			log.Info("check-in no longer needed")
 			b.fired(r.Kind, "moot")
 			return nil
@@ -165,48 +166,35 @@ func (b *Bot) deliverReminder(ctx context.Context, r redisstore.Reminder) error 
 		if to == "" {
 			return nil
 		}
-		if err := b.sendOnce(ctx, log, r, to, r.Thread, coach.FollowupText(customer)); err != nil {
-			return err
-		}
-		return nil
-	case redisstore.KindResponse:
-		th, err := b.store.GetThread(ctx, r.Channel, r.Thread)
-		if errors.Is(err, redisstore.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		send, next, repeat := b.cfg.Policy.FireResponse(threadState(th), coach.Due{Gen: r.Gen, N: r.N}, now)
-		if !send {
-			log.Info("response reminder no longer needed")
-			b.fired(r.Kind, "moot")
-			return nil
-		}
-		if repeat {
-			// Scheduled before sending: scheduling is idempotent, sending is not.
-			nr := redisstore.Reminder{Kind: r.Kind, Channel: r.Channel, Thread: r.Thread, Gen: next.Gen, N: next.N, Due: next.At.UnixMilli()}
-			if err := b.schedule(ctx, nr); err != nil {
-				return err
-			}
-			_ = b.store.SetPending(ctx, nr)
-		}
-		text := coach.ReminderText(r.N, now.Sub(th.WaitingSince))
-		targets := b.reminderTargets(ctx, r.Channel, th)
-		if len(targets) == 0 {
-			log.Warn("nobody to remind: set EMPATHY_AGENTS or an on-call agent")
-			return nil
-		}
-		var firstErr error
-		for _, to := range targets {
-			if err := b.sendOnce(ctx, log, r, to, r.Thread, text); err != nil && firstErr == nil {
-				firstErr = err
-			}
-		}
-		return firstErr
+		return b.sendOnce(ctx, log, r, to, r.Thread, coach.FollowupText(customer))
 	}
-	log.Warn("unknown reminder kind; dropped")
-	return nil
+	send, next, repeat := b.cfg.Policy.FireResponse(threadState(th), due, now)
+	if !send {
+		log.Info("response reminder no longer needed")
+		b.fired(r.Kind, "moot")
+		return nil
+	}
+	if repeat {
+		// Scheduled before sending: scheduling is idempotent, sending is not.
+		nr := redisstore.Reminder{Kind: r.Kind, Channel: r.Channel, Thread: r.Thread, Gen: next.Gen, N: next.N, Due: next.At.UnixMilli()}
+		if err := b.schedule(ctx, nr); err != nil {
+			return err
+		}
+		_ = b.store.SetPending(ctx, nr)
+	}
+	targets := b.reminderTargets(ctx, r.Channel, th)
+	if len(targets) == 0 {
+		log.Warn("nobody to remind: set EMPATHY_AGENTS or an on-call agent")
+		return nil
+	}
+	text := coach.ReminderText(r.N, now.Sub(th.WaitingSince))
+	var firstErr error
+	for _, to := range targets {
+		if err := b.sendOnce(ctx, log, r, to, r.Thread, text); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
 }
 
 // reminderTargets: the assignee, else the channel's on-call agent, else the
@@ -257,6 +245,6 @@ func (b *Bot) sendOnce(ctx context.Context, log logger, r redisstore.Reminder, t
 	}
 	log.Info("reminder delivered", "agent", to, "n", r.N)
 	b.fired(r.Kind, "sent")
-	b.cfg.Metrics.Observe(func(m *metrics.M) prometheus.Histogram { return m.ReminderLate }, b.Now().Sub(r.DueAt()))
+	b.metrics.ReminderLate.Observe(b.Now().Sub(r.DueAt()).Seconds())
 	return nil
 }

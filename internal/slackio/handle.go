@@ -6,27 +6,16 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 
 	"empathybot/internal/coach"
-	"empathybot/internal/metrics"
 	"empathybot/internal/redisstore"
 )
 
 // handleMessage is the work for one message event, after the ack.
 func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *slackevents.MessageEvent) {
 	log := b.log.With("event", eventID, "channel", m.Channel, "retry", retry)
-	if eventID != "" {
-		first, err := b.store.FirstDelivery(ctx, eventID)
-		if err != nil {
-			log.Warn("dedupe unavailable; handling anyway", "error", err)
-		} else if !first {
-			log.Debug("duplicate event dropped")
-			return
-		}
-	}
 	thread := m.ThreadTimeStamp
 	if thread == "" {
 		thread = m.TimeStamp
@@ -48,7 +37,7 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 		cue = string(c.Kind)
 	}
 	log.Debug("customer message assessed", "score", fmt.Sprintf("%.2f", a.Score), "frustrated", a.Frustrated, "cue", cue)
-	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.Assessments }, fmt.Sprint(a.Frustrated), knownCue(cue))
+	b.metrics.Assessments.WithLabelValues(fmt.Sprint(a.Frustrated), knownCue(cue)).Inc()
 	now := b.Now()
 	th, err := b.store.CustomerMessage(ctx, m.Channel, thread, m.User, now, a.Score, a.Frustrated, cue)
 	if err != nil {
@@ -93,7 +82,7 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 	_ = b.store.Nudged(ctx, assignee, redisstore.NudgeRecord{Channel: m.Channel, Thread: thread, Cue: string(s.Cue.Kind), Tip: s.Tip.ID, At: now})
 	_ = b.store.Count(ctx, m.Channel, redisstore.StatNudges, now)
 	log.Info("nudged", "agent", assignee, "tip", s.Tip.ID)
-	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.Nudges }, knownCue(string(s.Cue.Kind)))
+	b.metrics.Nudges.WithLabelValues(knownCue(string(s.Cue.Kind))).Inc()
 }
 
 func (b *Bot) handleAgentReply(ctx context.Context, log logger, m *slackevents.MessageEvent, thread string) {
@@ -120,13 +109,10 @@ func (b *Bot) handleAgentReply(ctx context.Context, log logger, m *slackevents.M
 		return
 	}
 	log.Info("reply reviewed", "agent", m.User, "finding", string(f.Kind))
-	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.Reviews }, string(f.Kind))
+	b.metrics.Reviews.WithLabelValues(string(f.Kind)).Inc()
 }
 
-func (b *Bot) handleClaim(ctx context.Context, eventID string, r *slackevents.ReactionAddedEvent) {
-	if first, err := b.store.FirstDelivery(ctx, eventID); err == nil && !first {
-		return
-	}
+func (b *Bot) handleClaim(ctx context.Context, r *slackevents.ReactionAddedEvent) {
 	if !b.isAgent(ctx, r.User, "") {
 		return
 	}

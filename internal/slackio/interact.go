@@ -6,11 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/slack-go/slack"
 
 	"empathybot/internal/coach"
-	"empathybot/internal/metrics"
 	"empathybot/internal/redisstore"
 )
 
@@ -18,7 +16,7 @@ import (
 // then tells the clicker what happened through the action's response_url.
 func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a slack.BlockAction) {
 	user := cb.User.ID
-	b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.Actions }, knownAction(a.ActionID))
+	b.metrics.Actions.WithLabelValues(knownAction(a.ActionID)).Inc()
 	log := b.log.With("action", a.ActionID, "user", user, "channel", cb.Channel.ID)
 	if !b.isAgent(ctx, user, cb.User.TeamID) {
 		b.answerAction(ctx, log, cb, "Sorry, these buttons are for the support team.", false)
@@ -88,7 +86,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 			text = "I couldn't save that just now; please try again."
 			break
 		}
-		b.cfg.Metrics.Inc(func(m *metrics.M) *prometheus.CounterVec { return m.Feedback }, fmt.Sprint(useful), knownCue(cue))
+		b.metrics.Feedback.WithLabelValues(fmt.Sprint(useful), knownCue(cue)).Inc()
 		text = "Thanks — that helps me pick better tips."
 		if !useful {
 			text = "Thanks for telling me — I'll lean on other techniques."
