@@ -238,36 +238,21 @@ func TestEndToEndReviewsTheAgentsReply(t *testing.T) {
 
 func TestEndToEndSlashCommands(t *testing.T) {
 	h := startBot(t, nil)
-	get := func(text string) string { return h.command(agent, text) }
-	if out := get("help"); !strings.Contains(out, "/empathy check") {
-		t.Errorf("help: %s", out)
-	}
-	if out := get("check We apologise for any inconvenience."); !strings.Contains(out, "script") {
-		t.Errorf("check of a scripted apology: %s", out)
-	}
-	if out := get("check I can see you've had to chase this, that's on us. I'll fix it and update you by 3pm."); !strings.Contains(out, "Looks good") {
-		t.Errorf("check of a good draft: %s", out)
-	}
-	if out := get("analyze " + angry); !strings.Contains(out, "frustrated") {
-		t.Errorf("analyze: %s", out)
-	}
-	if out := get("tips waiting"); !strings.Contains(out, "waiting") {
-		t.Errorf("tips: %s", out)
-	}
-	if out := get("frobnicate"); !strings.Contains(out, "don't know") || !strings.Contains(out, "/empathy help") {
-		t.Errorf("unknown subcommand: %s", out)
-	}
-	if out := get("snooze 2h"); !strings.Contains(out, "paused") {
-		t.Errorf("snooze: %s", out)
-	}
-	if out := get("snooze forever"); !strings.Contains(out, "how long") {
-		t.Errorf("bad snooze: %s", out)
-	}
-	if out := get("oncall <@UAGENT|dana>"); !strings.Contains(out, "<@UAGENT> is now on call") {
-		t.Errorf("oncall set: %s", out)
-	}
-	if out := get("oncall"); !strings.Contains(out, "<@UAGENT> is on call") {
-		t.Errorf("oncall show: %s", out)
+	for _, c := range []struct{ text, want string }{ // in order: oncall set, then shown
+		{"help", "/empathy check"},
+		{"check We apologise for any inconvenience.", "script"},
+		{"check I can see you've had to chase this, that's on us. I'll fix it and update you by 3pm.", "Looks good"},
+		{"analyze " + angry, "frustrated"},
+		{"tips waiting", "waiting"},
+		{"frobnicate", "I don't know `frobnicate`"},
+		{"snooze 2h", "paused"},
+		{"snooze forever", "how long"},
+		{"oncall <@UAGENT|dana>", "<@UAGENT> is now on call"},
+		{"oncall", "<@UAGENT> is on call"},
+	} {
+		if out := h.command(agent, c.text); !strings.Contains(out, c.want) {
+			t.Errorf("/empathy %s: %s\nwant it to contain %q", c.text, out, c.want)
+		}
 	}
 	if n := len(h.fake.Calls("chat.postMessage")); n != 0 {
 		t.Errorf("commands posted %d public messages", n)
@@ -465,5 +450,31 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		if _, err := loadConfig(); err != nil {
 			t.Errorf("REDIS_URL=%s refused: %v", u, err)
 		}
+	}
+}
+
+// EMPATHY_AGENT_GROUP: members of the user group are agents (fetched once
+// and cached), everyone else is a customer, for messages and for /empathy.
+func TestEndToEndAgentGroup(t *testing.T) {
+	const member, outsider = "UGROUPAGENT", "UOUTSIDER"
+	h := startBot(t, func(c *Config) { c.Agents = nil; c.AgentGroup = "SAGENTS" })
+	h.fake.SetUsergroup("SAGENTS", []string{member})
+	h.fake.AddUser(slackfake.User{ID: member, Name: "Gus"})
+	h.fake.AddUser(slackfake.User{ID: outsider, Name: "Olive"}) // same workspace, not in the group
+	thread := "1700000970.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: member, TS: thread, Text: "Hi, Gus here."})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: outsider, ThreadTS: thread, Text: angry})
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second)
+	if !ok || calls[0].Args.Get("user") != member {
+		t.Fatalf("the group member was not nudged about the outsider: %v", calls)
+	}
+	if out := h.command(member, "help"); !strings.Contains(out, "/empathy check") {
+		t.Errorf("group member's /empathy help: %s", out)
+	}
+	if out := h.command(outsider, "help"); out != "Sorry, this command isn't available to you here." {
+		t.Errorf("outsider's /empathy help: %s", out)
+	}
+	if n := len(h.fake.Calls("usergroups.users.list")); n != 1 {
+		t.Errorf("the group was fetched %d times, want once (cached)", n)
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"empathybot/internal/slackio/slackfake"
 )
 
 func scrape(t *testing.T, addr string) string {
@@ -75,7 +73,6 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 			}
 		}
 	}
-	_ = slackfake.Message{}
 	if t.Failed() {
 		t.Log(out)
 	}
