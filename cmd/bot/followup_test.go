@@ -192,6 +192,13 @@ func TestEndToEndResolutionCheckIn(t *testing.T) {
 	h.react(agent, "white_check_mark", chSupport, replyTS[c]) // on the reply, not the parent
 	h.react(agent, "heavy_check_mark", chSupport, d)
 	h.react(customer, "white_check_mark", chSupport, e)
+	// A channel the bot does not watch: acked, and dropped before any work.
+	if env, err := h.fake.SendEvent("EvROther", map[string]any{"type": "reaction_added", "user": agent, "reaction": "white_check_mark",
+		"item": map[string]any{"type": "message", "channel": chOther, "ts": "1700001103.000100"}, "event_ts": "1700001103.000200"}); err != nil {
+		t.Fatal(err)
+	} else if _, ok := h.fake.WaitAck(env, 2*time.Second); !ok {
+		t.Fatal("reaction in an unwatched channel not acked")
+	}
 	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: d, Text: "Hmm, it happened again just now."})
 
 	dms := h.waitDMs(c, 1, 6*time.Second)
@@ -201,6 +208,9 @@ func TestEndToEndResolutionCheckIn(t *testing.T) {
 	h.noMoreDMs(d, 0, 2*time.Second)
 	if n := len(h.dmsAbout(e)); n != 0 {
 		t.Errorf("a customer's ✅ scheduled %d check-ins", n)
+	}
+	if n := len(h.dmsAbout("1700001103.000100")); n != 0 {
+		t.Errorf("a ✅ in an unwatched channel scheduled %d check-ins", n)
 	}
 	if n := len(h.dmsAbout(c)); n != 1 {
 		t.Errorf("%d check-ins for one resolution", n)
