@@ -92,13 +92,15 @@ func (s *Server) remove(c *conn) {
 	}
 }
 
-// DropSockets closes every socket abruptly, as a network failure would.
+// DropSockets closes every socket abruptly, as a network failure would. The
+// sockets are forgotten before it returns, so Connections and the envelope
+// senders see only sockets the client opens afterwards.
 func (s *Server) DropSockets() {
 	s.mu.Lock()
 	conns := append([]*conn(nil), s.conns...)
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.ws.Close()
+		s.remove(c)
 	}
 }
 
