@@ -1,7 +1,9 @@
 package coach
 
 import (
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"unicode"
@@ -132,22 +134,28 @@ func (a Assessment) Primary() (Cue, bool) {
 }
 
 // token is one word of the input.
+// Offsets and counts are int32 to keep tokens small; Assess reads at most
+// maxAssessBytes of a message.
 type token struct {
-	start, end int // byte offsets in the input
-	lo, hi     int // the normalised word in scratch.norm
-	clause     int // index of the clause (split at , ; : . ! ? and newlines)
-	sentence   int // index of the sentence (split at . ! ? and newlines)
-	caps       bool
-	letters    int
+	start, end int32 // byte offsets in the input
+	lo, hi     int32 // the normalised word in scratch.norm
+	clause     int32 // index of the clause (split at , ; : . ! ? and newlines)
+	sentence   int32 // index of the sentence (split at . ! ? and newlines)
+	letters    int32
 	id         int32 // vocab ID, 0 if unknown
+	caps       bool
 	flags      uint8 // vocab flags, plus fNumber for numerals
 	negated    bool  // a negator precedes it within three words of its clause
 }
 
+// maxAssessBytes bounds how much of a message the tokenizer reads, so that token
+// offsets fit in an int32. It is far beyond any chat message.
+const maxAssessBytes = 1 << 30
+
 // match is one lexicon hit or special detector hit.
 type match struct {
 	p          *phrase
-	start, end int // byte offsets in the input
+	start, end int32 // byte offsets in the input
 	negated    bool
 	intens     bool
 }
@@ -159,6 +167,7 @@ type scratch struct {
 	excl    int
 	quest   int
 	extra   []match // hits of the special detectors, found while tokenizing
+	slow    bool    // tokenize byte by byte only (tests compare both paths)
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -176,23 +185,43 @@ func (s *scratch) tokenize(text string) {
 }
 
 func (s *scratch) tokenizeWith(text string, lx *lexicon) {
+	if len(text) > maxAssessBytes {
+		text = text[:maxAssessBytes]
+	}
 	specials := lx
 	if lx != nil && lx.special[0] == nil {
 		specials = nil // a lexicon without special detectors (the review phrases)
 	}
-	s.norm = slices.Grow(s.norm[:0], len(text))
+	s.norm = slices.Grow(s.norm[:0], len(text)+8)
 	s.tokens = s.tokens[:0]
 	s.extra = s.extra[:0]
 	s.excl, s.quest = 0, 0
-	clause, sentence := 0, 0
+	var clause, sentence int32
+	lastNeg := -10 // index of the last negator token
 	i := 0
 	var enc [utf8.UTFMax]byte
 	for i < len(text) {
 		start := i
 		lo := len(s.norm)
 		letters, uppers := 0, 0
-		h := fnvOffset
-		for i < len(text) {
+		// The fast path: an ASCII word that ends within the next 8 bytes, read
+		// and lower-cased 8 bytes at a time. Anything else (a longer word, an
+		// apostrophe, a non-ASCII letter) takes the byte-by-byte path.
+		var key uint64
+		if byteClass[text[i]] != 0 && !s.slow {
+			x := load8(text, i)
+			upper, letter, alnum := classify8(x)
+			n := bits.TrailingZeros64(^alnum&hi8) >> 3
+			if n < 8 && (i+n == len(text) || text[i+n] != '\'' && text[i+n] < utf8.RuneSelf) {
+				m := uint64(1)<<(8*n) - 1
+				key = (x | (upper&m)>>2) & m
+				letters = bits.OnesCount64(letter & m)
+				uppers = bits.OnesCount64(upper & m)
+				s.norm = binary.LittleEndian.AppendUint64(s.norm, key)[:lo+n]
+				i += n
+			}
+		}
+		for key == 0 && i < len(text) {
 			c := text[i]
 			if c < utf8.RuneSelf {
 				if k := byteClass[c]; k != 0 {
@@ -202,7 +231,6 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 					}
 					letters += int(k & clLetter)
 					s.norm = append(s.norm, c)
-					h = (h ^ uint32(c)) * fnvPrime
 					i++
 					continue
 				}
@@ -226,9 +254,6 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			if r != utf8.RuneError && unicode.IsLetter(r) {
 				n := utf8.EncodeRune(enc[:], unicode.ToLower(r))
 				s.norm = append(s.norm, enc[:n]...)
-				for _, b := range enc[:n] {
-					h = (h ^ uint32(b)) * fnvPrime
-				}
 				letters++
 				i += size
 				continue
@@ -236,19 +261,28 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			break
 		}
 		if i > start {
-			t := token{
-				start: start, end: i, lo: lo, hi: len(s.norm),
-				clause: clause, sentence: sentence,
-				caps: letters >= 2 && uppers == letters, letters: letters,
-			}
+			s.tokens = append(s.tokens, token{})
+			t := &s.tokens[len(s.tokens)-1]
+			t.start, t.end, t.lo, t.hi = int32(start), int32(i), int32(lo), int32(len(s.norm))
+			t.clause, t.sentence = clause, sentence
+			t.caps, t.letters = letters >= 2 && uppers == letters, int32(letters)
 			if lx != nil && lo < len(s.norm) {
-				t.id = lx.voc.lookup(s.norm[lo:], h)
+				if key != 0 {
+					t.id = lx.voc.lookupKey(key)
+				} else {
+					t.id = lx.voc.lookup(unsafeString(s.norm[lo:]))
+				}
 				t.flags = lx.voc.flags[t.id]
 				if t.id == 0 && s.norm[lo] >= '0' && s.norm[lo] <= '9' && isNumber(unsafeString(s.norm[lo:])) {
 					t.flags |= fNumber
 				}
+				// Negated: a negator precedes it within three words of its clause.
+				n := len(s.tokens) - 1
+				t.negated = n-lastNeg <= 3 && s.tokens[lastNeg].clause == clause
+				if t.flags&fNegator != 0 {
+					lastNeg = n
+				}
 			}
-			s.tokens = append(s.tokens, t)
 			continue
 		}
 		// A separator.
@@ -268,7 +302,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			s.excl += bang
 			s.quest += q
 			if specials != nil && (bang+q >= 3 || (bang > 0 && q > 0)) {
-				s.extra = append(s.extra, match{p: lx.special[specialPunct], start: i, end: j})
+				s.extra = append(s.extra, match{p: lx.special[specialPunct], start: int32(i), end: int32(j)})
 			}
 			clause++
 			sentence++
@@ -283,7 +317,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			// Censored swearing: "f**k", "sh*t".
 			if specials != nil && len(s.tokens) > 0 {
 				prev := s.tokens[len(s.tokens)-1]
-				if prev.end == i && prev.end-prev.start <= 3 && prev.letters > 0 {
+				if prev.end == int32(i) && prev.end-prev.start <= 3 && prev.letters > 0 {
 					j := i
 					for j < len(text) && text[j] == '*' && j-i < 4 {
 						j++
@@ -293,7 +327,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 						k++
 					}
 					if k == len(text) || !isWordByte(text[k]) {
-						s.extra = append(s.extra, match{p: lx.special[specialCensored], start: prev.start, end: k})
+						s.extra = append(s.extra, match{p: lx.special[specialCensored], start: prev.start, end: int32(k)})
 						i = k
 						continue
 					}
@@ -307,7 +341,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				j++
 			}
 			if j < len(text) && text[j] == ':' && j > i+1 && lx.emoji[text[i:j+1]] {
-				s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: i, end: j + 1})
+				s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: int32(i), end: int32(j + 1)})
 				i = j + 1
 				continue
 			}
@@ -318,21 +352,46 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 		}
 		_, size := utf8.DecodeRuneInString(text[i:])
 		if specials != nil && size >= 3 && lx.emoji[text[i:i+size]] {
-			s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: i, end: i + size})
+			s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: int32(i), end: int32(i + size)})
 		}
 		i += size
 	}
-	last := -10
-	for i := range s.tokens {
-		t := &s.tokens[i]
-		t.negated = i-last <= 3 && s.tokens[last].clause == t.clause
-		if t.flags&fNegator != 0 {
-			last = i
-		}
-	}
 }
 
-// Byte classes for the ASCII fast path of the tokenizer.
+// load8 returns the 8 bytes of text at i as a little-endian uint64, padded
+// with zero bytes past the end of text.
+func load8(text string, i int) uint64 {
+	if i+8 <= len(text) {
+		return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(text[i:]), 8))
+	}
+	var b [8]byte
+	copy(b[:], text[i:])
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+const (
+	ones8 = 0x0101010101010101
+	hi8   = 0x8080808080808080
+)
+
+// classify8 classifies the 8 bytes of x at once: each result has 0x80 in the
+// bytes that are an ASCII upper-case letter, an ASCII letter, and an ASCII
+// letter or digit.
+func classify8(x uint64) (upper, letter, alnum uint64) {
+	// (y + (0x80-c)*ones8) & hi8 has 0x80 in each byte whose low 7 bits y are
+	// at least c; no sum carries into the next byte, since y ≤ 0x7f and
+	// 0x80-c ≤ 0x50.
+	y := x &^ hi8
+	ascii := ^x & hi8
+	digit := (y + (0x80-'0')*ones8) &^ (y + (0x80-'9'-1)*ones8)
+	upper = (y + (0x80-'A')*ones8) &^ (y + (0x80-'Z'-1)*ones8) & ascii
+	lower := (y + (0x80-'a')*ones8) &^ (y + (0x80-'z'-1)*ones8)
+	letter = (upper | lower) & ascii
+	alnum = (letter | digit) & ascii
+	return upper, letter, alnum
+}
+
+// Byte classes for the ASCII path of the tokenizer.
 const (
 	clLetter = 1 // bit set for letters
 	clLower  = 1
@@ -401,8 +460,11 @@ func (lx *lexicon) scan(s *scratch, text string) {
 		t := &toks[i]
 		var best *phrase
 		bestEnd := -1
-		if t.id > 0 {
+		if t.flags&fPhrase != 0 {
 			for _, p := range lx.firsts[t.id] {
+				if p.second != 0 && (i+1 == len(toks) || toks[i+1].id != p.second) {
+					continue // most candidates fail on the second word: skip the call
+				}
 				if end := s.matchAt(i, p, lx.ofID); end > 0 {
 					best, bestEnd = p, end
 					break
@@ -528,7 +590,6 @@ func Assess(text string) Assessment {
 // accepts any input, including invalid UTF-8.
 func (c *Coach) Assess(text string) Assessment {
 	s := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(s)
 	m := c.model
 	lx := m.lx
 	lx.scan(s, text)
@@ -536,9 +597,11 @@ func (c *Coach) Assess(text string) Assessment {
 	z := m.bias
 	var kindCount [16]int
 	var negCount [16]int
+	var seen uint32 // bit ki: kind ki matched, negated or not
 	nCues := 0
 	for _, mt := range s.matches {
 		ki := mt.p.kindIdx
+		seen |= 1 << ki
 		if mt.negated {
 			negCount[ki]++
 			continue
@@ -553,7 +616,8 @@ func (c *Coach) Assess(text string) Assessment {
 			nCues++
 		}
 	}
-	for ki := range allKinds {
+	for ; seen != 0; seen &= seen - 1 {
+		ki := bits.TrailingZeros32(seen)
 		z += m.kind[ki]*float64(min(kindCount[ki], 3)) + m.negKind[ki]*float64(min(negCount[ki], 3))
 	}
 	for i := range s.tokens {
@@ -585,13 +649,14 @@ func (c *Coach) Assess(text string) Assessment {
 			if m.kind[ki]+w <= 0 {
 				continue
 			}
-			a.Cues = append(a.Cues, Cue{Kind: mt.p.kind, Evidence: text[mt.start:mt.end], Start: mt.start, End: mt.end, Weight: m.kind[ki] + w})
+			a.Cues = append(a.Cues, Cue{Kind: mt.p.kind, Evidence: text[mt.start:mt.end], Start: int(mt.start), End: int(mt.end), Weight: m.kind[ki] + w})
 		}
 		sortCues(a.Cues)
 		if len(a.Cues) > MaxCues {
 			a.Cues = a.Cues[:MaxCues]
 		}
 	}
+	scratchPool.Put(s)
 	return a
 }
 

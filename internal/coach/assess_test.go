@@ -245,3 +245,51 @@ func FuzzAssess(f *testing.F) {
 		}
 	})
 }
+
+// The tokenizer reads most words 8 bytes at a time; the byte-by-byte path it
+// falls back to is the reference. Both must give the same tokens.
+func FuzzTokenizerPaths(f *testing.F) {
+	for _, s := range []string{
+		"Hello WORLD, it's 3rd time!!", "abcdefgh abcdefghi a ab abcdefg", "don’t café CAFÉ naïve",
+		"x'y 'q' a'", "12x 48h 3rd", "ÀÉÎ éé\xff\xfeabc", "", "a", "Zz09@[`{/:",
+	} {
+		f.Add(s)
+	}
+	lx := Default().model.lx
+	f.Fuzz(func(t *testing.T, text string) {
+		var fast, slow scratch
+		slow.slow = true
+		fast.tokenizeWith(text, lx)
+		slow.tokenizeWith(text, lx)
+		if !slices.Equal(fast.tokens, slow.tokens) {
+			t.Fatalf("%q: tokens differ\nfast %+v\nslow %+v", text, fast.tokens, slow.tokens)
+		}
+		if string(fast.norm) != string(slow.norm) {
+			t.Fatalf("%q: normalised words differ: %q vs %q", text, fast.norm, slow.norm)
+		}
+	})
+}
+
+func TestClassify8(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 8; pos++ {
+			x := uint64(0x2020202020202020) &^ (0xff << (8 * pos)) // spaces around
+			x |= uint64(c) << (8 * pos)
+			upper, letter, alnum := classify8(x)
+			bit := uint64(0x80) << (8 * pos)
+			b := byte(c)
+			if want := b >= 'A' && b <= 'Z'; (upper&bit != 0) != want {
+				t.Errorf("byte %#x at %d: upper %v", c, pos, !want)
+			}
+			if want := b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z'; (letter&bit != 0) != want {
+				t.Errorf("byte %#x at %d: letter %v", c, pos, !want)
+			}
+			if want := isWordByte(b); (alnum&bit != 0) != want {
+				t.Errorf("byte %#x at %d: alnum %v", c, pos, !want)
+			}
+			if (upper|letter|alnum)&^bit != 0 {
+				t.Errorf("byte %#x at %d leaks into other bytes", c, pos)
+			}
+		}
+	}
+}

@@ -33,6 +33,7 @@ type phrase struct {
 	kindIdx int
 	words   []string
 	ids     []int32 // words as vocab IDs, with numberID and anyID
+	second  int32   // ids[1] when that is a word, else 0: a quick filter
 	key     string  // kind + ":" + normalised text, the name of its model feature
 }
 
@@ -159,6 +160,7 @@ func (lx *lexicon) finish() {
 			continue
 		}
 		lx.firsts[p.ids[0]] = append(lx.firsts[p.ids[0]], p)
+		lx.voc.flags[p.ids[0]] |= fPhrase
 	}
 	for _, list := range lx.firsts {
 		sortLongestFirst(list)
@@ -199,6 +201,9 @@ func loadPhraseLists(files []listFile) (*lexicon, error) {
 				default:
 					p.ids = append(p.ids, lx.voc.add(w))
 				}
+			}
+			if len(p.ids) > 1 && p.ids[1] > 0 {
+				p.second = p.ids[1]
 			}
 			lx.phrases = append(lx.phrases, p)
 			if words[0] == numberToken {

@@ -77,7 +77,7 @@ func (c *Coach) Review(reply string, customer Assessment) []Finding {
 	add := func(k FindingKind, m match, ok bool, technique, suggestion string) {
 		f := Finding{Kind: k, Technique: technique, Suggestion: suggestion}
 		if ok {
-			f.Evidence, f.Start, f.End = reply[m.start:m.end], m.start, m.end
+			f.Evidence, f.Start, f.End = reply[m.start:m.end], int(m.start), int(m.end)
 		}
 		found = append(found, f)
 	}
