@@ -268,11 +268,10 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			t.caps, t.letters = letters >= 2 && uppers == letters, int32(letters)
 			if lx != nil && lo < len(s.norm) {
 				if key != 0 {
-					t.id = lx.voc.lookupKey(key)
+					t.id, t.flags = lx.voc.lookupKey(key)
 				} else {
-					t.id = lx.voc.lookup(unsafeString(s.norm[lo:]))
+					t.id, t.flags = lx.voc.lookup(unsafeString(s.norm[lo:]))
 				}
-				t.flags = lx.voc.flags[t.id]
 				if t.id == 0 && s.norm[lo] >= '0' && s.norm[lo] <= '9' && isNumber(unsafeString(s.norm[lo:])) {
 					t.flags |= fNumber
 				}
@@ -449,6 +448,14 @@ var negatable = map[CueKind]bool{
 	NegativeEmotion: true, Urgency: true, Escalation: true, Failure: true, Profanity: true,
 }
 
+// The two maps above by kind index, for the matcher.
+var negatableIdx, sarcasmContextIdx = func() (neg, sarc [16]bool) {
+	for i, k := range allKinds {
+		neg[i], sarc[i] = negatable[k], sarcasmContext[k]
+	}
+	return neg, sarc
+}()
+
 // scan tokenizes text and finds every phrase and special match.
 func (lx *lexicon) scan(s *scratch, text string) {
 	s.tokenizeWith(text, lx)
@@ -488,7 +495,7 @@ func (lx *lexicon) scan(s *scratch, text string) {
 			continue
 		}
 		m := match{p: best, start: t.start, end: toks[bestEnd-1].end}
-		if negatable[best.kind] && t.flags&fNegator == 0 && t.negated {
+		if best.kindIdx >= 0 && negatableIdx[best.kindIdx] && t.flags&fNegator == 0 && t.negated {
 			m.negated = true
 		}
 		if i > 0 && toks[i-1].clause == t.clause && toks[i-1].flags&fIntens != 0 {
@@ -524,7 +531,7 @@ func (lx *lexicon) scan(s *scratch, text string) {
 	if nPraise > 0 {
 		complaint := false
 		for _, m := range s.matches {
-			if !m.negated && sarcasmContext[m.p.kind] {
+			if !m.negated && m.p.kindIdx >= 0 && sarcasmContextIdx[m.p.kindIdx] {
 				complaint = true
 				break
 			}

@@ -153,7 +153,6 @@ func loadLexicon() (*lexicon, error) {
 
 // finish builds the lookup structures once every word is in the vocabulary.
 func (lx *lexicon) finish() {
-	lx.voc.build()
 	lx.firsts = make([][]*phrase, len(lx.voc.words))
 	for _, p := range lx.phrases {
 		if len(p.ids) == 0 || p.ids[0] < 0 {
@@ -165,6 +164,7 @@ func (lx *lexicon) finish() {
 	for _, list := range lx.firsts {
 		sortLongestFirst(list)
 	}
+	lx.voc.build() // last: the table carries the flags
 }
 
 // loadPhraseLists builds a lexicon holding the phrases of files, indexed by first word.

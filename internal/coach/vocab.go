@@ -11,19 +11,29 @@ type vocab struct {
 	words []string // by ID; ID 0 is "unknown"
 	flags []uint8  // by ID
 	index map[string]int32
-	// table is an open-addressing hash table, built once by build.
-	table []slot
-	arena []byte // the bytes of the long words, which slots point into
-	mask  uint32
+	// short and long are open-addressing hash tables built by build: short
+	// for the words of up to 8 bytes, keyed by packWord; long for the rest,
+	// by hash and bytes. Each slot carries the word's flags, so a token's
+	// lookup touches one slot.
+	short     []slot
+	shortMask uint32
+	long      []longSlot
+	longMask  uint32
+	arena     []byte // the bytes of the long words
 }
 
-// slot is one entry of vocab.table.
 type slot struct {
-	key  uint64 // packWord of a word of up to 8 bytes; 0 for a long word
-	hash uint32
-	id   int32 // 0 = empty
-	off  uint32
-	n    uint32
+	key   uint64 // packWord(word); 0 = empty
+	id    int32
+	flags uint8
+}
+
+type longSlot struct {
+	hash  uint32
+	id    int32 // 0 = empty
+	off   uint32
+	n     uint32
+	flags uint8
 }
 
 // Word flags.
@@ -54,65 +64,82 @@ func (v *vocab) add(w string) int32 {
 	v.words = append(v.words, w)
 	v.flags = append(v.flags, 0)
 	v.index[w] = id
-	v.table = nil
+	v.short, v.long = nil, nil
 	return id
 }
 
-// build makes the lookup table; call it after the last add.
+// build makes the lookup tables; call it after the last add and flag change.
 func (v *vocab) build() {
-	size := 16
-	for size < 4*len(v.words) {
-		size *= 2
+	var nShort, nLong int
+	for _, w := range v.words[1:] {
+		if len(w) <= 8 {
+			nShort++
+		} else {
+			nLong++
+		}
 	}
-	v.table = make([]slot, size)
-	v.mask = uint32(size - 1)
+	v.short, v.shortMask = make([]slot, tableSize(nShort)), uint32(tableSize(nShort)-1)
+	v.long, v.longMask = make([]longSlot, tableSize(nLong)), uint32(tableSize(nLong)-1)
 	v.arena = v.arena[:0]
 	for id := 1; id < len(v.words); id++ {
 		w := v.words[id]
-		sl := slot{id: int32(id)}
 		if len(w) <= 8 {
-			sl.key = packWord(w)
-			sl.hash = hashKey(sl.key)
-		} else {
-			sl.hash = hashLong(w)
-			sl.off, sl.n = uint32(len(v.arena)), uint32(len(w))
-			v.arena = append(v.arena, w...)
+			key := packWord(w)
+			for i := hashKey(key) & v.shortMask; ; i = (i + 1) & v.shortMask {
+				if v.short[i].key == 0 {
+					v.short[i] = slot{key: key, id: int32(id), flags: v.flags[id]}
+					break
+				}
+			}
+			continue
 		}
-		for i := sl.hash & v.mask; ; i = (i + 1) & v.mask {
-			if v.table[i].id == 0 {
-				v.table[i] = sl
+		h := hashLong(w)
+		for i := h & v.longMask; ; i = (i + 1) & v.longMask {
+			if v.long[i].id == 0 {
+				v.long[i] = longSlot{hash: h, id: int32(id), off: uint32(len(v.arena)), n: uint32(len(w)), flags: v.flags[id]}
+				v.arena = append(v.arena, w...)
 				break
 			}
 		}
 	}
 }
 
-// lookup returns the ID of the normalised word w, or 0.
-func (v *vocab) lookup(w string) int32 {
+// tableSize is a power of two at least twice n, so that probes stay short.
+func tableSize(n int) int {
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	return size
+}
+
+// lookup returns the ID and flags of the normalised word w; ID 0 if unknown.
+func (v *vocab) lookup(w string) (int32, uint8) {
 	if len(w) <= 8 {
 		return v.lookupKey(packWord(w))
 	}
 	h := hashLong(w)
-	for i := h & v.mask; ; i = (i + 1) & v.mask {
-		sl := &v.table[i]
+	for i := h & v.longMask; ; i = (i + 1) & v.longMask {
+		sl := &v.long[i]
 		if sl.id == 0 {
-			return 0
+			return 0, 0
 		}
 		if sl.hash == h && int(sl.n) == len(w) && string(v.arena[sl.off:sl.off+sl.n]) == w {
-			return sl.id
+			return sl.id, sl.flags
 		}
 	}
 }
 
-// lookupKey returns the ID of the word of up to 8 bytes packed as key, or 0.
-func (v *vocab) lookupKey(key uint64) int32 {
-	for i := hashKey(key) & v.mask; ; i = (i + 1) & v.mask {
-		sl := &v.table[i]
+// lookupKey returns the ID and flags of the word of up to 8 bytes packed as
+// key; ID 0 if unknown.
+func (v *vocab) lookupKey(key uint64) (int32, uint8) {
+	for i := hashKey(key) & v.shortMask; ; i = (i + 1) & v.shortMask {
+		sl := &v.short[i]
 		if sl.key == key {
-			return sl.id
+			return sl.id, sl.flags
 		}
-		if sl.id == 0 {
-			return 0
+		if sl.key == 0 {
+			return 0, 0
 		}
 	}
 }
