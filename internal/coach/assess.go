@@ -201,6 +201,10 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 	i := 0
 	var enc [utf8.UTFMax]byte
 	for i < len(text) {
+		if text[i] == ' ' {
+			i++ // the commonest separator, and one with no meaning here
+			continue
+		}
 		start := i
 		lo := len(s.norm)
 		letters, uppers := 0, 0
