@@ -192,10 +192,12 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 	if lx != nil && lx.special[0] == nil {
 		specials = nil // a lexicon without special detectors (the review phrases)
 	}
-	s.norm = slices.Grow(s.norm[:0], len(text)+8)
-	s.tokens = s.tokens[:0]
-	s.extra = s.extra[:0]
-	s.excl, s.quest = 0, 0
+	// The slices live in locals while tokenizing (registers, no write
+	// barriers) and go back into s at the end.
+	norm := slices.Grow(s.norm[:0], len(text)+8)
+	tokens := s.tokens[:0]
+	extra := s.extra[:0]
+	excl, quest := 0, 0
 	var clause, sentence int32
 	lastNeg := -10 // index of the last negator token
 	i := 0
@@ -206,7 +208,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			continue
 		}
 		start := i
-		lo := len(s.norm)
+		lo := len(norm)
 		letters, uppers := 0, 0
 		// The fast path: an ASCII word that ends within the next 8 bytes, read
 		// and lower-cased 8 bytes at a time. Anything else (a longer word, an
@@ -221,7 +223,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				key = (x | (upper&m)>>2) & m
 				letters = bits.OnesCount64(letter & m)
 				uppers = bits.OnesCount64(upper & m)
-				s.norm = binary.LittleEndian.AppendUint64(s.norm, key)[:lo+n]
+				norm = binary.LittleEndian.AppendUint64(norm, key)[:lo+n]
 				i += n
 			}
 		}
@@ -234,7 +236,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 						c += 'a' - 'A'
 					}
 					letters += int(k & clLetter)
-					s.norm = append(s.norm, c)
+					norm = append(norm, c)
 					i++
 					continue
 				}
@@ -257,7 +259,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			}
 			if r != utf8.RuneError && unicode.IsLetter(r) {
 				n := utf8.EncodeRune(enc[:], unicode.ToLower(r))
-				s.norm = append(s.norm, enc[:n]...)
+				norm = append(norm, enc[:n]...)
 				letters++
 				i += size
 				continue
@@ -265,23 +267,23 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			break
 		}
 		if i > start {
-			s.tokens = append(s.tokens, token{})
-			t := &s.tokens[len(s.tokens)-1]
-			t.start, t.end, t.lo, t.hi = int32(start), int32(i), int32(lo), int32(len(s.norm))
+			tokens = append(tokens, token{})
+			t := &tokens[len(tokens)-1]
+			t.start, t.end, t.lo, t.hi = int32(start), int32(i), int32(lo), int32(len(norm))
 			t.clause, t.sentence = clause, sentence
 			t.caps, t.letters = letters >= 2 && uppers == letters, int32(letters)
-			if lx != nil && lo < len(s.norm) {
+			if lx != nil && lo < len(norm) {
 				if key != 0 {
 					t.id, t.flags = lx.voc.lookupKey(key)
 				} else {
-					t.id, t.flags = lx.voc.lookup(unsafeString(s.norm[lo:]))
+					t.id, t.flags = lx.voc.lookup(unsafeString(norm[lo:]))
 				}
-				if t.id == 0 && s.norm[lo] >= '0' && s.norm[lo] <= '9' && isNumber(unsafeString(s.norm[lo:])) {
+				if t.id == 0 && norm[lo] >= '0' && norm[lo] <= '9' && isNumber(unsafeString(norm[lo:])) {
 					t.flags |= fNumber
 				}
 				// Negated: a negator precedes it within three words of its clause.
-				n := len(s.tokens) - 1
-				t.negated = n-lastNeg <= 3 && s.tokens[lastNeg].clause == clause
+				n := len(tokens) - 1
+				t.negated = n-lastNeg <= 3 && tokens[lastNeg].clause == clause
 				if t.flags&fNegator != 0 {
 					lastNeg = n
 				}
@@ -302,10 +304,10 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				}
 				j++
 			}
-			s.excl += bang
-			s.quest += q
+			excl += bang
+			quest += q
 			if specials != nil && (bang+q >= 3 || (bang > 0 && q > 0)) {
-				s.extra = append(s.extra, match{p: lx.special[specialPunct], start: int32(i), end: int32(j)})
+				extra = append(extra, match{p: lx.special[specialPunct], start: int32(i), end: int32(j)})
 			}
 			clause++
 			sentence++
@@ -318,8 +320,8 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			clause++
 		case '*':
 			// Censored swearing: "f**k", "sh*t".
-			if specials != nil && len(s.tokens) > 0 {
-				prev := s.tokens[len(s.tokens)-1]
+			if specials != nil && len(tokens) > 0 {
+				prev := tokens[len(tokens)-1]
 				if prev.end == int32(i) && prev.end-prev.start <= 3 && prev.letters > 0 {
 					j := i
 					for j < len(text) && text[j] == '*' && j-i < 4 {
@@ -330,7 +332,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 						k++
 					}
 					if k == len(text) || !isWordByte(text[k]) {
-						s.extra = append(s.extra, match{p: lx.special[specialCensored], start: prev.start, end: int32(k)})
+						extra = append(extra, match{p: lx.special[specialCensored], start: prev.start, end: int32(k)})
 						i = k
 						continue
 					}
@@ -344,7 +346,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				j++
 			}
 			if j < len(text) && text[j] == ':' && j > i+1 && lx.emoji[text[i:j+1]] {
-				s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: int32(i), end: int32(j + 1)})
+				extra = append(extra, match{p: lx.special[specialEmoji], start: int32(i), end: int32(j + 1)})
 				i = j + 1
 				continue
 			}
@@ -355,10 +357,11 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 		}
 		_, size := utf8.DecodeRuneInString(text[i:])
 		if specials != nil && size >= 3 && lx.emoji[text[i:i+size]] {
-			s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: int32(i), end: int32(i + size)})
+			extra = append(extra, match{p: lx.special[specialEmoji], start: int32(i), end: int32(i + size)})
 		}
 		i += size
 	}
+	s.norm, s.tokens, s.extra, s.excl, s.quest = norm, tokens, extra, excl, quest
 }
 
 // load8 returns the 8 bytes of text at i as a little-endian uint64, padded
