@@ -210,7 +210,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 		start := i
 		lo := len(norm)
 		letters, uppers := 0, 0
-		// The fast path: an ASCII word that ends within the next 8 bytes, read
+		// The fast path: an ASCII word of up to 8 bytes, read
 		// and lower-cased 8 bytes at a time. Anything else (a longer word, an
 		// apostrophe, a non-ASCII letter) takes the byte-by-byte path.
 		var key uint64
@@ -218,7 +218,8 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			x := load8(text, i)
 			upper, letter, alnum := classify8(x)
 			n := bits.TrailingZeros64(^alnum&hi8) >> 3
-			if n < 8 && (i+n == len(text) || text[i+n] != '\'' && text[i+n] < utf8.RuneSelf) {
+			// n == 8 when all 8 bytes are letters or digits; the word may go on.
+			if e := i + n; e == len(text) || text[e] != '\'' && text[e] < utf8.RuneSelf && byteClass[text[e]] == 0 {
 				m := uint64(1)<<(8*n) - 1
 				key = (x | (upper&m)>>2) & m
 				letters = bits.OnesCount64(letter & m)
@@ -674,8 +675,18 @@ func (c *Coach) Assess(text string) Assessment {
 	return a
 }
 
+// sortCues orders cues by position, stably. They arrive nearly sorted (the
+// special detectors' hits come last), so for the usual few an insertion sort does it in one pass.
 func sortCues(cs []Cue) {
-	slices.SortStableFunc(cs, func(a, b Cue) int { return a.Start - b.Start })
+	if len(cs) > 16 {
+		slices.SortStableFunc(cs, func(a, b Cue) int { return a.Start - b.Start })
+		return
+	}
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && cs[j-1].Start > cs[j].Start; j-- {
+			cs[j-1], cs[j] = cs[j], cs[j-1]
+		}
+	}
 }
 
 // unsafeString views b as a string without copying; b must not change while the
