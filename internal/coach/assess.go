@@ -168,6 +168,10 @@ type scratch struct {
 	quest   int
 	extra   []match // hits of the special detectors, found while tokenizing
 	slow    bool    // tokenize byte by byte only (tests compare both paths)
+
+	// Tokenizer state the separators change.
+	specials         *lexicon // nil: no special detectors
+	clause, sentence int32
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -188,33 +192,37 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 	if len(text) > maxAssessBytes {
 		text = text[:maxAssessBytes]
 	}
-	specials := lx
+	s.specials = lx
 	if lx != nil && lx.special[0] == nil {
-		specials = nil // a lexicon without special detectors (the review phrases)
+		s.specials = nil // a lexicon without special detectors (the review phrases)
 	}
-	// The slices live in locals while tokenizing (registers, no write
-	// barriers) and go back into s at the end.
+	// The hot loop keeps only what every word needs in locals; separators and
+	// unusual words go to methods that keep their state in s.
 	norm := slices.Grow(s.norm[:0], len(text)+8)
 	tokens := s.tokens[:0]
-	extra := s.extra[:0]
-	excl, quest := 0, 0
-	var clause, sentence int32
+	s.extra = s.extra[:0]
+	s.excl, s.quest = 0, 0
+	s.clause, s.sentence = 0, 0
 	lastNeg := -10 // index of the last negator token
 	i := 0
-	var enc [utf8.UTFMax]byte
 	for i < len(text) {
-		if text[i] == ' ' {
+		c := text[i]
+		if c == ' ' {
 			i++ // the commonest separator, and one with no meaning here
+			continue
+		}
+		if c < utf8.RuneSelf && byteClass[c] == 0 {
+			i = s.separator(text, i, tokens)
 			continue
 		}
 		start := i
 		lo := len(norm)
-		letters, uppers := 0, 0
-		// The fast path: an ASCII word of up to 8 bytes, read
-		// and lower-cased 8 bytes at a time. Anything else (a longer word, an
-		// apostrophe, a non-ASCII letter) takes the byte-by-byte path.
+		var letters, uppers int
+		// The fast path: an ASCII word of up to 8 bytes, read and lower-cased
+		// 8 bytes at a time. Anything else (a longer word, an apostrophe, a
+		// non-ASCII letter) takes the byte-by-byte path.
 		var key uint64
-		if byteClass[text[i]] != 0 && !s.slow {
+		if c < utf8.RuneSelf && !s.slow {
 			x := load8(text, i)
 			upper, letter, alnum := classify8(x)
 			n := bits.TrailingZeros64(^alnum&hi8) >> 3
@@ -228,141 +236,158 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				i += n
 			}
 		}
-		for key == 0 && i < len(text) {
-			c := text[i]
-			if c < utf8.RuneSelf {
-				if k := byteClass[c]; k != 0 {
-					if k == clUpper {
-						uppers++
-						c += 'a' - 'A'
-					}
-					letters += int(k & clLetter)
-					norm = append(norm, c)
-					i++
-					continue
-				}
-				if c == '\'' && i > start && i+1 < len(text) && isWordByte(text[i+1]) {
-					i++
-					if possessive(text, i) {
-						i++ // "daughter's" → "daughter"
-					}
-					continue
-				}
-				break
-			}
-			r, size := utf8.DecodeRuneInString(text[i:])
-			if r == '\u2019' && i > start && i+size < len(text) && isWordByte(text[i+size]) {
-				i += size
-				if possessive(text, i) {
-					i++
-				}
+		if key == 0 {
+			i, norm, letters, uppers = slowWord(text, i, norm)
+			if i == start {
+				i = s.separator(text, i, tokens) // not a letter: a symbol or emoji
 				continue
 			}
-			if r != utf8.RuneError && unicode.IsLetter(r) {
-				n := utf8.EncodeRune(enc[:], unicode.ToLower(r))
-				norm = append(norm, enc[:n]...)
-				letters++
-				i += size
+		}
+		tokens = append(tokens, token{})
+		t := &tokens[len(tokens)-1]
+		t.start, t.end, t.lo, t.hi = int32(start), int32(i), int32(lo), int32(len(norm))
+		t.clause, t.sentence = s.clause, s.sentence
+		t.caps, t.letters = letters >= 2 && uppers == letters, int32(letters)
+		if lx != nil && lo < len(norm) {
+			if key != 0 {
+				t.id, t.flags = lx.voc.lookupKey(key)
+			} else {
+				t.id, t.flags = lx.voc.lookup(unsafeString(norm[lo:]))
+			}
+			if t.id == 0 && norm[lo] >= '0' && norm[lo] <= '9' && isNumber(unsafeString(norm[lo:])) {
+				t.flags |= fNumber
+			}
+			// Negated: a negator precedes it within three words of its clause.
+			n := len(tokens) - 1
+			t.negated = n-lastNeg <= 3 && tokens[lastNeg].clause == t.clause
+			if t.flags&fNegator != 0 {
+				lastNeg = n
+			}
+		}
+	}
+	s.norm, s.tokens = norm, tokens
+}
+
+// slowWord reads the word at text[i:] byte by byte, appending its normalised
+// form to norm, and returns where it ends (i itself when text[i] starts no
+// word) with its letter and upper-case counts.
+func slowWord(text string, i int, norm []byte) (int, []byte, int, int) {
+	start := i
+	letters, uppers := 0, 0
+	var enc [utf8.UTFMax]byte
+	for i < len(text) {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if k := byteClass[c]; k != 0 {
+				if k == clUpper {
+					uppers++
+					c += 'a' - 'A'
+				}
+				letters += int(k & clLetter)
+				norm = append(norm, c)
+				i++
+				continue
+			}
+			if c == '\'' && i > start && i+1 < len(text) && isWordByte(text[i+1]) {
+				i++
+				if possessive(text, i) {
+					i++ // "daughter's" → "daughter"
+				}
 				continue
 			}
 			break
 		}
-		if i > start {
-			tokens = append(tokens, token{})
-			t := &tokens[len(tokens)-1]
-			t.start, t.end, t.lo, t.hi = int32(start), int32(i), int32(lo), int32(len(norm))
-			t.clause, t.sentence = clause, sentence
-			t.caps, t.letters = letters >= 2 && uppers == letters, int32(letters)
-			if lx != nil && lo < len(norm) {
-				if key != 0 {
-					t.id, t.flags = lx.voc.lookupKey(key)
-				} else {
-					t.id, t.flags = lx.voc.lookup(unsafeString(norm[lo:]))
-				}
-				if t.id == 0 && norm[lo] >= '0' && norm[lo] <= '9' && isNumber(unsafeString(norm[lo:])) {
-					t.flags |= fNumber
-				}
-				// Negated: a negator precedes it within three words of its clause.
-				n := len(tokens) - 1
-				t.negated = n-lastNeg <= 3 && tokens[lastNeg].clause == clause
-				if t.flags&fNegator != 0 {
-					lastNeg = n
-				}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if r == '\u2019' && i > start && i+size < len(text) && isWordByte(text[i+size]) {
+			i += size
+			if possessive(text, i) {
+				i++
 			}
 			continue
 		}
-		// A separator.
-		c := text[i]
-		switch c {
-		case '!', '?':
-			j := i
-			bang, q := 0, 0
-			for j < len(text) && (text[j] == '!' || text[j] == '?') {
-				if text[j] == '!' {
-					bang++
-				} else {
-					q++
-				}
-				j++
-			}
-			excl += bang
-			quest += q
-			if specials != nil && (bang+q >= 3 || (bang > 0 && q > 0)) {
-				extra = append(extra, match{p: lx.special[specialPunct], start: int32(i), end: int32(j)})
-			}
-			clause++
-			sentence++
-			i = j
-			continue
-		case '.', '\n':
-			clause++
-			sentence++
-		case ',', ';', ':', '(', ')', '-':
-			clause++
-		case '*':
-			// Censored swearing: "f**k", "sh*t".
-			if specials != nil && len(tokens) > 0 {
-				prev := tokens[len(tokens)-1]
-				if prev.end == int32(i) && prev.end-prev.start <= 3 && prev.letters > 0 {
-					j := i
-					for j < len(text) && text[j] == '*' && j-i < 4 {
-						j++
-					}
-					k := j
-					for k < len(text) && isWordByte(text[k]) && k-j < 4 {
-						k++
-					}
-					if k == len(text) || !isWordByte(text[k]) {
-						extra = append(extra, match{p: lx.special[specialCensored], start: prev.start, end: int32(k)})
-						i = k
-						continue
-					}
-				}
-			}
-		}
-		if c == ':' && specials != nil {
-			// Slack short codes such as :rage:.
-			j := i + 1
-			for j < len(text) && j-i < 40 && (isWordByte(text[j]) || text[j] == '_' || text[j] == '-' || text[j] == '+') {
-				j++
-			}
-			if j < len(text) && text[j] == ':' && j > i+1 && lx.emoji[text[i:j+1]] {
-				extra = append(extra, match{p: lx.special[specialEmoji], start: int32(i), end: int32(j + 1)})
-				i = j + 1
-				continue
-			}
-		}
-		if c < utf8.RuneSelf {
-			i++
+		if r != utf8.RuneError && unicode.IsLetter(r) {
+			n := utf8.EncodeRune(enc[:], unicode.ToLower(r))
+			norm = append(norm, enc[:n]...)
+			letters++
+			i += size
 			continue
 		}
-		_, size := utf8.DecodeRuneInString(text[i:])
-		if specials != nil && size >= 3 && lx.emoji[text[i:i+size]] {
-			extra = append(extra, match{p: lx.special[specialEmoji], start: int32(i), end: int32(i + size)})
-		}
-		i += size
+		break
 	}
-	s.norm, s.tokens, s.extra, s.excl, s.quest = norm, tokens, extra, excl, quest
+	return i, norm, letters, uppers
+}
+
+// separator handles the separator at text[i], which starts no word: it
+// advances the clause and sentence counts, counts ! and ?, and records the
+// special detectors' hits (punctuation runs, censored swearing, emoji). It
+// returns where the next token may start.
+func (s *scratch) separator(text string, i int, tokens []token) int {
+	lx := s.specials
+	c := text[i]
+	switch c {
+	case '!', '?':
+		j := i
+		bang, q := 0, 0
+		for j < len(text) && (text[j] == '!' || text[j] == '?') {
+			if text[j] == '!' {
+				bang++
+			} else {
+				q++
+			}
+			j++
+		}
+		s.excl += bang
+		s.quest += q
+		if lx != nil && (bang+q >= 3 || (bang > 0 && q > 0)) {
+			s.extra = append(s.extra, match{p: lx.special[specialPunct], start: int32(i), end: int32(j)})
+		}
+		s.clause++
+		s.sentence++
+		return j
+	case '.', '\n':
+		s.clause++
+		s.sentence++
+	case ',', ';', ':', '(', ')', '-':
+		s.clause++
+	case '*':
+		// Censored swearing: "f**k", "sh*t".
+		if lx != nil && len(tokens) > 0 {
+			prev := tokens[len(tokens)-1]
+			if prev.end == int32(i) && prev.end-prev.start <= 3 && prev.letters > 0 {
+				j := i
+				for j < len(text) && text[j] == '*' && j-i < 4 {
+					j++
+				}
+				k := j
+				for k < len(text) && isWordByte(text[k]) && k-j < 4 {
+					k++
+				}
+				if k == len(text) || !isWordByte(text[k]) {
+					s.extra = append(s.extra, match{p: lx.special[specialCensored], start: prev.start, end: int32(k)})
+					return k
+				}
+			}
+		}
+	}
+	if c == ':' && lx != nil {
+		// Slack short codes such as :rage:.
+		j := i + 1
+		for j < len(text) && j-i < 40 && (isWordByte(text[j]) || text[j] == '_' || text[j] == '-' || text[j] == '+') {
+			j++
+		}
+		if j < len(text) && text[j] == ':' && j > i+1 && lx.emoji[text[i:j+1]] {
+			s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: int32(i), end: int32(j + 1)})
+			return j + 1
+		}
+	}
+	if c < utf8.RuneSelf {
+		return i + 1
+	}
+	_, size := utf8.DecodeRuneInString(text[i:])
+	if lx != nil && size >= 3 && lx.emoji[text[i:i+size]] {
+		s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: int32(i), end: int32(i + size)})
+	}
+	return i + size
 }
 
 // load8 returns the 8 bytes of text at i as a little-endian uint64, padded
