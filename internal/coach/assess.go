@@ -617,7 +617,32 @@ func sigmoid(z float64) float64 {
 	if z < -35 {
 		return 0
 	}
-	return 1 / (1 + math.Exp(-z))
+	return 1 / (1 + expSmall(-z))
+}
+
+// exp2Table[j] is 2^(j/64).
+var exp2Table = func() (t [64]float64) {
+	for j := range t {
+		t[j] = math.Exp2(float64(j) / 64)
+	}
+	return t
+}()
+
+// expSmall is e^x for |x| ≤ 36, within 1e-13 relative error of math.Exp and
+// with a shorter dependency chain, which is what Assess waits on at its end:
+// x = (k + j/64)·ln2 + r with |r| ≤ ln2/128, e^x = 2^k · 2^(j/64) · e^r, and e^r
+// is a degree-4 polynomial evaluated in two halves (Estrin's scheme).
+func expSmall(x float64) float64 {
+	const (
+		ln2Over64 = 0.6931471805599453 / 64
+		inv       = 64 / 0.6931471805599453
+	)
+	n := int64(math.Floor(x*inv + 0.5)) // x ≈ n·ln2/64
+	r := x - float64(n)*ln2Over64
+	r2 := r * r
+	p := (1 + r) + r2*((0.5+r*(1.0/6))+r2*(1.0/24))
+	k, j := n>>6, n&63 // n = 64k + j, 0 ≤ j < 64 (arithmetic shift floors)
+	return p * exp2Table[j] * math.Float64frombits(uint64(k+1023)<<52)
 }
 
 // Assess scores one message with the default coach.

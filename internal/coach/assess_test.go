@@ -2,6 +2,7 @@ package coach
 
 import (
 	"bufio"
+	"math"
 	"os"
 	"slices"
 	"sort"
@@ -291,5 +292,21 @@ func TestClassify8(t *testing.T) {
 				t.Errorf("byte %#x at %d leaks into other bytes", c, pos)
 			}
 		}
+	}
+}
+
+func TestExpSmallMatchesMathExp(t *testing.T) {
+	worst := 0.0
+	for x := -36.0; x <= 36; x += 0.000731 {
+		got, want := expSmall(x), math.Exp(x)
+		if rel := math.Abs(got-want) / want; rel > worst {
+			worst = rel
+		}
+	}
+	if worst > 1e-13 {
+		t.Errorf("expSmall: worst relative error %g > 1e-13", worst)
+	}
+	if sigmoid(0) != 0.5 || sigmoid(40) != 1 || sigmoid(-40) != 0 {
+		t.Errorf("sigmoid(0, 40, -40) = %v, %v, %v", sigmoid(0), sigmoid(40), sigmoid(-40))
 	}
 }
