@@ -501,12 +501,16 @@ func (lx *lexicon) scan(s *scratch, text string) {
 		var best *phrase
 		bestEnd := -1
 		if t.flags&fPhrase != 0 {
-			for _, p := range lx.firsts[t.id] {
-				if p.second != 0 && (i+1 == len(toks) || toks[i+1].id != p.second) {
+			next := int32(0)
+			if i+1 < len(toks) {
+				next = toks[i+1].id
+			}
+			for _, c := range lx.cands[lx.candOff[t.id]:lx.candOff[t.id+1]] {
+				if c.second != 0 && c.second != next {
 					continue // most candidates fail on the second word: skip the call
 				}
-				if end := s.matchAt(i, p, lx.ofID); end > 0 {
-					best, bestEnd = p, end
+				if end := s.matchAt(i, c.p, lx.ofID); end > 0 {
+					best, bestEnd = c.p, end
 					break
 				}
 			}

@@ -44,10 +44,14 @@ const (
 
 // lexicon holds everything the matcher needs, built once from the embedded files.
 type lexicon struct {
-	voc         *vocab
-	phrases     []*phrase
-	firsts      [][]*phrase // by vocab ID of the first word, longest first
-	numberFirst []*phrase   // phrases that start with a number
+	voc     *vocab
+	phrases []*phrase
+	// The phrases by vocab ID of their first word, longest first:
+	// cands[candOff[id]:candOff[id+1]], in one array so that trying them
+	// touches a few contiguous bytes.
+	cands       []cand
+	candOff     []uint32
+	numberFirst []*phrase // phrases that start with a number
 	ofID        int32
 	acronyms    map[string]bool
 	emoji       map[string]bool // Unicode emoji and :short_codes:
@@ -153,18 +157,31 @@ func loadLexicon() (*lexicon, error) {
 
 // finish builds the lookup structures once every word is in the vocabulary.
 func (lx *lexicon) finish() {
-	lx.firsts = make([][]*phrase, len(lx.voc.words))
+	firsts := make([][]*phrase, len(lx.voc.words))
 	for _, p := range lx.phrases {
 		if len(p.ids) == 0 || p.ids[0] < 0 {
 			continue
 		}
-		lx.firsts[p.ids[0]] = append(lx.firsts[p.ids[0]], p)
+		firsts[p.ids[0]] = append(firsts[p.ids[0]], p)
 		lx.voc.flags[p.ids[0]] |= fPhrase
 	}
-	for _, list := range lx.firsts {
+	lx.cands = lx.cands[:0]
+	lx.candOff = make([]uint32, len(lx.voc.words)+1)
+	for id, list := range firsts {
 		sortLongestFirst(list)
+		lx.candOff[id] = uint32(len(lx.cands))
+		for _, p := range list {
+			lx.cands = append(lx.cands, cand{second: p.second, p: p})
+		}
 	}
+	lx.candOff[len(firsts)] = uint32(len(lx.cands))
 	lx.voc.build() // last: the table carries the flags
+}
+
+// cand is a phrase to try at a token that is its first word.
+type cand struct {
+	second int32 // the phrase's second word, or 0: the token after must be it
+	p      *phrase
 }
 
 // loadPhraseLists builds a lexicon holding the phrases of files, indexed by first word.
