@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -215,6 +216,12 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			i = s.separator(text, i, tokens)
 			continue
 		}
+		if c|0x20 == 'h' || c|0x20 == 'w' {
+			if j := skipURL(text, i); j > i {
+				i = j
+				continue
+			}
+		}
 		start := i
 		lo := len(norm)
 		var letters, uppers int
@@ -254,7 +261,8 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			} else {
 				t.id, t.flags = lx.voc.lookup(unsafeString(norm[lo:]))
 			}
-			if t.id == 0 && norm[lo] >= '0' && norm[lo] <= '9' && isNumber(unsafeString(norm[lo:])) {
+			// A numeral counts as a number whether or not the model knows it as a word.
+			if norm[lo] >= '0' && norm[lo] <= '9' && isNumber(unsafeString(norm[lo:])) {
 				t.flags |= fNumber
 			}
 			// Negated: a negator precedes it within three words of its clause.
@@ -349,6 +357,10 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 		s.sentence++
 	case ',', ';', ':', '(', ')', '-':
 		s.clause++
+	case '<', '`', '@':
+		if j := skipMarkup(text, i); j > i {
+			return j
+		}
 	case '*':
 		// Censored swearing: "f**k", "sh*t".
 		if lx != nil && len(tokens) > 0 {
@@ -362,7 +374,10 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 				for k < len(text) && isWordByte(text[k]) && k-j < 4 {
 					k++
 				}
-				if k == len(text) || !isWordByte(text[k]) {
+				// Letters after the stars ("f**k", "sh*t"), or one or two
+				// before at least two stars ("f***"); not Slack bold ("*now*").
+				censored := k > j || prev.end-prev.start <= 2 && j-i >= 2
+				if censored && (k == len(text) || !isWordByte(text[k])) {
 					s.extra = append(s.extra, match{p: lx.special[specialCensored], start: prev.start, end: int32(k)})
 					return k
 				}
@@ -388,6 +403,94 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 		s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: int32(i), end: int32(i + size)})
 	}
 	return i + size
+}
+
+// skipMarkup returns where the markup starting at text[i] ends, or i when
+// there is none. Markup is text that is not the customer's own words, so it
+// says nothing about their mood and must not read as shouting or failure:
+// Slack's <@U024BE7LH> mentions, <#C…|channel> links, <!here>, and
+// <https://…|label> links; `code` and ```code blocks``` (pasted error logs
+// are full of capitals and "error"); @handles ("@AmazonHelp") and the
+// domain of an e-mail address; and bare URLs (see skipURL).
+func skipMarkup(text string, i int) int {
+	const maxSpan = 2000 // a longer "span" is not markup: the text goes on as usual
+	rest := text[i+1:]
+	switch text[i] {
+	case '<':
+		if rest == "" || !(rest[0] == '@' || rest[0] == '#' || rest[0] == '!' ||
+			hasPrefixFold(rest, "http") || hasPrefixFold(rest, "mailto:")) {
+			return i
+		}
+		for j := 0; j < len(rest) && j < maxSpan; j++ {
+			switch rest[j] {
+			case '>':
+				return i + 1 + j + 1
+			case '<', '\n':
+				return i
+			}
+		}
+	case '`':
+		if strings.HasPrefix(rest, "``") {
+			if end := strings.Index(rest[2:], "```"); end >= 0 {
+				return i + 3 + end + 3
+			}
+			return i
+		}
+		for j := 0; j < len(rest) && j < maxSpan; j++ {
+			switch rest[j] {
+			case '`':
+				return i + 1 + j + 1
+			case '\n':
+				return i
+			}
+		}
+	case '@':
+		j := i + 1
+		if i > 0 && (isWordByte(text[i-1]) || text[i-1] == '_' || text[i-1] == '.') {
+			// An e-mail address: skip its domain ("ACME.COM" is not shouting).
+			for j < len(text) && (isWordByte(text[j]) || text[j] == '.' || text[j] == '-') {
+				j++
+			}
+			return j
+		}
+		for j < len(text) && (isWordByte(text[j]) || text[j] == '_') {
+			j++
+		}
+		return j
+	}
+	return i
+}
+
+// skipURL returns where the bare URL starting at text[i] ends ("https://…",
+// "www.…": at the next space or angle bracket), or i when there is none.
+func skipURL(text string, i int) int {
+	rest := text[i:]
+	if !(hasPrefixFold(rest, "http://") || hasPrefixFold(rest, "https://") || hasPrefixFold(rest, "www.")) {
+		return i
+	}
+	j := i
+	for j < len(text) && text[j] != ' ' && text[j] != '\n' && text[j] != '\t' && text[j] != '\r' && text[j] != '<' && text[j] != '>' {
+		j++
+	}
+	return j
+}
+
+// hasPrefixFold reports whether s starts with the lower-case ASCII prefix,
+// ignoring case.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for k := 0; k < len(prefix); k++ {
+		c := s[k]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // load8 returns the 8 bytes of text at i as a little-endian uint64, padded

@@ -310,3 +310,43 @@ func TestExpSmallMatchesMathExp(t *testing.T) {
 		t.Errorf("sigmoid(0, 40, -40) = %v, %v, %v", sigmoid(0), sigmoid(40), sigmoid(-40))
 	}
 }
+
+// Markup is not the customer's tone: Slack mentions and links, code, handles,
+// URLs and e-mail domains must not read as shouting, failure or swearing.
+func TestMarkupIsNotTone(t *testing.T) {
+	for _, tc := range []struct {
+		text   string
+		absent []CueKind
+	}{
+		{"<@U024BE7LH> can you help me with my order?", []CueKind{Shouting}},
+		{"<@U024BE7LH|dana> and <#C0123ABCD|support-acme> <!here> <!subteam^S012AB3CD|@oncall>", []CueKind{Shouting}},
+		{"see <https://status.example.com/INCIDENT/ABCD|STATUS PAGE> for updates", []CueKind{Shouting}},
+		{"the log says `ERROR CONNECTION REFUSED FATAL`", []CueKind{Shouting, Failure}},
+		{"here it is:\n```\nFATAL ERROR: BROKEN PIPE\nTimeout, crashed\n```\nthanks", []CueKind{Shouting, Failure}},
+		{"@ATT @UPS my order https://t.co/4XYZ9QWK arrived", []CueKind{Shouting}},
+		{"mail me at bob@ACME.COM or www.EXAMPLE.COM/HELP", []CueKind{Shouting}},
+		{"I need this fixed *now* please, *ASAP* is fine", []CueKind{Profanity}},
+	} {
+		a := Assess(tc.text)
+		for _, k := range tc.absent {
+			if a.Has(k) {
+				t.Errorf("%q: markup read as %s: %+v", tc.text, k, a.Cues)
+			}
+		}
+	}
+	// Censored swearing is still swearing, and text around markup still counts.
+	for _, text := range []string{"what the f*** is going on", "this is sh*t", "f**k this", "<@U024BE7LH> this is STILL BROKEN!!!"} {
+		if a := Assess(text); !a.Frustrated {
+			t.Errorf("%q: not frustrated around markup (%.2f, %+v)", text, a.Score, a.Cues)
+		}
+	}
+	if !Assess("f**k this").Has(Profanity) || !Assess("<@U024BE7LH> THIS IS STILL BROKEN").Has(Shouting) {
+		t.Error("swearing or shouting next to markup was lost")
+	}
+	// Unclosed markup is ordinary text: nothing is skipped.
+	for _, text := range []string{"<3 but STILL BROKEN AGAIN", "it's `STILL BROKEN AGAIN\nand more", "```STILL BROKEN AGAIN"} {
+		if a := Assess(text); !a.Has(Shouting) {
+			t.Errorf("%q: unclosed markup swallowed the text: %+v", text, a.Cues)
+		}
+	}
+}
