@@ -216,7 +216,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			i = s.separator(text, i, tokens)
 			continue
 		}
-		if c|0x20 == 'h' || c|0x20 == 'w' {
+		if maybeURL(text, i) {
 			if j := skipURL(text, i); j > i {
 				i = j
 				continue
@@ -459,6 +459,18 @@ func skipMarkup(text string, i int) int {
 		return j
 	}
 	return i
+}
+
+// maybeURL is a quick test, cheap enough for every word, of whether text[i:]
+// may start a URL ("http:", "https:", "www.").
+func maybeURL(text string, i int) bool {
+	switch text[i] | 0x20 {
+	case 'h':
+		return i+5 < len(text) && (text[i+4] == ':' || text[i+5] == ':')
+	case 'w':
+		return i+3 < len(text) && text[i+3] == '.'
+	}
+	return false
 }
 
 // skipURL returns where the bare URL starting at text[i] ends ("https://…",
