@@ -151,10 +151,16 @@ func readLabelled(t testing.TB, path string) (texts []string, labels []bool) {
 }
 
 // TestHeldOutSupportMessages checks the model on support-style messages that
-// cmd/train never sees: it must rank frustrated above calm and decide well at
-// the default threshold.
+// cmd/train never sees (chat-style and tweet-style): it must rank frustrated
+// above calm and decide well at the default threshold.
 func TestHeldOutSupportMessages(t *testing.T) {
-	texts, labels := readLabelled(t, "testdata/messages.tsv")
+	for _, file := range []string{"testdata/messages.tsv", "testdata/tweets.tsv"} {
+		t.Run(file, func(t *testing.T) { checkHeldOut(t, file) })
+	}
+}
+
+func checkHeldOut(t *testing.T, file string) {
+	texts, labels := readLabelled(t, file)
 	type scored struct {
 		s float64
 		l bool
