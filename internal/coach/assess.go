@@ -804,17 +804,19 @@ func (c *Coach) Assess(text string) Assessment {
 		ki := bits.TrailingZeros32(seen)
 		z += m.kind[ki]*float64(min(kindCount[ki], 3)) + m.negKind[ki]*float64(min(negCount[ki], 3))
 	}
+	wz := 0.0
 	for i := range s.tokens {
 		t := &s.tokens[i]
 		if t.id == 0 {
 			continue
 		}
 		if t.negated && t.flags&fNegator == 0 {
-			z += m.negWords[t.id]
+			wz += m.negWords[t.id]
 		} else {
-			z += m.words[t.id]
+			wz += m.words[t.id]
 		}
 	}
+	z += wz * wordScale(len(s.tokens))
 	z += m.excl*float64(min(s.excl, 3)) + m.quest*float64(min(s.quest, 3))
 
 	a := Assessment{Score: sigmoid(z)}
@@ -846,6 +848,21 @@ func (c *Coach) Assess(text string) Assessment {
 
 // sortCues orders cues by position, stably. They arrive nearly sorted (the
 // special detectors' hits come last), so for the usual few an insertion sort does it in one pass.
+// wordScale is the factor on a message's summed word weights: 1 up to
+// longMessage tokens, then longMessage/n, so that a long message counts its
+// words like an average window of that length. The model was fitted on short
+// messages (GoEmotions: median 13 tokens, 99th percentile 27), and a plain
+// sum over thousands of words drifts to 0 or 1 whatever they say. The cues
+// are not scaled: each kind counts at most 3 times anyway.
+func wordScale(n int) float64 {
+	if n <= longMessage {
+		return 1
+	}
+	return longMessage / float64(n)
+}
+
+const longMessage = 40
+
 func sortCues(cs []Cue) {
 	if len(cs) > 16 {
 		slices.SortStableFunc(cs, func(a, b Cue) int { return a.Start - b.Start })

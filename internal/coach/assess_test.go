@@ -356,3 +356,36 @@ func TestMarkupIsNotTone(t *testing.T) {
 		}
 	}
 }
+
+// A long message is scored on what it says, not on its length: summed over
+// hundreds of words, the small word weights would push any message to 0 or 1
+// (a polite question pasted 60 times used to score 1.0 with no cue at all).
+func TestLongMessagesKeepTheirTone(t *testing.T) {
+	calm := []string{
+		strings.Repeat("Could you tell me how to export my invoices to CSV? We use them for our monthly accounting report. ", 60),
+		"Hi team, hope you are well. We are planning to roll out the new reporting module to our finance department next quarter " +
+			"and I wanted to check a few things before we start. First, can the monthly export include the cost centre field, or do " +
+			"we need a custom template for that? Second, our auditors asked whether the audit log keeps entries for seven years; I " +
+			"could not find this in the documentation. Third, we would like to give read-only access to two external accountants - " +
+			"is there a seat type for that, and how is it billed? Finally, is there a sandbox where we can test the SSO configuration " +
+			"before switching it on for everyone? No rush on any of this, we are still in the planning phase. Thanks for your help!",
+	}
+	angry := []string{
+		strings.Repeat("Still not working, this is the third time I ask. ", 60),
+		"Hi, I have been trying to get this sorted for two weeks now and honestly I am running out of patience. The nightly " +
+			"export has failed every single night since the 3rd, your status page says everything is fine, and every time I open " +
+			"a ticket someone asks me for the same logs I already sent. I was told on Monday that an engineer would call me back " +
+			"within 24 hours and nobody did. We are a small business and without the export our accountant cannot close the " +
+			"month, so this is costing us real money. If it is not resolved this week we will move to another provider.",
+	}
+	for _, text := range calm {
+		if a := Assess(text); a.Frustrated {
+			t.Errorf("long calm message scored %.3f (%d cues): %.60q…", a.Score, len(a.Cues), text)
+		}
+	}
+	for _, text := range angry {
+		if a := Assess(text); !a.Frustrated {
+			t.Errorf("long complaint scored %.3f: %.60q…", a.Score, text)
+		}
+	}
+}

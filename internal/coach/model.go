@@ -123,12 +123,13 @@ func Features(text string) map[string]float64 {
 			f[k] = 3
 		}
 	}
+	scale := wordScale(len(s.tokens)) // as Assess does
 	for i := range s.tokens {
 		w := s.word(i)
 		if s.tokens[i].negated && s.tokens[i].flags&fNegator == 0 {
-			f["nw:"+w]++
+			f["nw:"+w] += scale
 		} else {
-			f["w:"+w]++
+			f["w:"+w] += scale
 		}
 	}
 	if s.excl > 0 {
