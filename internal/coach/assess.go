@@ -169,6 +169,7 @@ type scratch struct {
 	quest   int
 	extra   []match // hits of the special detectors, found while tokenizing
 	slow    bool    // tokenize byte by byte only (tests compare both paths)
+	cueIdx  []int32 // scratch for ordering many cues
 
 	// Tokenizer state the separators change.
 	specials         *lexicon // nil: no special detectors
@@ -822,32 +823,62 @@ func (c *Coach) Assess(text string) Assessment {
 	a := Assessment{Score: sigmoid(z)}
 	a.Frustrated = a.Score >= c.Threshold
 	if nCues > 0 {
-		a.Cues = make([]Cue, 0, min(nCues, MaxCues))
-		for _, mt := range s.matches {
-			if mt.negated || mt.p.kind == calmKind {
-				continue
-			}
-			ki := mt.p.kindIdx
-			w := m.phrase[mt.p.id]
-			if mt.intens {
-				w += m.intens
-			}
-			if m.kind[ki]+w <= 0 {
-				continue
-			}
-			a.Cues = append(a.Cues, Cue{Kind: mt.p.kind, Evidence: text[mt.start:mt.end], Start: int(mt.start), End: int(mt.end), Weight: m.kind[ki] + w})
-		}
-		sortCues(a.Cues)
-		if len(a.Cues) > MaxCues {
-			a.Cues = a.Cues[:MaxCues]
-		}
+		a.Cues = s.cues(text, m, nCues)
 	}
 	scratchPool.Put(s)
 	return a
 }
 
-// sortCues orders cues by position, stably. They arrive nearly sorted (the
-// special detectors' hits come last), so for the usual few an insertion sort does it in one pass.
+// cues returns the first MaxCues cues by position (ties in match order, as a
+// stable sort leaves them). The matches arrive nearly sorted (the special
+// detectors' hits come last): the usual few are built and insertion-sorted;
+// many (a 40,000-character rant) are ordered by index first, so that only the
+// cues kept are built.
+func (s *scratch) cues(text string, m *model, n int) []Cue {
+	weight := func(mt *match) (float64, bool) {
+		if mt.negated || mt.p.kind == calmKind {
+			return 0, false
+		}
+		w := m.kind[mt.p.kindIdx] + m.phrase[mt.p.id]
+		if mt.intens {
+			w += m.intens
+		}
+		return w, w > 0
+	}
+	cue := func(mt *match, w float64) Cue {
+		return Cue{Kind: mt.p.kind, Evidence: text[mt.start:mt.end], Start: int(mt.start), End: int(mt.end), Weight: w}
+	}
+	if n <= 16 {
+		cs := make([]Cue, 0, n)
+		for i := range s.matches {
+			if w, ok := weight(&s.matches[i]); ok {
+				cs = append(cs, cue(&s.matches[i], w))
+			}
+		}
+		for i := 1; i < len(cs); i++ {
+			for j := i; j > 0 && cs[j-1].Start > cs[j].Start; j-- {
+				cs[j-1], cs[j] = cs[j], cs[j-1]
+			}
+		}
+		return cs
+	}
+	idx := s.cueIdx[:0]
+	for i := range s.matches {
+		if _, ok := weight(&s.matches[i]); ok {
+			idx = append(idx, int32(i))
+		}
+	}
+	slices.SortStableFunc(idx, func(x, y int32) int { return int(s.matches[x].start - s.matches[y].start) })
+	idx = idx[:min(len(idx), MaxCues)]
+	cs := make([]Cue, len(idx))
+	for k, i := range idx {
+		w, _ := weight(&s.matches[i])
+		cs[k] = cue(&s.matches[i], w)
+	}
+	s.cueIdx = idx
+	return cs
+}
+
 // wordScale is the factor on a message's summed word weights: 1 up to
 // longMessage tokens, then longMessage/n, so that a long message counts its
 // words like an average window of that length. The model was fitted on short
@@ -862,18 +893,6 @@ func wordScale(n int) float64 {
 }
 
 const longMessage = 40
-
-func sortCues(cs []Cue) {
-	if len(cs) > 16 {
-		slices.SortStableFunc(cs, func(a, b Cue) int { return a.Start - b.Start })
-		return
-	}
-	for i := 1; i < len(cs); i++ {
-		for j := i; j > 0 && cs[j-1].Start > cs[j].Start; j-- {
-			cs[j-1], cs[j] = cs[j], cs[j-1]
-		}
-	}
-}
 
 // unsafeString views b as a string without copying; b must not change while the
 // string is in use (scratch.norm is only appended to before matching starts).

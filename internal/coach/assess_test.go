@@ -211,6 +211,16 @@ func TestHugeAndBrokenInput(t *testing.T) {
 	if !a.Frustrated || len(a.Cues) != MaxCues {
 		t.Errorf("huge message: frustrated %v, %d cues; want true and %d", a.Frustrated, len(a.Cues), MaxCues)
 	}
+	// The cues kept are the first ones by position, in order, as in a short message.
+	short := Assess(huge[:len("STILL not working!!! I've asked 3 times. ")])
+	for i, c := range a.Cues {
+		if i > 0 && c.Start < a.Cues[i-1].Start {
+			t.Fatalf("huge message: cue %d at %d comes after one at %d", i, c.Start, a.Cues[i-1].Start)
+		}
+		if i < len(short.Cues) && c != short.Cues[i] {
+			t.Errorf("huge message: cue %d is %+v, want %+v as in the first sentence alone", i, c, short.Cues[i])
+		}
+	}
 	bad := "still \xff\xfe not working \xc3"
 	a = Assess(bad)
 	for _, c := range a.Cues {
