@@ -488,22 +488,9 @@ func skipURL(text string, i int) int {
 	return j
 }
 
-// hasPrefixFold reports whether s starts with the lower-case ASCII prefix,
-// ignoring case.
+// hasPrefixFold reports whether s starts with prefix, ignoring case.
 func hasPrefixFold(s, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for k := 0; k < len(prefix); k++ {
-		c := s[k]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != prefix[k] {
-			return false
-		}
-	}
-	return true
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // load8 returns the 8 bytes of text at i as a little-endian uint64, padded
@@ -784,7 +771,8 @@ func (c *Coach) Assess(text string) Assessment {
 	var negCount [16]int
 	var seen uint32 // bit ki: kind ki matched, negated or not
 	nCues := 0
-	for _, mt := range s.matches {
+	for i := range s.matches {
+		mt := &s.matches[i]
 		ki := mt.p.kindIdx
 		seen |= 1 << ki
 		if mt.negated {
@@ -792,12 +780,9 @@ func (c *Coach) Assess(text string) Assessment {
 			continue
 		}
 		kindCount[ki]++
-		w := m.phrase[mt.p.id]
-		if mt.intens {
-			w += m.intens
-		}
+		w := m.phraseWeight(mt)
 		z += w
-		if mt.p.kind != calmKind && m.kind[ki]+w > 0 {
+		if m.isCue(mt, w) {
 			nCues++
 		}
 	}
@@ -829,22 +814,35 @@ func (c *Coach) Assess(text string) Assessment {
 	return a
 }
 
+// phraseWeight is what match mt adds to the score beside its kind's weight.
+func (m *model) phraseWeight(mt *match) float64 {
+	w := m.phrase[mt.p.id]
+	if mt.intens {
+		w += m.intens
+	}
+	return w
+}
+
+// isCue reports whether match mt, whose phrase weight is w, is a cue to
+// show: not negated, not calm, and pushing towards frustration.
+func (m *model) isCue(mt *match, w float64) bool {
+	return !mt.negated && mt.p.kind != calmKind && m.kind[mt.p.kindIdx]+w > 0
+}
+
+// cueWeight is the weight of the cue match mt reports, with false when it
+// reports none (see isCue).
+func (m *model) cueWeight(mt *match) (float64, bool) {
+	w := m.phraseWeight(mt)
+	return m.kind[mt.p.kindIdx] + w, m.isCue(mt, w)
+}
+
 // cues returns the first MaxCues cues by position (ties in match order, as a
 // stable sort leaves them). The matches arrive nearly sorted (the special
 // detectors' hits come last): the usual few are built and insertion-sorted;
 // many (a 40,000-character rant) are ordered by index first, so that only the
 // cues kept are built.
 func (s *scratch) cues(text string, m *model, n int) []Cue {
-	weight := func(mt *match) (float64, bool) {
-		if mt.negated || mt.p.kind == calmKind {
-			return 0, false
-		}
-		w := m.kind[mt.p.kindIdx] + m.phrase[mt.p.id]
-		if mt.intens {
-			w += m.intens
-		}
-		return w, w > 0
-	}
+	weight := m.cueWeight
 	cue := func(mt *match, w float64) Cue {
 		return Cue{Kind: mt.p.kind, Evidence: text[mt.start:mt.end], Start: int(mt.start), End: int(mt.end), Weight: w}
 	}
