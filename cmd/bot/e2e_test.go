@@ -153,6 +153,11 @@ func TestEndToEndNudgesTheAssignedAgentOnce(t *testing.T) {
 	thread := "1700000000.000100"
 	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: thread, Text: "Hi, how do I export invoices?"})
 	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: thread, Text: "Hi Sam! Settings → Billing → Export."})
+	// Slack markup is not tone: a mention, a pasted log line in capitals and
+	// bold text must not read as shouting, failure or swearing.
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread,
+		Text: "<@" + agent + "> quick question: what does this log line mean? `FATAL ERROR: SYNC FAILED AGAIN`"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: "Could you check this for me *now*? <@" + agent + ">"})
 	if n := len(h.fake.Calls("chat.postEphemeral")); n != 0 {
 		t.Fatalf("calm conversation produced %d private messages", n)
 	}
