@@ -42,6 +42,9 @@ var CueKinds = []CueKind{
 // allKinds is CueKinds plus calmKind; a kind's index here indexes Model arrays.
 var allKinds = append(append([]CueKind{}, CueKinds...), calmKind)
 
+// calmIdx is calmKind's index in allKinds.
+var calmIdx = len(CueKinds)
+
 func kindIndex(k CueKind) int {
 	for i, x := range allKinds {
 		if x == k {
@@ -154,11 +157,18 @@ type token struct {
 const maxAssessBytes = 1 << 30
 
 // match is one lexicon hit or special detector hit.
+// It holds no pointers, so that recording one costs no GC write barrier.
 type match struct {
-	p          *phrase
+	pid        int32 // the phrase: lexicon.phrases[pid]
 	start, end int32 // byte offsets in the input
+	kindIdx    int8  // the phrase's kindIdx
 	negated    bool
 	intens     bool
+}
+
+// newMatch is a match of phrase p over text[start:end].
+func newMatch(p *phrase, start, end int32) match {
+	return match{pid: int32(p.id), kindIdx: int8(p.kindIdx), start: start, end: end}
 }
 
 type scratch struct {
@@ -348,7 +358,7 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 		s.excl += bang
 		s.quest += q
 		if lx != nil && (bang+q >= 3 || (bang > 0 && q > 0)) {
-			s.extra = append(s.extra, match{p: lx.special[specialPunct], start: int32(i), end: int32(j)})
+			s.extra = append(s.extra, newMatch(lx.special[specialPunct], int32(i), int32(j)))
 		}
 		s.clause++
 		s.sentence++
@@ -379,7 +389,7 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 				// before at least two stars ("f***"); not Slack bold ("*now*").
 				censored := k > j || prev.end-prev.start <= 2 && j-i >= 2
 				if censored && (k == len(text) || !isWordByte(text[k])) {
-					s.extra = append(s.extra, match{p: lx.special[specialCensored], start: prev.start, end: int32(k)})
+					s.extra = append(s.extra, newMatch(lx.special[specialCensored], prev.start, int32(k)))
 					return k
 				}
 			}
@@ -392,7 +402,7 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 			j++
 		}
 		if j < len(text) && text[j] == ':' && j > i+1 && lx.emoji[text[i:j+1]] {
-			s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: int32(i), end: int32(j + 1)})
+			s.extra = append(s.extra, newMatch(lx.special[specialEmoji], int32(i), int32(j+1)))
 			return j + 1
 		}
 	}
@@ -401,7 +411,7 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 	}
 	_, size := utf8.DecodeRuneInString(text[i:])
 	if lx != nil && size >= 3 && lx.emoji[text[i:i+size]] {
-		s.extra = append(s.extra, match{p: lx.special[specialEmoji], start: int32(i), end: int32(i + size)})
+		s.extra = append(s.extra, newMatch(lx.special[specialEmoji], int32(i), int32(i+size)))
 	}
 	return i + size
 }
@@ -634,7 +644,7 @@ func (lx *lexicon) scan(s *scratch, text string) {
 			i++
 			continue
 		}
-		m := match{p: best, start: t.start, end: toks[bestEnd-1].end}
+		m := newMatch(best, t.start, toks[bestEnd-1].end)
 		if best.kindIdx >= 0 && negatableIdx[best.kindIdx] && t.flags&fNegator == 0 && t.negated {
 			m.negated = true
 		}
@@ -663,7 +673,7 @@ func (lx *lexicon) scan(s *scratch, text string) {
 			j++
 		}
 		if j-i >= 2 || toks[i].letters >= 4 {
-			s.matches = append(s.matches, match{p: lx.special[specialCaps], start: toks[i].start, end: toks[j-1].end})
+			s.matches = append(s.matches, newMatch(lx.special[specialCaps], toks[i].start, toks[j-1].end))
 		}
 		i = j
 	}
@@ -671,7 +681,7 @@ func (lx *lexicon) scan(s *scratch, text string) {
 	if nPraise > 0 {
 		complaint := false
 		for _, m := range s.matches {
-			if !m.negated && m.p.kindIdx >= 0 && sarcasmContextIdx[m.p.kindIdx] {
+			if !m.negated && m.kindIdx >= 0 && sarcasmContextIdx[m.kindIdx] {
 				complaint = true
 				break
 			}
@@ -679,10 +689,10 @@ func (lx *lexicon) scan(s *scratch, text string) {
 		if complaint {
 			for _, c := range praise[:nPraise] {
 				if c >= 0 {
-					s.matches = append(s.matches, match{p: lx.special[specialSarcasm], start: toks[c].start, end: toks[c].end})
+					s.matches = append(s.matches, newMatch(lx.special[specialSarcasm], toks[c].start, toks[c].end))
 				} else {
 					m := &s.matches[-1-c]
-					m.p = lx.special[specialSarcasm]
+					*m = newMatch(lx.special[specialSarcasm], m.start, m.end)
 				}
 			}
 		}
@@ -773,7 +783,7 @@ func (c *Coach) Assess(text string) Assessment {
 	nCues := 0
 	for i := range s.matches {
 		mt := &s.matches[i]
-		ki := mt.p.kindIdx
+		ki := mt.kindIdx
 		seen |= 1 << ki
 		if mt.negated {
 			negCount[ki]++
@@ -808,7 +818,7 @@ func (c *Coach) Assess(text string) Assessment {
 	a := Assessment{Score: sigmoid(z)}
 	a.Frustrated = a.Score >= c.Threshold
 	if nCues > 0 {
-		a.Cues = s.cues(text, m, nCues)
+		a.Cues = s.cues(text, m)
 	}
 	scratchPool.Put(s)
 	return a
@@ -816,7 +826,7 @@ func (c *Coach) Assess(text string) Assessment {
 
 // phraseWeight is what match mt adds to the score beside its kind's weight.
 func (m *model) phraseWeight(mt *match) float64 {
-	w := m.phrase[mt.p.id]
+	w := m.phrase[mt.pid]
 	if mt.intens {
 		w += m.intens
 	}
@@ -826,52 +836,43 @@ func (m *model) phraseWeight(mt *match) float64 {
 // isCue reports whether match mt, whose phrase weight is w, is a cue to
 // show: not negated, not calm, and pushing towards frustration.
 func (m *model) isCue(mt *match, w float64) bool {
-	return !mt.negated && mt.p.kind != calmKind && m.kind[mt.p.kindIdx]+w > 0
+	return !mt.negated && int(mt.kindIdx) != calmIdx && m.kind[mt.kindIdx]+w > 0
 }
 
 // cueWeight is the weight of the cue match mt reports, with false when it
 // reports none (see isCue).
 func (m *model) cueWeight(mt *match) (float64, bool) {
 	w := m.phraseWeight(mt)
-	return m.kind[mt.p.kindIdx] + w, m.isCue(mt, w)
+	return m.kind[mt.kindIdx] + w, m.isCue(mt, w)
 }
 
 // cues returns the first MaxCues cues by position (ties in match order, as a
 // stable sort leaves them). The matches arrive nearly sorted (the special
-// detectors' hits come last): the usual few are built and insertion-sorted;
-// many (a 40,000-character rant) are ordered by index first, so that only the
-// cues kept are built.
-func (s *scratch) cues(text string, m *model, n int) []Cue {
-	weight := m.cueWeight
-	cue := func(mt *match, w float64) Cue {
-		return Cue{Kind: mt.p.kind, Evidence: text[mt.start:mt.end], Start: int(mt.start), End: int(mt.end), Weight: w}
-	}
-	if n <= 16 {
-		cs := make([]Cue, 0, n)
-		for i := range s.matches {
-			if w, ok := weight(&s.matches[i]); ok {
-				cs = append(cs, cue(&s.matches[i], w))
-			}
-		}
-		for i := 1; i < len(cs); i++ {
-			for j := i; j > 0 && cs[j-1].Start > cs[j].Start; j-- {
-				cs[j-1], cs[j] = cs[j], cs[j-1]
-			}
-		}
-		return cs
-	}
+// detectors' hits come last), so the cue matches' indexes are sorted, by
+// insertion for the usual few, and only the cues kept are built: moving
+// finished Cues, which hold strings, would cost GC write barriers.
+func (s *scratch) cues(text string, m *model) []Cue {
 	idx := s.cueIdx[:0]
 	for i := range s.matches {
-		if _, ok := weight(&s.matches[i]); ok {
+		if _, ok := m.cueWeight(&s.matches[i]); ok {
 			idx = append(idx, int32(i))
 		}
 	}
-	slices.SortStableFunc(idx, func(x, y int32) int { return int(s.matches[x].start - s.matches[y].start) })
+	if len(idx) <= 16 {
+		for i := 1; i < len(idx); i++ {
+			for j := i; j > 0 && s.matches[idx[j-1]].start > s.matches[idx[j]].start; j-- {
+				idx[j-1], idx[j] = idx[j], idx[j-1]
+			}
+		}
+	} else {
+		slices.SortStableFunc(idx, func(x, y int32) int { return int(s.matches[x].start - s.matches[y].start) })
+	}
 	idx = idx[:min(len(idx), MaxCues)]
 	cs := make([]Cue, len(idx))
 	for k, i := range idx {
-		w, _ := weight(&s.matches[i])
-		cs[k] = cue(&s.matches[i], w)
+		mt := &s.matches[i]
+		w, _ := m.cueWeight(mt)
+		cs[k] = Cue{Kind: allKinds[mt.kindIdx], Evidence: text[mt.start:mt.end], Start: int(mt.start), End: int(mt.end), Weight: w}
 	}
 	s.cueIdx = idx
 	return cs

@@ -108,12 +108,13 @@ func Features(text string) map[string]float64 {
 	lx.scan(s, text)
 	f := map[string]float64{}
 	for _, mt := range s.matches {
+		p := lx.phrases[mt.pid]
 		if mt.negated {
-			f["neg:"+string(mt.p.kind)]++
+			f["neg:"+string(p.kind)]++
 			continue
 		}
-		f["kind:"+string(mt.p.kind)]++
-		f["phrase:"+mt.p.key]++
+		f["kind:"+string(p.kind)]++
+		f["phrase:"+p.key]++
 		if mt.intens {
 			f["intens"]++
 		}

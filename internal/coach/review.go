@@ -64,10 +64,11 @@ func (c *Coach) Review(reply string, customer Assessment) []Finding {
 	first := map[CueKind]match{}
 	count := map[CueKind]int{}
 	for _, m := range s.matches {
-		if _, ok := first[m.p.kind]; !ok {
-			first[m.p.kind] = m
+		kind := c.review.phrases[m.pid].kind
+		if _, ok := first[kind]; !ok {
+			first[kind] = m
 		}
-		count[m.p.kind]++
+		count[kind]++
 	}
 	for i := range s.tokens {
 		if isClockTime(s.word(i)) {
@@ -111,7 +112,8 @@ func (c *Coach) Review(reply string, customer Assessment) []Finding {
 		}
 		add(NoAcknowledgment, match{}, false, "acknowledge the feeling first", sug)
 	}
-	if (acked || count["apology"] > 0 || first[CueKind(ScriptedApology)].p != nil) && count["next"] == 0 {
+	_, scripted := first[CueKind(ScriptedApology)]
+	if (acked || count["apology"] > 0 || scripted) && count["next"] == 0 {
 		add(NoNextStep, match{}, false, "concrete next step",
 			"Follow the empathy with an action and a time: \"I'm looking into it now and I'll update you by 3pm.\" Empathy without a next step makes it worse.")
 	}
