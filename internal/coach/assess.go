@@ -149,7 +149,7 @@ type token struct {
 	id         int32 // vocab ID, 0 if unknown
 	caps       bool
 	flags      uint8 // vocab flags, plus fNumber for numerals
-	negated    bool  // a negator precedes it within three words of its clause
+	negated    bool  // a negator precedes it within three words of its clause; never a negator itself
 }
 
 // maxAssessBytes bounds how much of a message the tokenizer reads, so that token
@@ -276,11 +276,13 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			if norm[lo] >= '0' && norm[lo] <= '9' && isNumber(unsafeString(norm[lo:])) {
 				t.flags |= fNumber
 			}
-			// Negated: a negator precedes it within three words of its clause.
+			// Negated: a negator precedes it within three words of its
+			// clause, and it is not a negator itself.
 			n := len(tokens) - 1
-			t.negated = n-lastNeg <= 3 && tokens[lastNeg].clause == t.clause
 			if t.flags&fNegator != 0 {
 				lastNeg = n
+			} else {
+				t.negated = n-lastNeg <= 3 && tokens[lastNeg].clause == t.clause
 			}
 		}
 	}
@@ -645,7 +647,7 @@ func (lx *lexicon) scan(s *scratch, text string) {
 			continue
 		}
 		m := newMatch(best, t.start, toks[bestEnd-1].end)
-		if best.kindIdx >= 0 && negatableIdx[best.kindIdx] && t.flags&fNegator == 0 && t.negated {
+		if best.kindIdx >= 0 && negatableIdx[best.kindIdx] && t.negated {
 			m.negated = true
 		}
 		if i > 0 && toks[i-1].clause == t.clause && toks[i-1].flags&fIntens != 0 {
@@ -803,14 +805,11 @@ func (c *Coach) Assess(text string) Assessment {
 	wz := 0.0
 	for i := range s.tokens {
 		t := &s.tokens[i]
-		if t.id == 0 {
-			continue
+		neg := int32(0)
+		if t.negated {
+			neg = 1
 		}
-		if t.negated && t.flags&fNegator == 0 {
-			wz += m.negWords[t.id]
-		} else {
-			wz += m.words[t.id]
-		}
+		wz += m.wordW[2*t.id+neg]
 	}
 	z += wz * wordScale(len(s.tokens))
 	z += m.excl*float64(min(s.excl, 3)) + m.quest*float64(min(s.quest, 3))

@@ -25,8 +25,10 @@ type model struct {
 	intens   float64
 	excl     float64
 	quest    float64
-	words    []float64 // by vocab ID
-	negWords []float64 // by vocab ID
+	// wordW holds the word weights by vocab ID, plain and negated side by
+	// side: wordW[2*id] is the word's weight, wordW[2*id+1] its weight after a
+	// negator. ID 0 (unknown) weighs 0 either way, so summing needs no branch.
+	wordW []float64
 }
 
 func parseModel(lx *lexicon, tsv string) (*model, error) {
@@ -89,13 +91,12 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 		}
 	}
 	lx.finish()
-	m.words = make([]float64, len(lx.voc.words))
-	m.negWords = make([]float64, len(lx.voc.words))
+	m.wordW = make([]float64, 2*len(lx.voc.words))
 	for id, w := range words {
-		m.words[id] = w
+		m.wordW[2*id] = w
 	}
 	for id, w := range negWords {
-		m.negWords[id] = w
+		m.wordW[2*id+1] = w
 	}
 	return m, nil
 }
@@ -127,7 +128,7 @@ func Features(text string) map[string]float64 {
 	scale := wordScale(len(s.tokens)) // as Assess does
 	for i := range s.tokens {
 		w := s.word(i)
-		if s.tokens[i].negated && s.tokens[i].flags&fNegator == 0 {
+		if s.tokens[i].negated {
 			f["nw:"+w] += scale
 		} else {
 			f["w:"+w] += scale
