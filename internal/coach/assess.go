@@ -180,6 +180,7 @@ type scratch struct {
 	extra   []match // hits of the special detectors, found while tokenizing
 	slow    bool    // tokenize byte by byte only (tests compare both paths)
 	cueIdx  []int32 // scratch for ordering many cues
+	cueBuf  []Cue   // where newCues carves Assessments' cues from
 
 	// Tokenizer state the separators change.
 	specials         *lexicon // nil: no special detectors
@@ -782,7 +783,7 @@ func (c *Coach) Assess(text string) Assessment {
 	var kindCount [16]int
 	var negCount [16]int
 	var seen uint32 // bit ki: kind ki matched, negated or not
-	nCues := 0
+	idx := s.cueIdx[:0] // the matches that are cues
 	for i := range s.matches {
 		mt := &s.matches[i]
 		ki := mt.kindIdx
@@ -795,7 +796,7 @@ func (c *Coach) Assess(text string) Assessment {
 		w := m.phraseWeight(mt)
 		z += w
 		if m.isCue(mt, w) {
-			nCues++
+			idx = append(idx, int32(i))
 		}
 	}
 	for ; seen != 0; seen &= seen - 1 {
@@ -816,9 +817,10 @@ func (c *Coach) Assess(text string) Assessment {
 
 	a := Assessment{Score: sigmoid(z)}
 	a.Frustrated = a.Score >= c.Threshold
-	if nCues > 0 {
-		a.Cues = s.cues(text, m)
+	if len(idx) > 0 {
+		a.Cues = s.cues(text, m, idx)
 	}
+	s.cueIdx = idx
 	scratchPool.Put(s)
 	return a
 }
@@ -838,25 +840,13 @@ func (m *model) isCue(mt *match, w float64) bool {
 	return !mt.negated && int(mt.kindIdx) != calmIdx && m.kind[mt.kindIdx]+w > 0
 }
 
-// cueWeight is the weight of the cue match mt reports, with false when it
-// reports none (see isCue).
-func (m *model) cueWeight(mt *match) (float64, bool) {
-	w := m.phraseWeight(mt)
-	return m.kind[mt.kindIdx] + w, m.isCue(mt, w)
-}
 
-// cues returns the first MaxCues cues by position (ties in match order, as a
-// stable sort leaves them). The matches arrive nearly sorted (the special
-// detectors' hits come last), so the cue matches' indexes are sorted, by
-// insertion for the usual few, and only the cues kept are built: moving
-// finished Cues, which hold strings, would cost GC write barriers.
-func (s *scratch) cues(text string, m *model) []Cue {
-	idx := s.cueIdx[:0]
-	for i := range s.matches {
-		if _, ok := m.cueWeight(&s.matches[i]); ok {
-			idx = append(idx, int32(i))
-		}
-	}
+// cues returns the cues of the matches idx, the first MaxCues by position
+// (ties in match order, as a stable sort leaves them). The matches arrive
+// nearly sorted (the special detectors' hits come last), so the usual few are
+// sorted by insertion; the indexes are sorted and only the cues kept are
+// built, since moving finished Cues, which hold strings, costs write barriers.
+func (s *scratch) cues(text string, m *model, idx []int32) []Cue {
 	if len(idx) <= 16 {
 		for i := 1; i < len(idx); i++ {
 			for j := i; j > 0 && s.matches[idx[j-1]].start > s.matches[idx[j]].start; j-- {
@@ -867,15 +857,30 @@ func (s *scratch) cues(text string, m *model) []Cue {
 		slices.SortStableFunc(idx, func(x, y int32) int { return int(s.matches[x].start - s.matches[y].start) })
 	}
 	idx = idx[:min(len(idx), MaxCues)]
-	cs := make([]Cue, len(idx))
+	cs := s.newCues(len(idx))
 	for k, i := range idx {
 		mt := &s.matches[i]
-		w, _ := m.cueWeight(mt)
-		cs[k] = Cue{Kind: allKinds[mt.kindIdx], Evidence: text[mt.start:mt.end], Start: int(mt.start), End: int(mt.end), Weight: w}
+		cs[k] = Cue{Kind: allKinds[mt.kindIdx], Evidence: text[mt.start:mt.end], Start: int(mt.start), End: int(mt.end), Weight: m.kind[mt.kindIdx] + m.phraseWeight(mt)}
 	}
-	s.cueIdx = idx
 	return cs
 }
+
+// newCues returns a slice of n cues for an Assessment to keep. Cues are
+// carved from chunks of cueChunk, so that one allocation serves many messages:
+// allocating each message's few cues on their own was a fifth of Assess's
+// time. A chunk is written once, front to back, and each slice's capacity ends
+// at its length, so an Assessment never sees another's cues change; the price
+// is that a kept Assessment keeps its whole chunk (a few KiB) alive.
+func (s *scratch) newCues(n int) []Cue {
+	if cap(s.cueBuf)-len(s.cueBuf) < n {
+		s.cueBuf = make([]Cue, 0, max(cueChunk, n))
+	}
+	k := len(s.cueBuf)
+	s.cueBuf = s.cueBuf[:k+n]
+	return s.cueBuf[k : k+n : k+n]
+}
+
+const cueChunk = 64
 
 // wordScale is the factor on a message's summed word weights: 1 up to
 // longMessage tokens, then longMessage/n, so that a long message counts its
