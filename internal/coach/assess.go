@@ -782,7 +782,7 @@ func (c *Coach) Assess(text string) Assessment {
 	z := m.bias
 	var kindCount [16]int
 	var negCount [16]int
-	var seen uint32 // bit ki: kind ki matched, negated or not
+	var seen uint32     // bit ki: kind ki matched, negated or not
 	idx := s.cueIdx[:0] // the matches that are cues
 	for i := range s.matches {
 		mt := &s.matches[i]
@@ -839,7 +839,6 @@ func (m *model) phraseWeight(mt *match) float64 {
 func (m *model) isCue(mt *match, w float64) bool {
 	return !mt.negated && int(mt.kindIdx) != calmIdx && m.kind[mt.kindIdx]+w > 0
 }
-
 
 // cues returns the cues of the matches idx, the first MaxCues by position
 // (ties in match order, as a stable sort leaves them). The matches arrive

@@ -17,14 +17,14 @@ var weightsTSV string
 
 // model is a logistic regression over the features Features names.
 type model struct {
-	lx       *lexicon
-	bias     float64
-	kind     []float64 // by kind index
-	negKind  []float64 // by kind index
-	phrase   []float64 // by phrase id
-	intens   float64
-	excl     float64
-	quest    float64
+	lx      *lexicon
+	bias    float64
+	kind    []float64 // by kind index
+	negKind []float64 // by kind index
+	phrase  []float64 // by phrase id
+	intens  float64
+	excl    float64
+	quest   float64
 	// wordW holds the word weights by vocab ID, plain and negated side by
 	// side: wordW[2*id] is the word's weight, wordW[2*id+1] its weight after a
 	// negator. ID 0 (unknown) weighs 0 either way, so summing needs no branch.
