@@ -11,7 +11,9 @@
 //
 // The model is a logistic regression over coach.Features (cue kinds, cue phrases,
 // words, punctuation), fitted by AdaGrad with L2 regularisation and balanced class
-// weights, from a fixed seed: the same inputs give the same weights.
+// weights, from a fixed seed: the same inputs give the same weights. Each
+// reportable cue kind's weight is kept at least -kind-floor (a prior: the
+// lexicons list evidence of frustration, whatever off-domain data says).
 //
 //	go run ./cmd/train
 package main
@@ -48,12 +50,13 @@ func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	goemo := fs.String("goemotions", "../shared/data/goemotions/train.tsv", "GoEmotions train TSV")
 	support := fs.String("support", "internal/coach/traindata/support.tsv", "support-style examples (label<TAB>text)")
-	supportWeight := fs.Float64("support-weight", 20, "weight of each support example relative to a GoEmotions one")
+	supportWeight := fs.Float64("support-weight", 10, "weight of each support example relative to a GoEmotions one")
 	out := fs.String("out", "internal/coach/model/weights.tsv", "where to write the weights")
 	epochs := fs.Int("epochs", 12, "passes over the data")
 	l2 := fs.Float64("l2", 1e-5, "L2 penalty per update")
 	phrasePenalty := fs.Float64("phrase-penalty", 5, "L2 multiplier for single phrases, relative to words")
 	minDF := fs.Int("min-df", 4, "drop words seen in fewer messages than this")
+	kindFloor := fs.Float64("kind-floor", 0.3, "least weight of each reportable cue kind (see below)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -166,6 +169,18 @@ func run(args []string, stdout io.Writer) error {
 			penalty[i] = 0.1
 		}
 	}
+	// A prior: every reportable cue kind is, by how its lexicon was built,
+	// evidence of frustration, so its weight stays at least kindFloor. Without
+	// it, off-domain data decides alone: on Reddit, capitals and "great, just
+	// great" are as often glee as anger, and GoEmotions pulled shouting to 0
+	// and sarcasm near it, so that they were never reported as cues.
+	floor := make([]float64, len(names))
+	for i, n := range names {
+		floor[i] = math.Inf(-1)
+		if k, ok := strings.CutPrefix(n, "kind:"); ok && coach.ValidCueKind(coach.CueKind(k)) {
+			floor[i] = *kindFloor
+		}
+	}
 	w := make([]float64, len(names))
 	g2 := make([]float64, len(names))
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -190,6 +205,7 @@ func run(args []string, stdout io.Writer) error {
 				grad := g*ex.vals[k] + *l2*float64(len(exs))*w[f]*penalty[f]
 				g2[f] += grad * grad
 				w[f] -= lr * grad / (math.Sqrt(g2[f]) + 1e-8)
+				w[f] = max(w[f], floor[f])
 			}
 		}
 		fmt.Fprintf(stdout, "epoch %d: weighted log-loss %.4f\n", ep+1, loss/float64(len(exs)))
