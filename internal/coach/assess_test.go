@@ -154,7 +154,7 @@ func readLabelled(t testing.TB, path string) (texts []string, labels []bool) {
 // cmd/train never sees (chat-style and tweet-style): it must rank frustrated
 // above calm and decide well at the default threshold.
 func TestHeldOutSupportMessages(t *testing.T) {
-	for _, file := range []string{"testdata/messages.tsv", "testdata/tweets.tsv"} {
+	for _, file := range []string{"testdata/messages.tsv", "testdata/tweets.tsv", "testdata/probes.tsv"} {
 		t.Run(file, func(t *testing.T) { checkHeldOut(t, file) })
 	}
 }
