@@ -31,6 +31,12 @@ const (
 
 	// calmKind marks gratitude and reassurance; it lowers the score and is never reported.
 	calmKind CueKind = "calm"
+	// requestKind marks the opening of a plain request for information ("how
+	// do I", "can I change"). It is never reported, and its weight is learned
+	// like any other: a question opener makes calm likelier, but complaints
+	// are asked as questions too ("when will this be fixed??? it's been 3
+	// days"), so it must not count as calm outright.
+	requestKind CueKind = "request"
 )
 
 // CueKinds lists every reportable cue kind, in a stable order.
@@ -39,11 +45,12 @@ var CueKinds = []CueKind{
 	Profanity, Sarcasm, NegativeEmotion, Urgency, Failure,
 }
 
-// allKinds is CueKinds plus calmKind; a kind's index here indexes Model arrays.
-var allKinds = append(append([]CueKind{}, CueKinds...), calmKind)
+// allKinds is CueKinds, then the kinds never reported (calmKind,
+// requestKind); a kind's index here indexes Model arrays.
+var allKinds = append(append([]CueKind{}, CueKinds...), calmKind, requestKind)
 
-// calmIdx is calmKind's index in allKinds.
-var calmIdx = len(CueKinds)
+// reportable reports whether the kind at index ki of allKinds is a cue kind.
+func reportable(ki int8) bool { return int(ki) < len(CueKinds) }
 
 func kindIndex(k CueKind) int {
 	for i, x := range allKinds {
@@ -57,7 +64,7 @@ func kindIndex(k CueKind) int {
 // ValidCueKind reports whether k is a cue kind Assess can report.
 func ValidCueKind(k CueKind) bool {
 	i := kindIndex(k)
-	return i >= 0 && k != calmKind
+	return i >= 0 && i < len(CueKinds)
 }
 
 // DefaultThreshold is the score at or above which a message counts as frustrated.
@@ -835,9 +842,9 @@ func (m *model) phraseWeight(mt *match) float64 {
 }
 
 // isCue reports whether match mt, whose phrase weight is w, is a cue to
-// show: not negated, not calm, and pushing towards frustration.
+// show: not negated, of a reportable kind, and pushing towards frustration.
 func (m *model) isCue(mt *match, w float64) bool {
-	return !mt.negated && int(mt.kindIdx) != calmIdx && m.kind[mt.kindIdx]+w > 0
+	return !mt.negated && reportable(mt.kindIdx) && m.kind[mt.kindIdx]+w > 0
 }
 
 // cues returns the cues of the matches idx, the first MaxCues by position

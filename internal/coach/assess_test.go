@@ -153,6 +153,33 @@ func readLabelled(t testing.TB, path string) (texts []string, labels []bool) {
 // TestHeldOutSupportMessages checks the model on support-style messages that
 // cmd/train never sees (chat-style and tweet-style): it must rank frustrated
 // above calm and decide well at the default threshold.
+// A question is not calm in itself: complaints are asked as questions too, and
+// the way a plain request opens ("how do I", "can I change") only tips the
+// balance a little (requestKind).
+func TestQuestionsAreJudgedByWhatTheyAsk(t *testing.T) {
+	for _, text := range []string{
+		"When is someone going to call me back? I've been waiting since Monday.",
+		"How do I cancel this useless subscription?",
+		"Can I get my money back for the broken headphones or not?",
+		"Is there a way to reach a real person? The chat bot keeps looping.",
+	} {
+		if a := Assess(text); !a.Frustrated {
+			t.Errorf("Assess(%q) = %.3f, not frustrated; a complaint asked as a question", text, a.Score)
+		}
+	}
+	for _, text := range []string{
+		"How do I add a second user to our workspace?",
+		"Can I change the billing date to the 1st?",
+		"Is there a way to export the report as PDF?",
+		"When does the new pricing start?",
+	} {
+		a := Assess(text)
+		if a.Frustrated || len(a.Cues) > 0 {
+			t.Errorf("Assess(%q) = %.3f, cues %v; want calm with no cue", text, a.Score, a.Cues)
+		}
+	}
+}
+
 func TestHeldOutSupportMessages(t *testing.T) {
 	for _, c := range []struct {
 		file                   string

@@ -23,6 +23,7 @@ var cueFiles = []listFile{
 	{Urgency, "urgency.txt"},
 	{Failure, "failure.txt"},
 	{calmKind, "calm.txt"},
+	{requestKind, "request.txt"},
 }
 
 // phrase is one lexicon entry: a sequence of normalised words, where numberToken
