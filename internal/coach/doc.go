@@ -13,7 +13,9 @@
 // # Scoring
 //
 // [Coach.Assess] tokenises the message, matches the phrase lists (longest match
-// first, with negation and intensifiers), runs detectors for shouting, censored
+// first, with negation and intensifiers; gratitude and the openings of plain
+// requests are matched too, and weigh towards calm, but are never reported),
+// runs detectors for shouting, censored
 // swearing, angry emoji and praise-amid-complaint sarcasm, and sums the learned
 // weights of what it found and of the message's words into a score in [0, 1].
 // Every reported [Cue] carries the exact evidence and its byte offsets.
