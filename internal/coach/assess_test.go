@@ -180,6 +180,20 @@ func TestQuestionsAreJudgedByWhatTheyAsk(t *testing.T) {
 	}
 }
 
+// A contraction typed without its apostrophe reads as the contraction: the
+// tokenizer drops "'s" ("what's" → "what"), and "whats" must meet it there.
+func TestContractionsWithOrWithoutApostrophe(t *testing.T) {
+	for _, pair := range [][2]string{
+		{"what's the point of paying for premium", "whats the point of paying for premium"},
+		{"that's the third time this week", "thats the third time this week"},
+	} {
+		a, b := Assess(pair[0]), Assess(pair[1])
+		if a.Score != b.Score || len(a.Cues) == 0 || len(a.Cues) != len(b.Cues) || a.Cues[0].Kind != b.Cues[0].Kind {
+			t.Errorf("%q → %.3f %v; %q → %.3f %v; want the same reading, with a cue", pair[0], a.Score, a.Cues, pair[1], b.Score, b.Cues)
+		}
+	}
+}
+
 func TestHeldOutSupportMessages(t *testing.T) {
 	for _, c := range []struct {
 		file                   string

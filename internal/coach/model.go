@@ -127,7 +127,7 @@ func Features(text string) map[string]float64 {
 	}
 	scale := wordScale(len(s.tokens)) // as Assess does
 	for i := range s.tokens {
-		w := s.word(i)
+		w := canonical(s.word(i)) // as the vocabulary knows it
 		if s.tokens[i].negated {
 			f["nw:"+w] += scale
 		} else {

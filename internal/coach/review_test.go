@@ -35,6 +35,9 @@ func TestReview(t *testing.T) {
 		{"negative phrasing without an alternative", "I understand the frustration. Unfortunately we cannot change the plan today.", angry, []FindingKind{NegativePhrasing}},
 		{"negative phrasing with an alternative", "I understand the frustration. We can't change the plan mid-cycle, but what I can do is credit this month today.", angry, nil},
 		{"empathy with no next step", "I completely understand how frustrating that must be, that's not ok.", angry, []FindingKind{NoNextStep}},
+		// Contractions match with or without the apostrophe ("that's" is "thats").
+		{"acknowledgement in a contraction", "That's frustrating. I'll fix it by 3pm today.", angry, nil},
+		{"dismissive in a contraction", "It's not a big deal, I'll fix it by 3pm today.", angry, []FindingKind{Dismissive, NoAcknowledgment}},
 		{"over-apology", "Sorry! I'm sorry, so sorry about this, apologies. I'll fix it now, I understand.", angry, []FindingKind{OverApology}},
 	}
 	for _, tt := range tests {

@@ -55,8 +55,27 @@ func newVocab() *vocab {
 	return &vocab{words: []string{""}, flags: []uint8{0}, index: map[string]int32{}}
 }
 
-// add interns w and returns its ID.
+// contractions maps a contraction typed without its apostrophe to the word the
+// tokenizer makes of it with one: "that's" loses its "'s" (as "daughter's"
+// does) and becomes "that", and a customer who types "thats" means the same.
+// Without this, a lexicon line "thats frustrating" never matched "that's
+// frustrating", nor "whats the point" "what's the point".
+var contractions = map[string]string{
+	"thats": "that", "whats": "what", "its": "it", "theres": "there", "heres": "here",
+	"lets": "let", "hes": "he", "shes": "she", "whos": "who", "wheres": "where", "hows": "how",
+}
+
+// canonical is the vocabulary's form of the normalised word w.
+func canonical(w string) string {
+	if c, ok := contractions[w]; ok {
+		return c
+	}
+	return w
+}
+
+// add interns w (in its canonical form) and returns its ID.
 func (v *vocab) add(w string) int32 {
+	w = canonical(w)
 	if id, ok := v.index[w]; ok {
 		return id
 	}
@@ -70,7 +89,7 @@ func (v *vocab) add(w string) int32 {
 
 // build makes the lookup tables; call it after the last add and flag change.
 func (v *vocab) build() {
-	var nShort, nLong int
+	nShort, nLong := len(contractions), 0
 	for _, w := range v.words[1:] {
 		if len(w) <= 8 {
 			nShort++
@@ -98,6 +117,20 @@ func (v *vocab) build() {
 			if v.long[i].id == 0 {
 				v.long[i] = longSlot{hash: h, id: int32(id), off: uint32(len(v.arena)), n: uint32(len(w)), flags: v.flags[id]}
 				v.arena = append(v.arena, w...)
+				break
+			}
+		}
+	}
+	// A contraction without its apostrophe finds its word's slot contents.
+	for alias, w := range contractions {
+		id, ok := v.index[w]
+		if !ok {
+			continue
+		}
+		key := packWord(alias)
+		for i := hashKey(key) & v.shortMask; ; i = (i + 1) & v.shortMask {
+			if v.short[i].key == 0 {
+				v.short[i] = slot{key: key, id: id, flags: v.flags[id]}
 				break
 			}
 		}
