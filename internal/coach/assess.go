@@ -378,7 +378,7 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 		s.sentence++
 	case ',', ';', ':', '(', ')', '-':
 		s.clause++
-	case '<', '`', '@':
+	case '<', '`', '@', '[':
 		if j := skipMarkup(text, i); j > i {
 			return j
 		}
@@ -432,7 +432,9 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 // Slack's <@U024BE7LH> mentions, <#C…|channel> links, <!here>, and
 // <https://…|label> links; `code` and ```code blocks``` (pasted error logs
 // are full of capitals and "error"); @handles ("@AmazonHelp") and the
-// domain of an e-mail address; and bare URLs (see skipURL).
+// domain of an e-mail address; bare URLs (see skipURL); and the placeholders
+// of anonymised text, a bracketed upper-case word such as "[NAME]" (which
+// read as shouting in every GoEmotions comment that names someone).
 func skipMarkup(text string, i int) int {
 	const maxSpan = 2000 // a longer "span" is not markup: the text goes on as usual
 	rest := text[i+1:]
@@ -462,6 +464,17 @@ func skipMarkup(text string, i int) int {
 			case '`':
 				return i + 1 + j + 1
 			case '\n':
+				return i
+			}
+		}
+	case '[':
+		for j := 0; j < len(rest) && j <= 20; j++ {
+			c := rest[j]
+			switch {
+			case c == ']' && j > 0:
+				return i + 1 + j + 1
+			case c >= 'A' && c <= 'Z' || c == '_':
+			default:
 				return i
 			}
 		}

@@ -395,6 +395,7 @@ func TestMarkupIsNotTone(t *testing.T) {
 		{"@ATT @UPS my order https://t.co/4XYZ9QWK arrived", []CueKind{Shouting}},
 		{"mail me at bob@ACME.COM or www.EXAMPLE.COM/HELP", []CueKind{Shouting}},
 		{"I need this fixed *now* please, *ASAP* is fine", []CueKind{Profanity}},
+		{"[NAME] said [COMPANY_NAME] would call me back", []CueKind{Shouting}},
 	} {
 		a := Assess(tc.text)
 		for _, k := range tc.absent {
@@ -413,7 +414,7 @@ func TestMarkupIsNotTone(t *testing.T) {
 		t.Error("swearing or shouting next to markup was lost")
 	}
 	// Unclosed markup is ordinary text: nothing is skipped.
-	for _, text := range []string{"<3 but STILL BROKEN AGAIN", "it's `STILL BROKEN AGAIN\nand more", "```STILL BROKEN AGAIN"} {
+	for _, text := range []string{"<3 but STILL BROKEN AGAIN", "it's `STILL BROKEN AGAIN\nand more", "```STILL BROKEN AGAIN", "[STILL BROKEN AGAIN]"} {
 		if a := Assess(text); !a.Has(Shouting) {
 			t.Errorf("%q: unclosed markup swallowed the text: %+v", text, a.Cues)
 		}
