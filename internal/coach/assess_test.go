@@ -194,6 +194,18 @@ func TestContractionsWithOrWithoutApostrophe(t *testing.T) {
 	}
 }
 
+// A hashtag is read as the word after the "#": complaint hashtags are cues.
+func TestComplaintHashtags(t *testing.T) {
+	for _, text := range []string{"@SkyJet thx for nothing #worstairline", "3 hours on the tarmac #neveragain", "my order is STILL not here #stillwaiting"} {
+		if a := Assess(text); !a.Frustrated || len(a.Cues) == 0 {
+			t.Errorf("Assess(%q) = %.3f %v; want frustrated, with a cue", text, a.Score, a.Cues)
+		}
+	}
+	if a := Assess("@SkyJet best crew ever, thank you #happy"); a.Frustrated {
+		t.Errorf("a happy hashtag read as frustrated: %.3f %v", a.Score, a.Cues)
+	}
+}
+
 func TestHeldOutSupportMessages(t *testing.T) {
 	for _, c := range []struct {
 		file                   string
