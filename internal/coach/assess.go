@@ -378,7 +378,7 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 		s.sentence++
 	case ',', ';', ':', '(', ')', '-':
 		s.clause++
-	case '<', '`', '@', '[':
+	case '<', '`', '@', '[', '&':
 		if j := skipMarkup(text, i); j > i {
 			return j
 		}
@@ -434,7 +434,8 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 // are full of capitals and "error"); @handles ("@AmazonHelp") and the
 // domain of an e-mail address; bare URLs (see skipURL); and the placeholders
 // of anonymised text, a bracketed upper-case word such as "[NAME]" (which
-// read as shouting in every GoEmotions comment that names someone).
+// read as shouting in every GoEmotions comment that names someone); and HTML
+// entities ("&amp;", "&#39;"), which scraped tweets are full of.
 func skipMarkup(text string, i int) int {
 	const maxSpan = 2000 // a longer "span" is not markup: the text goes on as usual
 	rest := text[i+1:]
@@ -464,6 +465,17 @@ func skipMarkup(text string, i int) int {
 			case '`':
 				return i + 1 + j + 1
 			case '\n':
+				return i
+			}
+		}
+	case '&':
+		for j := 0; j < len(rest) && j <= 8; j++ {
+			c := rest[j]
+			switch {
+			case c == ';' && j > 0:
+				return i + 1 + j + 1
+			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '#' && j == 0:
+			default:
 				return i
 			}
 		}

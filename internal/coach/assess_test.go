@@ -416,6 +416,10 @@ func TestMarkupIsNotTone(t *testing.T) {
 			}
 		}
 	}
+	// HTML entities, as scraped tweets have them, are not words.
+	if got := normaliseWords("delayed &amp; cancelled &lt;3 &#39;"); !slices.Equal(got, []string{"delayed", "cancelled", "3"}) {
+		t.Errorf("entities read as words: %q", got)
+	}
 	// Censored swearing is still swearing, and text around markup still counts.
 	for _, text := range []string{"what the f*** is going on", "this is sh*t", "f**k this", "<@U024BE7LH> this is STILL BROKEN!!!"} {
 		if a := Assess(text); !a.Frustrated {
