@@ -468,28 +468,14 @@ func skipMarkup(text string, i int) int {
 				return i
 			}
 		}
-	case '&':
-		for j := 0; j < len(rest) && j <= 8; j++ {
-			c := rest[j]
-			switch {
-			case c == ';' && j > 0:
-				return i + 1 + j + 1
-			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '#' && j == 0:
-			default:
-				return i
-			}
-		}
-	case '[':
-		for j := 0; j < len(rest) && j <= 20; j++ {
-			c := rest[j]
-			switch {
-			case c == ']' && j > 0:
-				return i + 1 + j + 1
-			case c >= 'A' && c <= 'Z' || c == '_':
-			default:
-				return i
-			}
-		}
+	case '&': // "&amp;", "&#39;"
+		return skipShortToken(text, i, 8, ';', func(c byte, j int) bool {
+			return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '#' && j == 0
+		})
+	case '[': // "[NAME]"
+		return skipShortToken(text, i, 20, ']', func(c byte, _ int) bool {
+			return c >= 'A' && c <= 'Z' || c == '_'
+		})
 	case '@':
 		j := i + 1
 		if i > 0 && (isWordByte(text[i-1]) || text[i-1] == '_' || text[i-1] == '.') {
@@ -503,6 +489,22 @@ func skipMarkup(text string, i int) int {
 			j++
 		}
 		return j
+	}
+	return i
+}
+
+// skipShortToken returns where the token opened at text[i] ends: 1 to max
+// bytes that ok accepts (given each byte and its index), then the close byte;
+// or i when the text there is anything else.
+func skipShortToken(text string, i, max int, close byte, ok func(c byte, j int) bool) int {
+	rest := text[i+1:]
+	for j := 0; j < len(rest) && j <= max; j++ {
+		switch c := rest[j]; {
+		case c == close && j > 0:
+			return i + 1 + j + 1
+		case !ok(c, j):
+			return i
+		}
 	}
 	return i
 }
