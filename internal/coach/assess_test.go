@@ -150,9 +150,6 @@ func readLabelled(t testing.TB, path string) (texts []string, labels []bool) {
 	return texts, labels
 }
 
-// TestHeldOutSupportMessages checks the model on support-style messages that
-// cmd/train never sees (chat-style and tweet-style): it must rank frustrated
-// above calm and decide well at the default threshold.
 // A question is not calm in itself: complaints are asked as questions too, and
 // the way a plain request opens ("how do I", "can I change") only tips the
 // balance a little (requestKind).
@@ -194,18 +191,34 @@ func TestContractionsWithOrWithoutApostrophe(t *testing.T) {
 	}
 }
 
-// A hashtag is read as the word after the "#": complaint hashtags are cues.
+// A hashtag is read as the word after the "#": a complaint hashtag is a cue of
+// its own, with the hashtag's word as evidence.
 func TestComplaintHashtags(t *testing.T) {
-	for _, text := range []string{"@SkyJet thx for nothing #worstairline", "3 hours on the tarmac #neveragain", "my order is STILL not here #stillwaiting"} {
-		if a := Assess(text); !a.Frustrated || len(a.Cues) == 0 {
-			t.Errorf("Assess(%q) = %.3f %v; want frustrated, with a cue", text, a.Score, a.Cues)
+	for _, tc := range []struct{ text, tag string }{
+		{"@SkyJet booked with you again #worstairline", "worstairline"},
+		{"3 hours on the tarmac #neveragain", "neveragain"},
+		{"my order is not here #stillwaiting", "stillwaiting"},
+	} {
+		a := Assess(tc.text)
+		found := false
+		for _, c := range a.Cues {
+			found = found || c.Evidence == tc.tag
 		}
+		if !a.Frustrated || !found {
+			t.Errorf("Assess(%q) = %.3f %v; want frustrated, with a cue on %q", tc.text, a.Score, a.Cues, tc.tag)
+		}
+	}
+	if a := Assess("@SkyJet thx for nothing"); !a.Has(Sarcasm) {
+		t.Errorf("\"thx for nothing\" is not sarcasm: %v", a.Cues)
 	}
 	if a := Assess("@SkyJet best crew ever, thank you #happy"); a.Frustrated {
 		t.Errorf("a happy hashtag read as frustrated: %.3f %v", a.Score, a.Cues)
 	}
 }
 
+// TestHeldOutSupportMessages checks the model on support-style messages that
+// cmd/train never sees (chat-style and tweet-style): it must rank frustrated
+// above calm and decide well at the default threshold.
 func TestHeldOutSupportMessages(t *testing.T) {
 	for _, c := range []struct {
 		file                   string

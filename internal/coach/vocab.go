@@ -103,13 +103,7 @@ func (v *vocab) build() {
 	for id := 1; id < len(v.words); id++ {
 		w := v.words[id]
 		if len(w) <= 8 {
-			key := packWord(w)
-			for i := hashKey(key) & v.shortMask; ; i = (i + 1) & v.shortMask {
-				if v.short[i].key == 0 {
-					v.short[i] = slot{key: key, id: int32(id), flags: v.flags[id]}
-					break
-				}
-			}
+			v.putShort(packWord(w), int32(id))
 			continue
 		}
 		h := hashLong(w)
@@ -123,16 +117,18 @@ func (v *vocab) build() {
 	}
 	// A contraction without its apostrophe finds its word's slot contents.
 	for alias, w := range contractions {
-		id, ok := v.index[w]
-		if !ok {
-			continue
+		if id, ok := v.index[w]; ok {
+			v.putShort(packWord(alias), id)
 		}
-		key := packWord(alias)
-		for i := hashKey(key) & v.shortMask; ; i = (i + 1) & v.shortMask {
-			if v.short[i].key == 0 {
-				v.short[i] = slot{key: key, id: id, flags: v.flags[id]}
-				break
-			}
+	}
+}
+
+// putShort puts word id, of up to 8 bytes packed as key, in the short table.
+func (v *vocab) putShort(key uint64, id int32) {
+	for i := hashKey(key) & v.shortMask; ; i = (i + 1) & v.shortMask {
+		if v.short[i].key == 0 {
+			v.short[i] = slot{key: key, id: id, flags: v.flags[id]}
+			return
 		}
 	}
 }
