@@ -171,11 +171,12 @@ type match struct {
 	kindIdx    int8  // the phrase's kindIdx
 	negated    bool
 	intens     bool
+	impact     bool // the phrase's impact
 }
 
 // newMatch is a match of phrase p over text[start:end].
 func newMatch(p *phrase, start, end int32) match {
-	return match{pid: int32(p.id), kindIdx: int8(p.kindIdx), start: start, end: end}
+	return match{pid: int32(p.id), kindIdx: int8(p.kindIdx), start: start, end: end, impact: p.impact}
 }
 
 type scratch struct {
@@ -645,7 +646,7 @@ func (lx *lexicon) scan(s *scratch, text string) {
 	s.matches = s.matches[:0]
 	toks := s.tokens
 	var praise [8]int // candidate sarcasm tokens
-	nPraise := 0
+	nPraise, nImpact := 0, 0
 	for i := 0; i < len(toks); {
 		t := &toks[i]
 		var best *phrase
@@ -688,12 +689,25 @@ func (lx *lexicon) scan(s *scratch, text string) {
 		if i > 0 && toks[i-1].clause == t.clause && toks[i-1].flags&fIntens != 0 {
 			m.intens = true
 		}
+		if n := len(s.matches); n > 0 && s.matches[n-1].impact && s.matches[n-1].end > m.start {
+			// This phrase takes in the impact phrase's words ("my flight" in
+			// "my flight cancelled") and says more: keep one cue for them.
+			s.matches = s.matches[:n-1]
+			nImpact--
+		}
 		if best.kind == calmKind && len(best.ids) == 1 && t.flags&fSarcasm != 0 && nPraise < len(praise) {
 			// "awesome" is calm unless the message complains; decide below.
 			praise[nPraise] = -1 - len(s.matches)
 			nPraise++
 		}
 		s.matches = append(s.matches, m)
+		if best.impact {
+			// An impact phrase may be dropped below, so it takes no words
+			// from the phrases after it ("my flight" | "flight cancelled").
+			nImpact++
+			i++
+			continue
+		}
 		i = bestEnd
 	}
 	if lx.special[0] == nil {
@@ -734,6 +748,21 @@ func (lx *lexicon) scan(s *scratch, text string) {
 			}
 		}
 	}
+	if nImpact > 0 {
+		s.dropLoneImpact()
+	}
+}
+
+// dropLoneImpact removes the impact matches when nothing else in the message
+// complains: "my flight is delayed again" is a complaint with stakes, "can I
+// change my flight?" a request.
+func (s *scratch) dropLoneImpact() {
+	for _, m := range s.matches {
+		if !m.impact && !m.negated && reportable(m.kindIdx) {
+			return
+		}
+	}
+	s.matches = slices.DeleteFunc(s.matches, func(m match) bool { return m.impact })
 }
 
 // matchAt returns the token index just past phrase p matched at token i, or -1.

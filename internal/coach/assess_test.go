@@ -177,6 +177,39 @@ func TestQuestionsAreJudgedByWhatTheyAsk(t *testing.T) {
 	}
 }
 
+// Personal stakes (family, travel, health, pay) weigh on a complaint, but
+// alone they are a request's topic: no urgency cue for "can I add my husband".
+// Where a longer phrase takes in the stake's words, one cue covers them.
+func TestImpactNeedsAComplaint(t *testing.T) {
+	for _, text := range []string{
+		"Can I add my husband as a second user on the plan?",
+		"Do you have a discount for my kids' school?",
+		"Is the payroll export on the basic plan?",
+		"How much is an extra bag on my flight to Lisbon?",
+	} {
+		if a := Assess(text); a.Has(Urgency) {
+			t.Errorf("Assess(%q) = %.3f, cues %v; a stake with no complaint is no cue", text, a.Score, a.Cues)
+		}
+	}
+	for _, text := range []string{
+		"my daughter's laptop died two days after your repair",
+		"the payroll run failed again and nobody can tell me why",
+	} {
+		if a := Assess(text); !a.Has(Urgency) || !a.Frustrated {
+			t.Errorf("Assess(%q) = %.3f, cues %v; want frustrated with the stake as an urgency cue", text, a.Score, a.Cues)
+		}
+	}
+	a := Assess("my flight cancelled with no warning")
+	if !a.Has(Failure) {
+		t.Fatalf("cues %v; want the cancellation as a failure cue", a.Cues)
+	}
+	for i := 1; i < len(a.Cues); i++ {
+		if a.Cues[i].Start < a.Cues[i-1].End {
+			t.Errorf("cues %v overlap", a.Cues)
+		}
+	}
+}
+
 // A contraction typed without its apostrophe reads as the contraction: the
 // tokenizer drops "'s" ("what's" → "what"), and "whats" must meet it there.
 func TestContractionsWithOrWithoutApostrophe(t *testing.T) {

@@ -12,18 +12,19 @@ var lexiconFS embed.FS
 
 // cueFiles maps each cue kind to the embedded list of its phrases.
 var cueFiles = []listFile{
-	{RepeatedContact, "repeated_contact.txt"},
-	{Waiting, "waiting.txt"},
-	{BrokenPromise, "broken_promise.txt"},
-	{ChurnThreat, "churn_threat.txt"},
-	{Escalation, "escalation.txt"},
-	{Profanity, "profanity.txt"},
-	{Sarcasm, "sarcasm.txt"},
-	{NegativeEmotion, "negative_emotion.txt"},
-	{Urgency, "urgency.txt"},
-	{Failure, "failure.txt"},
-	{calmKind, "calm.txt"},
-	{requestKind, "request.txt"},
+	{kind: RepeatedContact, file: "repeated_contact.txt"},
+	{kind: Waiting, file: "waiting.txt"},
+	{kind: BrokenPromise, file: "broken_promise.txt"},
+	{kind: ChurnThreat, file: "churn_threat.txt"},
+	{kind: Escalation, file: "escalation.txt"},
+	{kind: Profanity, file: "profanity.txt"},
+	{kind: Sarcasm, file: "sarcasm.txt"},
+	{kind: NegativeEmotion, file: "negative_emotion.txt"},
+	{kind: Urgency, file: "urgency.txt"},
+	{kind: Urgency, file: "impact.txt", impact: true},
+	{kind: Failure, file: "failure.txt"},
+	{kind: calmKind, file: "calm.txt"},
+	{kind: requestKind, file: "request.txt"},
 }
 
 // phrase is one lexicon entry: a sequence of normalised words, where numberToken
@@ -36,6 +37,7 @@ type phrase struct {
 	ids     []int32 // words as vocab IDs, with numberID and anyID
 	second  int32   // ids[1] when that is a word, else 0: a quick filter
 	key     string  // kind + ":" + normalised text, the name of its model feature
+	impact  bool    // from an impact list (see listFile)
 }
 
 const (
@@ -110,6 +112,10 @@ func readLines(file string) ([]string, error) {
 type listFile struct {
 	kind CueKind
 	file string
+	// impact marks personal stakes ("my wedding", "payroll"): they make a
+	// complaint weigh more, but alone they are a plain request's topic ("can
+	// I add my wife to the account?"), so they count only beside a complaint.
+	impact bool
 }
 
 func loadLexicon() (*lexicon, error) {
@@ -209,7 +215,7 @@ func loadPhraseLists(files []listFile) (*lexicon, error) {
 				continue
 			}
 			seen[key] = true
-			p := &phrase{id: len(lx.phrases), kind: cf.kind, kindIdx: kindIndex(cf.kind), words: words, key: key}
+			p := &phrase{id: len(lx.phrases), kind: cf.kind, kindIdx: kindIndex(cf.kind), words: words, key: key, impact: cf.impact}
 			for _, w := range words {
 				switch w {
 				case numberToken:

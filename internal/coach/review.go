@@ -33,15 +33,15 @@ type Finding struct {
 }
 
 var reviewFiles = []listFile{
-	{CueKind(ScriptedApology), "review_scripted.txt"},
-	{CueKind(Dismissive), "review_dismissive.txt"},
-	{CueKind(Blame), "review_blame.txt"},
-	{CueKind(PolicySpeak), "review_policy.txt"},
-	{CueKind(NegativePhrasing), "review_negative.txt"},
-	{"alternative", "review_alternative.txt"},
-	{"ack", "review_ack.txt"},
-	{"next", "review_next.txt"},
-	{"apology", "review_apology.txt"},
+	{kind: CueKind(ScriptedApology), file: "review_scripted.txt"},
+	{kind: CueKind(Dismissive), file: "review_dismissive.txt"},
+	{kind: CueKind(Blame), file: "review_blame.txt"},
+	{kind: CueKind(PolicySpeak), file: "review_policy.txt"},
+	{kind: CueKind(NegativePhrasing), file: "review_negative.txt"},
+	{kind: "alternative", file: "review_alternative.txt"},
+	{kind: "ack", file: "review_ack.txt"},
+	{kind: "next", file: "review_next.txt"},
+	{kind: "apology", file: "review_apology.txt"},
 }
 
 // findingOrder is the order of importance: the first finding is the one worth
