@@ -625,6 +625,7 @@ var specialDefs = [numSpecials]struct {
 // sarcasmContext lists the kinds of complaint that turn praise into sarcasm.
 var sarcasmContext = map[CueKind]bool{
 	Failure: true, Waiting: true, RepeatedContact: true, BrokenPromise: true, NegativeEmotion: true,
+	ChurnThreat: true, Escalation: true,
 }
 
 // negatable lists the kinds a preceding "not"/"never"/"don't" cancels.

@@ -48,6 +48,8 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"urgency and impact", "I'm losing money every hour this is down", true, []CueKind{Urgency}, nil},
 		{"impact occasion", "My wedding is tomorrow and the rings haven't arrived", true, []CueKind{Urgency}, nil},
 		{"failure", "The checkout keeps crashing and I can't log in", true, []CueKind{Failure}, nil},
+		{"lost in delivery", "excellent, my parcel is lost", true, []CueKind{Failure, Sarcasm}, nil},
+		{"praise beside a churn threat", "Brilliant service. Close my account.", true, []CueKind{ChurnThreat, Sarcasm}, nil},
 
 		{"gratitude", "Thanks, that fixed it!", false, nil, []CueKind{Sarcasm, NegativeEmotion}},
 		{"no worries", "No worries, take your time.", false, nil, nil},
@@ -57,6 +59,8 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"acronyms are not shouting", "Does the API support SSO via SAML on iOS?", false, nil, []CueKind{Shouting}},
 		{"praise without complaint", "Great, thanks for the quick help!", false, nil, []CueKind{Sarcasm}},
 		{"thanks again", "Thanks again for your help", false, nil, []CueKind{RepeatedContact}},
+		{"praise for a driver", "the delivery driver was lovely", false, nil, []CueKind{Sarcasm}},
+		{"praise for an update", "great update, the app feels much better", false, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
