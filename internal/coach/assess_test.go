@@ -59,8 +59,6 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"acronyms are not shouting", "Does the API support SSO via SAML on iOS?", false, nil, []CueKind{Shouting}},
 		{"praise without complaint", "Great, thanks for the quick help!", false, nil, []CueKind{Sarcasm}},
 		{"thanks again", "Thanks again for your help", false, nil, []CueKind{RepeatedContact}},
-		{"praise for a driver", "the delivery driver was lovely", false, nil, []CueKind{Sarcasm}},
-		{"praise for an update", "great update, the app feels much better", false, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
