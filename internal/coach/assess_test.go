@@ -50,6 +50,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"failure", "The checkout keeps crashing and I can't log in", true, []CueKind{Failure}, nil},
 		{"lost in delivery", "excellent, my parcel is lost", true, []CueKind{Failure, Sarcasm}, nil},
 		{"praise beside a churn threat", "Brilliant service. Close my account.", true, []CueKind{ChurnThreat, Sarcasm}, nil},
+		{"complaint adjective", "the new seats are tacky and the staff were disrespectful", true, []CueKind{NegativeEmotion}, nil},
 
 		{"gratitude", "Thanks, that fixed it!", false, nil, []CueKind{Sarcasm, NegativeEmotion}},
 		{"no worries", "No worries, take your time.", false, nil, nil},
@@ -59,6 +60,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"acronyms are not shouting", "Does the API support SSO via SAML on iOS?", false, nil, []CueKind{Shouting}},
 		{"praise without complaint", "Great, thanks for the quick help!", false, nil, []CueKind{Sarcasm}},
 		{"thanks again", "Thanks again for your help", false, nil, []CueKind{RepeatedContact}},
+		{"hassle free", "hassle free returns, thanks", false, nil, []CueKind{NegativeEmotion}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
