@@ -93,3 +93,15 @@ func TestFrustratedWithoutCuesGetsAGeneralTip(t *testing.T) {
 		t.Errorf("want a general tip with an opening, got %+v", s)
 	}
 }
+
+// A message can read as frustrated with no cue to name (its words alone tip
+// the score); the coaching then starts where empathy starts, with the feeling.
+func TestSuggestWithoutACueAcknowledgesFirst(t *testing.T) {
+	s := Default().Suggest(Assessment{Score: 0.8, Frustrated: true}, nil)
+	if s.Tip.Technique != "acknowledge the feeling first" || s.Cue.Kind != "" {
+		t.Errorf("no cue: got %q (%s), cue %q; want the general acknowledgement", s.Tip.Technique, s.Tip.ID, s.Cue.Kind)
+	}
+	if strings.Contains(s.Opening, "{evidence}") || strings.Contains(s.Opening, `("")`) {
+		t.Errorf("opening %q has an empty quote", s.Opening)
+	}
+}
