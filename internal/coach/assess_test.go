@@ -214,6 +214,17 @@ func TestImpactNeedsAComplaint(t *testing.T) {
 	}
 }
 
+// "Lost" is a failure when something they sent or paid for is lost, not when
+// they lost their way in the app.
+func TestLostIsAboutWhatWasLost(t *testing.T) {
+	if a := Assess("I got lost in the settings menu, where is the export?"); a.Has(Failure) {
+		t.Errorf("cues %v; getting lost in a menu is no failure", a.Cues)
+	}
+	if a := Assess("the replacement parcel got lost as well"); !a.Has(Failure) {
+		t.Errorf("cues %v; want a lost parcel as a failure", a.Cues)
+	}
+}
+
 // A contraction typed without its apostrophe reads as the contraction: the
 // tokenizer drops "'s" ("what's" → "what"), and "whats" must meet it there.
 func TestContractionsWithOrWithoutApostrophe(t *testing.T) {
