@@ -60,7 +60,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"acronyms are not shouting", "Does the API support SSO via SAML on iOS?", false, nil, []CueKind{Shouting}},
 		{"praise without complaint", "Great, thanks for the quick help!", false, nil, []CueKind{Sarcasm}},
 		{"thanks again", "Thanks again for your help", false, nil, []CueKind{RepeatedContact}},
-		{"hassle free", "hassle free returns, thanks", false, nil, []CueKind{NegativeEmotion}},
+		{"polite self-deprecation", "I don't want to be a hassle, but could you check my order?", false, nil, []CueKind{NegativeEmotion}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
