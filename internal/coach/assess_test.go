@@ -61,6 +61,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"praise without complaint", "Great, thanks for the quick help!", false, nil, []CueKind{Sarcasm}},
 		{"thanks again", "Thanks again for your help", false, nil, []CueKind{RepeatedContact}},
 		{"polite self-deprecation", "I don't want to be a hassle, but could you check my order?", false, nil, []CueKind{NegativeEmotion}},
+		{"self-blame", "sorry, I was careless and deleted the folder, can you restore it?", false, nil, []CueKind{NegativeEmotion}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
