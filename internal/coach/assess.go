@@ -714,17 +714,23 @@ func (lx *lexicon) scan(s *scratch, text string) {
 	if lx.special[0] == nil {
 		return // a phrase-only lexicon (the review phrases)
 	}
-	// Shouting: runs of upper-case words that are not acronyms.
+	// Shouting: a run of upper-case words with a word in it that is no
+	// acronym, when the run has two words or more ("FIX IT", "THE APP
+	// CRASHED") or that word has four letters or more ("BROKEN"). Acronyms
+	// alone are not shouting ("SSO via SAML", "our IT team").
 	for i := 0; i < len(toks); {
-		if !toks[i].caps || lx.acronyms[text[toks[i].start:toks[i].end]] {
+		if !toks[i].caps {
 			i++
 			continue
 		}
-		j := i + 1
-		for j < len(toks) && toks[j].caps && !lx.acronyms[text[toks[j].start:toks[j].end]] {
-			j++
+		j, plain, long := i, 0, false
+		for ; j < len(toks) && toks[j].caps; j++ {
+			if !lx.acronyms[text[toks[j].start:toks[j].end]] {
+				plain++
+				long = long || toks[j].letters >= 4
+			}
 		}
-		if j-i >= 2 || toks[i].letters >= 4 {
+		if plain > 0 && (j-i >= 2 || long) {
 			s.matches = append(s.matches, newMatch(lx.special[specialCaps], toks[i].start, toks[j-1].end))
 		}
 		i = j

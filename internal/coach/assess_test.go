@@ -38,6 +38,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"escalation", "I want to speak to a manager right now", true, []CueKind{Escalation}, nil},
 		{"shouting caps", "WHY IS MY ORDER NOT HERE", true, []CueKind{Shouting}, nil},
 		{"shouting punctuation", "where is my refund!!!", true, []CueKind{Shouting}, nil},
+		{"shouting around an acronym", "FIX IT, the export has been broken all week", true, []CueKind{Shouting}, nil},
 		{"profanity", "this is bullshit, the app is broken", true, []CueKind{Profanity}, nil},
 		{"censored profanity", "what the f**k happened to my data", true, []CueKind{Profanity}, nil},
 		{"sarcasm stock phrase", "Thanks for nothing.", true, []CueKind{Sarcasm}, nil},
