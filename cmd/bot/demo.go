@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"empathybot/internal/coach"
 	"empathybot/internal/slackio"
 	"empathybot/internal/slackio/slackfake"
 )
@@ -45,7 +46,7 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	log := slog.New(slog.NewJSONHandler(logw, nil))
 	cfg := Config{
 		BotToken: fake.BotToken, AppToken: fake.AppToken, APIURL: fake.APIURL(),
-		Channels: []string{channel}, Agents: []string{agent}, Nudge: "ephemeral", Threshold: 0.4,
+		Channels: []string{channel}, Agents: []string{agent}, Nudge: "ephemeral", Threshold: coach.DefaultThreshold,
 		Cooldown: time.Minute, Retention: time.Hour, HTTPAddr: "off", RedisPrefix: "empathy:",
 		// Second-scale follow-ups so the demo shows them (defaults: 10m and 24h).
 		ResponseReminder: 2 * time.Second, ReminderRepeats: 1, FollowupAfter: 2 * time.Second,

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"empathybot/internal/coach"
 	"empathybot/internal/slackio"
 	"empathybot/internal/slackio/slackfake"
 )
@@ -43,7 +44,7 @@ func startBot(t testing.TB, tweak func(*Config)) *harness {
 	cfg := Config{
 		BotToken: fake.BotToken, AppToken: fake.AppToken, APIURL: fake.APIURL(),
 		RedisURL: os.Getenv("REDIS_URL"), RedisPrefix: testPrefix(t),
-		Channels: []string{chSupport}, Agents: []string{agent}, Nudge: "ephemeral", Threshold: 0.4,
+		Channels: []string{chSupport}, Agents: []string{agent}, Nudge: "ephemeral", Threshold: coach.DefaultThreshold,
 		Cooldown: time.Minute, Retention: time.Hour, HTTPAddr: "off", PingTimeout: time.Second,
 		ResponseReminder: time.Hour, FollowupAfter: time.Hour, ReminderRepeats: 3,
 	}
@@ -380,7 +381,7 @@ func TestInvalidAuthIsAnErrorNotARetryLoop(t *testing.T) {
 	}
 	defer fake.Close()
 	cfg := Config{BotToken: "xoxb-wrong", AppToken: fake.AppToken, APIURL: fake.APIURL(), HTTPAddr: "off",
-		Threshold: 0.4, Cooldown: time.Minute, Retention: time.Hour}
+		Threshold: coach.DefaultThreshold, Cooldown: time.Minute, Retention: time.Hour}
 	done := make(chan error, 1)
 	go func() { done <- runBot(context.Background(), cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), nil) }()
 	select {
@@ -447,8 +448,10 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 	for k, v := range base {
 		t.Setenv(k, v)
 	}
-	if _, err := loadConfig(); err != nil {
+	if cfg, err := loadConfig(); err != nil {
 		t.Errorf("valid config refused: %v", err)
+	} else if cfg.Threshold != coach.DefaultThreshold {
+		t.Errorf("EMPATHY_THRESHOLD unset: threshold %v, want the coach's default %v", cfg.Threshold, coach.DefaultThreshold)
 	}
 	for _, u := range []string{"redis://:secret@localhost:6379/2", "rediss://user:pw@redis.example.com:6380/0"} {
 		t.Setenv("REDIS_URL", u)

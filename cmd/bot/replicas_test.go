@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"empathybot/internal/coach"
 	"empathybot/internal/redistest"
 	"empathybot/internal/slackio"
 	"empathybot/internal/slackio/slackfake"
@@ -70,7 +71,7 @@ func startReplicas(t *testing.T, fake *slackfake.Server, n int, tweak func(*Conf
 	cfg := Config{
 		BotToken: fake.BotToken, AppToken: fake.AppToken, APIURL: fake.APIURL(),
 		RedisURL: realRedisURL(t), RedisPrefix: testPrefix(t),
-		Channels: []string{chSupport}, Agents: []string{agent}, Nudge: "ephemeral", Threshold: 0.4,
+		Channels: []string{chSupport}, Agents: []string{agent}, Nudge: "ephemeral", Threshold: coach.DefaultThreshold,
 		Cooldown: time.Minute, Retention: time.Hour, HTTPAddr: "off", PingTimeout: 2 * time.Second,
 		ResponseReminder: time.Hour, FollowupAfter: time.Hour, ReminderRepeats: 1,
 	}

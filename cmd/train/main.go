@@ -32,6 +32,15 @@ import (
 	"empathybot/internal/coach"
 )
 
+// domainSupport is the feature every support example carries and no
+// GoEmotions comment does: a second intercept, for the support domain. The
+// support examples are half frustrated, the GoEmotions comments one in eight,
+// so without it the words that mark a message as a support message ("app",
+// "order", "flight", "engineer") learn that difference as frustration, and a
+// thank-you that names the engineer reads as a complaint. The coach only
+// scores support messages, so it adds this weight to the bias.
+const domainSupport = "domain:support"
+
 type example struct {
 	feats  []int
 	vals   []float64
@@ -62,9 +71,10 @@ func run(args []string, stdout io.Writer) error {
 	}
 
 	type raw struct {
-		text   string
-		label  float64
-		weight float64
+		text    string
+		label   float64
+		weight  float64
+		support bool
 	}
 	var data []raw
 	err := readLines(*goemo, func(line string) error {
@@ -78,7 +88,7 @@ func run(args []string, stdout io.Writer) error {
 				label = 1
 			}
 		}
-		data = append(data, raw{f[0], label, 1})
+		data = append(data, raw{f[0], label, 1, false})
 		return nil
 	})
 	if err != nil {
@@ -96,7 +106,7 @@ func run(args []string, stdout io.Writer) error {
 		if l == "1" {
 			lab = 1
 		}
-		data = append(data, raw{text, lab, *supportWeight})
+		data = append(data, raw{text, lab, *supportWeight, true})
 		return nil
 	})
 	if err != nil {
@@ -114,12 +124,15 @@ func run(args []string, stdout io.Writer) error {
 	}
 	index := map[string]int{"bias": 0}
 	names := []string{"bias"}
-	var pos, neg float64
+	var pos, neg [2]float64 // by domain: GoEmotions, support
 	exs := make([]example, len(data))
 	for i, d := range data {
 		ex := example{label: d.label, weight: d.weight}
 		ex.feats = append(ex.feats, 0)
 		ex.vals = append(ex.vals, 1)
+		if d.support {
+			featsOf[i][domainSupport] = 1
+		}
 		keys := make([]string, 0, len(featsOf[i]))
 		for k := range featsOf[i] {
 			keys = append(keys, k)
@@ -139,18 +152,28 @@ func run(args []string, stdout io.Writer) error {
 			ex.vals = append(ex.vals, featsOf[i][k])
 		}
 		exs[i] = ex
+		dom := 0
+		if d.support {
+			dom = 1
+		}
 		if d.label == 1 {
-			pos += d.weight
+			pos[dom] += d.weight
 		} else {
-			neg += d.weight
+			neg[dom] += d.weight
 		}
 	}
-	// Balanced classes: each class carries half the total weight.
+	// Balanced classes within each domain: in each, either class carries
+	// half the domain's total weight, so the support intercept learns no
+	// base rate and a score of 0.5 means even odds on a support message.
 	for i := range exs {
+		dom := 0
+		if data[i].support {
+			dom = 1
+		}
 		if exs[i].label == 1 {
-			exs[i].weight *= (pos + neg) / (2 * pos)
+			exs[i].weight *= (pos[dom] + neg[dom]) / (2 * pos[dom])
 		} else {
-			exs[i].weight *= (pos + neg) / (2 * neg)
+			exs[i].weight *= (pos[dom] + neg[dom]) / (2 * neg[dom])
 		}
 	}
 
@@ -159,7 +182,7 @@ func run(args []string, stdout io.Writer) error {
 	penalty := make([]float64, len(names))
 	for i, n := range names {
 		switch {
-		case i == 0:
+		case i == 0, n == domainSupport:
 			penalty[i] = 0
 		case strings.HasPrefix(n, "phrase:"):
 			penalty[i] = *phrasePenalty

@@ -25,6 +25,8 @@ type model struct {
 	intens  float64
 	excl    float64
 	quest   float64
+	// length weighs lengthFeature(number of words).
+	length float64
 	// wordW holds the word weights by vocab ID, plain and negated side by
 	// side: wordW[2*id] is the word's weight, wordW[2*id+1] its weight after a
 	// negator. ID 0 (unknown) weighs 0 either way, so summing needs no branch.
@@ -40,6 +42,7 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 	}
 	words := map[int32]float64{}
 	negWords := map[int32]float64{}
+	domain := 0.0
 	byKey := make(map[string]int, len(lx.phrases))
 	for _, p := range lx.phrases {
 		byKey[p.key] = p.id
@@ -60,6 +63,13 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 		switch prefix {
 		case "bias":
 			m.bias = w
+		case "domain":
+			// The support domain's intercept (see cmd/train): every message
+			// the coach scores is a support message.
+			if rest != "support" {
+				return nil, fmt.Errorf("model line %d: unknown domain %q", n+1, rest)
+			}
+			domain = w
 		case "intens":
 			m.intens = w
 		case "shape":
@@ -68,6 +78,8 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 				m.excl = w
 			case "quest":
 				m.quest = w
+			case "words":
+				m.length = w
 			}
 		case "kind":
 			if i := kindIndex(CueKind(rest)); i >= 0 {
@@ -90,6 +102,7 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 			return nil, fmt.Errorf("model line %d: unknown feature %q", n+1, name)
 		}
 	}
+	m.bias += domain
 	lx.finish()
 	m.wordW = make([]float64, 2*len(lx.voc.words))
 	for id, w := range words {
@@ -134,6 +147,7 @@ func Features(text string) map[string]float64 {
 			f["w:"+w] += scale
 		}
 	}
+	f["shape:words"] = lengthFeature(len(s.tokens))
 	if s.excl > 0 {
 		f["shape:excl"] = float64(min(s.excl, 3))
 	}
