@@ -53,6 +53,11 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"lost on the way", "the replacement parcel got lost as well", true, []CueKind{Failure}, nil},
 		{"praise beside a churn threat", "Brilliant service. Close my account.", true, []CueKind{ChurnThreat, Sarcasm}, nil},
 		{"complaint adjective", "the new seats are tacky and the staff were disrespectful", true, []CueKind{NegativeEmotion}, nil},
+		{"exasperation naming no feeling", "you had one job, the order is still not here", true, []CueKind{NegativeEmotion}, nil},
+		{"contempt from staff", "the agent at the desk laughed at me when I asked about my refund", true, []CueKind{NegativeEmotion}, nil},
+		{"nobody can say", "nobody knows where my parcel is", true, []CueKind{NegativeEmotion}, nil},
+		{"quoting what they were told", "that's not what the rep told me yesterday", true, []CueKind{BrokenPromise}, nil},
+		{"sarcastic tag", "lost my bag again. cool", true, []CueKind{Sarcasm, Failure}, nil},
 
 		{"gratitude", "Thanks, that fixed it!", false, nil, []CueKind{Sarcasm, NegativeEmotion}},
 		{"no worries", "No worries, take your time.", false, nil, nil},
@@ -65,6 +70,9 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"polite self-deprecation", "I don't want to be a hassle, but could you check my order?", false, nil, []CueKind{NegativeEmotion}},
 		{"lost in the app", "Sorry, I got lost in the menus, where do I find the export button?", false, nil, []CueKind{Failure}},
 		{"self-blame", "sorry, I was careless and deleted the folder, can you restore it?", false, nil, []CueKind{NegativeEmotion}},
+		{"reported, not complained of", "the page froze once earlier but it's working fine now, just flagging it", false, nil, nil},
+		{"am I missing something", "the export asks for a licence key, am I missing something?", false, nil, []CueKind{Failure}},
+		{"cool without a complaint", "Cool, thanks for the update!", false, nil, []CueKind{Sarcasm}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
