@@ -33,6 +33,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"still not working", "It's still not working after the update", true, []CueKind{RepeatedContact}, nil},
 		{"waiting on hold", "I've been on hold for an hour", true, []CueKind{Waiting}, nil},
 		{"waiting days", "No response for two days now", true, []CueKind{Waiting}, nil},
+		{"waiting minutes", "I've been refreshing this page for 40 minutes", true, []CueKind{Waiting}, nil},
 		{"broken promise", "You said it would ship on Monday and it was supposed to be here by now", true, []CueKind{BrokenPromise}, nil},
 		{"churn threat", "Honestly I'm ready to cancel my account and switch to a competitor", true, []CueKind{ChurnThreat}, nil},
 		{"escalation", "I want to speak to a manager right now", true, []CueKind{Escalation}, nil},
@@ -73,6 +74,8 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"reported, not complained of", "the page froze once earlier but it's working fine now, just flagging it", false, nil, nil},
 		{"am I missing something", "the export asks for a licence key, am I missing something?", false, nil, []CueKind{Failure}},
 		{"cool without a complaint", "Cool, thanks for the update!", false, nil, []CueKind{Sarcasm}},
+		{"how fast it was fixed", "the engineer fixed the router in 20 mins, brilliant service", false, nil, []CueKind{Waiting, Sarcasm}},
+		{"opening hours", "is the store on King Street open 24 hours?", false, nil, []CueKind{Waiting}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
