@@ -59,6 +59,8 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"nobody can say", "nobody knows where my parcel is", true, []CueKind{NegativeEmotion}, nil},
 		{"quoting what they were told", "that's not what the rep told me yesterday", true, []CueKind{BrokenPromise}, nil},
 		{"sarcastic tag", "lost my bag again. cool", true, []CueKind{Sarcasm, Failure}, nil},
+		{"done without a word", "you moved me to a dearer plan without telling me", true, []CueKind{Failure}, nil},
+		{"spoiled goods, sarcastic tag", "the delivery was mouldy bread and a dented tin. great", true, []CueKind{Failure, Sarcasm}, nil},
 
 		{"gratitude", "Thanks, that fixed it!", false, nil, []CueKind{Sarcasm, NegativeEmotion}},
 		{"no worries", "No worries, take your time.", false, nil, nil},
