@@ -60,6 +60,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"quoting what they were told", "that's not what the rep told me yesterday", true, []CueKind{BrokenPromise}, nil},
 		{"sarcastic tag", "lost my bag again. cool", true, []CueKind{Sarcasm, Failure}, nil},
 		{"done without a word", "you moved me to a dearer plan without telling me", true, []CueKind{Failure}, nil},
+		{"said it already", "I already said that in my first message", true, []CueKind{RepeatedContact}, nil},
 		{"spoiled goods, sarcastic tag", "the delivery was mouldy bread and a dented tin. great", true, []CueKind{Failure, Sarcasm}, nil},
 
 		{"gratitude", "Thanks, that fixed it!", false, nil, []CueKind{Sarcasm, NegativeEmotion}},
@@ -78,6 +79,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"cool without a complaint", "Cool, thanks for the update!", false, nil, []CueKind{Sarcasm}},
 		{"how fast it was fixed", "the engineer fixed the router in 20 mins, brilliant service", false, nil, []CueKind{Waiting, Sarcasm}},
 		{"opening hours", "is the store on King Street open 24 hours?", false, nil, []CueKind{Waiting}},
+		{"letting them know", "the app deal didn't apply but the cashier sorted it, just letting you know", false, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
