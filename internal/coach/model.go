@@ -25,8 +25,6 @@ type model struct {
 	intens  float64
 	excl    float64
 	quest   float64
-	// length weighs lengthFeature(number of words).
-	length float64
 	// wordW holds the word weights by vocab ID, plain and negated side by
 	// side: wordW[2*id] is the word's weight, wordW[2*id+1] its weight after a
 	// negator. ID 0 (unknown) weighs 0 either way, so summing needs no branch.
@@ -78,8 +76,6 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 				m.excl = w
 			case "quest":
 				m.quest = w
-			case "words":
-				m.length = w
 			}
 		case "kind":
 			if i := kindIndex(CueKind(rest)); i >= 0 {
@@ -147,7 +143,6 @@ func Features(text string) map[string]float64 {
 			f["w:"+w] += scale
 		}
 	}
-	f["shape:words"] = lengthFeature(len(s.tokens))
 	if s.excl > 0 {
 		f["shape:excl"] = float64(min(s.excl, 3))
 	}

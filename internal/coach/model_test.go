@@ -8,7 +8,7 @@ import (
 
 // The support domain's intercept is part of every score: the coach only
 // ever reads support messages. A message with no known word, cue or
-// punctuation scores the bias plus that intercept plus the length term.
+// punctuation scores the bias plus that intercept.
 func TestModelAddsTheSupportIntercept(t *testing.T) {
 	for _, tt := range []struct {
 		tsv  string
@@ -17,7 +17,6 @@ func TestModelAddsTheSupportIntercept(t *testing.T) {
 		{"bias\t-1\n", -1},
 		{"bias\t-1\ndomain:support\t0.75\n", -0.25},
 		{"domain:support\t0.75\nbias\t-1\n", -0.25}, // in either order
-		{"bias\t-1\ndomain:support\t0.75\nshape:words\t0.5\n", -0.25 + 0.5*lengthFeature(1)},
 	} {
 		lx, err := loadLexicon()
 		if err != nil {
@@ -39,16 +38,5 @@ func TestModelAddsTheSupportIntercept(t *testing.T) {
 	}
 	if _, err := parseModel(lx, "bias\t-1\ndomain:reddit\t0.5\n"); err == nil || !strings.Contains(err.Error(), "reddit") {
 		t.Errorf("unknown domain: err = %v, want one naming it", err)
-	}
-}
-
-// The length term grows with the number of words, as log2(1+n), and stops
-// growing at 63 words.
-func TestLengthFeature(t *testing.T) {
-	if lengthFeature(0) != 0 || lengthFeature(1) != 1 || lengthFeature(3) != 2 || lengthFeature(7) != 3 {
-		t.Errorf("lengthFeature(0, 1, 3, 7) = %v %v %v %v, want 0 1 2 3", lengthFeature(0), lengthFeature(1), lengthFeature(3), lengthFeature(7))
-	}
-	if lengthFeature(63) != 6 || lengthFeature(64) != 6 || lengthFeature(40000) != 6 {
-		t.Errorf("lengthFeature(63, 64, 40000) = %v %v %v, want 6", lengthFeature(63), lengthFeature(64), lengthFeature(40000))
 	}
 }
