@@ -62,7 +62,11 @@ func run(args []string, stdout io.Writer) error {
 	supportWeight := fs.Float64("support-weight", 10, "weight of each support example relative to a GoEmotions one")
 	out := fs.String("out", "internal/coach/model/weights.tsv", "where to write the weights")
 	epochs := fs.Int("epochs", 12, "passes over the data")
-	l2 := fs.Float64("l2", 1e-5, "L2 penalty per update")
+	// 2e-5, not 1e-5: the support examples count 10 times each, and at 1e-5 a word
+	// seen in a few of them learned a large weight ("invoice" -0.76). Measured on
+	// two hard probe parts (18 and 19): AUC 0.924 -> 0.934 and 0.928 -> 0.936;
+	// GoEmotions dev 0.819 -> 0.816.
+	l2 := fs.Float64("l2", 2e-5, "L2 penalty per update")
 	phrasePenalty := fs.Float64("phrase-penalty", 5, "L2 multiplier for single phrases, relative to words")
 	minDF := fs.Int("min-df", 4, "drop words seen in fewer messages than this")
 	kindFloor := fs.Float64("kind-floor", 0.3, "least weight of each reportable cue kind (see below)")
