@@ -700,8 +700,9 @@ func (lx *lexicon) scan(s *scratch, text string) {
 			s.matches = s.matches[:n-1]
 			nImpact--
 		}
-		if best.kind == calmKind && len(best.ids) == 1 && t.flags&fSarcasm != 0 && nPraise < len(praise) {
-			// "awesome" is calm unless the message complains; decide below.
+		if best.kind == calmKind && toks[bestEnd-1].flags&fSarcasm != 0 && nPraise < len(praise) {
+			// Praise that ends in a sarcasm candidate ("awesome", "was
+			// great") is calm unless the message complains; decide below.
 			praise[nPraise] = -1 - len(s.matches)
 			nPraise++
 		}

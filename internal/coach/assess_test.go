@@ -59,6 +59,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"nobody can say", "nobody knows where my parcel is", true, []CueKind{NegativeEmotion}, nil},
 		{"quoting what they were told", "that's not what the rep told me yesterday", true, []CueKind{BrokenPromise}, nil},
 		{"sarcastic tag", "lost my bag again. cool", true, []CueKind{Sarcasm, Failure}, nil},
+		{"praise beside a complaint", "Service was great as always. Still no refund.", true, []CueKind{Sarcasm}, nil},
 		{"done without a word", "you moved me to a dearer plan without telling me", true, []CueKind{Failure}, nil},
 		{"said it already", "I already said that in my first message", true, []CueKind{RepeatedContact}, nil},
 		{"spoiled goods, sarcastic tag", "the delivery was mouldy bread and a dented tin. great", true, []CueKind{Failure, Sarcasm}, nil},
@@ -80,6 +81,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"how fast it was fixed", "the engineer fixed the router in 20 mins, brilliant service", false, nil, []CueKind{Waiting, Sarcasm}},
 		{"opening hours", "is the store on King Street open 24 hours?", false, nil, []CueKind{Waiting}},
 		{"letting them know", "the app deal didn't apply but the cashier sorted it, just letting you know", false, nil, nil},
+		{"praise of a person", "The engineer was great, fixed the update and explained everything", false, nil, []CueKind{Sarcasm}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
