@@ -82,6 +82,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"opening hours", "is the store on King Street open 24 hours?", false, nil, []CueKind{Waiting}},
 		{"letting them know", "the app deal didn't apply but the cashier sorted it, just letting you know", false, nil, nil},
 		{"praise of a person", "The engineer was great, fixed the update and explained everything", false, nil, []CueKind{Sarcasm}},
+		{"asking about an outage", "is there an outage in Leeds? the site won't load for me", false, nil, []CueKind{Urgency}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
