@@ -172,7 +172,7 @@ func TestEndToEndNudgesTheAssignedAgentOnce(t *testing.T) {
 		t.Errorf("nudge went to user %q channel %q thread %q", c.Args.Get("user"), c.Args.Get("channel"), c.Args.Get("thread_ts"))
 	}
 	blocks := c.Args.Get("blocks")
-	for _, want := range []string{"frustrated", "Opening line", "more than once"} {
+	for _, want := range []string{"frustrated", "Opening line", coach.Describe(coach.RepeatedContact)} {
 		if !strings.Contains(blocks, want) {
 			t.Errorf("nudge blocks lack %q: %s", want, blocks)
 		}

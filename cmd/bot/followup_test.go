@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"empathybot/internal/coach"
 	"empathybot/internal/slackio/slackfake"
 )
 
@@ -280,7 +281,7 @@ func TestEndToEndButtonsHomeStatsAndRemind(t *testing.T) {
 		t.Fatal("no App Home")
 	}
 	view := views[0].Args.Get("view")
-	for _, want := range []string{"Check in on a resolved thread", "Your reminder", "Your recent nudges", "more than once", "Frustrated threads: *1*", "empathy_done", ":+1: 1"} {
+	for _, want := range []string{"Check in on a resolved thread", "Your reminder", "Your recent nudges", coach.Describe(coach.RepeatedContact), "Frustrated threads: *1*", "empathy_done", ":+1: 1"} {
 		if !strings.Contains(view, want) || views[0].Args.Get("user_id") != agent {
 			t.Errorf("App Home lacks %q: %s", want, view)
 		}

@@ -193,7 +193,9 @@ func index(list []string, s string) int {
 func Describe(k CueKind) string {
 	switch k {
 	case RepeatedContact:
-		return "they have had to ask more than once"
+		// "again" is as often the problem coming back ("slow again today") as
+		// the customer having to: the words fit both.
+		return "they have asked before, or it keeps happening"
 	case Waiting:
 		return "they have been waiting"
 	case BrokenPromise:
