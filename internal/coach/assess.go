@@ -652,6 +652,7 @@ func (lx *lexicon) scan(s *scratch, text string) {
 	toks := s.tokens
 	var praise [8]int // candidate sarcasm tokens
 	nPraise, nImpact := 0, 0
+	hypoClause := int32(-1) // the clause a hypothetical opener ("what if") governs
 	for i := 0; i < len(toks); {
 		t := &toks[i]
 		var best *phrase
@@ -688,8 +689,11 @@ func (lx *lexicon) scan(s *scratch, text string) {
 			continue
 		}
 		m := newMatch(best, t.start, toks[bestEnd-1].end)
-		if best.kindIdx >= 0 && negatableIdx[best.kindIdx] && t.negated {
+		if best.kindIdx >= 0 && negatableIdx[best.kindIdx] && (t.negated || t.clause == hypoClause) {
 			m.negated = true
+		}
+		if best.hypo {
+			hypoClause = toks[bestEnd-1].clause
 		}
 		if i > 0 && toks[i-1].clause == t.clause && toks[i-1].flags&fIntens != 0 {
 			m.intens = true

@@ -225,6 +225,24 @@ func TestTopicWordsAreNotComplaints(t *testing.T) {
 	}
 }
 
+// A supposition asks about a policy; the same words without it report a
+// loss. The failure after "what happens if" or "in case" in the same clause
+// counts as negated, so it neither raises the score nor shows as a cue.
+func TestHypotheticalsAreQuestions(t *testing.T) {
+	for _, tt := range []struct{ supposed, reported string }{
+		{"What happens if my package is lost?", "My package is lost, what happens now?"},
+		{"What if the app crashes during the update?", "The app crashes during the update, every time."},
+		{"In case my order arrives damaged, who do I contact?", "My order arrived damaged, who do I contact?"},
+	} {
+		if a := Assess(tt.supposed); a.Frustrated || a.Has(Failure) {
+			t.Errorf("Assess(%q) = %.3f, cues %v; a supposed failure is a question", tt.supposed, a.Score, kinds(a))
+		}
+		if a := Assess(tt.reported); !a.Has(Failure) {
+			t.Errorf("Assess(%q) = %.3f, cues %v; want the reported failure", tt.reported, a.Score, kinds(a))
+		}
+	}
+}
+
 // Personal stakes (family, travel, health, pay) weigh on a complaint, but
 // alone they are a request's topic: no urgency cue for "can I add my husband".
 // Where a longer phrase takes in the stake's words, one cue covers them.

@@ -25,6 +25,7 @@ var cueFiles = []listFile{
 	{kind: Failure, file: "failure.txt"},
 	{kind: calmKind, file: "calm.txt"},
 	{kind: requestKind, file: "request.txt"},
+	{kind: requestKind, file: "hypothetical.txt", hypothetical: true},
 }
 
 // phrase is one lexicon entry: a sequence of normalised words, where numberToken
@@ -38,6 +39,7 @@ type phrase struct {
 	second  int32   // ids[1] when that is a word, else 0: a quick filter
 	key     string  // kind + ":" + normalised text, the name of its model feature
 	impact  bool    // from an impact list (see listFile)
+	hypo    bool    // from a hypothetical list (see listFile)
 }
 
 const (
@@ -116,6 +118,11 @@ type listFile struct {
 	// complaint weigh more, but alone they are a plain request's topic ("can
 	// I add my wife to the account?"), so they count only beside a complaint.
 	impact bool
+	// hypothetical marks the openers of a supposition ("what happens if",
+	// "in case"): the failure, urgency or emotion named after one in the
+	// same clause is supposed, not reported ("what happens if my parcel is
+	// lost?"), so it counts as negated.
+	hypothetical bool
 }
 
 func loadLexicon() (*lexicon, error) {
@@ -215,7 +222,7 @@ func loadPhraseLists(files []listFile) (*lexicon, error) {
 				continue
 			}
 			seen[key] = true
-			p := &phrase{id: len(lx.phrases), kind: cf.kind, kindIdx: kindIndex(cf.kind), words: words, key: key, impact: cf.impact}
+			p := &phrase{id: len(lx.phrases), kind: cf.kind, kindIdx: kindIndex(cf.kind), words: words, key: key, impact: cf.impact, hypo: cf.hypothetical}
 			for _, w := range words {
 				switch w {
 				case numberToken:
