@@ -18,5 +18,9 @@
 // runs detectors for shouting, censored
 // swearing, angry emoji and praise-amid-complaint sarcasm, and sums the learned
 // weights of what it found and of the message's words into a score in [0, 1].
-// Every reported [Cue] carries the exact evidence and its byte offsets.
+// A supposition ("what happens if", "in case") negates the cues after it in its
+// clause, as a negator does the three words after it. The model's intercept is
+// the support domain's (see cmd/train), so 0.5 is even odds on a support
+// message; [DefaultThreshold] is 0.45. Every reported [Cue] carries the exact
+// evidence and its byte offsets.
 package coach
