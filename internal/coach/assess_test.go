@@ -61,7 +61,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"sarcastic tag", "lost my bag again. cool", true, []CueKind{Sarcasm, Failure}, nil},
 		{"praise beside a complaint", "Service was great as always. Still no refund.", true, []CueKind{Sarcasm}, nil},
 		{"damage", "the delivery men dented the fridge and then left", true, []CueKind{Failure}, nil},
-		{"a refusal", "they refused to refund the broken blender", true, []CueKind{Failure}, nil},
+		{"a refusal", "they refused to refund me for the blender", true, []CueKind{Failure}, nil},
 		{"done without a word", "you moved me to a dearer plan without telling me", true, []CueKind{Failure}, nil},
 		{"said it already", "I already said that in my first message", true, []CueKind{RepeatedContact}, nil},
 		{"spoiled goods, sarcastic tag", "the delivery was mouldy bread and a dented tin. great", true, []CueKind{Failure, Sarcasm}, nil},
