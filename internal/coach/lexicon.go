@@ -206,7 +206,9 @@ func loadPhraseLists(files []listFile) (*lexicon, error) {
 		emoji:    map[string]bool{},
 	}
 	lx.ofID = lx.voc.add("of")
-	seen := map[string]bool{}
+	// Each phrase is in one list only: at a token where two lists hold the
+	// same words, the earlier list always wins, and the later entry is dead.
+	listOf := map[string]string{}
 	for _, cf := range files {
 		lines, err := readLines(cf.file)
 		if err != nil {
@@ -217,11 +219,16 @@ func loadPhraseLists(files []listFile) (*lexicon, error) {
 			if len(words) == 0 {
 				return nil, fmt.Errorf("lexicon %s: entry %q has no words", cf.file, line)
 			}
-			key := string(cf.kind) + ":" + strings.Join(words, " ")
-			if seen[key] {
-				continue
+			text := strings.Join(words, " ")
+			canon := make([]string, len(words))
+			for i, w := range words {
+				canon[i] = canonical(w)
 			}
-			seen[key] = true
+			if other, dup := listOf[strings.Join(canon, " ")]; dup {
+				return nil, fmt.Errorf("lexicon %s: %q is already in %s", cf.file, line, other)
+			}
+			listOf[strings.Join(canon, " ")] = cf.file
+			key := string(cf.kind) + ":" + text
 			p := &phrase{id: len(lx.phrases), kind: cf.kind, kindIdx: kindIndex(cf.kind), words: words, key: key, impact: cf.impact, hypo: cf.hypothetical}
 			for _, w := range words {
 				switch w {
