@@ -41,6 +41,12 @@ import (
 // scores support messages, so it adds this weight to the bias.
 const domainSupport = "domain:support"
 
+// The two domains of the training data, as indexes.
+const (
+	goEmotions = iota
+	supportDomain
+)
+
 type example struct {
 	feats  []int
 	vals   []float64
@@ -75,10 +81,10 @@ func run(args []string, stdout io.Writer) error {
 	}
 
 	type raw struct {
-		text    string
-		label   float64
-		weight  float64
-		support bool
+		text   string
+		label  float64
+		weight float64
+		domain int // goEmotions or supportDomain
 	}
 	var data []raw
 	err := readLines(*goemo, func(line string) error {
@@ -92,7 +98,7 @@ func run(args []string, stdout io.Writer) error {
 				label = 1
 			}
 		}
-		data = append(data, raw{f[0], label, 1, false})
+		data = append(data, raw{f[0], label, 1, goEmotions})
 		return nil
 	})
 	if err != nil {
@@ -110,7 +116,7 @@ func run(args []string, stdout io.Writer) error {
 		if l == "1" {
 			lab = 1
 		}
-		data = append(data, raw{text, lab, *supportWeight, true})
+		data = append(data, raw{text, lab, *supportWeight, supportDomain})
 		return nil
 	})
 	if err != nil {
@@ -128,13 +134,13 @@ func run(args []string, stdout io.Writer) error {
 	}
 	index := map[string]int{"bias": 0}
 	names := []string{"bias"}
-	var pos, neg [2]float64 // by domain: GoEmotions, support
+	var pos, neg [2]float64 // by domain
 	exs := make([]example, len(data))
 	for i, d := range data {
 		ex := example{label: d.label, weight: d.weight}
 		ex.feats = append(ex.feats, 0)
 		ex.vals = append(ex.vals, 1)
-		if d.support {
+		if d.domain == supportDomain {
 			featsOf[i][domainSupport] = 1
 		}
 		keys := make([]string, 0, len(featsOf[i]))
@@ -156,24 +162,17 @@ func run(args []string, stdout io.Writer) error {
 			ex.vals = append(ex.vals, featsOf[i][k])
 		}
 		exs[i] = ex
-		dom := 0
-		if d.support {
-			dom = 1
-		}
 		if d.label == 1 {
-			pos[dom] += d.weight
+			pos[d.domain] += d.weight
 		} else {
-			neg[dom] += d.weight
+			neg[d.domain] += d.weight
 		}
 	}
 	// Balanced classes within each domain: in each, either class carries
 	// half the domain's total weight, so the support intercept learns no
 	// base rate and a score of 0.5 means even odds on a support message.
 	for i := range exs {
-		dom := 0
-		if data[i].support {
-			dom = 1
-		}
+		dom := data[i].domain
 		if exs[i].label == 1 {
 			exs[i].weight *= (pos[dom] + neg[dom]) / (2 * pos[dom])
 		} else {
