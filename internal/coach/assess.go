@@ -945,8 +945,9 @@ func (s *scratch) cues(text string, m *model, idx []int32) []Cue {
 
 // newCues returns a slice of n cues for an Assessment to keep. Cues are
 // carved from chunks of cueChunk, so that one allocation serves many messages
-// (measured: 303 → 290 ns per message on the benchmark corpus). A chunk is written once, front to back, and each slice's capacity ends
-// at its length, so an Assessment never sees another's cues change. The price:
+// (measured: 303 → 290 ns per message on the benchmark corpus). A chunk is
+// written once, front to back, and each slice's capacity ends at its length,
+// so an Assessment never sees another's cues change. The price:
 // an Assessment kept long keeps its whole chunk alive (3.5 KiB), and with it
 // the texts of the other messages whose cues share the chunk. The bot keeps
 // none: it acts on an Assessment and drops it.
