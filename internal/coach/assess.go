@@ -194,6 +194,8 @@ type scratch struct {
 	cueIdx  []int32 // scratch for ordering many cues
 	cueBuf  []Cue   // where newCues carves Assessments' cues from
 
+	anyCaps bool // some token is in capitals
+
 	// Tokenizer state the separators change.
 	specials         *lexicon // nil: no special detectors
 	clause, sentence int32
@@ -228,6 +230,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 	s.extra = s.extra[:0]
 	s.excl, s.quest = 0, 0
 	s.clause, s.sentence = 0, 0
+	s.anyCaps = false
 	lastNeg := -10 // index of the last negator token
 	i := 0
 	for i < len(text) {
@@ -279,6 +282,9 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 		t.start, t.end, t.lo, t.hi = int32(start), int32(i), int32(lo), int32(len(norm))
 		t.clause, t.sentence = s.clause, s.sentence
 		t.caps, t.letters = letters >= 2 && uppers == letters, int32(letters)
+		if t.caps {
+			s.anyCaps = true
+		}
 		if lx != nil && lo < len(norm) {
 			if key != 0 {
 				t.id, t.flags = lx.voc.lookupKey(key)
@@ -297,6 +303,9 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			} else {
 				t.negated = n-lastNeg <= 3 && tokens[lastNeg].clause == t.clause
 			}
+		}
+		if i < len(text) && text[i] == ' ' {
+			i++ // saves a turn of the loop for the commonest separator
 		}
 	}
 	s.norm, s.tokens = norm, tokens
@@ -723,28 +732,12 @@ func (lx *lexicon) scan(s *scratch, text string) {
 	if lx.special[0] == nil {
 		return // a phrase-only lexicon (the review phrases)
 	}
-	// Shouting: a run of upper-case words with a word in it that is no
-	// acronym, when the run has two words or more ("FIX IT", "THE APP
-	// CRASHED") or that word has four letters or more ("BROKEN"). Acronyms
-	// alone are not shouting ("SSO via SAML", "our IT team").
-	for i := 0; i < len(toks); {
-		if !toks[i].caps {
-			i++
-			continue
-		}
-		j, plain, long := i, 0, false
-		for ; j < len(toks) && toks[j].caps; j++ {
-			if !lx.acronyms[text[toks[j].start:toks[j].end]] {
-				plain++
-				long = long || toks[j].letters >= 4
-			}
-		}
-		if plain > 0 && (j-i >= 2 || long) {
-			s.matches = append(s.matches, newMatch(lx.special[specialCaps], toks[i].start, toks[j-1].end))
-		}
-		i = j
+	if s.anyCaps {
+		s.shouting(lx, text)
 	}
-	s.matches = append(s.matches, s.extra...)
+	if len(s.extra) > 0 {
+		s.matches = append(s.matches, s.extra...)
+	}
 	if nPraise > 0 {
 		complaint := false
 		for _, m := range s.matches {
@@ -766,6 +759,31 @@ func (lx *lexicon) scan(s *scratch, text string) {
 	}
 	if nImpact > 0 {
 		s.dropLoneImpact()
+	}
+}
+
+// shouting records the shouting matches: a run of upper-case words with a
+// word in it that is no acronym, when the run has two words or more ("FIX
+// IT", "THE APP CRASHED") or that word has four letters or more ("BROKEN").
+// Acronyms alone are not shouting ("SSO via SAML", "our IT team").
+func (s *scratch) shouting(lx *lexicon, text string) {
+	toks := s.tokens
+	for i := 0; i < len(toks); {
+		if !toks[i].caps {
+			i++
+			continue
+		}
+		j, plain, long := i, 0, false
+		for ; j < len(toks) && toks[j].caps; j++ {
+			if !lx.acronyms[text[toks[j].start:toks[j].end]] {
+				plain++
+				long = long || toks[j].letters >= 4
+			}
+		}
+		if plain > 0 && (j-i >= 2 || long) {
+			s.matches = append(s.matches, newMatch(lx.special[specialCaps], toks[i].start, toks[j-1].end))
+		}
+		i = j
 	}
 }
 
