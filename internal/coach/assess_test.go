@@ -461,6 +461,12 @@ func FuzzTokenizerPaths(f *testing.F) {
 		if string(fast.norm) != string(slow.norm) {
 			t.Fatalf("%q: normalised words differ: %q vs %q", text, fast.norm, slow.norm)
 		}
+		// anyCaps lets scan skip the shouting pass; it must say exactly
+		// whether some token is in capitals, on either path.
+		caps := slices.ContainsFunc(fast.tokens, func(tk token) bool { return tk.caps })
+		if fast.anyCaps != caps || slow.anyCaps != caps {
+			t.Fatalf("%q: anyCaps fast %v slow %v, want %v", text, fast.anyCaps, slow.anyCaps, caps)
+		}
 	})
 }
 
