@@ -243,6 +243,43 @@ func TestHypotheticalsAreQuestions(t *testing.T) {
 	}
 }
 
+// A customer's own action is not a failure done to them: "I cancelled my
+// order" owns it, "you cancelled my order" reports it.
+func TestOwnActionIsNotAFailure(t *testing.T) {
+	for _, tt := range []struct{ own, done string }{
+		{"I cancelled my order by mistake, can I undo that?", "You cancelled my order by mistake and now it's sold out"},
+		{"I accidentally cancelled my flight, can I rebook it?", "The airline cancelled my flight and nobody told me"},
+	} {
+		if a := Assess(tt.own); a.Has(Failure) {
+			t.Errorf("Assess(%q) = %.3f, cues %v; the customer's own action is no failure", tt.own, a.Score, kinds(a))
+		}
+		if a := Assess(tt.done); !a.Has(Failure) || !a.Frustrated {
+			t.Errorf("Assess(%q) = %.3f, cues %v; want a frustrated failure", tt.done, a.Score, kinds(a))
+		}
+	}
+}
+
+// "Again" and "right now" after a request opener in the same clause are part
+// of the request: a repeat asked for, a question about the present. After a
+// complaint, or in a clause of their own, they keep their cue.
+func TestRequestsSoftenAgainAndRightNow(t *testing.T) {
+	for _, tt := range []struct {
+		asked, reported string
+		kind            CueKind
+	}{
+		{"Can you send the invoice again? I can't find it", "The invoice is wrong again", RepeatedContact},
+		{"How do I log in again after changing my phone?", "It logged me out again, how do I stop that?", RepeatedContact},
+		{"Do you have any tables free right now?", "I need this fixed right now", Urgency},
+	} {
+		if a := Assess(tt.asked); a.Frustrated || a.Has(tt.kind) {
+			t.Errorf("Assess(%q) = %.3f, cues %v; a request, want calm with no %s", tt.asked, a.Score, kinds(a), tt.kind)
+		}
+		if a := Assess(tt.reported); !a.Has(tt.kind) {
+			t.Errorf("Assess(%q) = %.3f, cues %v; want %s", tt.reported, a.Score, kinds(a), tt.kind)
+		}
+	}
+}
+
 // Personal stakes (family, travel, health, pay) weigh on a complaint, but
 // alone they are a request's topic: no urgency cue for "can I add my husband".
 // Where a longer phrase takes in the stake's words, one cue covers them.

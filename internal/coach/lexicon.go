@@ -26,6 +26,7 @@ var cueFiles = []listFile{
 	{kind: calmKind, file: "calm.txt"},
 	{kind: requestKind, file: "request.txt"},
 	{kind: requestKind, file: "hypothetical.txt", hypothetical: true},
+	{kind: ownKind, file: "own_action.txt"},
 }
 
 // phrase is one lexicon entry: a sequence of normalised words, where numberToken
@@ -40,6 +41,9 @@ type phrase struct {
 	key     string  // kind + ":" + normalised text, the name of its model feature
 	impact  bool    // from an impact list (see listFile)
 	hypo    bool    // from a hypothetical list (see listFile)
+	// softened: a request opener earlier in its clause makes it part of the
+	// request ("can you send it again?"); see softened_by_request.txt.
+	softened bool
 }
 
 const (
@@ -134,6 +138,13 @@ func loadLexicon() (*lexicon, error) {
 		p := &phrase{id: len(lx.phrases), kind: d.kind, kindIdx: kindIndex(d.kind), words: []string{d.name}, key: string(d.kind) + ":" + d.name}
 		lx.phrases = append(lx.phrases, p)
 		lx.special[i] = p
+	}
+	softened, err := readLines(softenedFile)
+	if err != nil {
+		return nil, fmt.Errorf("lexicon %s: %w", softenedFile, err)
+	}
+	if err := lx.markSoftened(softened); err != nil {
+		return nil, err
 	}
 	for w := range numberWords {
 		lx.voc.flags[lx.voc.add(w)] |= fNumber
@@ -251,6 +262,26 @@ func loadPhraseLists(files []listFile) (*lexicon, error) {
 	}
 	sortLongestFirst(lx.numberFirst)
 	return lx, nil
+}
+
+// softenedFile lists the cue phrases a request opener softens.
+const softenedFile = "softened_by_request.txt"
+
+// markSoftened flags the cue phrases lines name (the lines of softenedFile).
+func (lx *lexicon) markSoftened(lines []string) error {
+	for _, line := range lines {
+		text := strings.Join(normaliseWords(line), " ")
+		found := false
+		for _, p := range lx.phrases {
+			if reportable(int8(p.kindIdx)) && strings.Join(p.words, " ") == text {
+				p.softened, found = true, true
+			}
+		}
+		if !found {
+			return fmt.Errorf("lexicon %s: %q is in no cue list", softenedFile, line)
+		}
+	}
+	return nil
 }
 
 func sortLongestFirst(list []*phrase) {

@@ -20,3 +20,23 @@ func TestLexiconRefusesAPhraseTwice(t *testing.T) {
 		t.Errorf("the embedded lexicon: %v", err)
 	}
 }
+
+// softened_by_request.txt names cue phrases; a line that is in no cue list
+// would soften nothing, so the loader refuses it.
+func TestSoftenedPhrasesMustBeCues(t *testing.T) {
+	lx, err := loadLexicon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lx.markSoftened([]string{"again"}); err != nil {
+		t.Errorf("a cue phrase: %v", err)
+	}
+	err = lx.markSoftened([]string{"fresh bread"})
+	if err == nil || !strings.Contains(err.Error(), `"fresh bread" is in no cue list`) {
+		t.Errorf("a line in no cue list: err = %v, want one naming it", err)
+	}
+	// A request opener is a phrase, but of no cue kind.
+	if err := lx.markSoftened([]string{"how do i"}); err == nil {
+		t.Errorf("a request opener listed as softened: no error")
+	}
+}
