@@ -65,6 +65,8 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"done without a word", "you moved me to a dearer plan without telling me", true, []CueKind{Failure}, nil},
 		{"said it already", "I already said that in my first message", true, []CueKind{RepeatedContact}, nil},
 		{"spoiled goods, sarcastic tag", "the delivery was mouldy bread and a dented tin. great", true, []CueKind{Failure, Sarcasm}, nil},
+		{"done with no reason given", "you froze my card and won't say why", true, []CueKind{Failure}, nil},
+		{"passed around", "I got transferred 4 times and nobody could help", true, []CueKind{RepeatedContact}, nil},
 
 		{"gratitude", "Thanks, that fixed it!", false, nil, []CueKind{Sarcasm, NegativeEmotion}},
 		{"no worries", "No worries, take your time.", false, nil, nil},
@@ -84,6 +86,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"opening hours", "is the store on King Street open 24 hours?", false, nil, []CueKind{Waiting}},
 		{"letting them know", "the app deal didn't apply but the cashier sorted it, just letting you know", false, nil, nil},
 		{"praise of a person", "The engineer was great, fixed the update and explained everything", false, nil, []CueKind{Sarcasm}},
+		{"travel plans are no churn", "I'm leaving for the airport now, will the driver wait?", false, nil, []CueKind{ChurnThreat}},
 		{"asking about an outage", "is there an outage in Leeds? the site won't load for me", false, nil, []CueKind{Urgency}},
 	}
 	for _, tt := range tests {
@@ -226,13 +229,18 @@ func TestTopicWordsAreNotComplaints(t *testing.T) {
 }
 
 // A supposition asks about a policy; the same words without it report a
-// loss. The failure after "what happens if" or "in case" in the same clause
-// counts as negated, so it neither raises the score nor shows as a cue.
+// loss. The failure after "what happens if" or "in case" in the same clause,
+// or anywhere in a yes/no question with an "if" in it, counts as negated, so
+// it neither raises the score nor shows as a cue.
 func TestHypotheticalsAreQuestions(t *testing.T) {
 	for _, tt := range []struct{ supposed, reported string }{
 		{"What happens if my package is lost?", "My package is lost, what happens now?"},
 		{"What if the app crashes during the update?", "The app crashes during the update, every time."},
 		{"In case my order arrives damaged, who do I contact?", "My order arrived damaged, who do I contact?"},
+		// A yes/no question with an "if" in it asks about a policy; "why" asks
+		// about a failure that happened.
+		{"Is my order cancelled if I miss the delivery?", "Why was my order cancelled if I paid already?"},
+		{"Can I claim if the parcel arrives damaged?", "The parcel arrived damaged, can I claim?"},
 	} {
 		if a := Assess(tt.supposed); a.Frustrated || a.Has(Failure) {
 			t.Errorf("Assess(%q) = %.3f, cues %v; a supposed failure is a question", tt.supposed, a.Score, kinds(a))

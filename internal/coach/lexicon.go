@@ -146,6 +146,7 @@ func loadLexicon() (*lexicon, error) {
 	if err := lx.markSoftened(softened); err != nil {
 		return nil, err
 	}
+	lx.voc.flags[lx.voc.add("if")] |= fIf
 	for w := range numberWords {
 		lx.voc.flags[lx.voc.add(w)] |= fNumber
 	}
@@ -155,6 +156,7 @@ func loadLexicon() (*lexicon, error) {
 		flag uint8
 	}{
 		{"negators.txt", nil, fNegator},
+		{"yes_no_openers.txt", nil, fAux},
 		{"intensifiers.txt", nil, fIntens},
 		{"sarcasm_context.txt", nil, fSarcasm},
 		{"acronyms.txt", lx.acronyms, 0},

@@ -43,6 +43,8 @@ const (
 	fSarcasm
 	fNumber
 	fPhrase // some lexicon phrase starts with this word
+	fAux    // an auxiliary verb that opens a yes/no question ("is", "will", "can")
+	fIf     // "if"
 )
 
 // Phrase word IDs that stand for a class of words.
