@@ -56,10 +56,10 @@ type lexicon struct {
 	voc     *vocab
 	phrases []*phrase
 	// The phrases by vocab ID of their first word, longest first:
-	// cands[candOff[id]:candOff[id+1]], in one array so that trying them
+	// cands[candIdx[id].lo:candIdx[id].hi], in one array so that trying them
 	// touches a few contiguous bytes.
 	cands       []cand
-	candOff     []uint32
+	candIdx     []candRange
 	numberFirst []*phrase // phrases that start with a number
 	ofID        int32
 	acronyms    map[string]bool
@@ -193,17 +193,34 @@ func (lx *lexicon) finish() {
 		lx.voc.flags[p.ids[0]] |= fPhrase
 	}
 	lx.cands = lx.cands[:0]
-	lx.candOff = make([]uint32, len(lx.voc.words)+1)
+	lx.candIdx = make([]candRange, len(lx.voc.words))
 	for id, list := range firsts {
 		sortLongestFirst(list)
-		lx.candOff[id] = uint32(len(lx.cands))
+		r := candRange{lo: uint32(len(lx.cands))}
 		for _, p := range list {
 			lx.cands = append(lx.cands, cand{second: p.second, p: p})
+			if p.second == 0 {
+				r.seconds = ^uint64(0) // any next word may do
+			} else {
+				r.seconds |= secondBit(p.second)
+			}
 		}
+		r.hi = uint32(len(lx.cands))
+		lx.candIdx[id] = r
 	}
-	lx.candOff[len(firsts)] = uint32(len(lx.cands))
 	lx.voc.build() // last: the table carries the flags
 }
+
+// candRange is where the phrases that start with one word are in
+// lexicon.cands, and a filter of the second words they need: a token whose
+// next word's secondBit is not in seconds starts none of them.
+type candRange struct {
+	lo, hi  uint32
+	seconds uint64
+}
+
+// secondBit is the bit of word id in candRange.seconds.
+func secondBit(id int32) uint64 { return 1 << (uint32(id) & 63) }
 
 // cand is a phrase to try at a token that is its first word.
 type cand struct {

@@ -40,3 +40,39 @@ func TestSoftenedPhrasesMustBeCues(t *testing.T) {
 		t.Errorf("a request opener listed as softened: no error")
 	}
 }
+
+// Every phrase matches its own words: the candidate filter (the phrases
+// that start with a word, by the second word they need) and the matcher
+// must never skip one. Where a phrase of the same length or longer wins the
+// words instead, that is the lexicon's order, and still a match at the start.
+func TestEveryPhraseMatchesItsOwnWords(t *testing.T) {
+	lx := Default().model.lx
+	s := new(scratch)
+	for _, p := range lx.phrases {
+		if p.impact || strings.HasPrefix(p.words[0], "<") && p.words[0] != numberToken {
+			continue // impact phrases need a complaint beside them; "<caps>" and the like are detectors
+		}
+		words := make([]string, len(p.words))
+		for i, w := range p.words {
+			switch w {
+			case numberToken:
+				words[i] = "3"
+			case anyToken:
+				words[i] = "thing"
+			default:
+				words[i] = w
+			}
+		}
+		text := strings.Join(words, " ")
+		lx.scan(s, text)
+		ok := false
+		for _, m := range s.matches {
+			if m.start == 0 && len(lx.phrases[m.pid].ids) >= len(p.ids) {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("phrase %q (%s): no match of its length at the start of %q", p.key, p.kind, text)
+		}
+	}
+}
