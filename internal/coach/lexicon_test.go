@@ -76,3 +76,11 @@ func TestEveryPhraseMatchesItsOwnWords(t *testing.T) {
 		}
 	}
 }
+
+// Assess counts matches per kind in fixed arrays of 16 (and a 32-bit set of
+// the kinds seen); a kind past them would panic on the first match of it.
+func TestKindsFitAssessArrays(t *testing.T) {
+	if len(allKinds) > len(negatableIdx) {
+		t.Errorf("%d kinds, but Assess's per-kind arrays hold %d", len(allKinds), len(negatableIdx))
+	}
+}
