@@ -66,6 +66,8 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"said it already", "I already said that in my first message", true, []CueKind{RepeatedContact}, nil},
 		{"spoiled goods, sarcastic tag", "the delivery was mouldy bread and a dented tin. great", true, []CueKind{Failure, Sarcasm}, nil},
 		{"done with no reason given", "you froze my card and won't say why", true, []CueKind{Failure}, nil},
+		{"spoiled delivery", "pizza arrived cold and the box was crushed", true, []CueKind{Failure}, nil},
+		{"a wait in minutes", "75 min wait for a taxi that never came", true, []CueKind{Waiting}, nil},
 		{"passed around", "I got transferred 4 times and nobody could help", true, []CueKind{RepeatedContact}, nil},
 
 		{"gratitude", "Thanks, that fixed it!", false, nil, []CueKind{Sarcasm, NegativeEmotion}},
