@@ -270,7 +270,9 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				m := uint64(1)<<(8*n) - 1
 				key = (x | (upper&m)>>2) & m
 				letters = bits.OnesCount64(letter & m)
-				uppers = bits.OnesCount64(upper & m)
+				if upper&m == letter&m {
+					uppers = letters // every letter is a capital (what caps asks)
+				}
 				norm = binary.LittleEndian.AppendUint64(norm, key)[:lo+n]
 				i += n
 			}
@@ -297,7 +299,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				t.id, t.flags = lx.voc.lookup(unsafeString(norm[lo:]))
 			}
 			// A numeral counts as a number whether or not the model knows it as a word.
-			if norm[lo] >= '0' && norm[lo] <= '9' && isNumber(unsafeString(norm[lo:])) {
+			if c >= '0' && c <= '9' && isNumber(unsafeString(norm[lo:])) {
 				t.flags |= fNumber
 			}
 			// Negated: a negator precedes it within three words of its
