@@ -10,6 +10,12 @@
 // standard compound ≤ -0.05 for negative). GoEmotions files count anger (2),
 // annoyance (3) and disappointment (9) as frustrated; support files are
 // "label<TAB>text" with 1 for frustrated.
+//
+// -parts keeps the parts of a file with "# Part N." headers (probes.tsv) whose
+// numbers it lists, and -errors lists the messages the coach gets wrong at
+// its threshold, the most confident first, with the evidence it saw:
+//
+//	go run ./cmd/evaluate -format support -parts 15-22,25 -errors internal/coach/testdata/probes.tsv
 package main
 
 import (
@@ -17,8 +23,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/jonreiter/govader"
@@ -42,15 +50,24 @@ func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
 	format := fs.String("format", "goemotions", "goemotions (text, labels, id) or support (label, text)")
 	precision := fs.Float64("precision", 0.90, "precision floor for the recall figure")
+	partsFlag := fs.String("parts", "", `only these parts of a file with "# Part N." headers, e.g. "15-22,25"`)
+	showErrors := fs.Bool("errors", false, "list the coach's errors at its threshold, most confident first")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: evaluate [-format goemotions|support] FILE")
+		return fmt.Errorf("usage: evaluate [-format goemotions|support] [-parts LIST] [-errors] FILE")
 	}
-	items, err := load(fs.Arg(0), *format)
+	parts, err := parseParts(*partsFlag)
 	if err != nil {
 		return err
+	}
+	items, err := load(fs.Arg(0), *format, parts)
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return fmt.Errorf("%s: no messages (wrong -parts?)", fs.Arg(0))
 	}
 	c := coach.Default()
 	sia := govader.NewSentimentIntensityAnalyzer()
@@ -70,7 +87,63 @@ func run(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "%s: %d messages, %d frustrated (%.1f%%)\n", fs.Arg(0), len(items), npos, 100*float64(npos)/float64(len(items)))
 	report(stdout, "empathybot", ours, labels, c.Threshold, *precision)
 	report(stdout, "VADER", vader, labels, 0.05, *precision)
+	if *showErrors {
+		listErrors(stdout, c, items, ours)
+	}
 	return nil
+}
+
+// listErrors prints the messages the coach gets wrong at its threshold, the
+// furthest from it first: a missed complaint with its score, a false alarm
+// with the evidence of its cues.
+func listErrors(w io.Writer, c *coach.Coach, items []item, scores []float64) {
+	var wrong []int
+	for i, it := range items {
+		if (scores[i] >= c.Threshold) != it.label {
+			wrong = append(wrong, i)
+		}
+	}
+	sort.SliceStable(wrong, func(a, b int) bool {
+		return math.Abs(scores[wrong[a]]-c.Threshold) > math.Abs(scores[wrong[b]]-c.Threshold)
+	})
+	fmt.Fprintf(w, "%d errors at the threshold %.2f:\n", len(wrong), c.Threshold)
+	for _, i := range wrong {
+		what := "false alarm"
+		if items[i].label {
+			what = "missed"
+		}
+		var ev []string
+		for _, cue := range c.Assess(items[i].text).Cues {
+			ev = append(ev, fmt.Sprintf("%s %q", cue.Kind, cue.Evidence))
+		}
+		fmt.Fprintf(w, "%-11s %.3f  %s  [%s]\n", what, scores[i], items[i].text, strings.Join(ev, ", "))
+	}
+}
+
+// parseParts reads a list of part numbers and ranges ("15-22,25"); an empty
+// list keeps every part.
+func parseParts(list string) (map[int]bool, error) {
+	if list == "" {
+		return nil, nil
+	}
+	parts := map[int]bool{}
+	for _, f := range strings.Split(list, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(f), "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return nil, fmt.Errorf("-parts: %q is not a part number or range", f)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a {
+				return nil, fmt.Errorf("-parts: %q is not a part number or range", f)
+			}
+		}
+		for n := a; n <= b; n++ {
+			parts[n] = true
+		}
+	}
+	return parts, nil
 }
 
 func report(w io.Writer, name string, scores []float64, labels []bool, cut, floor float64) {
@@ -168,18 +241,26 @@ func sortedDesc(scores []float64) []int {
 	return idx
 }
 
-func load(path, format string) ([]item, error) {
+// load reads the messages of path; with parts, only those under a "# Part N."
+// header whose N is in parts.
+func load(path, format string, parts map[int]bool) ([]item, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	var items []item
+	part := 0 // the part the lines are in; 0 before the first header
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
-		if line == "" || strings.HasPrefix(line, "#") {
+		if num, ok := strings.CutPrefix(line, "# Part "); ok {
+			if p, err := strconv.Atoi(strings.TrimSuffix(num, ".")); err == nil {
+				part = p
+			}
+		}
+		if line == "" || strings.HasPrefix(line, "#") || parts != nil && !parts[part] {
 			continue
 		}
 		fields := strings.Split(line, "\t")
