@@ -177,6 +177,28 @@ func TestFaultServerErrors(t *testing.T) {
 	}
 }
 
+// Connections closed without an answer (a keep-alive connection Slack or a
+// load balancer has just dropped; the client reads EOF): the nudge is retried
+// and delivered once. (A 5 s Retry-After used to run into exactly this: the
+// pooled connection was closed while the bot waited, and the nudge was lost.)
+func TestFaultDroppedConnections(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, nil)
+	h.fake.DropNext("chat.postEphemeral", 2)
+	h.assignedAngry(7350, 1)
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 10*time.Second)
+	if !ok {
+		t.Fatal("nudge lost after dropped connections")
+	}
+	if n := len(h.fake.Calls("chat.postEphemeral:dropped")); n != 2 {
+		t.Errorf("%d calls dropped, want 2", n)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 1 {
+		t.Errorf("%d nudges delivered, want exactly 1 (calls %v)", n, calls)
+	}
+}
+
 // A slow Web API (2 s a call): acks stay prompt, nudges arrive.
 func TestFaultSlowWebAPI(t *testing.T) {
 	t.Parallel()

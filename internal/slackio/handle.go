@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"syscall"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -238,7 +240,7 @@ func (b *Bot) deliver(ctx context.Context, channel, thread, user, fallback strin
 }
 
 // retry runs call, waiting out 429s (Retry-After) and retrying transient
-// failures a few times with backoff.
+// failures (5xx, a dropped connection) a few times with backoff.
 func (b *Bot) retry(ctx context.Context, method string, call func() error) error {
 	backoff := 200 * time.Millisecond
 	var err error
@@ -254,7 +256,7 @@ func (b *Bot) retry(ctx context.Context, method string, call func() error) error
 		case errors.As(err, &rl):
 			wait = rl.RetryAfter
 			b.log.Info("rate limited; waiting", "method", method, "retry_after", rl.RetryAfter)
-		case errors.As(err, &sc) && sc.Code >= 500:
+		case errors.As(err, &sc) && sc.Code >= 500, droppedConnection(err):
 			backoff *= 2
 		default:
 			return fmt.Errorf("%s: %w", method, err)
@@ -266,4 +268,15 @@ func (b *Bot) retry(ctx context.Context, method string, call func() error) error
 		}
 	}
 	return fmt.Errorf("%s: gave up: %w", method, err)
+}
+
+// droppedConnection reports whether err is a connection that failed before
+// Slack answered: closed (EOF, as a pooled keep-alive connection the server
+// has just dropped gives, typically after a long Retry-After), reset, or
+// refused. Such a call almost always failed before Slack read it, so a retry
+// rarely sends anything twice, and a lost nudge is the worse outcome. A
+// timeout is not one: the call may well have been delivered.
+func droppedConnection(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
 }

@@ -72,6 +72,7 @@ type Server struct {
 	seq        int
 	rateLimits map[string]*rateLimit
 	failures   map[string]int // method → remaining 500s
+	drops      map[string]int // method → remaining connections closed without an answer
 	apiErrors  map[string]apiError
 	delay      time.Duration
 	lean       bool
@@ -123,6 +124,7 @@ func New() (*Server, error) {
 		sent:       map[string]sentEnvelope{},
 		rateLimits: map[string]*rateLimit{},
 		failures:   map[string]int{},
+		drops:      map[string]int{},
 		apiErrors:  map[string]apiError{},
 		pingEvery:  2 * time.Second,
 		// slack-go sends Origin: https://api.slack.com; accept any origin.
@@ -195,6 +197,15 @@ func (s *Server) FailNext(method string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures[method] = n
+}
+
+// DropNext makes the next n calls to method close their connection without
+// an answer, as a keep-alive connection the server or a load balancer has
+// just closed does: the client reads EOF.
+func (s *Server) DropNext(method string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drops[method] = n
 }
 
 // FailWith makes the next n calls to method answer {"ok":false,"error":name},
@@ -365,6 +376,19 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.Itoa(rl.retryAfter))
 		w.WriteHeader(http.StatusTooManyRequests)
 		return
+	}
+	if s.drops[method] > 0 {
+		s.drops[method]--
+		s.calls = append(s.calls, Call{Method: method + ":dropped", Args: args, At: time.Now()})
+		s.callCond.Broadcast()
+		s.mu.Unlock()
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				c.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler) // closes the connection without an answer
 	}
 	if s.failures[method] > 0 {
 		s.failures[method]--
