@@ -158,7 +158,6 @@ func (a Assessment) Primary() (Cue, bool) {
 // maxAssessBytes of a message.
 type token struct {
 	start, end int32 // byte offsets in the input
-	lo, hi     int32 // the normalised word in scratch.norm
 	clause     int32 // index of the clause (split at , ; : . ! ? and newlines)
 	sentence   int32 // index of the sentence (split at . ! ? and newlines)
 	letters    int32
@@ -189,7 +188,7 @@ func newMatch(p *phrase, start, end int32) match {
 }
 
 type scratch struct {
-	norm    []byte
+	norm    []byte // the normalised form of the word being looked up, on the byte-by-byte path
 	tokens  []token
 	matches []match
 	excl    int
@@ -208,9 +207,12 @@ type scratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
-func (s *scratch) word(i int) string {
+// word returns token i's normalised word, as the tokenizer read it from text
+// (the text last tokenized); the result is valid until the next call.
+func (s *scratch) word(text string, i int) string {
 	t := s.tokens[i]
-	return unsafeString(s.norm[t.lo:t.hi])
+	_, s.norm, _, _ = slowWord(text[:t.end], int(t.start), s.norm[:0])
+	return unsafeString(s.norm)
 }
 
 // tokenize splits text into words, normalising them to lower case and dropping
@@ -229,8 +231,10 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 		s.specials = nil // a lexicon without special detectors (the review phrases)
 	}
 	// The hot loop keeps only what every word needs in locals; separators and
-	// unusual words go to methods that keep their state in s.
-	norm := slices.Grow(s.norm[:0], len(text)+8)
+	// unusual words go to methods that keep their state in s. A word is not
+	// copied anywhere: an ASCII word of up to 8 bytes is looked up by its
+	// packed key, and only the others are normalised, one at a time, into
+	// s.norm (s.word normalises a token again when asked).
 	tokens := s.tokens[:0]
 	s.extra = s.extra[:0]
 	s.excl, s.quest = 0, 0
@@ -255,7 +259,6 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			}
 		}
 		start := i
-		lo := len(norm)
 		var letters, uppers int
 		// The fast path: an ASCII word of up to 8 bytes, read and lower-cased
 		// 8 bytes at a time. Anything else (a longer word, an apostrophe, a
@@ -273,33 +276,38 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				if upper&m == letter&m {
 					uppers = letters // every letter is a capital (what caps asks)
 				}
-				norm = binary.LittleEndian.AppendUint64(norm, key)[:lo+n]
 				i += n
 			}
 		}
+		var norm []byte
 		if key == 0 {
-			i, norm, letters, uppers = slowWord(text, i, norm)
+			i, norm, letters, uppers = slowWord(text, i, s.norm[:0])
 			if i == start {
 				i = s.separator(text, i, tokens) // not a letter: a symbol or emoji
 				continue
 			}
+			s.norm = norm
+			if len(norm) <= 8 {
+				key = packWord(unsafeString(norm))
+				norm = nil
+			}
 		}
 		tokens = append(tokens, token{})
 		t := &tokens[len(tokens)-1]
-		t.start, t.end, t.lo, t.hi = int32(start), int32(i), int32(lo), int32(len(norm))
+		t.start, t.end = int32(start), int32(i)
 		t.clause, t.sentence = s.clause, s.sentence
 		t.caps, t.letters = letters >= 2 && uppers == letters, int32(letters)
 		if t.caps {
 			s.anyCaps = true
 		}
-		if lx != nil && lo < len(norm) {
-			if key != 0 {
+		if lx != nil {
+			if norm == nil {
 				t.id, t.flags = lx.voc.lookupKey(key)
 			} else {
-				t.id, t.flags = lx.voc.lookup(unsafeString(norm[lo:]))
+				t.id, t.flags = lx.voc.lookup(unsafeString(norm))
 			}
 			// A numeral counts as a number whether or not the model knows it as a word.
-			if c >= '0' && c <= '9' && isNumber(unsafeString(norm[lo:])) {
+			if c >= '0' && c <= '9' && isNumberWord(key, norm) {
 				t.flags |= fNumber
 			}
 			// Negated: a negator precedes it within three words of its
@@ -315,7 +323,18 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			i++ // saves a turn of the loop for the commonest separator
 		}
 	}
-	s.norm, s.tokens = norm, tokens
+	s.tokens = tokens
+}
+
+// isNumberWord is isNumber of a word: norm, or when norm is nil the word of
+// up to 8 bytes packed as key.
+func isNumberWord(key uint64, norm []byte) bool {
+	if norm != nil {
+		return isNumber(unsafeString(norm))
+	}
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], key)
+	return isNumber(unsafeString(b[:(bits.Len64(key)+7)/8]))
 }
 
 // slowWord reads the word at text[i:] byte by byte, appending its normalised
@@ -1039,7 +1058,7 @@ func wordScale(n int) float64 {
 const longMessage = 40
 
 // unsafeString views b as a string without copying; b must not change while the
-// string is in use (scratch.norm is only appended to before matching starts).
+// string is in use.
 func unsafeString(b []byte) string {
 	if len(b) == 0 {
 		return ""

@@ -534,8 +534,13 @@ func FuzzTokenizerPaths(f *testing.F) {
 		if !slices.Equal(fast.tokens, slow.tokens) {
 			t.Fatalf("%q: tokens differ\nfast %+v\nslow %+v", text, fast.tokens, slow.tokens)
 		}
-		if string(fast.norm) != string(slow.norm) {
-			t.Fatalf("%q: normalised words differ: %q vs %q", text, fast.norm, slow.norm)
+		for i := range fast.tokens {
+			if fw, sw := strings.Clone(fast.word(text, i)), slow.word(text, i); fw != sw {
+				t.Fatalf("%q: token %d: normalised words differ: %q vs %q", text, i, fw, sw)
+			}
+			if id, _ := lx.voc.lookup(fast.word(text, i)); id != fast.tokens[i].id {
+				t.Fatalf("%q: token %d (%q) has ID %d, its word %d", text, i, fast.word(text, i), fast.tokens[i].id, id)
+			}
 		}
 		// anyCaps lets scan skip the shouting pass; it must say exactly
 		// whether some token is in capitals, on either path.

@@ -323,8 +323,8 @@ func normaliseWords(line string) []string {
 		}
 		var s scratch
 		s.tokenize(f)
-		for _, t := range s.tokens {
-			out = append(out, string(s.norm[t.lo:t.hi]))
+		for i := range s.tokens {
+			out = append(out, string(s.word(f, i)))
 		}
 	}
 	return out

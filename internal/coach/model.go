@@ -136,7 +136,7 @@ func Features(text string) map[string]float64 {
 	}
 	scale := wordScale(len(s.tokens)) // as Assess does
 	for i := range s.tokens {
-		w := canonical(s.word(i)) // as the vocabulary knows it
+		w := canonical(s.word(text, i)) // as the vocabulary knows it
 		if s.tokens[i].negated {
 			f["nw:"+w] += scale
 		} else {

@@ -71,7 +71,7 @@ func (c *Coach) Review(reply string, customer Assessment) []Finding {
 		count[kind]++
 	}
 	for i := range s.tokens {
-		if isClockTime(s.word(i)) {
+		if isClockTime(s.word(reply, i)) {
 			count["next"]++
 		}
 	}
