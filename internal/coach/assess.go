@@ -272,7 +272,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			if e := i + n; e == len(text) || text[e] != '\'' && text[e] < utf8.RuneSelf && byteClass[text[e]] == 0 {
 				m := uint64(1)<<(8*n) - 1
 				key = (x | (upper&m)>>2) & m
-				letters = bits.OnesCount64(letter & m)
+				letters = count8(letter & m)
 				if upper&m == letter&m {
 					uppers = letters // every letter is a capital (what caps asks)
 				}
@@ -586,9 +586,24 @@ func load8(text string, i int) uint64 {
 	if i+8 <= len(text) {
 		return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(text[i:]), 8))
 	}
-	var b [8]byte
-	copy(b[:], text[i:])
-	return binary.LittleEndian.Uint64(b[:])
+	if len(text) >= 8 {
+		// The last 8 bytes of text, shifted down so that text[i] is lowest:
+		// a load, not a copy (the last word of nearly every message is here).
+		x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(text[len(text)-8:]), 8))
+		return x >> (8 * (8 - (len(text) - i)))
+	}
+	var x uint64
+	for k := len(text) - 1; k >= i; k-- {
+		x = x<<8 | uint64(text[k])
+	}
+	return x
+}
+
+// count8 counts the bytes of x that have 0x80 set; x has no other bits.
+// (A multiply, not bits.OnesCount64, which checks for POPCNT at run time on
+// the default GOAMD64=v1 and keeps a call in the tokenizer's loop.)
+func count8(x uint64) int {
+	return int((x >> 7) * ones8 >> 56)
 }
 
 const (

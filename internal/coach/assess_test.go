@@ -3,6 +3,7 @@ package coach
 import (
 	"bufio"
 	"math"
+	"math/bits"
 	"os"
 	"slices"
 	"sort"
@@ -665,6 +666,34 @@ func TestLongMessagesKeepTheirTone(t *testing.T) {
 	for _, text := range angry {
 		if a := Assess(text); !a.Frustrated {
 			t.Errorf("long complaint scored %.3f: %.60q…", a.Score, text)
+		}
+	}
+}
+
+func TestLoad8AndCount8(t *testing.T) {
+	text := "abcdefghijklmnop"
+	for n := 0; n <= len(text); n++ {
+		for i := 0; i < n; i++ {
+			var b [8]byte
+			copy(b[:], text[i:n])
+			want := uint64(0)
+			for k := 7; k >= 0; k-- {
+				want = want<<8 | uint64(b[k])
+			}
+			if got := load8(text[:n], i); got != want {
+				t.Errorf("load8(%q, %d) = %#x, want %#x", text[:n], i, got, want)
+			}
+		}
+	}
+	for mask := 0; mask < 256; mask++ {
+		var x uint64
+		for k := 0; k < 8; k++ {
+			if mask&(1<<k) != 0 {
+				x |= 0x80 << (8 * k)
+			}
+		}
+		if got, want := count8(x), bits.OnesCount(uint(mask)); got != want {
+			t.Errorf("count8(%#x) = %d, want %d", x, got, want)
 		}
 	}
 }
