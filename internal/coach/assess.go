@@ -199,6 +199,9 @@ type scratch struct {
 	cueBuf  []Cue   // where newCues carves Assessments' cues from
 
 	anyCaps bool // some token is in capitals
+	// wordSum is the sum of the tokens' word weights in the model, each
+	// plain or negated as the token is (see entry).
+	wordSum float64
 
 	// Tokenizer state the separators change.
 	specials         *lexicon // nil: no special detectors
@@ -241,6 +244,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 	s.clause, s.sentence = 0, 0
 	s.anyCaps = false
 	lastNeg := -10 // index of the last negator token
+	wordSum := 0.0
 	i := 0
 	for i < len(text) {
 		c := text[i]
@@ -301,11 +305,13 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			s.anyCaps = true
 		}
 		if lx != nil {
+			var e *entry
 			if norm == nil {
-				t.id, t.flags = lx.voc.lookupKey(key)
+				e = lx.voc.findKey(key)
 			} else {
-				t.id, t.flags = lx.voc.lookup(unsafeString(norm))
+				e = lx.voc.find(unsafeString(norm))
 			}
+			t.id, t.flags = e.id, e.flags
 			// A numeral counts as a number whether or not the model knows it as a word.
 			if c >= '0' && c <= '9' && isNumberWord(key, norm) {
 				t.flags |= fNumber
@@ -315,15 +321,19 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			n := len(tokens) - 1
 			if t.flags&fNegator != 0 {
 				lastNeg = n
+				wordSum += e.w[0]
+			} else if n-lastNeg <= 3 && tokens[lastNeg].clause == t.clause {
+				t.negated = true
+				wordSum += e.w[1]
 			} else {
-				t.negated = n-lastNeg <= 3 && tokens[lastNeg].clause == t.clause
+				wordSum += e.w[0]
 			}
 		}
 		if i < len(text) && text[i] == ' ' {
 			i++ // saves a turn of the loop for the commonest separator
 		}
 	}
-	s.tokens = tokens
+	s.tokens, s.wordSum = tokens, wordSum
 }
 
 // isNumberWord is isNumber of a word: norm, or when norm is nil the word of
@@ -710,6 +720,10 @@ func (lx *lexicon) scan(s *scratch, text string) {
 	policySent := int32(-1) // a yes/no question with an "if" in it (see policyQuestion)
 	for i := 0; i < len(toks); {
 		t := &toks[i]
+		if t.flags&(fAux|fPhrase|fNumber|fSarcasm) == 0 {
+			i++ // most words start nothing (the branches below all fall through)
+			continue
+		}
 		if t.flags&fAux != 0 && (i == 0 || toks[i-1].sentence != t.sentence) && s.policyQuestion(i) {
 			policySent = t.sentence
 		}
@@ -977,16 +991,7 @@ func (c *Coach) Assess(text string) Assessment {
 		ki := bits.TrailingZeros32(seen)
 		z += m.kind[ki]*float64(min(kindCount[ki], 3)) + m.negKind[ki]*float64(min(negCount[ki], 3))
 	}
-	wz := 0.0
-	for i := range s.tokens {
-		t := &s.tokens[i]
-		neg := int32(0)
-		if t.negated {
-			neg = 1
-		}
-		wz += m.wordW[2*t.id+neg]
-	}
-	z += wz * wordScale(len(s.tokens))
+	z += s.wordSum * wordScale(len(s.tokens))
 	z += m.excl*float64(min(s.excl, 3)) + m.quest*float64(min(s.quest, 3))
 
 	a := Assessment{Score: sigmoid(z)}

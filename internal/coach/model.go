@@ -107,6 +107,7 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 	for id, w := range negWords {
 		m.wordW[2*id+1] = w
 	}
+	lx.voc.setWeights(m.wordW) // the tokenizer sums them (scratch.wordSum)
 	return m, nil
 }
 

@@ -19,21 +19,32 @@ type vocab struct {
 	shortMask uint32
 	long      []longSlot
 	longMask  uint32
-	arena     []byte // the bytes of the long words
+	arena     []byte    // the bytes of the long words
+	weights   []float64 // the model's word weights (see setWeights), nil for none
 }
 
-type slot struct {
-	key   uint64 // packWord(word); 0 = empty
+// entry is what a lookup finds for a word: its ID, its flags and its weights
+// in the model (w[0] plain, w[1] after a negator), so that the tokenizer sums a
+// message's word weights as it reads the words, from the slot it probed.
+type entry struct {
+	w     [2]float64
 	id    int32
 	flags uint8
 }
 
+// unknown is the entry of every word the vocabulary does not know.
+var unknown entry
+
+type slot struct {
+	key uint64 // packWord(word); 0 = empty
+	entry
+}
+
 type longSlot struct {
 	hash  uint32
-	id    int32 // 0 = empty
 	off   uint32
 	n     uint32
-	flags uint8
+	entry // id 0 = empty
 }
 
 // Word flags.
@@ -111,7 +122,7 @@ func (v *vocab) build() {
 		h := hashLong(w)
 		for i := h & v.longMask; ; i = (i + 1) & v.longMask {
 			if v.long[i].id == 0 {
-				v.long[i] = longSlot{hash: h, id: int32(id), off: uint32(len(v.arena)), n: uint32(len(w)), flags: v.flags[id]}
+				v.long[i] = longSlot{hash: h, off: uint32(len(v.arena)), n: uint32(len(w)), entry: v.entryOf(int32(id))}
 				v.arena = append(v.arena, w...)
 				break
 			}
@@ -129,10 +140,26 @@ func (v *vocab) build() {
 func (v *vocab) putShort(key uint64, id int32) {
 	for i := hashKey(key) & v.shortMask; ; i = (i + 1) & v.shortMask {
 		if v.short[i].key == 0 {
-			v.short[i] = slot{key: key, id: id, flags: v.flags[id]}
+			v.short[i] = slot{key: key, entry: v.entryOf(id)}
 			return
 		}
 	}
+}
+
+// entryOf is the entry of word id, with its weights when setWeights gave them.
+func (v *vocab) entryOf(id int32) entry {
+	e := entry{id: id, flags: v.flags[id]}
+	if 2*int(id)+1 < len(v.weights) {
+		e.w = [2]float64{v.weights[2*id], v.weights[2*id+1]}
+	}
+	return e
+}
+
+// setWeights gives each word its model weights: w[2*id] plain, w[2*id+1]
+// after a negator. It rebuilds the lookup tables.
+func (v *vocab) setWeights(w []float64) {
+	v.weights = w
+	v.build()
 }
 
 // tableSize is a power of two at least twice n, so that probes stay short.
@@ -146,31 +173,37 @@ func tableSize(n int) int {
 
 // lookup returns the ID and flags of the normalised word w; ID 0 if unknown.
 func (v *vocab) lookup(w string) (int32, uint8) {
+	e := v.find(w)
+	return e.id, e.flags
+}
+
+// find returns the entry of the normalised word w (&unknown if unknown).
+func (v *vocab) find(w string) *entry {
 	if len(w) <= 8 {
-		return v.lookupKey(packWord(w))
+		return v.findKey(packWord(w))
 	}
 	h := hashLong(w)
 	for i := h & v.longMask; ; i = (i + 1) & v.longMask {
 		sl := &v.long[i]
 		if sl.id == 0 {
-			return 0, 0
+			return &unknown
 		}
 		if sl.hash == h && int(sl.n) == len(w) && string(v.arena[sl.off:sl.off+sl.n]) == w {
-			return sl.id, sl.flags
+			return &sl.entry
 		}
 	}
 }
 
-// lookupKey returns the ID and flags of the word of up to 8 bytes packed as
-// key; ID 0 if unknown.
-func (v *vocab) lookupKey(key uint64) (int32, uint8) {
+// findKey returns the entry of the word of up to 8 bytes packed as key
+// (&unknown if unknown).
+func (v *vocab) findKey(key uint64) *entry {
 	for i := hashKey(key) & v.shortMask; ; i = (i + 1) & v.shortMask {
 		sl := &v.short[i]
 		if sl.key == key {
-			return sl.id, sl.flags
+			return &sl.entry
 		}
 		if sl.key == 0 {
-			return 0, 0
+			return &unknown
 		}
 	}
 }
