@@ -734,14 +734,7 @@ func (lx *lexicon) scan(s *scratch, text string) {
 			if i+1 < len(toks) {
 				next = toks[i+1].id
 			}
-			r := lx.candIdx[t.id]
-			if r.seconds&secondBit(next) == 0 {
-				r.hi = r.lo // every phrase here needs another second word
-			}
-			for _, c := range lx.cands[r.lo:r.hi] {
-				if c.second != 0 && c.second != next {
-					continue // most candidates fail on the second word: skip the call
-				}
+			for _, c := range lx.candidates(t.id, next) {
 				if end := s.matchAt(i, c.p, lx.ofID); end > 0 {
 					best, bestEnd = c.p, end
 					break

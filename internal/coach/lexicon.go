@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"embed"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -55,11 +56,14 @@ const (
 type lexicon struct {
 	voc     *vocab
 	phrases []*phrase
-	// The phrases by vocab ID of their first word, longest first:
-	// cands[candIdx[id].lo:candIdx[id].hi], in one array so that trying them
-	// touches a few contiguous bytes.
+	// The phrases to try at a token, longest first (see candidates), by
+	// the vocab ID of its word (candIdx) or of its word and the next
+	// (pairs), in one array so that trying them touches a few contiguous
+	// bytes.
 	cands       []cand
 	candIdx     []candRange
+	pairs       []pairSlot
+	pairMask    uint32
 	numberFirst []*phrase // phrases that start with a number
 	ofID        int32
 	acronyms    map[string]bool
@@ -194,26 +198,101 @@ func (lx *lexicon) finish() {
 	}
 	lx.cands = lx.cands[:0]
 	lx.candIdx = make([]candRange, len(lx.voc.words))
+	type pairList struct {
+		key uint64
+		lo  uint32
+		hi  uint32
+	}
+	var pairs []pairList
 	for id, list := range firsts {
 		sortLongestFirst(list)
+		// The phrases any next word may continue (one word long, or with
+		// a number or any word second)...
 		r := candRange{lo: uint32(len(lx.cands))}
+		seconds := map[int32]bool{}
 		for _, p := range list {
-			lx.cands = append(lx.cands, cand{second: p.second, p: p})
 			if p.second == 0 {
-				r.seconds = ^uint64(0) // any next word may do
+				lx.cands = append(lx.cands, cand{p: p})
 			} else {
+				seconds[p.second] = true
 				r.seconds |= secondBit(p.second)
 			}
 		}
 		r.hi = uint32(len(lx.cands))
 		lx.candIdx[id] = r
+		// ...and for each second word a phrase needs, every phrase that
+		// word may continue, still longest first.
+		for _, sec := range sortedIDs(seconds) {
+			pl := pairList{key: pairKey(int32(id), sec), lo: uint32(len(lx.cands))}
+			for _, p := range list {
+				if p.second == 0 || p.second == sec {
+					lx.cands = append(lx.cands, cand{p: p})
+				}
+			}
+			pl.hi = uint32(len(lx.cands))
+			pairs = append(pairs, pl)
+		}
+	}
+	size := tableSize(len(pairs))
+	lx.pairs, lx.pairMask = make([]pairSlot, size), uint32(size-1)
+	for _, pl := range pairs {
+		for i := hashKey(pl.key) & lx.pairMask; ; i = (i + 1) & lx.pairMask {
+			if lx.pairs[i].key == 0 {
+				lx.pairs[i] = pairSlot{key: pl.key, lo: pl.lo, hi: pl.hi}
+				break
+			}
+		}
 	}
 	lx.voc.build() // last: the table carries the flags
 }
 
-// candRange is where the phrases that start with one word are in
-// lexicon.cands, and a filter of the second words they need: a token whose
-// next word's secondBit is not in seconds starts none of them.
+// sortedIDs returns the IDs in set in increasing order.
+func sortedIDs(set map[int32]bool) []int32 {
+	ids := make([]int32, 0, len(set))
+	for id := range set {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// candidates returns the phrases to try, longest first, at a token whose word
+// is first and whose next word is next (0 when unknown or none): those that
+// need next as their second word, and those any next word may continue.
+func (lx *lexicon) candidates(first, next int32) []cand {
+	r := lx.candIdx[first]
+	if r.seconds&secondBit(next) != 0 {
+		key := pairKey(first, next)
+		for i := hashKey(key) & lx.pairMask; ; i = (i + 1) & lx.pairMask {
+			sl := &lx.pairs[i]
+			if sl.key == key {
+				return lx.cands[sl.lo:sl.hi]
+			}
+			if sl.key == 0 {
+				break
+			}
+		}
+	}
+	return lx.cands[r.lo:r.hi]
+}
+
+// pairKey is the key of a first and second word in lexicon.pairs; never 0,
+// since a first word's ID is never 0.
+func pairKey(first, second int32) uint64 {
+	return uint64(uint32(first))<<32 | uint64(uint32(second))
+}
+
+// pairSlot is where the phrases that start with a pair of words are in
+// lexicon.cands (see finish); key 0 is an empty slot.
+type pairSlot struct {
+	key    uint64
+	lo, hi uint32
+}
+
+// candRange is where the phrases that start with one word and go on with
+// any next word are in lexicon.cands, and a filter of the second words the
+// others need: a token whose next word's secondBit is not in seconds starts
+// none of them, and needs no probe of lexicon.pairs.
 type candRange struct {
 	lo, hi  uint32
 	seconds uint64
@@ -224,8 +303,7 @@ func secondBit(id int32) uint64 { return 1 << (uint32(id) & 63) }
 
 // cand is a phrase to try at a token that is its first word.
 type cand struct {
-	second int32 // the phrase's second word, or 0: the token after must be it
-	p      *phrase
+	p *phrase
 }
 
 // loadPhraseLists builds a lexicon holding the phrases of files, indexed by first word.
