@@ -199,6 +199,7 @@ type scratch struct {
 	cueBuf  []Cue   // where newCues carves Assessments' cues from
 
 	anyCaps bool // some token is in capitals
+	lastNeg int  // the index of the last negator token, for the tokenizer
 	// wordSum is the sum of the tokens' word weights in the model, each
 	// plain or negated as the token is (see entry).
 	wordSum float64
@@ -233,18 +234,27 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 	if lx != nil && lx.special[0] == nil {
 		s.specials = nil // a lexicon without special detectors (the review phrases)
 	}
-	// The hot loop keeps only what every word needs in locals; separators and
-	// unusual words go to methods that keep their state in s. A word is not
-	// copied anywhere: an ASCII word of up to 8 bytes is looked up by its
-	// packed key, and only the others are normalised, one at a time, into
-	// s.norm (s.word normalises a token again when asked).
-	tokens := s.tokens[:0]
+	s.tokens = s.tokens[:0]
 	s.extra = s.extra[:0]
 	s.excl, s.quest = 0, 0
 	s.clause, s.sentence = 0, 0
 	s.anyCaps = false
-	lastNeg := -10 // index of the last negator token
-	wordSum := 0.0
+	s.lastNeg, s.wordSum = -10, 0
+	if lx == nil || s.slow {
+		for i := 0; i < len(text); {
+			i = s.step(text, i, lx)
+		}
+		return
+	}
+	// The hot loop reads the commonest words, ASCII words of up to 8 bytes
+	// that start with a letter, 8 bytes at a time, and looks each up by its
+	// bytes packed into a uint64. Everything else (separators, longer or
+	// non-ASCII words, numerals, URLs, a full token slice) goes to step,
+	// which keeps its state in s. The loop's own state is stored to s
+	// around that call, so nothing is live across it: the compiler then
+	// keeps the loop in registers instead of spilling them on every word.
+	voc := lx.voc
+	tokens, lastNeg, wordSum := s.tokens, s.lastNeg, s.wordSum
 	i := 0
 	for i < len(text) {
 		c := text[i]
@@ -252,99 +262,103 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			i++ // the commonest separator, and one with no meaning here
 			continue
 		}
-		if c < utf8.RuneSelf && byteClass[c] == 0 {
-			i = s.separator(text, i, tokens)
-			continue
-		}
-		if maybeURL(text, i) {
-			if j := skipURL(text, i); j > i {
-				i = j
-				continue
-			}
-		}
-		start := i
-		var letters, uppers int
-		// The fast path: an ASCII word of up to 8 bytes, read and lower-cased
-		// 8 bytes at a time. Anything else (a longer word, an apostrophe, a
-		// non-ASCII letter) takes the byte-by-byte path.
-		var key uint64
-		if c < utf8.RuneSelf && !s.slow {
+		if c < utf8.RuneSelf && byteClass[c]&clLetter != 0 && len(tokens) < cap(tokens) && !maybeURL(text, i) {
 			x := load8(text, i)
 			upper, letter, alnum := classify8(x)
 			n := bits.TrailingZeros64(^alnum&hi8) >> 3
 			// n == 8 when all 8 bytes are letters or digits; the word may go on.
 			if e := i + n; e == len(text) || text[e] != '\'' && text[e] < utf8.RuneSelf && byteClass[text[e]] == 0 {
 				m := uint64(1)<<(8*n) - 1
-				key = (x | (upper&m)>>2) & m
-				letters = count8(letter & m)
-				if upper&m == letter&m {
-					uppers = letters // every letter is a capital (what caps asks)
+				key := (x | (upper&m)>>2) & m
+				letters := count8(letter & m)
+				caps := letters >= 2 && upper&m == letter&m
+				if caps {
+					s.anyCaps = true
 				}
-				i += n
-			}
-		}
-		var norm []byte
-		if key == 0 {
-			i, norm, letters, uppers = slowWord(text, i, s.norm[:0])
-			if i == start {
-				i = s.separator(text, i, tokens) // not a letter: a symbol or emoji
+				ent := voc.findKey(key)
+				k := len(tokens)
+				tokens = tokens[:k+1]
+				t := &tokens[k] // every field is set: the slot may hold an old token
+				t.start, t.end = int32(i), int32(e)
+				t.clause, t.sentence = s.clause, s.sentence
+				t.letters, t.caps = int32(letters), caps
+				t.id, t.flags = ent.id, ent.flags
+				// Negated: a negator precedes it within three words of its
+				// clause, and it is not a negator itself.
+				if ent.flags&fNegator != 0 {
+					lastNeg = k
+					t.negated = false
+					wordSum += ent.w[0]
+				} else if k-lastNeg <= 3 && tokens[lastNeg].clause == t.clause {
+					t.negated = true
+					wordSum += ent.w[1]
+				} else {
+					t.negated = false
+					wordSum += ent.w[0]
+				}
+				i = e
+				if i < len(text) && text[i] == ' ' {
+					i++ // saves a turn of the loop for the commonest separator
+				}
 				continue
 			}
-			s.norm = norm
-			if len(norm) <= 8 {
-				key = packWord(unsafeString(norm))
-				norm = nil
-			}
 		}
-		tokens = append(tokens, token{})
-		t := &tokens[len(tokens)-1]
-		t.start, t.end = int32(start), int32(i)
-		t.clause, t.sentence = s.clause, s.sentence
-		t.caps, t.letters = letters >= 2 && uppers == letters, int32(letters)
-		if t.caps {
-			s.anyCaps = true
-		}
-		if lx != nil {
-			var e *entry
-			if norm == nil {
-				e = lx.voc.findKey(key)
-			} else {
-				e = lx.voc.find(unsafeString(norm))
-			}
-			t.id, t.flags = e.id, e.flags
-			// A numeral counts as a number whether or not the model knows it as a word.
-			if c >= '0' && c <= '9' && isNumberWord(key, norm) {
-				t.flags |= fNumber
-			}
-			// Negated: a negator precedes it within three words of its
-			// clause, and it is not a negator itself.
-			n := len(tokens) - 1
-			if t.flags&fNegator != 0 {
-				lastNeg = n
-				wordSum += e.w[0]
-			} else if n-lastNeg <= 3 && tokens[lastNeg].clause == t.clause {
-				t.negated = true
-				wordSum += e.w[1]
-			} else {
-				wordSum += e.w[0]
-			}
-		}
-		if i < len(text) && text[i] == ' ' {
-			i++ // saves a turn of the loop for the commonest separator
-		}
+		s.tokens, s.lastNeg, s.wordSum = tokens, lastNeg, wordSum
+		i = s.step(text, i, lx)
+		tokens, lastNeg, wordSum = s.tokens, s.lastNeg, s.wordSum
 	}
-	s.tokens, s.wordSum = tokens, wordSum
+	s.tokens, s.lastNeg, s.wordSum = tokens, lastNeg, wordSum
 }
 
-// isNumberWord is isNumber of a word: norm, or when norm is nil the word of
-// up to 8 bytes packed as key.
-func isNumberWord(key uint64, norm []byte) bool {
-	if norm != nil {
-		return isNumber(unsafeString(norm))
+// step reads what starts at text[i] (a separator, a URL, a word) byte by
+// byte, records it in s, and returns where the next may start. It is the
+// tokenizer's reference: the hot loop of tokenizeWith must do what it does
+// for the words it takes (FuzzTokenizerPaths compares them).
+func (s *scratch) step(text string, i int, lx *lexicon) int {
+	c := text[i]
+	if c < utf8.RuneSelf && byteClass[c] == 0 {
+		return s.separator(text, i, s.tokens)
 	}
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], key)
-	return isNumber(unsafeString(b[:(bits.Len64(key)+7)/8]))
+	if maybeURL(text, i) {
+		if j := skipURL(text, i); j > i {
+			return j
+		}
+	}
+	start := i
+	i, norm, letters, uppers := slowWord(text, i, s.norm[:0])
+	if i == start {
+		return s.separator(text, i, s.tokens) // not a letter: a symbol or emoji
+	}
+	s.norm = norm
+	caps := letters >= 2 && uppers == letters
+	if caps {
+		s.anyCaps = true
+	}
+	tok := token{start: int32(start), end: int32(i), clause: s.clause, sentence: s.sentence, letters: int32(letters), caps: caps}
+	if lx != nil {
+		e := lx.voc.find(unsafeString(norm))
+		tok.id, tok.flags = e.id, e.flags
+		// A numeral counts as a number whether or not the model knows it as a word.
+		if c >= '0' && c <= '9' && isNumber(unsafeString(norm)) {
+			tok.flags |= fNumber
+		}
+		// Negated: as in tokenizeWith.
+		k := len(s.tokens)
+		if tok.flags&fNegator != 0 {
+			s.lastNeg = k
+			s.wordSum += e.w[0]
+		} else if k-s.lastNeg <= 3 && s.tokens[s.lastNeg].clause == tok.clause {
+			tok.negated = true
+			s.wordSum += e.w[1]
+		} else {
+			s.wordSum += e.w[0]
+		}
+	}
+	s.tokens = append(s.tokens, tok)
+	if i < len(text) && text[i] == ' ' {
+		i++
+	}
+	return i
 }
 
 // slowWord reads the word at text[i:] byte by byte, appending its normalised
