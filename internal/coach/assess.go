@@ -901,24 +901,28 @@ func (s *scratch) dropLoneImpact() {
 // A phrase may cross commas but not sentence ends.
 func (s *scratch) matchAt(i int, p *phrase, ofID int32) int {
 	toks := s.tokens
+	sentence := toks[i].sentence
+	ids := p.ids
 	j := i
-	for k, pw := range p.ids {
-		if j >= len(toks) || toks[j].sentence != toks[i].sentence {
+	for k, pw := range ids {
+		if j >= len(toks) {
 			return -1
 		}
-		switch pw {
-		case numberID:
-			if toks[j].flags&fNumber == 0 {
+		t := &toks[j]
+		if pw > 0 { // a word: the commonest case first
+			if t.id != pw {
 				return -1
 			}
-			if j+1 < len(toks) && toks[j+1].id == ofID && (k+1 >= len(p.ids) || p.ids[k+1] != ofID) {
+		} else if pw == numberID {
+			if t.flags&fNumber == 0 {
+				return -1
+			}
+			if j+1 < len(toks) && toks[j+1].id == ofID && (k+1 >= len(ids) || ids[k+1] != ofID) {
 				j++
 			}
-		case anyID:
-		default:
-			if toks[j].id != pw {
-				return -1
-			}
+		} // else anyID: any word
+		if t.sentence != sentence {
+			return -1
 		}
 		j++
 	}
@@ -975,8 +979,8 @@ func (c *Coach) Assess(text string) Assessment {
 	lx.scan(s, text)
 
 	z := m.bias
-	var kindCount [16]int
-	var negCount [16]int
+	var kindCount [16]int32
+	var negCount [16]int32
 	var seen uint32     // bit ki: kind ki matched, negated or not
 	idx := s.cueIdx[:0] // the matches that are cues
 	for i := range s.matches {
