@@ -267,15 +267,32 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			upper, letter, alnum := classify8(x)
 			n := bits.TrailingZeros64(^alnum&hi8) >> 3
 			// n == 8 when all 8 bytes are letters or digits; the word may go on.
-			if e := i + n; e == len(text) || text[e] != '\'' && text[e] < utf8.RuneSelf && byteClass[text[e]] == 0 {
+			e := i + n
+			var ent *entry
+			var letters int
+			var caps bool
+			if e == len(text) || text[e] != '\'' && text[e] < utf8.RuneSelf && byteClass[text[e]] == 0 {
 				m := uint64(1)<<(8*n) - 1
 				key := (x | (upper&m)>>2) & m
-				letters := count8(letter & m)
-				caps := letters >= 2 && upper&m == letter&m
+				letters = count8(letter & m)
+				caps = letters >= 2 && upper&m == letter&m
+				ent = voc.findKey(key)
+			} else if n == 8 {
+				// A word of 9 to 16 bytes: its next 8 bytes likewise.
+				x2 := load8(text, e)
+				upper2, letter2, alnum2 := classify8(x2)
+				n2 := bits.TrailingZeros64(^alnum2&hi8) >> 3
+				if e += n2; n2 < 8 && (e == len(text) || text[e] != '\'' && text[e] < utf8.RuneSelf && byteClass[text[e]] == 0) {
+					m2 := uint64(1)<<(8*n2) - 1
+					letters = count8(letter) + count8(letter2&m2)
+					caps = letters >= 2 && upper == letter && upper2&m2 == letter2&m2
+					ent = voc.findMid(x|upper>>2, (x2|(upper2&m2)>>2)&m2)
+				}
+			}
+			if ent != nil {
 				if caps {
 					s.anyCaps = true
 				}
-				ent := voc.findKey(key)
 				k := len(tokens)
 				tokens = tokens[:k+1]
 				t := &tokens[k] // every field is set: the slot may hold an old token

@@ -523,6 +523,8 @@ func FuzzTokenizerPaths(f *testing.F) {
 	for _, s := range []string{
 		"Hello WORLD, it's 3rd time!!", "abcdefgh abcdefghi a ab abcdefg", "don’t café CAFÉ naïve",
 		"x'y 'q' a'", "12x 48h 3rd", "ÀÉÎ éé\xff\xfeabc", "", "a", "Zz09@[`{/:",
+		"Unacceptable FRUSTRATED frustrated customer's abcdefghijklmnop abcdefghijklmnopq",
+		"abcdefgh12345678x Abcdefgh9 ABCDEFGHI abcdefghé responsibility,",
 	} {
 		f.Add(s)
 	}

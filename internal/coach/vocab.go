@@ -17,6 +17,8 @@ type vocab struct {
 	// lookup touches one slot.
 	short     []slot
 	shortMask uint32
+	mid       []midSlot
+	midMask   uint32
 	long      []longSlot
 	longMask  uint32
 	arena     []byte    // the bytes of the long words
@@ -37,6 +39,12 @@ var unknown entry
 
 type slot struct {
 	key uint64 // packWord(word); 0 = empty
+	entry
+}
+
+// midSlot holds a word of 9 to 16 bytes, packed as two keys (see packWord).
+type midSlot struct {
+	key1, key2 uint64 // key2 0 = empty
 	entry
 }
 
@@ -96,27 +104,41 @@ func (v *vocab) add(w string) int32 {
 	v.words = append(v.words, w)
 	v.flags = append(v.flags, 0)
 	v.index[w] = id
-	v.short, v.long = nil, nil
+	v.short, v.mid, v.long = nil, nil, nil
 	return id
 }
 
 // build makes the lookup tables; call it after the last add and flag change.
 func (v *vocab) build() {
-	nShort, nLong := len(contractions), 0
+	nShort, nMid, nLong := len(contractions), 0, 0
 	for _, w := range v.words[1:] {
-		if len(w) <= 8 {
+		switch {
+		case len(w) <= 8:
 			nShort++
-		} else {
+		case len(w) <= 16:
+			nMid++
+		default:
 			nLong++
 		}
 	}
 	v.short, v.shortMask = make([]slot, tableSize(nShort)), uint32(tableSize(nShort)-1)
+	v.mid, v.midMask = make([]midSlot, tableSize(nMid)), uint32(tableSize(nMid)-1)
 	v.long, v.longMask = make([]longSlot, tableSize(nLong)), uint32(tableSize(nLong)-1)
 	v.arena = v.arena[:0]
 	for id := 1; id < len(v.words); id++ {
 		w := v.words[id]
 		if len(w) <= 8 {
 			v.putShort(packWord(w), int32(id))
+			continue
+		}
+		if len(w) <= 16 {
+			k1, k2 := packWord(w[:8]), packWord(w[8:])
+			for i := hashMid(k1, k2) & v.midMask; ; i = (i + 1) & v.midMask {
+				if v.mid[i].key2 == 0 {
+					v.mid[i] = midSlot{key1: k1, key2: k2, entry: v.entryOf(int32(id))}
+					break
+				}
+			}
 			continue
 		}
 		h := hashLong(w)
@@ -182,6 +204,9 @@ func (v *vocab) find(w string) *entry {
 	if len(w) <= 8 {
 		return v.findKey(packWord(w))
 	}
+	if len(w) <= 16 {
+		return v.findMid(packWord(w[:8]), packWord(w[8:]))
+	}
 	h := hashLong(w)
 	for i := h & v.longMask; ; i = (i + 1) & v.longMask {
 		sl := &v.long[i]
@@ -206,6 +231,24 @@ func (v *vocab) findKey(key uint64) *entry {
 			return &unknown
 		}
 	}
+}
+
+// findMid returns the entry of the word of 9 to 16 bytes packed as key1
+// (its first 8 bytes) and key2 (the rest); &unknown if unknown.
+func (v *vocab) findMid(key1, key2 uint64) *entry {
+	for i := hashMid(key1, key2) & v.midMask; ; i = (i + 1) & v.midMask {
+		sl := &v.mid[i]
+		if sl.key1 == key1 && sl.key2 == key2 {
+			return &sl.entry
+		}
+		if sl.key2 == 0 {
+			return &unknown
+		}
+	}
+}
+
+func hashMid(k1, k2 uint64) uint32 {
+	return uint32(((k1 ^ k2*0xC2B2AE3D27D4EB4F) * 0x9E3779B97F4A7C15) >> 32)
 }
 
 // packWord packs a word of 1 to 8 bytes into a uint64, first byte lowest, the
