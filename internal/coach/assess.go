@@ -288,6 +288,30 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 					caps = letters >= 2 && upper == letter && upper2&m2 == letter2&m2
 					ent = voc.findMid(x|upper>>2, (x2|(upper2&m2)>>2)&m2)
 				}
+			} else if text[e] == '\'' && e+1 < len(text) && isWordByte(text[e+1]) {
+				// One apostrophe inside a word of up to 8 bytes without it:
+				// "don't" reads "dont", and a possessive's s goes ("it's",
+				// "customer's"), as slowWord does.
+				x2 := load8(text, e+1)
+				upper2, letter2, alnum2 := classify8(x2)
+				n2 := bits.TrailingZeros64(^alnum2&hi8) >> 3
+				if e2 := e + 1 + n2; n+n2 <= 8 && (e2 == len(text) || text[e2] != '\'' && text[e2] < utf8.RuneSelf && byteClass[text[e2]] == 0) {
+					m := uint64(1)<<(8*n) - 1
+					key := (x | (upper&m)>>2) & m
+					letters = count8(letter & m)
+					caps = upper&m == letter&m
+					if n2 == 1 && x2&0xdf == 'S' {
+						// The possessive's s: neither in the word nor counted.
+					} else {
+						m2 := uint64(1)<<(8*n2) - 1
+						key |= (x2 | (upper2&m2)>>2) & m2 << (8 * n)
+						letters += count8(letter2 & m2)
+						caps = caps && upper2&m2 == letter2&m2
+					}
+					caps = caps && letters >= 2
+					ent = voc.findKey(key)
+					e = e2
+				}
 			}
 			if ent != nil {
 				if caps {

@@ -525,6 +525,7 @@ func FuzzTokenizerPaths(f *testing.F) {
 		"x'y 'q' a'", "12x 48h 3rd", "ÀÉÎ éé\xff\xfeabc", "", "a", "Zz09@[`{/:",
 		"Unacceptable FRUSTRATED frustrated customer's abcdefghijklmnop abcdefghijklmnopq",
 		"abcdefgh12345678x Abcdefgh9 ABCDEFGHI abcdefghé responsibility,",
+		"don't DON'T it's IT'S I'm x's a'b'c abcdefg'hi abc'defgh it'sé can't!",
 	} {
 		f.Add(s)
 	}
