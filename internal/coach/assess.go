@@ -264,7 +264,10 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 		}
 		if c < utf8.RuneSelf && byteClass[c]&clLetter != 0 && len(tokens) < cap(tokens) && !maybeURL(text, i) {
 			x := load8(text, i)
-			upper, letter, alnum := classify8(x)
+			letter, alnum := classify8(x)
+			// A letter's case is its bit 5 (0x20), which x<<2 moves to bit 7:
+			// letter&(x<<2) marks the lower-case letters, and setting bit 5 on
+			// every letter (x | letter>>2) lower-cases the word.
 			n := bits.TrailingZeros64(^alnum&hi8) >> 3
 			// n == 8 when all 8 bytes are letters or digits; the word may go on.
 			e := i + n
@@ -273,40 +276,40 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			var caps bool
 			if e == len(text) || text[e] != '\'' && text[e] < utf8.RuneSelf && byteClass[text[e]] == 0 {
 				m := uint64(1)<<(8*n) - 1
-				key := (x | (upper&m)>>2) & m
+				key := (x | (letter&m)>>2) & m
 				letters = count8(letter & m)
-				caps = letters >= 2 && upper&m == letter&m
+				caps = letters >= 2 && letter&m&(x<<2) == 0
 				ent = voc.findKey(key)
 			} else if n == 8 {
 				// A word of 9 to 16 bytes: its next 8 bytes likewise.
 				x2 := load8(text, e)
-				upper2, letter2, alnum2 := classify8(x2)
+				letter2, alnum2 := classify8(x2)
 				n2 := bits.TrailingZeros64(^alnum2&hi8) >> 3
 				if e += n2; n2 < 8 && (e == len(text) || text[e] != '\'' && text[e] < utf8.RuneSelf && byteClass[text[e]] == 0) {
 					m2 := uint64(1)<<(8*n2) - 1
 					letters = count8(letter) + count8(letter2&m2)
-					caps = letters >= 2 && upper == letter && upper2&m2 == letter2&m2
-					ent = voc.findMid(x|upper>>2, (x2|(upper2&m2)>>2)&m2)
+					caps = letters >= 2 && (letter&(x<<2)|letter2&m2&(x2<<2)) == 0
+					ent = voc.findMid(x|letter>>2, (x2|(letter2&m2)>>2)&m2)
 				}
 			} else if text[e] == '\'' && e+1 < len(text) && isWordByte(text[e+1]) {
 				// One apostrophe inside a word of up to 8 bytes without it:
 				// "don't" reads "dont", and a possessive's s goes ("it's",
 				// "customer's"), as slowWord does.
 				x2 := load8(text, e+1)
-				upper2, letter2, alnum2 := classify8(x2)
+				letter2, alnum2 := classify8(x2)
 				n2 := bits.TrailingZeros64(^alnum2&hi8) >> 3
 				if e2 := e + 1 + n2; n+n2 <= 8 && (e2 == len(text) || text[e2] != '\'' && text[e2] < utf8.RuneSelf && byteClass[text[e2]] == 0) {
 					m := uint64(1)<<(8*n) - 1
-					key := (x | (upper&m)>>2) & m
+					key := (x | (letter&m)>>2) & m
 					letters = count8(letter & m)
-					caps = upper&m == letter&m
+					caps = letter&m&(x<<2) == 0
 					if n2 == 1 && x2&0xdf == 'S' {
 						// The possessive's s: neither in the word nor counted.
 					} else {
 						m2 := uint64(1)<<(8*n2) - 1
-						key |= (x2 | (upper2&m2)>>2) & m2 << (8 * n)
+						key |= (x2 | (letter2&m2)>>2) & m2 << (8 * n)
 						letters += count8(letter2 & m2)
-						caps = caps && upper2&m2 == letter2&m2
+						caps = caps && letter2&m2&(x2<<2) == 0
 					}
 					caps = caps && letters >= 2
 					ent = voc.findKey(key)
@@ -677,20 +680,18 @@ const (
 )
 
 // classify8 classifies the 8 bytes of x at once: each result has 0x80 in the
-// bytes that are an ASCII upper-case letter, an ASCII letter, and an ASCII
-// letter or digit.
-func classify8(x uint64) (upper, letter, alnum uint64) {
+// bytes that are an ASCII letter, and an ASCII letter or digit.
+func classify8(x uint64) (letter, alnum uint64) {
 	// (y + (0x80-c)*ones8) & hi8 has 0x80 in each byte whose low 7 bits y are
 	// at least c; no sum carries into the next byte, since y ≤ 0x7f and
-	// 0x80-c ≤ 0x50.
+	// 0x80-c ≤ 0x50. Setting bit 5 folds A-Z onto a-z, and nothing else
+	// onto them.
 	y := x &^ hi8
 	ascii := ^x & hi8
-	digit := (y + (0x80-'0')*ones8) &^ (y + (0x80-'9'-1)*ones8)
-	upper = (y + (0x80-'A')*ones8) &^ (y + (0x80-'Z'-1)*ones8) & ascii
-	lower := (y + (0x80-'a')*ones8) &^ (y + (0x80-'z'-1)*ones8)
-	letter = (upper | lower) & ascii
-	alnum = (letter | digit) & ascii
-	return upper, letter, alnum
+	l := y | 0x20*ones8
+	letter = (l + (0x80-'a')*ones8) &^ (l + (0x80-'z'-1)*ones8) & ascii
+	digit := (y + (0x80-'0')*ones8) &^ (y + (0x80-'9'-1)*ones8) & ascii
+	return letter, letter | digit
 }
 
 // Byte classes for the ASCII path of the tokenizer.
