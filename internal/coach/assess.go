@@ -262,7 +262,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			i++ // the commonest separator, and one with no meaning here
 			continue
 		}
-		if c < utf8.RuneSelf && byteClass[c]&clLetter != 0 && len(tokens) < cap(tokens) && !maybeURL(text, i) {
+		if c < utf8.RuneSelf && byteClass[c]&clLetter != 0 && len(tokens) < cap(tokens) {
 			x := load8(text, i)
 			letter, alnum := classify8(x)
 			// A letter's case is its bit 5 (0x20), which x<<2 moves to bit 7:
@@ -274,7 +274,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			var ent *entry
 			var letters int
 			var caps bool
-			if e == len(text) || text[e] != '\'' && text[e] < utf8.RuneSelf && byteClass[text[e]] == 0 {
+			if end := endOf(text, e); end == wordEnd || end == urlEnd && !maybeURL(text, i) {
 				m := uint64(1)<<(8*n) - 1
 				key := (x | (letter&m)>>2) & m
 				letters = count8(letter & m)
@@ -285,7 +285,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				x2 := load8(text, e)
 				letter2, alnum2 := classify8(x2)
 				n2 := bits.TrailingZeros64(^alnum2&hi8) >> 3
-				if e += n2; n2 < 8 && (e == len(text) || text[e] != '\'' && text[e] < utf8.RuneSelf && byteClass[text[e]] == 0) {
+				if e += n2; n2 < 8 && endOf(text, e) != notEnd {
 					m2 := uint64(1)<<(8*n2) - 1
 					letters = count8(letter) + count8(letter2&m2)
 					caps = letters >= 2 && (letter&(x<<2)|letter2&m2&(x2<<2)) == 0
@@ -298,7 +298,7 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				x2 := load8(text, e+1)
 				letter2, alnum2 := classify8(x2)
 				n2 := bits.TrailingZeros64(^alnum2&hi8) >> 3
-				if e2 := e + 1 + n2; n+n2 <= 8 && (e2 == len(text) || text[e2] != '\'' && text[e2] < utf8.RuneSelf && byteClass[text[e2]] == 0) {
+				if e2 := e + 1 + n2; n+n2 <= 8 && endOf(text, e2) != notEnd {
 					m := uint64(1)<<(8*n) - 1
 					key := (x | (letter&m)>>2) & m
 					letters = count8(letter & m)
@@ -615,6 +615,32 @@ func skipShortToken(text string, i, max int, close byte, ok func(c byte, j int) 
 		}
 	}
 	return i
+}
+
+// How the byte after a run of ASCII letters and digits ends it (endOf).
+const (
+	notEnd  = 0 // an apostrophe or a non-ASCII byte: the word may go on
+	wordEnd = 1 // an ASCII separator, or the end of the text
+	urlEnd  = 2 // ':' or '.', which may end a URL's "http", "https" or "www"
+)
+
+var endClass = func() (t [256]uint8) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		if byteClass[c] == 0 && c != '\'' {
+			t[c] = wordEnd
+		}
+	}
+	t[':'], t['.'] = urlEnd, urlEnd
+	return t
+}()
+
+// endOf classifies how text[e], the byte after a run of ASCII letters and
+// digits, ends it; the end of the text is a wordEnd.
+func endOf(text string, e int) uint8 {
+	if e == len(text) {
+		return wordEnd
+	}
+	return endClass[text[e]]
 }
 
 // maybeURL is a quick test, cheap enough for every word, of whether text[i:]

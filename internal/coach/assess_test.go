@@ -526,6 +526,7 @@ func FuzzTokenizerPaths(f *testing.F) {
 		"Unacceptable FRUSTRATED frustrated customer's abcdefghijklmnop abcdefghijklmnopq",
 		"abcdefgh12345678x Abcdefgh9 ABCDEFGHI abcdefghé responsibility,",
 		"don't DON'T it's IT'S I'm x's a'b'c abcdefg'hi abc'defgh it'sé can't!",
+		"see https://x.co/a and www.acme.com or http:foo HTTP://X.COM wwwx.y www. https: end.",
 	} {
 		f.Add(s)
 	}
