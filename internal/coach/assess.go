@@ -268,14 +268,15 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			// A letter's case is its bit 5 (0x20), which x<<2 moves to bit 7:
 			// letter&(x<<2) marks the lower-case letters, and setting bit 5 on
 			// every letter (x | letter>>2) lower-cases the word.
-			n := bits.TrailingZeros64(^alnum&hi8) >> 3
+			stop := ^alnum & hi8 // the bytes that are no letter or digit
+			n := bits.TrailingZeros64(stop) >> 3
 			// n == 8 when all 8 bytes are letters or digits; the word may go on.
 			e := i + n
 			var ent *entry
 			var letters int
 			var caps bool
 			if end := endOf(text, e); end == wordEnd || end == urlEnd && !maybeURL(text, i) {
-				m := uint64(1)<<(8*n) - 1
+				m := firstBytes(stop)
 				key := (x | (letter&m)>>2) & m
 				letters = count8(letter & m)
 				caps = letters >= 2 && letter&m&(x<<2) == 0
@@ -284,9 +285,10 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				// A word of 9 to 16 bytes: its next 8 bytes likewise.
 				x2 := load8(text, e)
 				letter2, alnum2 := classify8(x2)
-				n2 := bits.TrailingZeros64(^alnum2&hi8) >> 3
+				stop2 := ^alnum2 & hi8
+				n2 := bits.TrailingZeros64(stop2) >> 3
 				if e += n2; n2 < 8 && endOf(text, e) != notEnd {
-					m2 := uint64(1)<<(8*n2) - 1
+					m2 := firstBytes(stop2)
 					letters = count8(letter) + count8(letter2&m2)
 					caps = letters >= 2 && (letter&(x<<2)|letter2&m2&(x2<<2)) == 0
 					ent = voc.findMid(x|letter>>2, (x2|(letter2&m2)>>2)&m2)
@@ -297,16 +299,17 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				// "customer's"), as slowWord does.
 				x2 := load8(text, e+1)
 				letter2, alnum2 := classify8(x2)
-				n2 := bits.TrailingZeros64(^alnum2&hi8) >> 3
+				stop2 := ^alnum2 & hi8
+				n2 := bits.TrailingZeros64(stop2) >> 3
 				if e2 := e + 1 + n2; n+n2 <= 8 && endOf(text, e2) != notEnd {
-					m := uint64(1)<<(8*n) - 1
+					m := firstBytes(stop)
 					key := (x | (letter&m)>>2) & m
 					letters = count8(letter & m)
 					caps = letter&m&(x<<2) == 0
 					if n2 == 1 && x2&0xdf == 'S' {
 						// The possessive's s: neither in the word nor counted.
 					} else {
-						m2 := uint64(1)<<(8*n2) - 1
+						m2 := firstBytes(stop2)
 						key |= (x2 | (letter2&m2)>>2) & m2 << (8 * n)
 						letters += count8(letter2 & m2)
 						caps = caps && letter2&m2&(x2<<2) == 0
@@ -615,6 +618,14 @@ func skipShortToken(text string, i, max int, close byte, ok func(c byte, j int) 
 		}
 	}
 	return i
+}
+
+// firstBytes returns the mask of the bytes below the lowest byte that stop
+// marks (0x80 in each byte it marks), all of them when it marks none: the
+// lowest set bit, 1<<(8n+7), becomes 1<<(8n), less one; with no bit set,
+// 0 - 1. (uint64(1)<<(8*n) - 1 costs a test for shifts of 64 or more.)
+func firstBytes(stop uint64) uint64 {
+	return (stop&-stop)>>7 - 1
 }
 
 // How the byte after a run of ASCII letters and digits ends it (endOf).

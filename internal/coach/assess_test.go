@@ -702,3 +702,27 @@ func TestLoad8AndCount8(t *testing.T) {
 		}
 	}
 }
+
+func TestFirstBytes(t *testing.T) {
+	for n := 0; n <= 8; n++ {
+		want := ^uint64(0)
+		if n < 8 {
+			want = uint64(1)<<(8*n) - 1
+		}
+		// Any stop bytes above the lowest one must not matter.
+		for above := uint64(0); above < 4; above++ {
+			stop := uint64(0)
+			if n < 8 {
+				stop = 0x80 << (8 * n)
+				for k := n + 1; k < 8; k++ {
+					if above>>(k%2)&1 != 0 {
+						stop |= 0x80 << (8 * k)
+					}
+				}
+			}
+			if got := firstBytes(stop); got != want {
+				t.Errorf("firstBytes(%#x) = %#x, want %#x", stop, got, want)
+			}
+		}
+	}
+}
