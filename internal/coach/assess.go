@@ -350,6 +350,17 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				continue
 			}
 		}
+		switch c {
+		case '.': // the commonest separators after a space: what separator does
+			s.clause++
+			s.sentence++
+			i++
+			continue
+		case ',':
+			s.clause++
+			i++
+			continue
+		}
 		s.tokens, s.lastNeg, s.wordSum = tokens, lastNeg, wordSum
 		i = s.step(text, i, lx)
 		tokens, lastNeg, wordSum = s.tokens, s.lastNeg, s.wordSum
