@@ -360,6 +360,19 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 			s.clause++
 			i++
 			continue
+		case '?', '!':
+			if i+1 == len(text) || text[i+1] != '?' && text[i+1] != '!' {
+				// One alone; a run of them may be shouting (separator).
+				if c == '?' {
+					s.quest++
+				} else {
+					s.excl++
+				}
+				s.clause++
+				s.sentence++
+				i++
+				continue
+			}
 		}
 		s.tokens, s.lastNeg, s.wordSum = tokens, lastNeg, wordSum
 		i = s.step(text, i, lx)

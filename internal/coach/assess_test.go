@@ -527,6 +527,7 @@ func FuzzTokenizerPaths(f *testing.F) {
 		"abcdefgh12345678x Abcdefgh9 ABCDEFGHI abcdefghé responsibility,",
 		"don't DON'T it's IT'S I'm x's a'b'c abcdefg'hi abc'defgh it'sé can't!",
 		"see https://x.co/a and www.acme.com or http:foo HTTP://X.COM wwwx.y www. https: end.",
+		"Why? Now! What?! no!!! ok?? fine. a,b. c:d :rage: done!",
 	} {
 		f.Add(s)
 	}
@@ -546,6 +547,12 @@ func FuzzTokenizerPaths(f *testing.F) {
 			if id, _ := lx.voc.lookup(fast.word(text, i)); id != fast.tokens[i].id {
 				t.Fatalf("%q: token %d (%q) has ID %d, its word %d", text, i, fast.word(text, i), fast.tokens[i].id, id)
 			}
+		}
+		if fast.excl != slow.excl || fast.quest != slow.quest || !slices.Equal(fast.extra, slow.extra) {
+			t.Fatalf("%q: punctuation differs: fast !%d ?%d %v, slow !%d ?%d %v", text, fast.excl, fast.quest, fast.extra, slow.excl, slow.quest, slow.extra)
+		}
+		if fast.wordSum != slow.wordSum {
+			t.Fatalf("%q: word weights sum to %v fast, %v slow", text, fast.wordSum, slow.wordSum)
 		}
 		// anyCaps lets scan skip the shouting pass; it must say exactly
 		// whether some token is in capitals, on either path.
