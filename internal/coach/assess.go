@@ -852,7 +852,7 @@ func (lx *lexicon) scan(s *scratch, text string) {
 				next = toks[i+1].id
 			}
 			for _, c := range lx.candidates(t.id, next) {
-				if end := s.matchAt(i, c.p, lx.ofID); end > 0 {
+				if end := s.matchAt(i, c.p, int(c.known), lx.ofID); end > 0 {
 					best, bestEnd = c.p, end
 					break
 				}
@@ -860,7 +860,7 @@ func (lx *lexicon) scan(s *scratch, text string) {
 		}
 		if t.flags&fNumber != 0 {
 			for _, p := range lx.numberFirst {
-				if end := s.matchAt(i, p, lx.ofID); end > bestEnd {
+				if end := s.matchAt(i, p, 0, lx.ofID); end > bestEnd {
 					best, bestEnd = p, end
 					break
 				}
@@ -1001,18 +1001,23 @@ func (s *scratch) dropLoneImpact() {
 }
 
 // matchAt returns the token index just past phrase p matched at token i, or -1.
-// A phrase may cross commas but not sentence ends.
-func (s *scratch) matchAt(i int, p *phrase, ofID int32) int {
+// A phrase may cross commas but not sentence ends. The first known words of p
+// (0, 1 or 2) are known to match by ID already: the candidate lists are
+// chosen by the token's word and the next one.
+func (s *scratch) matchAt(i int, p *phrase, known int, ofID int32) int {
 	toks := s.tokens
 	sentence := toks[i].sentence
 	ids := p.ids
-	j := i
-	for k, pw := range ids {
+	j := i + known
+	if known == 2 && toks[i+1].sentence != sentence {
+		return -1
+	}
+	for k := known; k < len(ids); k++ {
 		if j >= len(toks) {
 			return -1
 		}
 		t := &toks[j]
-		if pw > 0 { // a word: the commonest case first
+		if pw := ids[k]; pw > 0 { // a word: the commonest case first
 			if t.id != pw {
 				return -1
 			}

@@ -212,7 +212,7 @@ func (lx *lexicon) finish() {
 		seconds := map[int32]bool{}
 		for _, p := range list {
 			if p.second == 0 {
-				lx.cands = append(lx.cands, cand{p: p})
+				lx.cands = append(lx.cands, cand{p: p, known: 1})
 			} else {
 				seconds[p.second] = true
 				r.seconds |= secondBit(p.second)
@@ -225,8 +225,11 @@ func (lx *lexicon) finish() {
 		for _, sec := range sortedIDs(seconds) {
 			pl := pairList{key: pairKey(int32(id), sec), lo: uint32(len(lx.cands))}
 			for _, p := range list {
-				if p.second == 0 || p.second == sec {
-					lx.cands = append(lx.cands, cand{p: p})
+				switch p.second {
+				case 0:
+					lx.cands = append(lx.cands, cand{p: p, known: 1})
+				case sec:
+					lx.cands = append(lx.cands, cand{p: p, known: 2})
 				}
 			}
 			pl.hi = uint32(len(lx.cands))
@@ -304,6 +307,10 @@ func secondBit(id int32) uint64 { return 1 << (uint32(id) & 63) }
 // cand is a phrase to try at a token that is its first word.
 type cand struct {
 	p *phrase
+	// known is how many of p's first words are known to match where p is a
+	// candidate: its first word in every list, and its second too in a list
+	// chosen by that word (see finish).
+	known uint8
 }
 
 // loadPhraseLists builds a lexicon holding the phrases of files, indexed by first word.
