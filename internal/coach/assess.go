@@ -830,11 +830,9 @@ func (lx *lexicon) scan(s *scratch, text string) {
 	s.tokenizeWith(text, lx)
 	s.matches = s.matches[:0]
 	toks := s.tokens
-	var praise [8]int // candidate sarcasm tokens
-	nPraise, nImpact := 0, 0
-	hypoClause := int32(-1) // the clause a hypothetical opener ("what if") governs
-	reqClause := int32(-1)  // the clause a request opener ("can you") governs
-	policySent := int32(-1) // a yes/no question with an "if" in it (see policyQuestion)
+	// What the loop rarely needs is in st, in memory: the loop keeps its
+	// registers for finding phrases, and record keeps the rest.
+	st := scanState{hypoClause: -1, reqClause: -1, policySent: -1}
 	for i := 0; i < len(toks); {
 		t := &toks[i]
 		if t.flags&(fAux|fPhrase|fNumber|fSarcasm) == 0 {
@@ -842,7 +840,7 @@ func (lx *lexicon) scan(s *scratch, text string) {
 			continue
 		}
 		if t.flags&fAux != 0 && (i == 0 || toks[i-1].sentence != t.sentence) && s.policyQuestion(i) {
-			policySent = t.sentence
+			st.policySent = t.sentence
 		}
 		var best *phrase
 		bestEnd := -1
@@ -866,55 +864,17 @@ func (lx *lexicon) scan(s *scratch, text string) {
 				}
 			}
 		}
-		if best != nil && best.softened && t.clause == reqClause {
-			// Part of the request ("can you send it again?"): not evidence
-			// either way, and its words are taken.
-			i = bestEnd
-			continue
-		}
 		if best == nil {
-			if t.flags&fSarcasm != 0 && nPraise < len(praise) {
-				praise[nPraise] = i
-				nPraise++
+			if t.flags&fSarcasm != 0 && st.nPraise < len(st.praise) {
+				st.praise[st.nPraise] = i
+				st.nPraise++
 			}
 			i++
 			continue
 		}
-		m := newMatch(best, t.start, toks[bestEnd-1].end)
-		if best.kindIdx >= 0 && negatableIdx[best.kindIdx] && (t.negated || t.clause == hypoClause || t.sentence == policySent) {
-			m.negated = true
-		}
-		if best.hypo {
-			hypoClause = toks[bestEnd-1].clause
-		}
-		if best.kindIdx == requestIdx {
-			reqClause = toks[bestEnd-1].clause
-		}
-		if i > 0 && toks[i-1].clause == t.clause && toks[i-1].flags&fIntens != 0 {
-			m.intens = true
-		}
-		if n := len(s.matches); n > 0 && s.matches[n-1].impact && s.matches[n-1].end > m.start {
-			// This phrase takes in the impact phrase's words ("my flight" in
-			// "my flight cancelled") and says more: keep one cue for them.
-			s.matches = s.matches[:n-1]
-			nImpact--
-		}
-		if best.kind == calmKind && toks[bestEnd-1].flags&fSarcasm != 0 && nPraise < len(praise) {
-			// Praise that ends in a sarcasm candidate ("awesome", "was
-			// great") is calm unless the message complains; decide below.
-			praise[nPraise] = -1 - len(s.matches)
-			nPraise++
-		}
-		s.matches = append(s.matches, m)
-		if best.impact {
-			// An impact phrase may be dropped below, so it takes no words
-			// from the phrases after it ("my flight" | "flight cancelled").
-			nImpact++
-			i++
-			continue
-		}
-		i = bestEnd
+		i = s.record(&st, i, best, bestEnd)
 	}
+	praise, nPraise, nImpact := st.praise, st.nPraise, st.nImpact
 	if lx.special[0] == nil {
 		return // a phrase-only lexicon (the review phrases)
 	}
@@ -946,6 +906,61 @@ func (lx *lexicon) scan(s *scratch, text string) {
 	if nImpact > 0 {
 		s.dropLoneImpact()
 	}
+}
+
+// scanState is what scan carries from one phrase to the next.
+type scanState struct {
+	praise     [8]int // candidate sarcasm tokens (see scan)
+	nPraise    int
+	nImpact    int
+	hypoClause int32 // the clause a hypothetical opener ("what if") governs
+	reqClause  int32 // the clause a request opener ("can you") governs
+	policySent int32 // a yes/no question with an "if" in it (see policyQuestion)
+}
+
+// record records phrase best, matched at token i up to token bestEnd, and
+// returns the token to go on from.
+func (s *scratch) record(st *scanState, i int, best *phrase, bestEnd int) int {
+	toks := s.tokens
+	t := &toks[i]
+	if best.softened && t.clause == st.reqClause {
+		// Part of the request ("can you send it again?"): not evidence
+		// either way, and its words are taken.
+		return bestEnd
+	}
+	m := newMatch(best, t.start, toks[bestEnd-1].end)
+	if best.kindIdx >= 0 && negatableIdx[best.kindIdx] && (t.negated || t.clause == st.hypoClause || t.sentence == st.policySent) {
+		m.negated = true
+	}
+	if best.hypo {
+		st.hypoClause = toks[bestEnd-1].clause
+	}
+	if best.kindIdx == requestIdx {
+		st.reqClause = toks[bestEnd-1].clause
+	}
+	if i > 0 && toks[i-1].clause == t.clause && toks[i-1].flags&fIntens != 0 {
+		m.intens = true
+	}
+	if n := len(s.matches); n > 0 && s.matches[n-1].impact && s.matches[n-1].end > m.start {
+		// This phrase takes in the impact phrase's words ("my flight" in
+		// "my flight cancelled") and says more: keep one cue for them.
+		s.matches = s.matches[:n-1]
+		st.nImpact--
+	}
+	if best.kind == calmKind && toks[bestEnd-1].flags&fSarcasm != 0 && st.nPraise < len(st.praise) {
+		// Praise that ends in a sarcasm candidate ("awesome", "was
+		// great") is calm unless the message complains; decide in scan.
+		st.praise[st.nPraise] = -1 - len(s.matches)
+		st.nPraise++
+	}
+	s.matches = append(s.matches, m)
+	if best.impact {
+		// An impact phrase may be dropped in scan, so it takes no words
+		// from the phrases after it ("my flight" | "flight cancelled").
+		st.nImpact++
+		return i + 1
+	}
+	return bestEnd
 }
 
 // policyQuestion reports whether the sentence that token i opens with an
