@@ -230,9 +230,12 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 	if len(text) > maxAssessBytes {
 		text = text[:maxAssessBytes]
 	}
-	s.specials = lx
+	specials := lx
 	if lx != nil && lx.special[0] == nil {
-		s.specials = nil // a lexicon without special detectors (the review phrases)
+		specials = nil // a lexicon without special detectors (the review phrases)
+	}
+	if s.specials != specials {
+		s.specials = specials // (a pointer store costs a write barrier check)
 	}
 	s.tokens = s.tokens[:0]
 	s.extra = s.extra[:0]
