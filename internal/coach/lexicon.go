@@ -198,12 +198,7 @@ func (lx *lexicon) finish() {
 	}
 	lx.cands = lx.cands[:0]
 	lx.candIdx = make([]candRange, len(lx.voc.words))
-	type pairList struct {
-		key uint64
-		lo  uint32
-		hi  uint32
-	}
-	var pairs []pairList
+	var pairs []pairSlot
 	for id, list := range firsts {
 		sortLongestFirst(list)
 		// The phrases any next word may continue (one word long, or with
@@ -223,7 +218,7 @@ func (lx *lexicon) finish() {
 		// ...and for each second word a phrase needs, every phrase that
 		// word may continue, still longest first.
 		for _, sec := range sortedIDs(seconds) {
-			pl := pairList{key: pairKey(int32(id), sec), lo: uint32(len(lx.cands))}
+			pl := pairSlot{key: pairKey(int32(id), sec), lo: uint32(len(lx.cands))}
 			for _, p := range list {
 				switch p.second {
 				case 0:
@@ -241,7 +236,7 @@ func (lx *lexicon) finish() {
 	for _, pl := range pairs {
 		for i := hashKey(pl.key) & lx.pairMask; ; i = (i + 1) & lx.pairMask {
 			if lx.pairs[i].key == 0 {
-				lx.pairs[i] = pairSlot{key: pl.key, lo: pl.lo, hi: pl.hi}
+				lx.pairs[i] = pl
 				break
 			}
 		}
