@@ -25,10 +25,7 @@ type model struct {
 	intens  float64
 	excl    float64
 	quest   float64
-	// wordW holds the word weights by vocab ID, plain and negated side by
-	// side: wordW[2*id] is the word's weight, wordW[2*id+1] its weight after a
-	// negator. ID 0 (unknown) weighs 0 either way, so summing needs no branch.
-	wordW []float64
+	// The word weights live in the vocabulary's slots (see entry).
 }
 
 func parseModel(lx *lexicon, tsv string) (*model, error) {
@@ -100,14 +97,17 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 	}
 	m.bias += domain
 	lx.finish()
-	m.wordW = make([]float64, 2*len(lx.voc.words))
+	// wordW holds the word weights by vocab ID, plain and negated side by
+	// side: wordW[2*id] is the word's weight, wordW[2*id+1] its weight after
+	// a negator. ID 0 (unknown) weighs 0 either way.
+	wordW := make([]float64, 2*len(lx.voc.words))
 	for id, w := range words {
-		m.wordW[2*id] = w
+		wordW[2*id] = w
 	}
 	for id, w := range negWords {
-		m.wordW[2*id+1] = w
+		wordW[2*id+1] = w
 	}
-	lx.voc.setWeights(m.wordW) // the tokenizer sums them (scratch.wordSum)
+	lx.voc.setWeights(wordW) // the tokenizer sums them (scratch.wordSum)
 	return m, nil
 }
 

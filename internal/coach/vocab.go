@@ -193,12 +193,6 @@ func tableSize(n int) int {
 	return size
 }
 
-// lookup returns the ID and flags of the normalised word w; ID 0 if unknown.
-func (v *vocab) lookup(w string) (int32, uint8) {
-	e := v.find(w)
-	return e.id, e.flags
-}
-
 // find returns the entry of the normalised word w (&unknown if unknown).
 func (v *vocab) find(w string) *entry {
 	if len(w) <= 8 {
