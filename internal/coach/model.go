@@ -96,7 +96,6 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 		}
 	}
 	m.bias += domain
-	lx.finish()
 	// wordW holds the word weights by vocab ID, plain and negated side by
 	// side: wordW[2*id] is the word's weight, wordW[2*id+1] its weight after
 	// a negator. ID 0 (unknown) weighs 0 either way.
@@ -107,7 +106,8 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 	for id, w := range negWords {
 		wordW[2*id+1] = w
 	}
-	lx.voc.setWeights(wordW) // the tokenizer sums them (scratch.wordSum)
+	lx.voc.weights = wordW // the slots carry them; the tokenizer sums them (scratch.wordSum)
+	lx.finish()
 	return m, nil
 }
 

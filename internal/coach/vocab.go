@@ -22,7 +22,7 @@ type vocab struct {
 	long      []longSlot
 	longMask  uint32
 	arena     []byte    // the bytes of the long words
-	weights   []float64 // the model's word weights (see setWeights), nil for none
+	weights   []float64 // the model's word weights by ID, plain and negated (see parseModel); nil for none
 }
 
 // entry is what a lookup finds for a word: its ID, its flags and its weights
@@ -168,20 +168,13 @@ func (v *vocab) putShort(key uint64, id int32) {
 	}
 }
 
-// entryOf is the entry of word id, with its weights when setWeights gave them.
+// entryOf is the entry of word id, with its weights when v.weights has them.
 func (v *vocab) entryOf(id int32) entry {
 	e := entry{id: id, flags: v.flags[id]}
 	if 2*int(id)+1 < len(v.weights) {
 		e.w = [2]float64{v.weights[2*id], v.weights[2*id+1]}
 	}
 	return e
-}
-
-// setWeights gives each word its model weights: w[2*id] plain, w[2*id+1]
-// after a negator. It rebuilds the lookup tables.
-func (v *vocab) setWeights(w []float64) {
-	v.weights = w
-	v.build()
 }
 
 // tableSize is a power of two at least twice n, so that probes stay short.
