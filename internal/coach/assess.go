@@ -333,19 +333,9 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				t.clause, t.sentence = s.clause, s.sentence
 				t.letters, t.caps = int32(letters), caps
 				t.id, t.flags = ent.id, ent.flags
-				// Negated: a negator precedes it within three words of its
-				// clause, and it is not a negator itself.
-				if ent.flags&fNegator != 0 {
-					lastNeg = k
-					t.negated = false
-					wordSum += ent.w[0]
-				} else if k-lastNeg <= 3 && tokens[lastNeg].clause == t.clause {
-					t.negated = true
-					wordSum += ent.w[1]
-				} else {
-					t.negated = false
-					wordSum += ent.w[0]
-				}
+				var w float64
+				t.negated, lastNeg, w = negation(tokens, k, lastNeg, ent)
+				wordSum += w
 				i = e
 				if i < len(text) && text[i] == ' ' {
 					i++ // saves a turn of the loop for the commonest separator
@@ -384,6 +374,22 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 	s.tokens, s.lastNeg, s.wordSum = tokens, lastNeg, wordSum
 }
 
+// negation decides for token k of toks, whose vocabulary entry is e (the
+// token's flags may add fNumber, never fNegator), whether it is negated: a
+// negator precedes it within three words of its clause, and it is not a
+// negator itself. It returns that, the index of the last negator after
+// token k (lastNeg is the one before it), and the word's weight as negated
+// or not.
+func negation(toks []token, k, lastNeg int, e *entry) (negated bool, last int, w float64) {
+	if e.flags&fNegator != 0 {
+		return false, k, e.w[0]
+	}
+	if k-lastNeg <= 3 && toks[lastNeg].clause == toks[k].clause {
+		return true, lastNeg, e.w[1]
+	}
+	return false, lastNeg, e.w[0]
+}
+
 // step reads what starts at text[i] (a separator, a URL, a word) byte by
 // byte, records it in s, and returns where the next may start. It is the
 // tokenizer's reference: the hot loop of tokenizeWith must do what it does
@@ -409,26 +415,22 @@ func (s *scratch) step(text string, i int, lx *lexicon) int {
 		s.anyCaps = true
 	}
 	tok := token{start: int32(start), end: int32(i), clause: s.clause, sentence: s.sentence, letters: int32(letters), caps: caps}
+	e := &unknown
 	if lx != nil {
-		e := lx.voc.find(unsafeString(norm))
+		e = lx.voc.find(unsafeString(norm))
 		tok.id, tok.flags = e.id, e.flags
 		// A numeral counts as a number whether or not the model knows it as a word.
 		if c >= '0' && c <= '9' && isNumber(unsafeString(norm)) {
 			tok.flags |= fNumber
 		}
-		// Negated: as in tokenizeWith.
-		k := len(s.tokens)
-		if tok.flags&fNegator != 0 {
-			s.lastNeg = k
-			s.wordSum += e.w[0]
-		} else if k-s.lastNeg <= 3 && s.tokens[s.lastNeg].clause == tok.clause {
-			tok.negated = true
-			s.wordSum += e.w[1]
-		} else {
-			s.wordSum += e.w[0]
-		}
 	}
 	s.tokens = append(s.tokens, tok)
+	if lx != nil {
+		var w float64
+		k := len(s.tokens) - 1
+		s.tokens[k].negated, s.lastNeg, w = negation(s.tokens, k, s.lastNeg, e)
+		s.wordSum += w
+	}
 	if i < len(text) && text[i] == ' ' {
 		i++
 	}

@@ -6,14 +6,16 @@ import "encoding/binary"
 // token costs one hash-table probe and everything else works on small integer
 // IDs. A word of up to 8 bytes (nearly every word) is its own key: its bytes
 // packed into a uint64, which the tokenizer builds eight bytes at a time, so a
-// probe is one integer comparison. Longer words are found by hash and bytes.
+// probe is one integer comparison; a word of 9 to 16 bytes is two keys, and
+// longer words are found by hash and bytes.
 type vocab struct {
 	words []string // by ID; ID 0 is "unknown"
 	flags []uint8  // by ID
 	index map[string]int32
-	// short and long are open-addressing hash tables built by build: short
-	// for the words of up to 8 bytes, keyed by packWord; long for the rest,
-	// by hash and bytes. Each slot carries the word's flags, so a token's
+	// short, mid and long are open-addressing hash tables built by build:
+	// short for the words of up to 8 bytes, keyed by packWord; mid for those
+	// of 9 to 16, by two packed keys; long for the rest, by hash and bytes.
+	// Each slot carries the word's entry (ID, flags, weights), so a token's
 	// lookup touches one slot.
 	short     []slot
 	shortMask uint32
