@@ -343,29 +343,9 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 				continue
 			}
 		}
-		switch c {
-		case '.': // the commonest separators after a space: what separator does
-			s.clause++
-			s.sentence++
+		if s.plainSeparator(text, i) { // the commonest separators, with no call
 			i++
 			continue
-		case ',':
-			s.clause++
-			i++
-			continue
-		case '?', '!':
-			if i+1 == len(text) || text[i+1] != '?' && text[i+1] != '!' {
-				// One alone; a run of them may be shouting (separator).
-				if c == '?' {
-					s.quest++
-				} else {
-					s.excl++
-				}
-				s.clause++
-				s.sentence++
-				i++
-				continue
-			}
 		}
 		s.tokens, s.lastNeg, s.wordSum = tokens, lastNeg, wordSum
 		i = s.step(text, i, lx)
@@ -486,11 +466,39 @@ func slowWord(text string, i int, norm []byte) (int, []byte, int, int) {
 	return i, norm, letters, uppers
 }
 
+// plainSeparator does what separator does for the commonest separators, '.'
+// and ',' and a '?' or '!' alone (a run of them may be shouting), and
+// reports whether text[i] was one. The tokenizer's hot loop calls it inline.
+func (s *scratch) plainSeparator(text string, i int) bool {
+	switch text[i] {
+	case '.':
+		s.sentence++
+	case ',':
+	case '?', '!':
+		if i+1 < len(text) && (text[i+1] == '?' || text[i+1] == '!') {
+			return false
+		}
+		if text[i] == '?' {
+			s.quest++
+		} else {
+			s.excl++
+		}
+		s.sentence++
+	default:
+		return false
+	}
+	s.clause++
+	return true
+}
+
 // separator handles the separator at text[i], which starts no word: it
 // advances the clause and sentence counts, counts ! and ?, and records the
 // special detectors' hits (punctuation runs, censored swearing, emoji). It
 // returns where the next token may start.
 func (s *scratch) separator(text string, i int, tokens []token) int {
+	if s.plainSeparator(text, i) {
+		return i + 1
+	}
 	lx := s.specials
 	c := text[i]
 	switch c {
@@ -513,10 +521,10 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 		s.clause++
 		s.sentence++
 		return j
-	case '.', '\n':
+	case '\n':
 		s.clause++
 		s.sentence++
-	case ',', ';', ':', '(', ')', '-':
+	case ';', ':', '(', ')', '-':
 		s.clause++
 	case '<', '`', '@', '[', '&':
 		if j := skipMarkup(text, i); j > i {
