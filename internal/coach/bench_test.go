@@ -40,8 +40,8 @@ func BenchmarkVADER(b *testing.B) {
 // scorer it times: what a phase costs once (caches refilled after the other
 // scorer's phase, the sync.Pool the GC emptied) then weighs alike on both.
 // (With an equal number of passes instead, Assess's phases were a tenth as
-// long as VADER's, and that once-per-phase cost made Assess take 300-420 ns
-// a message where it takes 281 ns in longer phases.) The phases alternate
+// long as VADER's, and that once-per-phase cost made the Assess of the time
+// take 300-420 ns a message where it took 281 ns in longer phases.) The phases alternate
 // b.N times, so machine noise hits both alike. Run it with -cpu 1 for the
 // per-core figure.
 //
