@@ -34,7 +34,7 @@ type Config struct {
 	Agents           []string      `envconfig:"EMPATHY_AGENTS"`
 	AgentGroup       string        `envconfig:"EMPATHY_AGENT_GROUP"`
 	Nudge            string        `envconfig:"EMPATHY_NUDGE" default:"ephemeral"`
-	Threshold        float64       `envconfig:"EMPATHY_THRESHOLD" default:"0.45"`
+	Threshold        float64       `envconfig:"EMPATHY_THRESHOLD" default:"0.60"`
 	Cooldown         time.Duration `envconfig:"EMPATHY_COOLDOWN" default:"10m"`
 	ResponseReminder time.Duration `envconfig:"EMPATHY_RESPONSE_REMINDER" default:"10m"`
 	FollowupAfter    time.Duration `envconfig:"EMPATHY_FOLLOWUP_AFTER" default:"24h"`

@@ -20,6 +20,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -48,15 +49,16 @@ type item struct {
 
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
-	format := fs.String("format", "goemotions", "goemotions (text, labels, id) or support (label, text)")
+	format := fs.String("format", "goemotions", "goemotions (text, labels, id), support (label, text), slack (JSON Lines with text and frustrated) or tweeteval (*_text.txt beside *_labels.txt)")
 	precision := fs.Float64("precision", 0.90, "precision floor for the recall figure")
 	partsFlag := fs.String("parts", "", `only these parts of a file with "# Part N." headers, e.g. "15-22,25"`)
 	showErrors := fs.Bool("errors", false, "list the coach's errors at its threshold, most confident first")
+	sweep := fs.Bool("sweep", false, "print the verdict's precision, recall and flag rate at thresholds from 0.30 to 0.95")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: evaluate [-format goemotions|support] [-parts LIST] [-errors] FILE")
+		return fmt.Errorf("usage: evaluate [-format goemotions|support|slack|tweeteval] [-parts LIST] [-errors] FILE")
 	}
 	parts, err := parseParts(*partsFlag)
 	if err != nil {
@@ -86,20 +88,26 @@ func run(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: %d messages, %d frustrated (%.1f%%)\n", fs.Arg(0), len(items), npos, 100*float64(npos)/float64(len(items)))
 	report(stdout, "empathybot", ours, labels, c.Threshold, *precision)
+	flagReport(stdout, c, items, labels)
 	report(stdout, "VADER", vader, labels, 0.05, *precision)
+	if *sweep {
+		for t := 0.30; t < 0.951; t += 0.05 {
+			flagReport(stdout, c.WithThreshold(t), items, labels)
+		}
+	}
 	if *showErrors {
 		listErrors(stdout, c, items, ours)
 	}
 	return nil
 }
 
-// listErrors prints the messages the coach gets wrong at its threshold, the
+// listErrors prints the messages the coach's verdict gets wrong, the
 // furthest from it first: a missed complaint with its score, a false alarm
 // with the evidence of its cues.
 func listErrors(w io.Writer, c *coach.Coach, items []item, scores []float64) {
 	var wrong []int
 	for i, it := range items {
-		if (scores[i] >= c.Threshold) != it.label {
+		if c.Assess(it.text).Frustrated != it.label {
 			wrong = append(wrong, i)
 		}
 	}
@@ -152,6 +160,40 @@ func report(w io.Writer, name string, scores []float64, labels []bool, cut, floo
 	p, r := atCut(scores, labels, cut)
 	fmt.Fprintf(w, "%-11s AUC %.3f | recall %.3f at precision >= %.2f (score >= %.3f) | at its cut-off: precision %.3f recall %.3f\n",
 		name, auc, rec, floor, thr, p, r)
+}
+
+// flagReport prints what the coach does at its own verdict (Frustrated, which
+// needs a cue as well as the threshold): precision, recall, the share of
+// messages flagged, how many flagged messages have no cue to show, and how many
+// it left unscored (a language it does not read).
+func flagReport(w io.Writer, c *coach.Coach, items []item, labels []bool) {
+	var tp, fp, fn, noCue, unscored int
+	for i, it := range items {
+		a := c.Assess(it.text)
+		if a.Unscored() {
+			unscored++
+		}
+		if a.Frustrated && len(a.Cues) == 0 {
+			noCue++
+		}
+		switch {
+		case a.Frustrated && labels[i]:
+			tp++
+		case a.Frustrated:
+			fp++
+		case labels[i]:
+			fn++
+		}
+	}
+	prec, rec := 0.0, 0.0
+	if tp+fp > 0 {
+		prec = float64(tp) / float64(tp+fp)
+	}
+	if tp+fn > 0 {
+		rec = float64(tp) / float64(tp+fn)
+	}
+	fmt.Fprintf(w, "verdict at %.2f: flagged %d of %d (%.1f%%): precision %.3f recall %.3f (%d right, %d false alarms, %d missed) | flagged with no cue %d | unscored %d\n",
+		c.Threshold, tp+fp, len(items), 100*float64(tp+fp)/float64(len(items)), prec, rec, tp, fp, fn, noCue, unscored)
 }
 
 func rocAUC(scores []float64, labels []bool) float64 {
@@ -244,6 +286,9 @@ func sortedDesc(scores []float64) []int {
 // load reads the messages of path; with parts, only those under a "# Part N."
 // header whose N is in parts.
 func load(path, format string, parts map[int]bool) ([]item, error) {
+	if format == "tweeteval" {
+		return loadTweetEval(path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -265,6 +310,18 @@ func load(path, format string, parts map[int]bool) ([]item, error) {
 		}
 		fields := strings.Split(line, "\t")
 		switch format {
+		case "slack":
+			var rec struct {
+				Text       string `json:"text"`
+				Frustrated *int   `json:"frustrated"`
+			}
+			if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Frustrated == nil {
+				return nil, fmt.Errorf("%s:%d: want a JSON object with text and frustrated", path, n)
+			}
+			if *rec.Frustrated < 0 {
+				continue // the annotators disagreed: not scored
+			}
+			items = append(items, item{rec.Text, *rec.Frustrated == 1})
 		case "goemotions":
 			if len(fields) < 2 {
 				return nil, fmt.Errorf("%s:%d: want text<TAB>labels", path, n)
@@ -284,4 +341,36 @@ func load(path, format string, parts map[int]bool) ([]item, error) {
 		}
 	}
 	return items, sc.Err()
+}
+
+// loadTweetEval reads a TweetEval sentiment split: one tweet a line in
+// path (X_text.txt) and its label on the same line of X_labels.txt beside
+// it; negative (0) counts as frustrated.
+func loadTweetEval(path string) ([]item, error) {
+	base, ok := strings.CutSuffix(path, "_text.txt")
+	if !ok {
+		return nil, fmt.Errorf("%s: want a TweetEval *_text.txt file", path)
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := os.ReadFile(base + "_labels.txt")
+	if err != nil {
+		return nil, err
+	}
+	texts := strings.Split(strings.TrimRight(string(text), "\n"), "\n")
+	labs := strings.Split(strings.TrimRight(string(labels), "\n"), "\n")
+	if len(texts) != len(labs) {
+		return nil, fmt.Errorf("%s: %d texts but %d labels", path, len(texts), len(labs))
+	}
+	items := make([]item, len(texts))
+	for i, t := range texts {
+		l := strings.TrimSpace(labs[i])
+		if l != "0" && l != "1" && l != "2" {
+			return nil, fmt.Errorf("%s_labels.txt:%d: want 0, 1 or 2", base, i+1)
+		}
+		items[i] = item{t, l == "0"}
+	}
+	return items, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,11 +71,29 @@ func TestErrorsListsTheMistakes(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("want the header and 2 errors, got:\n%s", out[i:])
 	}
-	if !strings.HasPrefix(lines[1], "false alarm") || !strings.Contains(lines[1], `waiting "nobody has answered"`) {
-		t.Errorf("first error: %q, want the labelled-calm complaint with its evidence", lines[1])
+	var alarm, missed string
+	for _, l := range lines[1:] {
+		switch {
+		case strings.HasPrefix(l, "false alarm"):
+			alarm = l
+		case strings.HasPrefix(l, "missed"):
+			missed = l
+		}
 	}
-	if !strings.HasPrefix(lines[2], "missed") || !strings.Contains(lines[2], "Thanks, that fixed it!") {
-		t.Errorf("second error: %q, want the labelled-frustrated thanks", lines[2])
+	if !strings.Contains(alarm, `waiting "nobody has answered"`) {
+		t.Errorf("false alarm: %q, want the labelled-calm complaint with its evidence", alarm)
+	}
+	if !strings.Contains(missed, "Thanks, that fixed it!") {
+		t.Errorf("missed: %q, want the labelled-frustrated thanks", missed)
+	}
+	// The most confident error first: the one whose score is furthest from the threshold.
+	dist := func(l string) float64 {
+		var sc float64
+		fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(l, "false alarm"), "missed")), "%f", &sc)
+		return math.Abs(sc - coach.DefaultThreshold)
+	}
+	if dist(lines[1]) < dist(lines[2]) {
+		t.Errorf("errors not most confident first:\n%s\n%s", lines[1], lines[2])
 	}
 	out, err = evaluate(t, "-parts", "1", "-errors")
 	if err != nil || !strings.Contains(out, "0 errors at the threshold") {

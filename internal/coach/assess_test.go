@@ -30,15 +30,15 @@ func TestAssessNamesTheCues(t *testing.T) {
 		want       []CueKind // each must be present
 		not        []CueKind // each must be absent
 	}{
-		{"repeated contact", "This is the third time I'm asking for an invoice.", true, []CueKind{RepeatedContact}, nil},
-		{"still not working", "It's still not working after the update", true, []CueKind{RepeatedContact}, nil},
+		{"repeated contact", "This is the third time I'm asking for an invoice.", false, []CueKind{RepeatedContact}, nil},
+		{"still not working", "It's still not working after the update", false, []CueKind{RepeatedContact}, nil},
 		{"waiting on hold", "I've been on hold for an hour", true, []CueKind{Waiting}, nil},
 		{"waiting days", "No response for two days now", true, []CueKind{Waiting}, nil},
-		{"waiting minutes", "I've been refreshing this page for 40 minutes", true, []CueKind{Waiting}, nil},
-		{"broken promise", "You said it would ship on Monday and it was supposed to be here by now", true, []CueKind{BrokenPromise}, nil},
+		{"waiting minutes", "I've been refreshing this page for 40 minutes", false, []CueKind{Waiting}, nil},
+		{"broken promise", "You said it would ship on Monday and it was supposed to be here by now", false, []CueKind{BrokenPromise}, nil},
 		{"churn threat", "Honestly I'm ready to cancel my account and switch to a competitor", true, []CueKind{ChurnThreat}, nil},
 		{"escalation", "I want to speak to a manager right now", true, []CueKind{Escalation}, nil},
-		{"shouting caps", "WHY IS MY ORDER NOT HERE", true, []CueKind{Shouting}, nil},
+		{"shouting caps", "WHY IS MY ORDER NOT HERE", false, []CueKind{Shouting}, nil},
 		{"shouting punctuation", "where is my refund!!!", true, []CueKind{Shouting}, nil},
 		{"shouting around an acronym", "FIX IT, the export has been broken all week", true, []CueKind{Shouting}, nil},
 		{"profanity", "this is bullshit, the app is broken", true, []CueKind{Profanity}, nil},
@@ -48,28 +48,37 @@ func TestAssessNamesTheCues(t *testing.T) {
 		{"negative emotion", "I'm really frustrated with this, it's unacceptable", true, []CueKind{NegativeEmotion}, nil},
 		{"angry emoji", "my card was declined again :rage:", true, []CueKind{NegativeEmotion}, nil},
 		{"angry unicode emoji", "charged twice 😡", true, []CueKind{NegativeEmotion}, nil},
-		{"urgency and impact", "I'm losing money every hour this is down", true, []CueKind{Urgency}, nil},
-		{"impact occasion", "My wedding is tomorrow and the rings haven't arrived", true, []CueKind{Urgency}, nil},
-		{"failure", "The checkout keeps crashing and I can't log in", true, []CueKind{Failure}, nil},
+		{"urgency and impact", "I'm losing money every hour this is down", false, []CueKind{Urgency}, nil},
+		{"impact occasion", "My wedding is tomorrow and the rings haven't arrived", false, []CueKind{Urgency}, nil},
+		{"failure", "The checkout keeps crashing and I can't log in", false, []CueKind{Failure}, nil},
 		{"lost in delivery", "excellent, my parcel is lost", true, []CueKind{Failure, Sarcasm}, nil},
-		{"lost on the way", "the replacement parcel got lost as well", true, []CueKind{Failure}, nil},
+		{"lost on the way", "the replacement parcel got lost as well", false, []CueKind{Failure}, nil},
 		{"praise beside a churn threat", "Brilliant service. Close my account.", true, []CueKind{ChurnThreat, Sarcasm}, nil},
 		{"complaint adjective", "the new seats are tacky and the staff were disrespectful", true, []CueKind{NegativeEmotion}, nil},
 		{"exasperation naming no feeling", "you had one job, the order is still not here", true, []CueKind{NegativeEmotion}, nil},
 		{"contempt from staff", "the agent at the desk laughed at me when I asked about my refund", true, []CueKind{NegativeEmotion}, nil},
 		{"nobody can say", "nobody knows where my parcel is", true, []CueKind{NegativeEmotion}, nil},
-		{"quoting what they were told", "that's not what the rep told me yesterday", true, []CueKind{BrokenPromise}, nil},
+		{"quoting what they were told", "that's not what the rep told me yesterday", false, []CueKind{BrokenPromise}, nil},
 		{"sarcastic tag", "lost my bag again. cool", true, []CueKind{Sarcasm, Failure}, nil},
 		{"praise beside a complaint", "Service was great as always. Still no refund.", true, []CueKind{Sarcasm}, nil},
-		{"damage", "the delivery men dented the fridge and then left", true, []CueKind{Failure}, nil},
-		{"a refusal", "they refused to refund me for the blender", true, []CueKind{Failure}, nil},
-		{"done without a word", "you moved me to a dearer plan without telling me", true, []CueKind{Failure}, nil},
-		{"said it already", "I already said that in my first message", true, []CueKind{RepeatedContact}, nil},
+		{"damage", "the delivery men dented the fridge and then left", false, []CueKind{Failure}, nil},
+		{"a refusal", "they refused to refund me for the blender", false, []CueKind{Failure}, nil},
+		{"done without a word", "you moved me to a dearer plan without telling me", false, []CueKind{Failure}, nil},
+		{"said it already", "I already said that in my first message", false, []CueKind{RepeatedContact}, nil},
 		{"spoiled goods, sarcastic tag", "the delivery was mouldy bread and a dented tin. great", true, []CueKind{Failure, Sarcasm}, nil},
-		{"done with no reason given", "you froze my card and won't say why", true, []CueKind{Failure}, nil},
-		{"spoiled delivery", "pizza arrived cold and the box was crushed", true, []CueKind{Failure}, nil},
-		{"a wait in minutes", "75 min wait for a taxi that never came", true, []CueKind{Waiting}, nil},
+		{"done with no reason given", "you froze my card and won't say why", false, []CueKind{Failure}, nil},
+		{"spoiled delivery", "pizza arrived cold and the box was crushed", false, []CueKind{Failure}, nil},
+		{"a wait in minutes", "75 min wait for a taxi that never came", false, []CueKind{Waiting}, nil},
 		{"passed around", "I got transferred 4 times and nobody could help", true, []CueKind{RepeatedContact}, nil},
+
+		// Cues named, no verdict alone. A problem report (failure, urgency)
+		// is not frustration (issue 15); "again", "40 minutes", "still not"
+		// are weak; and the others above marked false score below the
+		// threshold set on real Slack traffic (0.60) when nothing else in
+		// the message is upset: the thread's trajectory (AssessInThread)
+		// raises them when the customer has been waiting.
+		{"shouting in a complaint", "WHY IS MY ORDER STILL NOT HERE, this is ridiculous", true, []CueKind{Shouting, NegativeEmotion}, nil},
+		{"repeated contact with feeling", "This is the third time I'm asking for an invoice. Really frustrating.", true, []CueKind{RepeatedContact, NegativeEmotion}, nil},
 
 		{"gratitude", "Thanks, that fixed it!", false, nil, []CueKind{Sarcasm, NegativeEmotion}},
 		{"no worries", "No worries, take your time.", false, nil, nil},
@@ -189,10 +198,10 @@ func readLabelled(t testing.TB, path string) (texts []string, labels []bool) {
 // balance a little (requestKind).
 func TestQuestionsAreJudgedByWhatTheyAsk(t *testing.T) {
 	for _, text := range []string{
-		"When is someone going to call me back? I've been waiting since Monday.",
-		"How do I cancel this useless subscription?",
-		"Can I get my money back for the broken headphones or not?",
-		"Is there a way to reach a real person? The chat bot keeps looping.",
+		"When is someone going to call me back? I've been waiting since Monday and nobody has replied.",
+		"How do I cancel this useless subscription? Honestly fed up.",
+		"Can I get my money back for the broken headphones or not??? This is ridiculous.",
+		"Is there a way to reach a real person? The chat bot keeps looping and I'm losing my mind.",
 	} {
 		if a := Assess(text); !a.Frustrated {
 			t.Errorf("Assess(%q) = %.3f, not frustrated; a complaint asked as a question", text, a.Score)
@@ -264,8 +273,9 @@ func TestOwnActionIsNotAFailure(t *testing.T) {
 		if a := Assess(tt.own); a.Has(Failure) {
 			t.Errorf("Assess(%q) = %.3f, cues %v; the customer's own action is no failure", tt.own, a.Score, kinds(a))
 		}
-		if a := Assess(tt.done); !a.Has(Failure) || !a.Frustrated {
-			t.Errorf("Assess(%q) = %.3f, cues %v; want a frustrated failure", tt.done, a.Score, kinds(a))
+		// Reported calmly, the failure is a cue but no verdict (issue 15).
+		if a := Assess(tt.done); !a.Has(Failure) {
+			t.Errorf("Assess(%q) = %.3f, cues %v; want the failure as a cue", tt.done, a.Score, kinds(a))
 		}
 	}
 }
@@ -306,7 +316,7 @@ func TestImpactNeedsAComplaint(t *testing.T) {
 		}
 	}
 	for _, text := range []string{
-		"my daughter's laptop died two days after your repair",
+		"my daughter's laptop died two days after your repair, this is unacceptable",
 		"the payroll run failed again and nobody can tell me why",
 	} {
 		if a := Assess(text); !a.Has(Urgency) || !a.Frustrated {
@@ -371,12 +381,16 @@ func TestHeldOutSupportMessages(t *testing.T) {
 		file                   string
 		auc, precision, recall float64
 	}{
-		{"testdata/messages.tsv", 0.9, 0.9, 0.8},
-		{"testdata/tweets.tsv", 0.9, 0.9, 0.8},
-		// The probes include a part whose calm messages report problems
-		// politely, which the coach is meant to rank above a plain question
-		// but may flag: precision at the threshold is lower there by design.
-		{"testdata/probes.tsv", 0.95, 0.85, 0.85},
+		// The consumer sets label a plain complaint ("pizza arrived cold")
+		// frustrated; the coach ranks those high but, since issue 15, flags
+		// only a message with an emotion cue as evidence, at a threshold set
+		// on real Slack traffic: their recall at the verdict is low by design,
+		// and the ranking (AUC) and precision are what must hold.
+		{"testdata/messages.tsv", 0.95, 0.95, 0.5},
+		{"testdata/tweets.tsv", 0.95, 0.95, 0.15},
+		{"testdata/probes.tsv", 0.95, 0.95, 0.15},
+		// Slack-style B2B messages (issue 15's examples and their twins).
+		{"testdata/slack_b2b.tsv", 0.9, 0.9, 0.8},
 	} {
 		t.Run(c.file, func(t *testing.T) { checkHeldOut(t, c.file, c.auc, c.precision, c.recall) })
 	}

@@ -42,6 +42,12 @@ type phrase struct {
 	key     string  // kind + ":" + normalised text, the name of its model feature
 	impact  bool    // from an impact list (see listFile)
 	hypo    bool    // from a hypothetical list (see listFile)
+	// weak: context, not evidence. The phrase names something a calm
+	// message names as often as an upset one ("again", "2 hours", "the same
+	// error", a lone capitalised word): it adds its weight to the score and
+	// is shown as a cue, but a message with only weak cues is not frustrated.
+	// Marked "~ " in its list.
+	weak bool
 	// softened: a request opener earlier in its clause makes it part of the
 	// request ("can you send it again?"); see softened_by_request.txt.
 	softened bool
@@ -67,7 +73,8 @@ type lexicon struct {
 	numberFirst []*phrase // phrases that start with a number
 	ofID        int32
 	acronyms    map[string]bool
-	emoji       map[string]bool // Unicode emoji and :short_codes:
+	emoji       map[string]bool // Unicode emoji and :short_codes: of anger, annoyance or despair
+	calmEmoji   map[string]bool // those of good humour, which soften a message
 	special     [numSpecials]*phrase
 }
 
@@ -139,7 +146,7 @@ func loadLexicon() (*lexicon, error) {
 		return nil, err
 	}
 	for i, d := range specialDefs {
-		p := &phrase{id: len(lx.phrases), kind: d.kind, kindIdx: kindIndex(d.kind), words: []string{d.name}, key: string(d.kind) + ":" + d.name}
+		p := &phrase{id: len(lx.phrases), kind: d.kind, kindIdx: kindIndex(d.kind), words: []string{d.name}, key: string(d.kind) + ":" + d.name, weak: d.weak}
 		lx.phrases = append(lx.phrases, p)
 		lx.special[i] = p
 	}
@@ -165,6 +172,7 @@ func loadLexicon() (*lexicon, error) {
 		{"sarcasm_context.txt", nil, fSarcasm},
 		{"acronyms.txt", lx.acronyms, 0},
 		{"emoji.txt", lx.emoji, 0},
+		{"calm_emoji.txt", lx.calmEmoji, 0},
 	}
 	for _, s := range sets {
 		lines, err := readLines(s.file)
@@ -311,9 +319,10 @@ type cand struct {
 // loadPhraseLists builds a lexicon holding the phrases of files, indexed by first word.
 func loadPhraseLists(files []listFile) (*lexicon, error) {
 	lx := &lexicon{
-		voc:      newVocab(),
-		acronyms: map[string]bool{},
-		emoji:    map[string]bool{},
+		voc:       newVocab(),
+		acronyms:  map[string]bool{},
+		emoji:     map[string]bool{},
+		calmEmoji: map[string]bool{},
 	}
 	lx.ofID = lx.voc.add("of")
 	// Each phrase is in one list only: at a token where two lists hold the
@@ -325,6 +334,9 @@ func loadPhraseLists(files []listFile) (*lexicon, error) {
 			return nil, fmt.Errorf("lexicon %s: %w", cf.file, err)
 		}
 		for _, line := range lines {
+			// "~ phrase" is context: it adds to the score but is never the
+			// evidence that makes a message frustrated (see phrase.weak).
+			line, weak := strings.CutPrefix(line, "~ ")
 			words := normaliseWords(line)
 			if len(words) == 0 {
 				return nil, fmt.Errorf("lexicon %s: entry %q has no words", cf.file, line)
@@ -339,7 +351,7 @@ func loadPhraseLists(files []listFile) (*lexicon, error) {
 			}
 			listOf[strings.Join(canon, " ")] = cf.file
 			key := string(cf.kind) + ":" + text
-			p := &phrase{id: len(lx.phrases), kind: cf.kind, kindIdx: kindIndex(cf.kind), words: words, key: key, impact: cf.impact, hypo: cf.hypothetical}
+			p := &phrase{id: len(lx.phrases), kind: cf.kind, kindIdx: kindIndex(cf.kind), words: words, key: key, impact: cf.impact, hypo: cf.hypothetical, weak: weak}
 			for _, w := range words {
 				switch w {
 				case numberToken:
