@@ -34,6 +34,8 @@ type resultJSON struct {
 	Frustrated bool      `json:"frustrated"`
 	Score      float64   `json:"score"`
 	Cues       []cueJSON `json:"cues"`
+	Language   string    `json:"language"`
+	Unscored   bool      `json:"unscored,omitempty"`
 }
 
 // analyzeLines streams JSON Lines: each output line is its input object plus
@@ -89,7 +91,7 @@ func readLine(r *bufio.Reader, buf []byte) (line []byte, tooLong bool, err error
 	}
 }
 
-var ourKeys = []string{"frustrated", "score", "cues", "error"}
+var ourKeys = []string{"frustrated", "score", "cues", "language", "unscored", "error"}
 
 func analyzeOne(c *coach.Coach, out *bufio.Writer, n int, line []byte) {
 	line = bytes.TrimSpace(line)
@@ -109,7 +111,7 @@ func analyzeOne(c *coach.Coach, out *bufio.Writer, n int, line []byte) {
 		return
 	}
 	a := c.Assess(text)
-	res := resultJSON{Frustrated: a.Frustrated, Score: round3(a.Score), Cues: make([]cueJSON, 0, len(a.Cues))}
+	res := resultJSON{Frustrated: a.Frustrated, Score: round3(a.Score), Cues: make([]cueJSON, 0, len(a.Cues)), Language: a.Language, Unscored: a.Unscored()}
 	for _, cue := range a.Cues {
 		res.Cues = append(res.Cues, cueJSON{cue.Kind, strings.ToValidUTF8(cue.Evidence, "\uFFFD")})
 	}
@@ -125,6 +127,10 @@ func analyzeOne(c *coach.Coach, out *bufio.Writer, n int, line []byte) {
 		obj["frustrated"], _ = json.Marshal(res.Frustrated)
 		obj["score"], _ = json.Marshal(res.Score)
 		obj["cues"], _ = json.Marshal(res.Cues)
+		obj["language"], _ = json.Marshal(res.Language)
+		if res.Unscored {
+			obj["unscored"] = json.RawMessage("true")
+		}
 		b, _ := json.Marshal(obj)
 		out.Write(b)
 		out.WriteByte('\n')
@@ -154,11 +160,16 @@ func round3(f float64) float64 {
 // explain prints a readable account of one message for a person.
 func explain(w io.Writer, c *coach.Coach, text string) {
 	a := c.Assess(text)
+	if a.Unscored() {
+		fmt.Fprintf(w, "Language: %s, which the coach does not read: unscored, no nudge.\n", a.Language)
+		return
+	}
 	verdict := "calm"
 	if a.Frustrated {
 		verdict = "FRUSTRATED"
 	}
 	fmt.Fprintf(w, "Score %.2f (threshold %.2f): %s\n", a.Score, c.Threshold, verdict)
+	fmt.Fprintf(w, "Language: %s\n", a.Language)
 	if len(a.Cues) == 0 {
 		fmt.Fprintln(w, "Cues: none")
 	} else {
@@ -168,6 +179,10 @@ func explain(w io.Writer, c *coach.Coach, text string) {
 		}
 	}
 	if !a.Frustrated {
+		if a.Score >= c.Threshold {
+			fmt.Fprintln(w, "No nudge: no cue shows an emotion (a problem report, or only weak cues).")
+			return
+		}
 		fmt.Fprintln(w, "No nudge: the message does not read as frustrated.")
 		return
 	}

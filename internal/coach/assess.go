@@ -66,8 +66,11 @@ func kindIndex(k CueKind) int {
 	return -1
 }
 
-// ValidCueKind reports whether k is a cue kind Assess can report.
+// ValidCueKind reports whether k is a cue kind Assess or AssessInThread can report.
 func ValidCueKind(k CueKind) bool {
+	if k == Trajectory {
+		return true
+	}
 	i := kindIndex(k)
 	return i >= 0 && i < len(CueKinds)
 }
@@ -102,6 +105,12 @@ type Assessment struct {
 	Frustrated bool
 	// Cues are the frustration cues found, in order of position in the text.
 	Cues []Cue
+	// Language is the message's language as far as the coach can tell:
+	// "en", or another ("es", "de", "fr", "pt", "it", "nl"), which it leaves
+	// unscored (see Unscored).
+	Language string
+
+	text string // the message, for the opening line (Suggest); never shown
 }
 
 // Has reports whether the assessment contains a cue of kind k.
@@ -131,7 +140,7 @@ func (a Assessment) Strongest() (Cue, bool) {
 // priority orders cue kinds by how much they tell an agent what to do: a
 // specific situation (asked three times, a broken promise) beats a general tone.
 var priority = map[CueKind]int{
-	RepeatedContact: 9, BrokenPromise: 9, ChurnThreat: 8, Escalation: 8, Waiting: 7,
+	Trajectory: 10, RepeatedContact: 9, BrokenPromise: 9, ChurnThreat: 8, Escalation: 8, Waiting: 7,
 	Urgency: 6, Failure: 5, Sarcasm: 4, NegativeEmotion: 3, Profanity: 2, Shouting: 1,
 }
 
@@ -1282,7 +1291,14 @@ func (c *Coach) Assess(text string) Assessment {
 	z += s.wordSum * wordScale(len(s.tokens))
 	z += m.excl*float64(min(s.excl, 3)) + m.quest*float64(min(s.quest, 3))
 
-	a := Assessment{Score: sigmoid(z)}
+	if lang := s.language(text); lang != "en" {
+		// Not English: the lexicons and weights would give a number that
+		// means nothing. Unscored, never given a random score.
+		s.cueIdx = idx
+		scratchPool.Put(s)
+		return Assessment{Language: lang}
+	}
+	a := Assessment{Score: sigmoid(z), Language: "en", text: text}
 	// No cue that shows an emotion, no verdict: whatever the words, a
 	// message with nothing to quote is not frustrated (issue 15). The score
 	// stays the model's, to rank messages by.
@@ -1377,8 +1393,30 @@ func unsafeString(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// Unscored reports whether the message was left unscored.
-func (a Assessment) Unscored() bool { return false }
+// Unscored reports whether the message was left unscored: it is in a
+// language the coach does not read (Language names it). Its Score is 0 and
+// it is never frustrated.
+func (a Assessment) Unscored() bool { return !SupportedLanguage(a.Language) }
+
+// language returns the language of the text just scanned: "en" unless most
+// of its words are unknown to the English vocabulary, when its function
+// words decide (detectLanguage). Almost every English message stops at the
+// first test, which only counts tokens.
+func (s *scratch) language(text string) string {
+	if len(s.tokens) < 4 {
+		return "en"
+	}
+	known := 0
+	for i := range s.tokens {
+		if s.tokens[i].id != 0 {
+			known++
+		}
+	}
+	if 10*known >= 7*len(s.tokens) {
+		return "en"
+	}
+	return detectLanguage(text)
+}
 
 // evidenceKinds are the cue kinds that show an emotion, so that one of them
 // can make a message frustrated. A failure ("the export fails with error

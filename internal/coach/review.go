@@ -42,6 +42,7 @@ var reviewFiles = []listFile{
 	{kind: "ack", file: "review_ack.txt"},
 	{kind: "next", file: "review_next.txt"},
 	{kind: "apology", file: "review_apology.txt"},
+	{kind: "neutral", file: "review_neutral.txt"},
 }
 
 // findingOrder is the order of importance: the first finding is the one worth
@@ -107,8 +108,8 @@ func (c *Coach) Review(reply string, customer Assessment) []Finding {
 	acked := count["ack"] > 0
 	if customer.Frustrated && !acked {
 		sug := "Open by acknowledging how they feel and why, before the fix: \"I can see this has been really frustrating.\""
-		if cue, ok := customer.Strongest(); ok {
-			sug = "Open by acknowledging how they feel and why, before the fix: \"" + opening("I can see why you're frustrated (\"{evidence}\") — that's not the experience you should have.", cue) + "\""
+		if cue, ok := customer.Primary(); ok {
+			sug = "Open by acknowledging how they feel and why, before the fix: \"" + reviewOpening(cue, customer) + "\""
 		}
 		add(NoAcknowledgment, match{}, false, "acknowledge the feeling first", sug)
 	}
@@ -148,4 +149,20 @@ func isClockTime(w string) bool {
 		}
 	}
 	return true
+}
+
+// reviewOpening is the acknowledgement a reply to a customer upset in the
+// way cue shows could open with.
+func reviewOpening(cue Cue, customer Assessment) string {
+	switch cue.Kind {
+	case Waiting, Trajectory:
+		return opening("I'm sorry you've been waiting {wait|this long} for an answer.", customer)
+	case RepeatedContact:
+		return "I'm sorry you've had to raise this more than once."
+	case BrokenPromise:
+		return "You were told this would be done, and it wasn't. I'm sorry."
+	case ChurnThreat:
+		return "I understand this has you questioning whether we're the right fit, and I want to fix that."
+	}
+	return "I can see why this has been so frustrating."
 }

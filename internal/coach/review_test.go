@@ -57,3 +57,42 @@ func TestReview(t *testing.T) {
 		})
 	}
 }
+
+// Reply review in context (issue 15): a promise kept is not dismissive,
+// "once things calm down on our side" tells no one to calm down, an SLA
+// quoted is policy-speak, and acknowledgement is suggested only when the
+// customer was frustrated.
+func TestReviewReadsPhrasesInContext(t *testing.T) {
+	c := Default()
+	upset := c.Assess("This is the third time I'm asking, this is ridiculous")
+	if !upset.Frustrated {
+		t.Fatalf("test message not frustrated: %.3f", upset.Score)
+	}
+	calm := c.Assess("How do I add a teammate?")
+	has := func(fs []Finding, k FindingKind) bool {
+		for _, f := range fs {
+			if f.Kind == k {
+				return true
+			}
+		}
+		return false
+	}
+	if fs := c.Review("As I said I would, I've restarted the export and it finished at 10:02.", upset); has(fs, Dismissive) {
+		t.Errorf("a promise kept read as dismissive: %+v", fs)
+	}
+	if fs := c.Review("I'll look at the logs once things calm down on our side this afternoon.", calm); has(fs, Dismissive) {
+		t.Errorf("\"once things calm down on our side\" read as dismissive: %+v", fs)
+	}
+	if fs := c.Review("Calm down, we are looking at it.", upset); !has(fs, Dismissive) {
+		t.Errorf("\"calm down\" not caught: %+v", fs)
+	}
+	if fs := c.Review("Per our SLA we respond within 24 hours.", upset); !has(fs, PolicySpeak) {
+		t.Errorf("\"per our SLA\" not read as policy-speak: %+v", fs)
+	}
+	if fs := c.Review("Here are the steps to add a teammate.", calm); has(fs, NoAcknowledgment) {
+		t.Errorf("acknowledgement suggested to a calm customer: %+v", fs)
+	}
+	if fs := c.Review("Here is the fix.", upset); !has(fs, NoAcknowledgment) {
+		t.Errorf("no acknowledgement suggested to a frustrated customer: %+v", fs)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -131,51 +130,85 @@ func (c *Coach) Suggest(a Assessment, recent []string) Suggestion {
 		}
 	}
 	tip := cands[pick]
-	return Suggestion{Cue: cue, Tip: tip, Opening: opening(tip.Example, cue)}
+	return Suggestion{Cue: cue, Tip: tip, Opening: opening(tip.Example, a)}
 }
 
-// opening fills a tip's example with the cue's evidence.
-func opening(example string, cue Cue) string {
-	ev := quoteEvidence(cue)
-	if ev == "" {
-		// Drop the parenthesised quote entirely.
-		example = strings.ReplaceAll(example, " (\"{evidence}\")", "")
-		return strings.ReplaceAll(example, "{evidence}", "")
-	}
-	return strings.ReplaceAll(example, "{evidence}", ev)
-}
-
-// quoteEvidence returns the cue's evidence fit to quote back: trimmed, at most
-// 60 characters, never profanity or capitals shouted back at the customer.
-func quoteEvidence(cue Cue) string {
-	switch cue.Kind {
-	case "", Profanity, Shouting:
-		return ""
-	}
-	ev := strings.TrimFunc(cue.Evidence, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) })
-	ev = strings.ToValidUTF8(ev, "")
-	ev = strings.Join(strings.Fields(ev), " ")
-	if isShouty(ev) {
-		ev = strings.ToLower(ev)
-	}
-	if utf8.RuneCountInString(ev) > 60 {
-		r := []rune(ev)
-		ev = strings.TrimSpace(string(r[:60])) + "…"
-	}
-	return ev
-}
-
-func isShouty(s string) bool {
-	letters, upper := 0, 0
-	for _, r := range s {
-		if unicode.IsLetter(r) {
-			letters++
-			if unicode.IsUpper(r) {
-				upper++
+// opening fills a tip's example for the cue: {wait|fallback} becomes how
+// long the customer has waited, in their words made plain ("3 days",
+// "since Monday"), or the fallback. The customer's words are never pasted
+// in parentheses, shouted back or sworn back.
+func opening(example string, a Assessment) string {
+	for {
+		i := strings.Index(example, "{wait|")
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(example[i:], '}')
+		if j < 0 {
+			break
+		}
+		fill := example[i+len("{wait|") : i+j]
+		for _, c := range a.Cues {
+			if w := waitPhrase(c, a.text); w != "" {
+				fill = w
+				break
 			}
 		}
+		example = example[:i] + fill + example[i+j+1:]
 	}
-	return letters >= 2 && upper == letters
+	return example
+}
+
+// waitPhrase returns how long the customer says they have waited, from a
+// waiting cue's evidence: a count and a unit ("3 days", "two weeks", "40
+// minutes"), "for a week", or "since Monday", lower-cased; "" when the
+// evidence is none of these, or when it is an interval or a price
+// ("every 10 minutes", "$4,000 a month", "per hour").
+func waitPhrase(cue Cue, text string) string {
+	if cue.Kind != Waiting || cue.Start < 0 || cue.End > len(text) || cue.Start > cue.End {
+		return ""
+	}
+	ev := strings.ToLower(strings.Join(strings.Fields(strings.ToValidUTF8(cue.Evidence, "")), " "))
+	before := strings.ToLower(strings.TrimRight(text[:cue.Start], " "))
+	for _, interval := range []string{"every", "each", "per", "/"} {
+		if strings.HasSuffix(before, interval) {
+			return ""
+		}
+	}
+	words := strings.Fields(ev)
+	if len(words) < 2 {
+		return ""
+	}
+	units := map[string]bool{"minute": true, "minutes": true, "min": true, "mins": true, "hour": true, "hours": true, "hrs": true,
+		"day": true, "days": true, "week": true, "weeks": true, "month": true, "months": true}
+	switch {
+	case words[0] == "since" && len(words) <= 3:
+		for i, w := range words {
+			if days[w] {
+				words[i] = strings.ToUpper(w[:1]) + w[1:]
+			}
+		}
+		return strings.Join(words, " ")
+	case len(words) == 2 && (words[0] == "a" || words[0] == "an") && units[words[1]]:
+		// "a month" is a wait only as "for a month": "$4,000 a month" is a price.
+		if strings.HasSuffix(before, "for") {
+			return ev
+		}
+		return ""
+	case len(words) == 2 && isNumber(words[0]) && units[words[1]]:
+		if last := lastRune(before); last == '$' || last == '€' || last == '£' {
+			return ""
+		}
+		return ev
+	}
+	return ""
+}
+
+var days = map[string]bool{"monday": true, "tuesday": true, "wednesday": true, "thursday": true, "friday": true, "saturday": true, "sunday": true}
+
+func lastRune(s string) rune {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return r
 }
 
 func contains(list []string, s string) bool { return index(list, s) >= 0 }
@@ -216,6 +249,8 @@ func Describe(k CueKind) string {
 		return "it is urgent or costly for them"
 	case Failure:
 		return "something they rely on is broken"
+	case Trajectory:
+		return "they wrote before and are still waiting for an answer"
 	}
 	return "the overall tone is frustrated"
 }

@@ -41,17 +41,63 @@ func TestCatalogueCoversEveryCueKind(t *testing.T) {
 	}
 }
 
-func TestSuggestQuotesTheEvidence(t *testing.T) {
-	a := Assess("This is the third time I'm asking about my invoice")
-	s := Default().Suggest(a, nil)
-	if s.Cue.Kind != RepeatedContact {
-		t.Fatalf("suggestion answers %q, want repeated_contact", s.Cue.Kind)
+// Openings an agent could send as is (issue 15): the customer's wait woven
+// into the sentence, never their words pasted in parentheses, their
+// capitals, swearing or emoji; a price or an interval is never a wait.
+func TestOpeningsCanBeSentAsIs(t *testing.T) {
+	c := Default()
+	for _, tt := range []struct {
+		text     string
+		want     string // in the opening of the tip first chosen for the primary cue
+		notInAny []string
+	}{
+		{"I've been waiting 3 days and nobody has answered", "waiting 3 days for an answer", nil},
+		{"Still no response since Monday. This is getting ridiculous.", "since Monday", nil},
+		{"We are on $4,000 a month and still waiting, nobody has answered", "far too long", []string{"a month", "4,000"}},
+		{"it logs us out every 10 minutes and nobody has replied, this is ridiculous", "far too long", []string{"10 minutes"}},
+		{"This is the THIRD time 😡 ugh, what the f**k", "", []string{"THIRD", "😡", "f**k"}},
+		{"per my last message, the export is STILL BROKEN :rage:", "", []string{"STILL", ":rage:", "per my last"}},
+	} {
+		a := c.Assess(tt.text)
+		if !a.Frustrated {
+			t.Errorf("Assess(%q) not frustrated (%.3f %v); the test needs a frustrated message", tt.text, a.Score, kinds(a))
+			continue
+		}
+		first := c.Suggest(a, nil)
+		if tt.want != "" && !strings.Contains(first.Opening, tt.want) {
+			t.Errorf("Assess(%q): opening %q, want %q in it", tt.text, first.Opening, tt.want)
+		}
+		// Every tip the coach may rotate to for this message.
+		var recent []string
+		for range 8 {
+			s := c.Suggest(a, recent)
+			recent = append([]string{s.Tip.ID}, recent...)
+			if strings.ContainsAny(s.Opening, "(){}\"") {
+				t.Errorf("Assess(%q): opening %q pastes or leaves a placeholder", tt.text, s.Opening)
+			}
+			for _, bad := range tt.notInAny {
+				if strings.Contains(s.Opening, bad) {
+					t.Errorf("Assess(%q): opening %q repeats %q", tt.text, s.Opening, bad)
+				}
+			}
+		}
 	}
-	if !strings.Contains(s.Opening, "third time") {
-		t.Errorf("opening %q does not use the evidence %q", s.Opening, "third time")
+	// A customer who says they are not angry is not told they are frustrated.
+	if a := c.Assess("Not angry, just confused — the invoice shows 30 seats and we only have 22."); a.Frustrated {
+		t.Errorf("\"not angry, just confused\" read as frustrated: %.3f %v", a.Score, kinds(a))
 	}
-	if strings.Contains(s.Opening, "{evidence}") {
-		t.Errorf("opening still has the placeholder: %q", s.Opening)
+}
+
+// Every tip's example is a sentence with no placeholder but {wait|…}.
+func TestTipExamplesHaveNoPastedEvidence(t *testing.T) {
+	for _, tip := range Default().AllTips() {
+		ex := tip.Example
+		if i := strings.Index(ex, "{wait|"); i >= 0 {
+			ex = ex[:i] + ex[i+strings.IndexByte(ex[i:], '}')+1:]
+		}
+		if strings.ContainsAny(ex, "{}()") {
+			t.Errorf("tip %s: example %q has a placeholder or parentheses", tip.ID, tip.Example)
+		}
 	}
 }
 

@@ -19,6 +19,7 @@ type M struct {
 	Envelopes       *prometheus.CounterVec // type
 	AckLatency      prometheus.Histogram   // seconds from receipt to ack written
 	Assessments     *prometheus.CounterVec // frustrated=true|false
+	Unscored        *prometheus.CounterVec // language
 	Nudges          *prometheus.CounterVec // cue
 	Reviews         *prometheus.CounterVec // finding
 	RemindersSched  *prometheus.CounterVec // kind
@@ -45,6 +46,7 @@ func New() *M {
 	m.Envelopes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_envelopes_total", Help: "Socket Mode envelopes received, by type."}, []string{"type"})
 	m.AckLatency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "empathy_ack_latency_seconds", Help: "Time from receiving an envelope to writing its ack.",
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .1, .5, 1, 3}})
+	m.Unscored = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_unscored_messages_total", Help: "Customer messages left unscored because the coach does not read their language."}, []string{"language"})
 	m.Assessments = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_assessments_total", Help: "Customer messages assessed, by verdict and primary cue kind."}, []string{"frustrated", "cue"})
 	m.Nudges = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_nudges_total", Help: "Private nudges delivered, by primary cue kind."}, []string{"cue"})
 	m.Reviews = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_reviews_total", Help: "Reply reviews delivered, by finding."}, []string{"finding"})
@@ -61,7 +63,7 @@ func New() *M {
 	m.QueueDepth = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "empathy_queue_depth", Help: "Reminders in the queue, by state."}, []string{"state"})
 	m.SocketConnected = prometheus.NewGauge(prometheus.GaugeOpts{Name: "empathy_socket_connected", Help: "1 while the Socket Mode connection is up."})
 	m.WorkQueue = prometheus.NewGauge(prometheus.GaugeOpts{Name: "empathy_work_queue_length", Help: "Acked events waiting for a worker (4096 = full: the event loop waits)."})
-	for _, c := range []prometheus.Collector{m.Envelopes, m.AckLatency, m.Assessments, m.Nudges, m.Reviews, m.RemindersSched, m.RemindersFired,
+	for _, c := range []prometheus.Collector{m.Envelopes, m.AckLatency, m.Assessments, m.Unscored, m.Nudges, m.Reviews, m.RemindersSched, m.RemindersFired,
 		m.ReminderLate, m.Feedback, m.Commands, m.Actions, m.SlackCalls, m.SlackErrors, m.RedisErrors, m.QueueDepth, m.SocketConnected, m.WorkQueue} {
 		f(c)
 	}

@@ -33,7 +33,18 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 		b.handleAgentReply(ctx, log, m, thread)
 		return
 	}
-	a := b.coach.Assess(m.Text)
+	// The thread's trajectory: a customer who wrote before and is still
+	// unanswered is escalating (coach.AssessInThread). Only IDs and flags
+	// are read, never text.
+	var earlier coach.Earlier
+	if prev, err := b.store.GetThread(ctx, m.Channel, thread); err == nil && prev.LastCustomer != "" && !prev.AgentReplied && !prev.Resolved {
+		earlier = coach.Earlier{Unanswered: 1, Frustrated: prev.Frustrated}
+	}
+	a := b.coach.AssessInThread(m.Text, earlier)
+	if a.Unscored() {
+		b.metrics.Unscored.WithLabelValues(a.Language).Inc()
+		log.Debug("customer message not scored", "language", a.Language)
+	}
 	cue := ""
 	if c, ok := a.Primary(); ok {
 		cue = string(c.Kind)
