@@ -579,7 +579,7 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 	}
 	_, size := utf8.DecodeRuneInString(text[i:])
 	if lx != nil && size >= 3 {
-		s.emojiAt(text, i, i+size)
+		s.emojiAt(text, i, i+size, i+size)
 	}
 	return i + size
 }
@@ -596,16 +596,16 @@ func (s *scratch) emoticon(text string, i int) int {
 			j++
 		}
 		if j < len(text) && text[j] == ':' && j > i+1 {
-			end := j + 1
-			// A skin tone is a short code of its own that follows the face.
-			for _, tone := range []string{":skin-tone-", "::skin-tone-"} {
-				if k := end - 1; strings.HasPrefix(text[k:], tone) {
-					if e := strings.IndexByte(text[k+len(tone):], ':'); e >= 0 && e <= 2 {
-						end = k + len(tone) + e + 1
-					}
+			nameEnd, end := j+1, j+1
+			// A skin tone is a short code of its own right after the face:
+			// ":face_palm::skin-tone-3:".
+			const tone = ":skin-tone-"
+			if strings.HasPrefix(text[end:], tone) {
+				if e := strings.IndexByte(text[end+len(tone):], ':'); e >= 0 && e <= 2 {
+					end += len(tone) + e + 1
 				}
 			}
-			s.emojiAt(text, i, end, j+1)
+			s.emojiAt(text, i, nameEnd, end)
 			return end
 		}
 	}
@@ -628,19 +628,14 @@ func (s *scratch) emoticon(text string, i int) int {
 }
 
 // emojiAt records the emoji text[start:end] as an angry or a calm one when
-// the lexicon lists the first code of it, text[start:codeEnd] (codeEnd
-// defaults to end: a skin tone is not part of the name).
-func (s *scratch) emojiAt(text string, start, end int, codeEnd ...int) {
+// the lexicon lists its name, text[start:nameEnd] (a skin tone after the
+// name is part of the emoji but not of its name).
+func (s *scratch) emojiAt(text string, start, nameEnd, end int) {
 	lx := s.specials
-	ce := end
-	if len(codeEnd) > 0 {
-		ce = codeEnd[0]
-	}
-	code := text[start:ce]
-	switch {
-	case lx.emoji[code]:
+	switch name := text[start:nameEnd]; {
+	case lx.emoji[name]:
 		s.extra = append(s.extra, newMatch(lx.special[specialEmoji], int32(start), int32(end)))
-	case lx.calmEmoji[code]:
+	case lx.calmEmoji[name]:
 		s.extra = append(s.extra, newMatch(lx.special[specialCalmEmoji], int32(start), int32(end)))
 	}
 }
@@ -945,6 +940,22 @@ var negatable = map[CueKind]bool{
 	NegativeEmotion: true, Urgency: true, Escalation: true, Failure: true, Profanity: true,
 }
 
+// evidenceKinds are the cue kinds that show an emotion, so that one of them
+// can make a message frustrated. A failure ("the export fails with error
+// 413") and urgency ("we go live tomorrow") are what a calm problem report
+// names too: they add to the score of a frustrated message but never make one.
+var evidenceKinds = map[CueKind]bool{
+	RepeatedContact: true, Waiting: true, BrokenPromise: true, ChurnThreat: true, Escalation: true,
+	Shouting: true, Profanity: true, Sarcasm: true, NegativeEmotion: true,
+}
+
+var evidenceIdx = func() (ev [16]bool) {
+	for i, k := range allKinds {
+		ev[i] = evidenceKinds[k]
+	}
+	return ev
+}()
+
 // requestIdx is requestKind's index in allKinds.
 var requestIdx = kindIndex(requestKind)
 
@@ -1140,24 +1151,23 @@ func (s *scratch) shouting(lx *lexicon, text string) {
 }
 
 // identifier reports whether the capitalised word text[start:end] is part
-// of an identifier, an error code or a path rather than a word:
-// "HTTP_500", "CONTENTFUL_SPACE_ID", "E_TIMEOUT", "US-EAST-1", "ERR404".
+// of an identifier, an error code or a path rather than a word: it is
+// joined to its neighbour by '_', '/', '=' or a digit ("HTTP_500",
+// "CONTENTFUL_SPACE_ID", "ERR404", "/V2/ORDERS"), or by '-' or '.' with a
+// letter or digit on the other side ("US-EAST-1", "APP.CONFIG"). A word
+// after a full stop or a dash of prose ("done. WHY", "- WHY") is a word.
 func identifier(text string, start, end int) bool {
-	joins := func(c byte) bool {
-		return c == '_' || c == '-' || c == '/' || c == '.' || c == '=' || c >= '0' && c <= '9'
-	}
-	if start > 0 && joins(text[start-1]) && !(text[start-1] == '.' || text[start-1] == '-') {
-		return true
-	}
-	if start > 1 && (text[start-1] == '-' || text[start-1] == '.') && isWordByte(text[start-2]) {
-		return true
-	}
-	if end < len(text) && joins(text[end]) {
-		c := text[end]
-		if c == '.' || c == '-' {
-			return end+1 < len(text) && isWordByte(text[end+1])
+	glue := func(c byte) bool { return c == '_' || c == '/' || c == '=' || c >= '0' && c <= '9' }
+	dot := func(c byte) bool { return c == '-' || c == '.' }
+	if start > 0 {
+		if c := text[start-1]; glue(c) || dot(c) && start > 1 && isWordByte(text[start-2]) {
+			return true
 		}
-		return true
+	}
+	if end < len(text) {
+		if c := text[end]; glue(c) || dot(c) && end+1 < len(text) && isWordByte(text[end+1]) {
+			return true
+		}
 	}
 	return false
 }
@@ -1392,44 +1402,3 @@ func unsafeString(b []byte) string {
 	}
 	return unsafe.String(&b[0], len(b))
 }
-
-// Unscored reports whether the message was left unscored: it is in a
-// language the coach does not read (Language names it). Its Score is 0 and
-// it is never frustrated.
-func (a Assessment) Unscored() bool { return !SupportedLanguage(a.Language) }
-
-// language returns the language of the text just scanned: "en" unless most
-// of its words are unknown to the English vocabulary, when its function
-// words decide (detectLanguage). Almost every English message stops at the
-// first test, which only counts tokens.
-func (s *scratch) language(text string) string {
-	if len(s.tokens) < 4 {
-		return "en"
-	}
-	known := 0
-	for i := range s.tokens {
-		if s.tokens[i].id != 0 {
-			known++
-		}
-	}
-	if 10*known >= 7*len(s.tokens) {
-		return "en"
-	}
-	return detectLanguage(text)
-}
-
-// evidenceKinds are the cue kinds that show an emotion, so that one of them
-// can make a message frustrated. A failure ("the export fails with error
-// 413") and urgency ("we go live tomorrow") are what a calm problem report
-// names too: they add to the score of a frustrated message but never make one.
-var evidenceKinds = map[CueKind]bool{
-	RepeatedContact: true, Waiting: true, BrokenPromise: true, ChurnThreat: true, Escalation: true,
-	Shouting: true, Profanity: true, Sarcasm: true, NegativeEmotion: true,
-}
-
-var evidenceIdx = func() (ev [16]bool) {
-	for i, k := range allKinds {
-		ev[i] = evidenceKinds[k]
-	}
-	return ev
-}()

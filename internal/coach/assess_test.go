@@ -747,3 +747,21 @@ func TestFirstBytes(t *testing.T) {
 		}
 	}
 }
+
+// Capitalised identifiers, error codes and log levels are not shouting; a
+// capitalised run in prose is, even after a full stop or a dash.
+func TestIdentifiersAreNotShouting(t *testing.T) {
+	for _, text := range []string{
+		"HTTP_500 on the orders endpoint", "CONTENTFUL_SPACE_ID is unset", "region US-EAST-1 only",
+		"got ERR404 back", "2024-05-01T10:00:01Z FATAL db: connection refused", "see APP.CONFIG for the key",
+	} {
+		if a := Assess(text); a.Has(Shouting) {
+			t.Errorf("Assess(%q) cues %v; an identifier is not shouting", text, a.Cues)
+		}
+	}
+	for _, text := range []string{"It failed. WHY IS IT STILL DOWN", "and now - FIX IT"} {
+		if a := Assess(text); !a.Has(Shouting) {
+			t.Errorf("Assess(%q) cues %v; want shouting", text, a.Cues)
+		}
+	}
+}

@@ -75,18 +75,40 @@ func detectLanguage(text string) string {
 			}
 		}
 	}
-	best := 0
-	for l := 1; l < len(langNames); l++ {
-		if count[l] >= 2 && count[l] > count[best] && (best == 0 || count[l] > count[best]) {
-			best = l
+	best := 0 // English, unless another language has two words and more than it
+	for lang := 1; lang < len(langNames); lang++ {
+		if count[lang] >= 2 && count[lang] > count[best] {
+			best = lang
 		}
 	}
-	if best != 0 && count[best] > count[0] {
-		return langNames[best]
-	}
-	return "en"
+	return langNames[best]
 }
 
 // SupportedLanguage reports whether the coach scores messages in language
 // lang (as Assessment.Language names it).
 func SupportedLanguage(lang string) bool { return lang == "" || lang == "en" }
+
+// Unscored reports whether the message was left unscored: it is in a
+// language the coach does not read (Language names it). Its Score is 0 and
+// it is never frustrated.
+func (a Assessment) Unscored() bool { return !SupportedLanguage(a.Language) }
+
+// language returns the language of the text just scanned: "en" unless most
+// of its words are unknown to the English vocabulary, when its function
+// words decide (detectLanguage). Almost every English message stops at the
+// first test, which only counts tokens.
+func (s *scratch) language(text string) string {
+	if len(s.tokens) < 4 {
+		return "en"
+	}
+	known := 0
+	for i := range s.tokens {
+		if s.tokens[i].id != 0 {
+			known++
+		}
+	}
+	if 10*known >= 7*len(s.tokens) {
+		return "en"
+	}
+	return detectLanguage(text)
+}
