@@ -161,7 +161,7 @@ func round3(f float64) float64 {
 func explain(w io.Writer, c *coach.Coach, text string) {
 	a := c.Assess(text)
 	if a.Unscored() {
-		fmt.Fprintf(w, "Language: %s, which the coach does not read: unscored, no nudge.\n", a.Language)
+		fmt.Fprintf(w, "Language: %s\n%s.\n", a.Language, sentence(c.Verdict(a)))
 		return
 	}
 	verdict := "calm"
@@ -179,15 +179,19 @@ func explain(w io.Writer, c *coach.Coach, text string) {
 		}
 	}
 	if !a.Frustrated {
-		if a.Score >= c.Threshold {
-			fmt.Fprintln(w, "No nudge: no cue shows an emotion (a problem report, or only weak cues).")
-			return
-		}
-		fmt.Fprintln(w, "No nudge: the message does not read as frustrated.")
+		fmt.Fprintf(w, "%s.\n", sentence(c.Verdict(a)))
 		return
 	}
 	s := c.Suggest(a, nil)
 	fmt.Fprintf(w, "Technique: %s — %s\n", s.Tip.Technique, s.Tip.Title)
 	fmt.Fprintf(w, "Why: %s\n", s.Tip.Why)
 	fmt.Fprintf(w, "Try opening with: %s\n", s.Opening)
+}
+
+// sentence capitalises the first letter of s.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

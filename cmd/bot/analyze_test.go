@@ -98,6 +98,21 @@ func TestAnalyzeExplainsOneMessage(t *testing.T) {
 			t.Errorf("explanation lacks %q:\n%s", want, out)
 		}
 	}
+	// Issue 15: a calm problem report that scores high is explained, not
+	// nudged; a language the coach does not read is unscored, and said so.
+	out, _ = runCmd(t, "", "analyze", "Hello, my export job fails with error 413 on every run, the whole pipeline is broken")
+	if !strings.Contains(out, "No nudge: no cue shows an emotion") || strings.Contains(out, "Technique:") {
+		t.Errorf("problem report explained as:\n%s", out)
+	}
+	out, _ = runCmd(t, "", "analyze", "Hola, la exportación no funciona desde ayer y nadie nos responde.")
+	if !strings.Contains(out, "Language: es") || !strings.Contains(out, "not scored") || strings.Contains(out, "Score") {
+		t.Errorf("Spanish message explained as:\n%s", out)
+	}
+	out, _ = runCmd(t, `{"text":"Das funktioniert schon wieder nicht, wir warten seit Tagen auf eine Antwort."}`+"\n"+`{"text":"thanks"}`+"\n", "analyze")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 ||
+		!strings.Contains(lines[0], `"language":"de","unscored":true`) || !strings.Contains(lines[1], `"language":"en"`) || strings.Contains(lines[1], "unscored") {
+		t.Errorf("JSON Lines languages:\n%s", out)
+	}
 	out, _ = runCmd(t, "", "analyze", "How do I export to CSV?")
 	if !strings.Contains(out, "calm") || strings.Contains(out, "Technique:") {
 		t.Errorf("calm message explained as:\n%s", out)

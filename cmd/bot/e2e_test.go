@@ -488,3 +488,30 @@ func TestEndToEndAgentGroup(t *testing.T) {
 		t.Errorf("the group was fetched %d times, want once (cached)", n)
 	}
 }
+
+// Issue 15, end to end: a frustrated customer writing in a language the coach
+// does not read gets no nudge and no random score; the metric counts the
+// message by language, and /empathy analyze says it is not scored. A calm
+// problem report in English gets no nudge either.
+func TestEndToEndUnscoredLanguageAndProblemReportNudgeNobody(t *testing.T) {
+	addr := freeAddr(t)
+	h := startBot(t, func(c *Config) { c.HTTPAddr = addr })
+	waitStatus(t, "http://"+addr+"/readyz", 200)
+	thread := "1700007000.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread,
+		Text: "Es la tercera vez que pregunto. Nadie nos responde y la exportación sigue sin funcionar. ¡Es ridículo!"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: "1700007001.000100",
+		Text: "Hello, the export job fails with error 413 on every run and the pipeline is broken."})
+	time.Sleep(300 * time.Millisecond) // a nudge would be on its way by now
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 0 {
+		t.Errorf("%d nudges for an unscored message and a calm problem report, want 0", n)
+	}
+	out := scrape(t, addr)
+	if !strings.Contains(out, `empathy_unscored_messages_total{language="es"} 1`) {
+		t.Errorf("/metrics lacks the unscored Spanish message:\n%s", out)
+	}
+	if reply := h.command(agent, "analyze Das funktioniert schon wieder nicht, wir warten seit drei Tagen."); !strings.Contains(reply, "Not scored") || !strings.Contains(reply, "de") {
+		t.Errorf("/empathy analyze of a German message: %q", reply)
+	}
+}

@@ -27,18 +27,26 @@ const (
 )
 
 // AssessInThread scores text as Assess does, then weighs the thread: a
-// customer who already wrote without an answer and writes again with any
-// cue (even a weak one: "again?", "2 days") is escalating. The trajectory is
-// a cue of its own, over the same words as the message's primary cue, with
-// its weight, so every nudge still says why. A message with no cue at all
-// gains nothing ("thanks!" after a silence is not frustration), and an
-// unscored message stays unscored.
+// customer who already wrote without an answer and writes again with a cue
+// of an emotion kind, even a weak one ("again?", "2 days"), is escalating.
+// The trajectory is a cue of its own, over the same words as that cue, with
+// its weight, so every nudge still says why; it counts as evidence. A
+// message with no such cue gains nothing: "thanks!" after a silence is not
+// frustration, and neither is a second calm problem report ("the import
+// fails too"), since a failure is a topic, not an emotion. An unscored
+// message stays unscored.
 func (c *Coach) AssessInThread(text string, e Earlier) Assessment {
 	a := c.Assess(text)
 	if e.Unanswered <= 0 || a.Unscored() {
 		return a
 	}
-	primary, ok := a.Primary()
+	var emotional Assessment
+	for _, cue := range a.Cues {
+		if evidenceKinds[cue.Kind] {
+			emotional.Cues = append(emotional.Cues, cue)
+		}
+	}
+	primary, ok := emotional.Primary()
 	if !ok {
 		return a
 	}
@@ -60,4 +68,18 @@ func (c *Coach) AssessInThread(text string, e Earlier) Assessment {
 func logit(p float64) float64 {
 	p = math.Min(math.Max(p, 1e-12), 1-1e-12)
 	return math.Log(p / (1 - p))
+}
+
+// Verdict says in a few words what the coach makes of a, and why there is no
+// nudge when there is none, for people (`bot analyze`, `/empathy analyze`).
+func (c *Coach) Verdict(a Assessment) string {
+	switch {
+	case a.Unscored():
+		return "written in " + a.Language + ", which the coach does not read: not scored, no nudge"
+	case a.Frustrated:
+		return "frustrated"
+	case a.Score >= c.Threshold:
+		return "no nudge: no cue shows an emotion (a problem report, or only weak cues)"
+	}
+	return "calm: no nudge"
 }

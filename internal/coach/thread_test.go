@@ -24,6 +24,10 @@ func TestTrajectoryRaisesAnEscalatingCustomer(t *testing.T) {
 	if a := c.AssessInThread("thanks!", Earlier{Unanswered: 2, Frustrated: true}); a.Frustrated || a.Has(Trajectory) {
 		t.Errorf("\"thanks!\" after silence: %.3f %v; want calm with no trajectory", a.Score, kinds(a))
 	}
+	// A second calm problem report is a topic, not an emotion: no trajectory.
+	if a := c.AssessInThread("also, the import fails with error 500", Earlier{Unanswered: 1, Frustrated: true}); a.Frustrated || a.Has(Trajectory) {
+		t.Errorf("a calm failure after silence: %.3f %v; want no trajectory and no verdict", a.Score, kinds(a))
+	}
 	if s := c.Suggest(after, nil); s.Cue.Kind != Trajectory || s.Opening == "" {
 		t.Errorf("suggestion for a trajectory: %+v", s)
 	}

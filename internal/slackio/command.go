@@ -217,7 +217,10 @@ func (b *Bot) checkText(draft string) string {
 func (b *Bot) analyzeText(text string) string {
 	a := b.coach.Assess(text)
 	var sb strings.Builder
-	verdict := "calm"
+	if a.Unscored() {
+		return "Not scored: " + b.coach.Verdict(a) + "."
+	}
+	verdict := b.coach.Verdict(a)
 	if a.Frustrated {
 		verdict = "*frustrated*"
 	}
