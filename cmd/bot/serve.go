@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"empathybot/internal/support"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +14,6 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
-	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 
 	"empathybot/internal/coach"
 	"empathybot/internal/metrics"
@@ -165,17 +164,11 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 
 	c := coach.Default().WithThreshold(cfg.Threshold)
 	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: metrics.Transport{M: m}}
-	api := slack.New(cfg.BotToken, slack.OptionAPIURL(cfg.APIURL), slack.OptionAppLevelToken(cfg.AppToken), slack.OptionHTTPClient(httpClient))
-	var smOpts []socketmode.Option
-	if cfg.PingTimeout > 0 {
-		smOpts = append(smOpts, socketmode.OptionPingInterval(cfg.PingTimeout))
-	}
-	sm := socketmode.New(api, smOpts...)
 	queue := redisstore.NewQueue(rdb, cfg.RedisPrefix, log)
-	bot := slackio.NewBot(log, api, sm, c, store, queue, slackio.Config{
+	bot := slackio.NewBot(log, slackio.Credentials{BotToken: cfg.BotToken, AppToken: cfg.AppToken, APIURL: cfg.APIURL, PingInterval: cfg.PingTimeout}, c, store, queue, slackio.Config{
 		Channels: cfg.Channels, Agents: cfg.Agents, AgentGroup: cfg.AgentGroup,
 		NudgeDM: cfg.Nudge == "dm", Cooldown: cfg.Cooldown,
-		Policy:  coach.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats},
+		Policy:  support.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats},
 		Metrics: m, HTTPClient: httpClient,
 	})
 	if ready != nil {

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"empathybot/internal/support"
 	"fmt"
 	"io"
 	"log/slog"
@@ -65,7 +66,7 @@ func BenchmarkReminders100k(b *testing.B) {
 						return
 					}
 					due := start.Add(time.Duration(i) * window / n)
-					r := Reminder{Kind: KindResponse, Channel: "CBENCH", Thread: fmt.Sprintf("1700000000.%06d", i), Gen: 1, N: 1, Due: due.UnixMilli()}
+					r := support.Reminder{Kind: support.KindResponse, Channel: "CBENCH", Thread: fmt.Sprintf("1700000000.%06d", i), Gen: 1, N: 1, Due: due.UnixMilli()}
 					if err := q.Schedule(ctx, r); err != nil {
 						b.Error(err)
 						return
@@ -83,12 +84,12 @@ func BenchmarkReminders100k(b *testing.B) {
 		late := make([]time.Duration, 0, n)
 		var absorbed, effects atomic.Int64
 		done := make(chan struct{})
-		handler := func(ctx context.Context, r Reminder) error {
+		handler := func(ctx context.Context, r support.Reminder) error {
 			st, err := s.BeginDelivery(ctx, r.ID(), time.Minute)
 			if err != nil {
 				return err
 			}
-			if st != DeliveryOK {
+			if st != support.DeliveryOK {
 				absorbed.Add(1)
 				return nil
 			}
@@ -160,7 +161,7 @@ func BenchmarkThreadMemory(b *testing.B) {
 			s.CustomerMessage(ctx, "C0123456789", ts, "U0123456789", now, 0.91, true, "waiting")
 			s.TryNudge(ctx, "C0123456789", ts, now, 10*time.Minute)
 			s.MapReply(ctx, "C0123456789", ts+"1", ts)
-			r := Reminder{Kind: KindResponse, Channel: "C0123456789", Thread: ts, Gen: now.UnixMilli(), N: 1, Due: now.Add(time.Hour).UnixMilli()}
+			r := support.Reminder{Kind: support.KindResponse, Channel: "C0123456789", Thread: ts, Gen: now.UnixMilli(), N: 1, Due: now.Add(time.Hour).UnixMilli()}
 			q.Schedule(ctx, r)
 			s.SetPending(ctx, r)
 			ours += rdb.MemoryUsage(ctx, s.threadKey("C0123456789", ts), 0).Val()

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"empathybot/internal/support"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,37 +14,6 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 )
-
-// Reminder kinds.
-const (
-	KindResponse = "response" // a frustrated customer waits for a reply
-	KindFollowup = "followup" // check in after a resolution
-	KindPersonal = "personal" // /empathy remind
-)
-
-// Reminder is one scheduled follow-up. It holds IDs and times only.
-type Reminder struct {
-	Kind    string `json:"k"`
-	Channel string `json:"c"`
-	Thread  string `json:"t,omitempty"`
-	User    string `json:"u,omitempty"` // personal reminders: who asked
-	Gen     int64  `json:"g"`           // Unix ms of the event that armed it
-	N       int    `json:"n"`           // 1 for the first, 2 for the first repeat...
-	Due     int64  `json:"d"`           // Unix ms
-}
-
-// ID is the reminder's task ID and idempotency key: the same reminder
-// scheduled twice, by any replica, is one task and one delivery.
-func (r Reminder) ID() string {
-	switch r.Kind {
-	case KindPersonal:
-		return fmt.Sprintf("%s:%s:%s:%d", r.Kind, r.User, r.Channel, r.Gen)
-	}
-	return fmt.Sprintf("%s:%s:%s:%d:%d", r.Kind, r.Channel, r.Thread, r.Gen, r.N)
-}
-
-// DueAt is when the reminder is due.
-func (r Reminder) DueAt() time.Time { return time.UnixMilli(r.Due) }
 
 const taskType = "empathy:reminder"
 
@@ -92,7 +62,7 @@ func (q *Queue) Name() string { return q.name }
 
 // Schedule stores r, due at r.Due. Scheduling a reminder that is already
 // scheduled (the same ID) is not an error and does nothing.
-func (q *Queue) Schedule(ctx context.Context, r Reminder) error {
+func (q *Queue) Schedule(ctx context.Context, r support.Reminder) error {
 	payload, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -140,7 +110,7 @@ func (q *Queue) Depth() (scheduled, pending int, err error) {
 }
 
 // Handler delivers one reminder. An error means "not delivered, retry later".
-type Handler func(ctx context.Context, r Reminder) error
+type Handler func(ctx context.Context, r support.Reminder) error
 
 // Serve runs workers for the queue until ctx ends, then stops taking tasks
 // and waits up to grace for the ones in progress (an unfinished task goes back
@@ -166,7 +136,7 @@ func (q *Queue) Serve(ctx context.Context, grace time.Duration, h Handler) error
 	})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(taskType, func(ctx context.Context, t *asynq.Task) error {
-		var r Reminder
+		var r support.Reminder
 		if err := json.Unmarshal(t.Payload(), &r); err != nil {
 			return fmt.Errorf("%w: bad reminder payload: %v", asynq.SkipRetry, err)
 		}

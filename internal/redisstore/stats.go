@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"empathybot/internal/support"
 	"fmt"
 	"slices"
 	"strconv"
@@ -9,16 +10,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-)
-
-// Stat fields counted per channel and day.
-const (
-	StatFrustrated    = "frustrated"     // threads that became frustrated
-	StatNudges        = "nudges"         // nudges delivered
-	StatReminders     = "reminders"      // response reminders delivered
-	StatFollowupsSent = "followups_sent" // check-in nudges delivered
-	StatFollowupsDone = "followups_done" // check-ins an agent marked Done
-	StatResolved      = "resolved"       // threads marked resolved
 )
 
 func day(t time.Time) string { return t.UTC().Format("20060102") }
@@ -88,20 +79,9 @@ func (s *Store) Feedback(ctx context.Context, channel, cue, technique string, us
 	return nil
 }
 
-// ChannelStats is a channel's numbers over a period.
-type ChannelStats struct {
-	Channel          string
-	Days             int
-	Counts           map[string]int // the Stat* fields
-	Useful, NotUsed  int            // 👍 and 👎
-	ByCue, ByTech    map[string][2]int
-	FirstReplies     int           // frustrated threads with a first agent reply
-	MedianFirstReply time.Duration // median wait for it
-}
-
 // Stats sums the last days days (today included) of channel up to now.
-func (s *Store) Stats(ctx context.Context, channel string, now time.Time, days int) (ChannelStats, error) {
-	st := ChannelStats{Channel: channel, Days: days, Counts: map[string]int{}, ByCue: map[string][2]int{}, ByTech: map[string][2]int{}}
+func (s *Store) Stats(ctx context.Context, channel string, now time.Time, days int) (support.ChannelStats, error) {
+	st := support.ChannelStats{Channel: channel, Days: days, Counts: map[string]int{}, ByCue: map[string][2]int{}, ByTech: map[string][2]int{}}
 	hs := make([]*redis.MapStringStringCmd, days)
 	ls := make([]*redis.StringSliceCmd, days)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -161,13 +141,7 @@ func (s *Store) Stats(ctx context.Context, channel string, now time.Time, days i
 	return st, nil
 }
 
-// OpenItem is a reminder or check-in waiting for an agent, for App Home.
-type OpenItem struct {
-	Kind, Channel, Thread, TaskID string
-	Due                           time.Time
-}
-
-func (o OpenItem) member() string {
+func openMember(o support.OpenItem) string {
 	return o.Kind + "|" + o.Channel + "|" + o.Thread + "|" + o.TaskID
 }
 
@@ -177,10 +151,10 @@ func (s *Store) openKey(agent string) string { return s.prefix + "open:" + agent
 const maxOpen = 200
 
 // AddOpen lists item among agent's open reminders and check-ins.
-func (s *Store) AddOpen(ctx context.Context, agent string, item OpenItem) error {
+func (s *Store) AddOpen(ctx context.Context, agent string, item support.OpenItem) error {
 	key := s.openKey(agent)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, key, redis.Z{Score: float64(item.Due.UnixMilli()), Member: item.member()})
+		p.ZAdd(ctx, key, redis.Z{Score: float64(item.Due.UnixMilli()), Member: openMember(item)})
 		p.ZRemRangeByRank(ctx, key, 0, -maxOpen-1)
 		p.Expire(ctx, key, s.retention)
 		return nil
@@ -199,7 +173,7 @@ func (s *Store) RemoveOpen(ctx context.Context, agent, taskID string) error {
 	}
 	for _, it := range items {
 		if it.TaskID == taskID {
-			if err := s.rdb.ZRem(ctx, s.openKey(agent), it.member()).Err(); err != nil {
+			if err := s.rdb.ZRem(ctx, s.openKey(agent), openMember(it)).Err(); err != nil {
 				return fmt.Errorf("remove open item for %s: %w", agent, err)
 			}
 		}
@@ -208,29 +182,22 @@ func (s *Store) RemoveOpen(ctx context.Context, agent, taskID string) error {
 }
 
 // OpenItems lists agent's open items, soonest first.
-func (s *Store) OpenItems(ctx context.Context, agent string) ([]OpenItem, error) {
+func (s *Store) OpenItems(ctx context.Context, agent string) ([]support.OpenItem, error) {
 	zs, err := s.rdb.ZRangeWithScores(ctx, s.openKey(agent), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("open items of %s: %w", agent, err)
 	}
-	out := make([]OpenItem, 0, len(zs))
+	out := make([]support.OpenItem, 0, len(zs))
 	for _, z := range zs {
 		m, _ := z.Member.(string)
 		parts := strings.SplitN(m, "|", 4)
 		if len(parts) != 4 {
 			continue
 		}
-		out = append(out, OpenItem{Kind: parts[0], Channel: parts[1], Thread: parts[2], TaskID: parts[3], Due: time.UnixMilli(int64(z.Score))})
+		out = append(out, support.OpenItem{Kind: parts[0], Channel: parts[1], Thread: parts[2], TaskID: parts[3], Due: time.UnixMilli(int64(z.Score))})
 	}
 	return out, nil
 }
-
-// Delivery states returned by BeginDelivery.
-const (
-	DeliveryOK   = "ok"   // the caller holds the lease and should deliver
-	DeliveryDone = "done" // already delivered: do nothing
-	DeliveryBusy = "busy" // another worker holds the lease: try later
-)
 
 var beginScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
@@ -240,8 +207,8 @@ redis.call('SET', KEYS[1], 'pending', 'PX', ARGV[1])
 return 'ok'`)
 
 // BeginDelivery takes the idempotency key id for lease. Only one caller
-// across replicas gets DeliveryOK; once FinishDelivery(…, true) ran, every
-// later caller gets DeliveryDone. If the holder dies, the lease expires and
+// across replicas gets support.DeliveryOK; once FinishDelivery(…, true) ran, every
+// later caller gets support.DeliveryDone. If the holder dies, the lease expires and
 // the delivery can be retried.
 func (s *Store) BeginDelivery(ctx context.Context, id string, lease time.Duration) (string, error) {
 	v, err := beginScript.Run(ctx, s.rdb, []string{s.prefix + "dl:" + id}, lease.Milliseconds()).Text()

@@ -9,6 +9,7 @@ package redisstore
 
 import (
 	"context"
+	"empathybot/internal/support"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,9 +18,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 )
-
-// ErrNotFound is returned when a key does not exist.
-var ErrNotFound = errors.New("redisstore: not found")
 
 // Store is the Redis-backed state.
 type Store struct {
@@ -86,39 +84,6 @@ func (s *Store) FirstDelivery(ctx context.Context, eventID string) (bool, error)
 	return ok, nil
 }
 
-// Thread is the state of one support thread. It holds IDs, times and scores,
-// never message text.
-type Thread struct {
-	Channel, TS     string
-	ClaimedBy       string
-	LastAgent       string
-	LastCustomer    string
-	LastCustomerAt  time.Time
-	LastScore       float64
-	Frustrated      bool   // the last customer message was frustrated
-	Cue             string // its primary cue kind
-	AgentReplied    bool   // an agent replied after the last customer message
-	Nudges          int
-	Resolved        bool
-	ResolvedAt      time.Time
-	ResolvedBy      string
-	RemindersDone   bool          // an agent marked this message's reminders Done / Not needed
-	WaitingSince    time.Time     // the unanswered frustrated message the customer waits on (zero after a reply)
-	PendingReminder string        // task ID of the scheduled response reminder
-	PendingFollowup string        // task ID of the scheduled check-in
-	Reopened        bool          // set by CustomerMessage: the thread was resolved until this message
-	NewlyFrustrated bool          // set by CustomerMessage: the first frustrated message of the thread
-	FirstReplyWait  time.Duration // set by AgentReply: the first agent reply after frustration came this long after it; -1 otherwise
-}
-
-// Assignee is who owns the thread: the claimer, else the last agent to reply.
-func (t Thread) Assignee() string {
-	if t.ClaimedBy != "" {
-		return t.ClaimedBy
-	}
-	return t.LastAgent
-}
-
 func (s *Store) threadKey(channel, ts string) string {
 	return s.prefix + "th:{" + channel + ":" + ts + "}"
 }
@@ -179,11 +144,11 @@ func pairs(v any) map[string]string {
 
 // CustomerMessage records a customer message in a thread (reopening it if it
 // was resolved) and returns the thread.
-func (s *Store) CustomerMessage(ctx context.Context, channel, ts, user string, at time.Time, score float64, frustrated bool, cue string) (Thread, error) {
+func (s *Store) CustomerMessage(ctx context.Context, channel, ts, user string, at time.Time, score float64, frustrated bool, cue string) (support.Thread, error) {
 	res, err := customerScript.Run(ctx, s.rdb, []string{s.threadKey(channel, ts)},
 		user, at.UnixMilli(), strconv.FormatFloat(score, 'f', 3, 64), b2s(frustrated), cue, s.retention.Milliseconds()).Slice()
 	if err != nil || len(res) != 3 {
-		return Thread{}, fmt.Errorf("record customer message %s/%s: %w", channel, ts, err)
+		return support.Thread{}, fmt.Errorf("record customer message %s/%s: %w", channel, ts, err)
 	}
 	t := parseThread(channel, ts, pairs(res[0]))
 	t.Reopened = res[1] == "1"
@@ -195,10 +160,10 @@ func (s *Store) CustomerMessage(ctx context.Context, channel, ts, user string, a
 // the reply (so the caller can see whether the customer was frustrated), with
 // FirstReplyWait set when this is the first agent reply since the thread's
 // first frustrated message.
-func (s *Store) AgentReply(ctx context.Context, channel, ts, agent string, at time.Time) (Thread, error) {
+func (s *Store) AgentReply(ctx context.Context, channel, ts, agent string, at time.Time) (support.Thread, error) {
 	res, err := agentScript.Run(ctx, s.rdb, []string{s.threadKey(channel, ts)}, agent, at.UnixMilli(), s.retention.Milliseconds()).Slice()
 	if err != nil || len(res) != 2 {
-		return Thread{}, fmt.Errorf("record agent reply %s/%s: %w", channel, ts, err)
+		return support.Thread{}, fmt.Errorf("record agent reply %s/%s: %w", channel, ts, err)
 	}
 	t := parseThread(channel, ts, pairs(res[0]))
 	t.FirstReplyWait = -1
@@ -210,10 +175,10 @@ func (s *Store) AgentReply(ctx context.Context, channel, ts, agent string, at ti
 
 // Resolve marks the thread resolved by agent at at. changed is false when it
 // already was (a second ✅ must not schedule a second check-in).
-func (s *Store) Resolve(ctx context.Context, channel, ts, agent string, at time.Time) (t Thread, changed bool, err error) {
+func (s *Store) Resolve(ctx context.Context, channel, ts, agent string, at time.Time) (t support.Thread, changed bool, err error) {
 	res, err := resolveScript.Run(ctx, s.rdb, []string{s.threadKey(channel, ts)}, at.UnixMilli(), agent, s.retention.Milliseconds()).Slice()
 	if err != nil || len(res) != 2 {
-		return Thread{}, false, fmt.Errorf("resolve %s/%s: %w", channel, ts, err)
+		return support.Thread{}, false, fmt.Errorf("resolve %s/%s: %w", channel, ts, err)
 	}
 	return parseThread(channel, ts, pairs(res[0])), res[1] == int64(1), nil
 }
@@ -233,10 +198,10 @@ func (s *Store) Claim(ctx context.Context, channel, ts, agent string) error {
 }
 
 // SetPending records the thread's scheduled response reminder or check-in
-// (by generation and number; Thread rebuilds its ID), so it can be cancelled.
-func (s *Store) SetPending(ctx context.Context, r Reminder) error {
+// (by generation and number; support.Thread rebuilds its ID), so it can be cancelled.
+func (s *Store) SetPending(ctx context.Context, r support.Reminder) error {
 	field := "ri"
-	if r.Kind == KindFollowup {
+	if r.Kind == support.KindFollowup {
 		field = "fi"
 	}
 	return s.setFields(ctx, r.Channel, r.Thread, field, strconv.FormatInt(r.Gen, 10)+":"+strconv.Itoa(r.N))
@@ -259,14 +224,14 @@ func (s *Store) setFields(ctx context.Context, channel, ts string, kv ...string)
 	return nil
 }
 
-// GetThread reads a thread; ErrNotFound when it is unknown.
-func (s *Store) GetThread(ctx context.Context, channel, ts string) (Thread, error) {
+// GetThread reads a thread; support.ErrNotFound when it is unknown.
+func (s *Store) GetThread(ctx context.Context, channel, ts string) (support.Thread, error) {
 	m, err := s.rdb.HGetAll(ctx, s.threadKey(channel, ts)).Result()
 	if err != nil {
-		return Thread{}, fmt.Errorf("get thread %s/%s: %w", channel, ts, err)
+		return support.Thread{}, fmt.Errorf("get thread %s/%s: %w", channel, ts, err)
 	}
 	if len(m) == 0 {
-		return Thread{}, ErrNotFound
+		return support.Thread{}, support.ErrNotFound
 	}
 	return parseThread(channel, ts, m), nil
 }
@@ -393,13 +358,6 @@ func (s *Store) Snoozed(ctx context.Context, agent string) (bool, error) {
 	return n > 0, nil
 }
 
-// NudgeRecord is one nudge an agent received: IDs, the cue kind and the tip,
-// never text.
-type NudgeRecord struct {
-	Channel, Thread, Cue, Tip string
-	At                        time.Time
-}
-
 // recentNudges is how many nudges per agent are remembered (App Home shows
 // them; the last few tips are avoided when choosing the next).
 const recentNudges = 20
@@ -407,7 +365,7 @@ const recentNudges = 20
 func (s *Store) nudgesKey(agent string) string { return s.prefix + "nudges:" + agent }
 
 // Nudged records a nudge delivered to agent.
-func (s *Store) Nudged(ctx context.Context, agent string, n NudgeRecord) error {
+func (s *Store) Nudged(ctx context.Context, agent string, n support.NudgeRecord) error {
 	key := s.nudgesKey(agent)
 	v := strings.Join([]string{n.Tip, n.Channel, n.Thread, n.Cue, strconv.FormatInt(n.At.UnixMilli(), 10)}, "|")
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -423,18 +381,18 @@ func (s *Store) Nudged(ctx context.Context, agent string, n NudgeRecord) error {
 }
 
 // RecentNudges returns agent's last n nudges, newest first.
-func (s *Store) RecentNudges(ctx context.Context, agent string, n int) ([]NudgeRecord, error) {
+func (s *Store) RecentNudges(ctx context.Context, agent string, n int) ([]support.NudgeRecord, error) {
 	vs, err := s.rdb.LRange(ctx, s.nudgesKey(agent), 0, int64(n)-1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("recent nudges of %s: %w", agent, err)
 	}
-	out := make([]NudgeRecord, 0, len(vs))
+	out := make([]support.NudgeRecord, 0, len(vs))
 	for _, v := range vs {
 		p := strings.Split(v, "|")
 		if len(p) != 5 {
 			continue
 		}
-		out = append(out, NudgeRecord{Tip: p[0], Channel: p[1], Thread: p[2], Cue: p[3], At: msTime(p[4])})
+		out = append(out, support.NudgeRecord{Tip: p[0], Channel: p[1], Thread: p[2], Cue: p[3], At: msTime(p[4])})
 	}
 	return out, nil
 }
@@ -449,8 +407,8 @@ func (s *Store) RecentTips(ctx context.Context, agent string) ([]string, error) 
 	return tips, err
 }
 
-func parseThread(channel, ts string, m map[string]string) Thread {
-	t := Thread{Channel: channel, TS: ts, ClaimedBy: m["cb"], LastAgent: m["la"],
+func parseThread(channel, ts string, m map[string]string) support.Thread {
+	t := support.Thread{Channel: channel, TS: ts, ClaimedBy: m["cb"], LastAgent: m["la"],
 		LastCustomer: m["c"], Cue: m["q"], Frustrated: m["f"] == "1", AgentReplied: m["ar"] == "1",
 		Resolved: m["r"] == "1", ResolvedBy: m["rb"], RemindersDone: m["rd"] == "1", FirstReplyWait: -1}
 	t.LastCustomerAt = msTime(m["ca"])
@@ -458,8 +416,8 @@ func parseThread(channel, ts string, m map[string]string) Thread {
 	t.WaitingSince = msTime(m["ws"])
 	t.LastScore, _ = strconv.ParseFloat(m["s"], 64)
 	t.Nudges, _ = strconv.Atoi(m["n"])
-	t.PendingReminder = pendingID(KindResponse, channel, ts, m["ri"])
-	t.PendingFollowup = pendingID(KindFollowup, channel, ts, m["fi"])
+	t.PendingReminder = pendingID(support.KindResponse, channel, ts, m["ri"])
+	t.PendingFollowup = pendingID(support.KindFollowup, channel, ts, m["fi"])
 	return t
 }
 
@@ -473,7 +431,7 @@ func pendingID(kind, channel, ts, v string) string {
 	if err1 != nil || err2 != nil {
 		return ""
 	}
-	return Reminder{Kind: kind, Channel: channel, Thread: ts, Gen: gen, N: num}.ID()
+	return support.Reminder{Kind: kind, Channel: channel, Thread: ts, Gen: gen, N: num}.ID()
 }
 
 func msTime(s string) time.Time {

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"empathybot/internal/support"
 	"fmt"
 	"io"
 	"log/slog"
@@ -95,7 +96,7 @@ func testDedupeAndCooldown(t *testing.T, open opener) {
 func testThreadState(t *testing.T, open opener) {
 	s, _, _ := open(t)
 	ctx := context.Background()
-	if _, err := s.GetThread(ctx, "C1", "2.2"); err != ErrNotFound {
+	if _, err := s.GetThread(ctx, "C1", "2.2"); err != support.ErrNotFound {
 		t.Fatalf("unknown thread: %v", err)
 	}
 	at := time.UnixMilli(1700000000123)
@@ -116,7 +117,7 @@ func testThreadState(t *testing.T, open opener) {
 	if th.Assignee() != "UB" {
 		t.Errorf("a claim beats the last replier: %+v", th)
 	}
-	r := Reminder{Kind: KindResponse, Channel: "C1", Thread: "2.2", Gen: 1700000000123, N: 2}
+	r := support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "2.2", Gen: 1700000000123, N: 2}
 	if err := s.SetPending(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -124,10 +125,10 @@ func testThreadState(t *testing.T, open opener) {
 		t.Errorf("pending reminder %q, want %q", th.PendingReminder, r.ID())
 	}
 	// A late write to an unknown thread does not create a key without a TTL.
-	if err := s.SetPending(ctx, Reminder{Kind: KindResponse, Channel: "C1", Thread: "9.9", Gen: 1, N: 1}); err != nil {
+	if err := s.SetPending(ctx, support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "9.9", Gen: 1, N: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.GetThread(ctx, "C1", "9.9"); err != ErrNotFound {
+	if _, err := s.GetThread(ctx, "C1", "9.9"); err != support.ErrNotFound {
 		t.Errorf("SetPending created an unknown thread: %v", err)
 	}
 }
@@ -166,7 +167,7 @@ func testResolveReopen(t *testing.T, open opener) {
 	if _, changed, _ = s.Resolve(ctx, "C1", "3.3", "UB", t0.Add(11*time.Minute)); changed {
 		t.Error("a second resolution changed the thread")
 	}
-	fu := Reminder{Kind: KindFollowup, Channel: "C1", Thread: "3.3", Gen: t0.Add(10 * time.Minute).UnixMilli(), N: 1}
+	fu := support.Reminder{Kind: support.KindFollowup, Channel: "C1", Thread: "3.3", Gen: t0.Add(10 * time.Minute).UnixMilli(), N: 1}
 	s.SetPending(ctx, fu)
 	th, _ = s.CustomerMessage(ctx, "C1", "3.3", "UC", t0.Add(12*time.Minute), 0.1, false, "")
 	if !th.Reopened || th.Resolved || th.PendingFollowup != fu.ID() {
@@ -198,11 +199,11 @@ func testStats(t *testing.T, open opener) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	for i := 0; i < 3; i++ {
-		s.Count(ctx, "C1", StatFrustrated, now.AddDate(0, 0, -i))
+		s.Count(ctx, "C1", support.StatFrustrated, now.AddDate(0, 0, -i))
 	}
-	s.Count(ctx, "C1", StatFrustrated, now.AddDate(0, 0, -8)) // outside the week
-	s.Count(ctx, "C1", StatFollowupsDone, now)
-	s.Count(ctx, "C2", StatFrustrated, now) // another channel
+	s.Count(ctx, "C1", support.StatFrustrated, now.AddDate(0, 0, -8)) // outside the week
+	s.Count(ctx, "C1", support.StatFollowupsDone, now)
+	s.Count(ctx, "C2", support.StatFrustrated, now) // another channel
 	for _, w := range []time.Duration{time.Minute, 3 * time.Minute, 10 * time.Minute, 2 * time.Minute} {
 		s.AddReplyWait(ctx, "C1", now, w)
 	}
@@ -213,7 +214,7 @@ func testStats(t *testing.T, open opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Counts[StatFrustrated] != 3 || st.Counts[StatFollowupsDone] != 1 {
+	if st.Counts[support.StatFrustrated] != 3 || st.Counts[support.StatFollowupsDone] != 1 {
 		t.Errorf("counts %v", st.Counts)
 	}
 	if st.FirstReplies != 4 || st.MedianFirstReply != 150*time.Second {
@@ -229,14 +230,14 @@ func testNudges(t *testing.T, open opener) {
 	ctx := context.Background()
 	at := time.UnixMilli(1700000000000)
 	for i := 0; i < 7; i++ {
-		s.Nudged(ctx, "UA", NudgeRecord{Channel: "C1", Thread: fmt.Sprint(i), Cue: "waiting", Tip: fmt.Sprintf("tip%d", i), At: at.Add(time.Duration(i) * time.Minute)})
+		s.Nudged(ctx, "UA", support.NudgeRecord{Channel: "C1", Thread: fmt.Sprint(i), Cue: "waiting", Tip: fmt.Sprintf("tip%d", i), At: at.Add(time.Duration(i) * time.Minute)})
 	}
 	tips, err := s.RecentTips(ctx, "UA")
 	if err != nil || len(tips) != 5 || tips[0] != "tip6" || tips[4] != "tip2" {
 		t.Errorf("recent tips %v %v, want tip6..tip2", tips, err)
 	}
 	ns, _ := s.RecentNudges(ctx, "UA", 2)
-	if len(ns) != 2 || ns[0] != (NudgeRecord{Channel: "C1", Thread: "6", Cue: "waiting", Tip: "tip6", At: at.Add(6 * time.Minute)}) {
+	if len(ns) != 2 || ns[0] != (support.NudgeRecord{Channel: "C1", Thread: "6", Cue: "waiting", Tip: "tip6", At: at.Add(6 * time.Minute)}) {
 		t.Errorf("recent nudges %+v", ns)
 	}
 }
@@ -245,8 +246,8 @@ func testOpenItems(t *testing.T, open opener) {
 	s, _, _ := open(t)
 	ctx := context.Background()
 	due := time.UnixMilli(1700000000000)
-	s.AddOpen(ctx, "UA", OpenItem{Kind: KindFollowup, Channel: "C1", Thread: "1.1", TaskID: "t2", Due: due.Add(time.Hour)})
-	s.AddOpen(ctx, "UA", OpenItem{Kind: KindResponse, Channel: "C1", Thread: "1.2", TaskID: "t1", Due: due})
+	s.AddOpen(ctx, "UA", support.OpenItem{Kind: support.KindFollowup, Channel: "C1", Thread: "1.1", TaskID: "t2", Due: due.Add(time.Hour)})
+	s.AddOpen(ctx, "UA", support.OpenItem{Kind: support.KindResponse, Channel: "C1", Thread: "1.2", TaskID: "t1", Due: due})
 	items, err := s.OpenItems(ctx, "UA")
 	if err != nil || len(items) != 2 || items[0].TaskID != "t1" || !items[1].Due.Equal(due.Add(time.Hour)) {
 		t.Fatalf("items %+v %v", items, err)
@@ -266,7 +267,7 @@ func testDelivery(t *testing.T, open opener) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if st, err := s.BeginDelivery(ctx, "r1", time.Minute); err == nil && st == DeliveryOK {
+			if st, err := s.BeginDelivery(ctx, "r1", time.Minute); err == nil && st == support.DeliveryOK {
 				ok.Add(1)
 			}
 		}()
@@ -275,15 +276,15 @@ func testDelivery(t *testing.T, open opener) {
 	if ok.Load() != 1 {
 		t.Fatalf("%d workers got the lease, want 1", ok.Load())
 	}
-	if st, _ := s.BeginDelivery(ctx, "r1", time.Minute); st != DeliveryBusy {
+	if st, _ := s.BeginDelivery(ctx, "r1", time.Minute); st != support.DeliveryBusy {
 		t.Errorf("while leased: %s", st)
 	}
 	s.FinishDelivery(ctx, "r1", false) // failed: someone may retry
-	if st, _ := s.BeginDelivery(ctx, "r1", time.Minute); st != DeliveryOK {
+	if st, _ := s.BeginDelivery(ctx, "r1", time.Minute); st != support.DeliveryOK {
 		t.Errorf("after a failed delivery: %s", st)
 	}
 	s.FinishDelivery(ctx, "r1", true)
-	if st, _ := s.BeginDelivery(ctx, "r1", time.Minute); st != DeliveryDone {
+	if st, _ := s.BeginDelivery(ctx, "r1", time.Minute); st != support.DeliveryDone {
 		t.Errorf("after a delivery: %s", st)
 	}
 }
@@ -295,9 +296,9 @@ func testQueue(t *testing.T, open opener) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	now := time.Now()
-	r1 := Reminder{Kind: KindResponse, Channel: "C1", Thread: "1.1", Gen: 1, N: 1, Due: now.Add(300 * time.Millisecond).UnixMilli()}
-	r2 := Reminder{Kind: KindResponse, Channel: "C1", Thread: "1.2", Gen: 1, N: 1, Due: now.Add(400 * time.Millisecond).UnixMilli()}
-	for _, r := range []Reminder{r1, r1, r2} { // r1 twice: one task
+	r1 := support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "1.1", Gen: 1, N: 1, Due: now.Add(300 * time.Millisecond).UnixMilli()}
+	r2 := support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "1.2", Gen: 1, N: 1, Due: now.Add(400 * time.Millisecond).UnixMilli()}
+	for _, r := range []support.Reminder{r1, r1, r2} { // r1 twice: one task
 		if err := q.Schedule(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -311,14 +312,14 @@ func testQueue(t *testing.T, open opener) {
 	if err := q.Cancel("never-scheduled"); err != nil {
 		t.Errorf("cancelling an unknown reminder: %v", err)
 	}
-	got := make(chan Reminder, 10)
+	got := make(chan support.Reminder, 10)
 	var wg sync.WaitGroup
 	for i := 0; i < 3; i++ { // three replicas
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			rq := NewQueue(rdb, prefix, log)
-			rq.Serve(ctx, time.Second, func(ctx context.Context, r Reminder) error { got <- r; return nil })
+			rq.Serve(ctx, time.Second, func(ctx context.Context, r support.Reminder) error { got <- r; return nil })
 		}()
 	}
 	select {
@@ -382,11 +383,11 @@ func testTTL(t *testing.T, open opener) {
 	s.MapReply(ctx, "C1", "3.4", "3.3")
 	s.SetOnCall(ctx, "C1", "UA")
 	s.Snooze(ctx, "UA", time.Hour)
-	s.Nudged(ctx, "UA", NudgeRecord{Channel: "C1", Thread: "3.3", Cue: "waiting", Tip: "ack-wait", At: now})
-	s.Count(ctx, "C1", StatNudges, now)
+	s.Nudged(ctx, "UA", support.NudgeRecord{Channel: "C1", Thread: "3.3", Cue: "waiting", Tip: "ack-wait", At: now})
+	s.Count(ctx, "C1", support.StatNudges, now)
 	s.AddReplyWait(ctx, "C1", now, time.Minute)
 	s.Feedback(ctx, "C1", "waiting", "ownership", true, now)
-	s.AddOpen(ctx, "UA", OpenItem{Kind: KindFollowup, Channel: "C1", Thread: "3.3", TaskID: "t", Due: now})
+	s.AddOpen(ctx, "UA", support.OpenItem{Kind: support.KindFollowup, Channel: "C1", Thread: "3.3", TaskID: "t", Due: now})
 	s.BeginDelivery(ctx, "d1", time.Minute)
 	s.BeginDelivery(ctx, "d2", time.Minute)
 	s.FinishDelivery(ctx, "d2", true)
@@ -406,14 +407,14 @@ func TestPurgeRemovesEverythingUnderThePrefix(t *testing.T) {
 	s, rdb, prefix := standalone(t)
 	ctx := context.Background()
 	s.CustomerMessage(ctx, "C1", "1.1", "UC", time.Now(), 0.9, true, "waiting")
-	s.Count(ctx, "C1", StatNudges, time.Now())
+	s.Count(ctx, "C1", support.StatNudges, time.Now())
 	q := NewQueue(rdb, prefix, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := q.Schedule(ctx, Reminder{Kind: KindResponse, Channel: "C1", Thread: "1.1", Gen: 1, N: 1, Due: time.Now().Add(time.Hour).UnixMilli()}); err != nil {
+	if err := q.Schedule(ctx, support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "1.1", Gen: 1, N: 1, Due: time.Now().Add(time.Hour).UnixMilli()}); err != nil {
 		t.Fatal(err)
 	}
 	sibling := strings.TrimSuffix(prefix, ":") + "-sibling:"
 	other := New(rdb, sibling, time.Hour)
-	other.Count(ctx, "C1", StatNudges, time.Now())
+	other.Count(ctx, "C1", support.StatNudges, time.Now())
 	defer other.Purge(ctx)
 	if err := s.Purge(ctx); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ package slackio
 
 import (
 	"context"
+	"empathybot/internal/support"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,47 +22,7 @@ import (
 
 	"empathybot/internal/coach"
 	"empathybot/internal/metrics"
-	"empathybot/internal/redisstore"
 )
-
-// Store is the state the bot needs; redisstore.Store satisfies it.
-type Store interface {
-	FirstDelivery(ctx context.Context, eventID string) (bool, error)
-	CustomerMessage(ctx context.Context, channel, ts, user string, at time.Time, score float64, frustrated bool, cue string) (redisstore.Thread, error)
-	AgentReply(ctx context.Context, channel, ts, agent string, at time.Time) (redisstore.Thread, error)
-	Claim(ctx context.Context, channel, ts, agent string) error
-	Resolve(ctx context.Context, channel, ts, agent string, at time.Time) (redisstore.Thread, bool, error)
-	GetThread(ctx context.Context, channel, ts string) (redisstore.Thread, error)
-	SetPending(ctx context.Context, r redisstore.Reminder) error
-	RemindersDone(ctx context.Context, channel, ts string) error
-	MapReply(ctx context.Context, channel, ts, thread string) error
-	ThreadOf(ctx context.Context, channel, ts string) (string, error)
-	TryNudge(ctx context.Context, channel, ts string, now time.Time, cooldown time.Duration) (bool, error)
-	ReleaseNudge(ctx context.Context, channel, ts string) error
-	SetOnCall(ctx context.Context, channel, agent string) error
-	OnCall(ctx context.Context, channel string) (string, error)
-	Snooze(ctx context.Context, agent string, d time.Duration) error
-	Snoozed(ctx context.Context, agent string) (bool, error)
-	RecentTips(ctx context.Context, agent string) ([]string, error)
-	Nudged(ctx context.Context, agent string, n redisstore.NudgeRecord) error
-	RecentNudges(ctx context.Context, agent string, n int) ([]redisstore.NudgeRecord, error)
-	Count(ctx context.Context, channel, field string, at time.Time) error
-	AddReplyWait(ctx context.Context, channel string, at time.Time, wait time.Duration) error
-	Feedback(ctx context.Context, channel, cue, technique string, useful bool, at time.Time) error
-	Stats(ctx context.Context, channel string, now time.Time, days int) (redisstore.ChannelStats, error)
-	AddOpen(ctx context.Context, agent string, item redisstore.OpenItem) error
-	RemoveOpen(ctx context.Context, agent, taskID string) error
-	OpenItems(ctx context.Context, agent string) ([]redisstore.OpenItem, error)
-	BeginDelivery(ctx context.Context, id string, lease time.Duration) (string, error)
-	FinishDelivery(ctx context.Context, id string, delivered bool) error
-	Ping(ctx context.Context) error
-}
-
-// Queue schedules reminders; redisstore.Queue satisfies it.
-type Queue interface {
-	Schedule(ctx context.Context, r redisstore.Reminder) error
-	Cancel(id string) error
-}
 
 // Config is what the bot needs from the environment.
 type Config struct {
@@ -73,7 +34,7 @@ type Config struct {
 	Workers    int           // concurrent event handlers (default 8; more only adds scheduling noise to the ack path on small machines)
 
 	// Follow-ups: response reminders and check-ins (zero values disable them).
-	Policy coach.Policy
+	Policy support.Policy
 
 	// Metrics records what the bot does (nil: a private registry nobody reads).
 	Metrics *metrics.M
@@ -87,8 +48,8 @@ type Bot struct {
 	api     *slack.Client
 	sm      *socketmode.Client
 	coach   *coach.Coach
-	store   Store
-	queue   Queue
+	store   support.ThreadStore
+	queue   support.Scheduler
 	cfg     Config
 	metrics *metrics.M
 
@@ -113,9 +74,27 @@ type Bot struct {
 	inflight  sync.WaitGroup
 }
 
-// NewBot builds a bot. api must be built with the bot token and
-// slack.OptionAppLevelToken; sm is the Socket Mode client over it.
-func NewBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach.Coach, store Store, queue Queue, cfg Config) *Bot {
+// Credentials are how the bot reaches Slack.
+type Credentials struct {
+	BotToken, AppToken string
+	APIURL             string        // Slack's Web API base URL, ending in "/"
+	PingInterval       time.Duration // Socket Mode ping interval (0: slack-go's default)
+}
+
+// NewBot builds a bot that reaches Slack with cr over cfg.HTTPClient.
+func NewBot(log *slog.Logger, cr Credentials, c *coach.Coach, store support.ThreadStore, queue support.Scheduler, cfg Config) *Bot {
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	api := slack.New(cr.BotToken, slack.OptionAPIURL(cr.APIURL), slack.OptionAppLevelToken(cr.AppToken), slack.OptionHTTPClient(cfg.HTTPClient))
+	var smOpts []socketmode.Option
+	if cr.PingInterval > 0 {
+		smOpts = append(smOpts, socketmode.OptionPingInterval(cr.PingInterval))
+	}
+	return newBot(log, api, socketmode.New(api, smOpts...), c, store, queue, cfg)
+}
+
+func newBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach.Coach, store support.ThreadStore, queue support.Scheduler, cfg Config) *Bot {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8
 	}
@@ -231,7 +210,7 @@ func (b *Bot) setConnected(up bool) {
 }
 
 // schedule puts a reminder in the queue and counts it.
-func (b *Bot) schedule(ctx context.Context, r redisstore.Reminder) error {
+func (b *Bot) schedule(ctx context.Context, r support.Reminder) error {
 	if err := b.queue.Schedule(ctx, r); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package slackio
 
 import (
 	"context"
+	"empathybot/internal/support"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -11,7 +12,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"empathybot/internal/coach"
-	"empathybot/internal/redisstore"
 )
 
 // reply is the ack payload of a slash command: an ephemeral message.
@@ -144,14 +144,14 @@ func (b *Bot) remind(ctx context.Context, log logger, cmd slack.SlashCommand, ar
 		return "Reminders are not available on this bot."
 	}
 	now := b.Now()
-	r := redisstore.Reminder{Kind: redisstore.KindPersonal, Channel: cmd.ChannelID, User: cmd.UserID, Gen: now.UnixMilli(), N: 1, Due: now.Add(d).UnixMilli()}
+	r := support.Reminder{Kind: support.KindPersonal, Channel: cmd.ChannelID, User: cmd.UserID, Gen: now.UnixMilli(), N: 1, Due: now.Add(d).UnixMilli()}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := b.schedule(ctx, r); err != nil {
 		log.Warn("personal reminder not scheduled", "error", err)
 		return "I couldn't schedule that just now; please try again."
 	}
-	_ = b.store.AddOpen(ctx, cmd.UserID, redisstore.OpenItem{Kind: r.Kind, Channel: r.Channel, TaskID: r.ID(), Due: r.DueAt()})
+	_ = b.store.AddOpen(ctx, cmd.UserID, support.OpenItem{Kind: r.Kind, Channel: r.Channel, TaskID: r.ID(), Due: r.DueAt()})
 	return fmt.Sprintf(":alarm_clock: I'll remind you to follow up here in %s (<!date^%d^{date_short_pretty} at {time}|%s>).",
 		coach.HumanDuration(d), r.DueAt().Unix(), r.DueAt().UTC().Format("2006-01-02 15:04 UTC"))
 }

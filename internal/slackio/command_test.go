@@ -14,7 +14,7 @@ import (
 )
 
 func testBot() *Bot {
-	b := NewBot(slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, coach.Default(), nil, nil,
+	b := newBot(slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, coach.Default(), nil, nil,
 		Config{Channels: []string{"CSUP"}, Agents: []string{"UAGENT"}})
 	b.teamID = "TUS"
 	return b

@@ -2,6 +2,7 @@ package slackio
 
 import (
 	"context"
+	"empathybot/internal/support"
 	"errors"
 	"fmt"
 	"time"
@@ -10,7 +11,6 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"empathybot/internal/coach"
-	"empathybot/internal/redisstore"
 )
 
 type logger interface {
@@ -19,17 +19,12 @@ type logger interface {
 	Error(string, ...any)
 }
 
-func threadState(t redisstore.Thread) coach.ThreadState {
-	return coach.ThreadState{Frustrated: t.Frustrated, LastCustomerAt: t.LastCustomerAt, WaitingSince: t.WaitingSince, AgentReplied: t.AgentReplied,
-		Resolved: t.Resolved, ResolvedAt: t.ResolvedAt, RemindersDone: t.RemindersDone}
-}
-
 // afterCustomerMessage keeps the follow-ups of a thread in step with a
 // customer message: it reopens a resolved thread (cancelling its check-in),
 // counts a newly frustrated thread, and arms the response reminder.
-func (b *Bot) afterCustomerMessage(ctx context.Context, log logger, th redisstore.Thread) {
+func (b *Bot) afterCustomerMessage(ctx context.Context, log logger, th support.Thread) {
 	if th.NewlyFrustrated {
-		_ = b.store.Count(ctx, th.Channel, redisstore.StatFrustrated, th.LastCustomerAt)
+		_ = b.store.Count(ctx, th.Channel, support.StatFrustrated, th.LastCustomerAt)
 	}
 	if b.queue == nil {
 		return
@@ -40,11 +35,11 @@ func (b *Bot) afterCustomerMessage(ctx context.Context, log logger, th redisstor
 			log.Warn("check-in not cancelled (it will not fire: the thread is open)", "error", err)
 		}
 	}
-	due, ok := b.cfg.Policy.ArmResponse(threadState(th))
+	due, ok := b.cfg.Policy.ArmResponse(th.State())
 	if !ok {
 		return
 	}
-	r := redisstore.Reminder{Kind: redisstore.KindResponse, Channel: th.Channel, Thread: th.TS, Gen: due.Gen, N: due.N, Due: due.At.UnixMilli()}
+	r := support.Reminder{Kind: support.KindResponse, Channel: th.Channel, Thread: th.TS, Gen: due.Gen, N: due.N, Due: due.At.UnixMilli()}
 	if th.PendingReminder != "" && th.PendingReminder != r.ID() {
 		_ = b.queue.Cancel(th.PendingReminder) // superseded: it would find a newer generation anyway
 	}
@@ -56,7 +51,7 @@ func (b *Bot) afterCustomerMessage(ctx context.Context, log logger, th redisstor
 }
 
 // afterAgentReply records the first-reply time and cancels the response reminder.
-func (b *Bot) afterAgentReply(ctx context.Context, log logger, before redisstore.Thread) {
+func (b *Bot) afterAgentReply(ctx context.Context, log logger, before support.Thread) {
 	if before.FirstReplyWait >= 0 {
 		_ = b.store.AddReplyWait(ctx, before.Channel, b.Now(), before.FirstReplyWait)
 	}
@@ -85,7 +80,7 @@ func (b *Bot) resolve(ctx context.Context, channel, thread, agent string) (bool,
 	if err != nil || !changed {
 		return changed, err
 	}
-	_ = b.store.Count(ctx, channel, redisstore.StatResolved, now)
+	_ = b.store.Count(ctx, channel, support.StatResolved, now)
 	log := b.log.With("channel", channel, "thread", thread, "agent", agent)
 	log.Info("thread resolved")
 	if b.queue == nil {
@@ -98,12 +93,12 @@ func (b *Bot) resolve(ctx context.Context, channel, thread, agent string) (bool,
 		return true, nil
 	}
 	due := b.cfg.Policy.ArmFollowup(th.ResolvedAt)
-	r := redisstore.Reminder{Kind: redisstore.KindFollowup, Channel: channel, Thread: thread, Gen: due.Gen, N: 1, Due: due.At.UnixMilli()}
+	r := support.Reminder{Kind: support.KindFollowup, Channel: channel, Thread: thread, Gen: due.Gen, N: 1, Due: due.At.UnixMilli()}
 	if err := b.schedule(ctx, r); err != nil {
 		return true, fmt.Errorf("check-in not scheduled: %w", err)
 	}
 	_ = b.store.SetPending(ctx, r)
-	_ = b.store.AddOpen(ctx, agent, redisstore.OpenItem{Kind: r.Kind, Channel: channel, Thread: thread, TaskID: r.ID(), Due: due.At})
+	_ = b.store.AddOpen(ctx, agent, support.OpenItem{Kind: r.Kind, Channel: channel, Thread: thread, TaskID: r.ID(), Due: due.At})
 	return true, nil
 }
 
@@ -117,7 +112,7 @@ var errBusy = errors.New("another replica is delivering this reminder")
 // still worth sending, sends it, and schedules its repeat. Each message is
 // sent at most once per reminder and recipient (an idempotency key in Redis),
 // however often the queue delivers the task; an error asks for a retry.
-func (b *Bot) DeliverReminder(ctx context.Context, r redisstore.Reminder) error {
+func (b *Bot) DeliverReminder(ctx context.Context, r support.Reminder) error {
 	err := b.deliverReminder(ctx, r)
 	if err != nil {
 		b.fired(r.Kind, "failed")
@@ -129,28 +124,28 @@ func (b *Bot) fired(kind, outcome string) {
 	b.metrics.RemindersFired.WithLabelValues(kind, outcome).Inc()
 }
 
-func (b *Bot) deliverReminder(ctx context.Context, r redisstore.Reminder) error {
+func (b *Bot) deliverReminder(ctx context.Context, r support.Reminder) error {
 	log := b.log.With("reminder", r.ID(), "kind", r.Kind, "channel", r.Channel, "thread", r.Thread)
 	now := b.Now()
 	switch r.Kind {
-	case redisstore.KindPersonal:
+	case support.KindPersonal:
 		text := fmt.Sprintf(":alarm_clock: You asked me to remind you to follow up in <#%s>.", r.Channel)
 		return b.sendOnce(ctx, log, r, r.User, "", text)
-	case redisstore.KindFollowup, redisstore.KindResponse:
+	case support.KindFollowup, support.KindResponse:
 	default:
 		log.Warn("unknown reminder kind; dropped")
 		return nil
 	}
 	th, err := b.store.GetThread(ctx, r.Channel, r.Thread)
-	if errors.Is(err, redisstore.ErrNotFound) {
+	if errors.Is(err, support.ErrNotFound) {
 		return nil // expired with the retention period: nothing left to follow up
 	}
 	if err != nil {
 		return err
 	}
-	due := coach.Due{Gen: r.Gen, N: r.N}
-	if r.Kind == redisstore.KindFollowup {
-		if !b.cfg.Policy.FireFollowup(threadState(th), due) {
+	due := support.Due{Gen: r.Gen, N: r.N}
+	if r.Kind == support.KindFollowup {
+		if !b.cfg.Policy.FireFollowup(th.State(), due) {
 			log.Info("check-in no longer needed")
 			b.fired(r.Kind, "moot")
 			return nil
@@ -168,7 +163,7 @@ func (b *Bot) deliverReminder(ctx context.Context, r redisstore.Reminder) error 
 		}
 		return b.sendOnce(ctx, log, r, to, r.Thread, coach.FollowupText(customer))
 	}
-	send, next, repeat := b.cfg.Policy.FireResponse(threadState(th), due, now)
+	send, next, repeat := b.cfg.Policy.FireResponse(th.State(), due, now)
 	if !send {
 		log.Info("response reminder no longer needed")
 		b.fired(r.Kind, "moot")
@@ -176,7 +171,7 @@ func (b *Bot) deliverReminder(ctx context.Context, r redisstore.Reminder) error 
 	}
 	if repeat {
 		// Scheduled before sending: scheduling is idempotent, sending is not.
-		nr := redisstore.Reminder{Kind: r.Kind, Channel: r.Channel, Thread: r.Thread, Gen: next.Gen, N: next.N, Due: next.At.UnixMilli()}
+		nr := support.Reminder{Kind: r.Kind, Channel: r.Channel, Thread: r.Thread, Gen: next.Gen, N: next.N, Due: next.At.UnixMilli()}
 		if err := b.schedule(ctx, nr); err != nil {
 			return err
 		}
@@ -199,7 +194,7 @@ func (b *Bot) deliverReminder(ctx context.Context, r redisstore.Reminder) error 
 
 // reminderTargets: the assignee, else the channel's on-call agent, else the
 // configured agents (at most 10).
-func (b *Bot) reminderTargets(ctx context.Context, channel string, th redisstore.Thread) []string {
+func (b *Bot) reminderTargets(ctx context.Context, channel string, th support.Thread) []string {
 	if a := th.Assignee(); a != "" {
 		return []string{a}
 	}
@@ -214,16 +209,16 @@ func (b *Bot) reminderTargets(ctx context.Context, channel string, th redisstore
 
 // sendOnce delivers one reminder message to one agent, exactly once across
 // retries and replicas.
-func (b *Bot) sendOnce(ctx context.Context, log logger, r redisstore.Reminder, to, thread, text string) error {
+func (b *Bot) sendOnce(ctx context.Context, log logger, r support.Reminder, to, thread, text string) error {
 	key := r.ID() + "|" + to
 	state, err := b.store.BeginDelivery(ctx, key, deliveryLease)
 	if err != nil {
 		return err
 	}
 	switch state {
-	case redisstore.DeliveryDone:
+	case support.DeliveryDone:
 		return nil
-	case redisstore.DeliveryBusy:
+	case support.DeliveryBusy:
 		return errBusy
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(md(text), nil, nil), reminderButtons(r.Kind, r.Channel, thread, r.ID())}
@@ -236,12 +231,12 @@ func (b *Bot) sendOnce(ctx context.Context, log logger, r redisstore.Reminder, t
 	if err := b.store.FinishDelivery(context.WithoutCancel(ctx), key, true); err != nil {
 		log.Warn("delivery not recorded as done; a retry may repeat it", "error", err)
 	}
-	stat := map[string]string{redisstore.KindResponse: redisstore.StatReminders, redisstore.KindFollowup: redisstore.StatFollowupsSent}[r.Kind]
+	stat := map[string]string{support.KindResponse: support.StatReminders, support.KindFollowup: support.StatFollowupsSent}[r.Kind]
 	if stat != "" {
 		_ = b.store.Count(ctx, r.Channel, stat, b.Now())
 	}
-	if r.Kind == redisstore.KindResponse {
-		_ = b.store.AddOpen(ctx, to, redisstore.OpenItem{Kind: r.Kind, Channel: r.Channel, Thread: thread, TaskID: r.ID(), Due: r.DueAt()})
+	if r.Kind == support.KindResponse {
+		_ = b.store.AddOpen(ctx, to, support.OpenItem{Kind: r.Kind, Channel: r.Channel, Thread: thread, TaskID: r.ID(), Due: r.DueAt()})
 	}
 	log.Info("reminder delivered", "agent", to, "n", r.N)
 	b.fired(r.Kind, "sent")

@@ -2,6 +2,7 @@ package slackio
 
 import (
 	"context"
+	"empathybot/internal/support"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +13,6 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"empathybot/internal/coach"
-	"empathybot/internal/redisstore"
 )
 
 // handleMessage is the work for one message event, after the ack.
@@ -92,8 +92,8 @@ func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *s
 		_ = b.store.ReleaseNudge(context.WithoutCancel(ctx), m.Channel, thread)
 		return
 	}
-	_ = b.store.Nudged(ctx, assignee, redisstore.NudgeRecord{Channel: m.Channel, Thread: thread, Cue: string(s.Cue.Kind), Tip: s.Tip.ID, At: now})
-	_ = b.store.Count(ctx, m.Channel, redisstore.StatNudges, now)
+	_ = b.store.Nudged(ctx, assignee, support.NudgeRecord{Channel: m.Channel, Thread: thread, Cue: string(s.Cue.Kind), Tip: s.Tip.ID, At: now})
+	_ = b.store.Count(ctx, m.Channel, support.StatNudges, now)
 	log.Info("nudged", "agent", assignee, "tip", s.Tip.ID)
 	b.metrics.Nudges.WithLabelValues(knownCue(string(s.Cue.Kind))).Inc()
 }

@@ -2,6 +2,7 @@ package slackio
 
 import (
 	"context"
+	"empathybot/internal/support"
 	"errors"
 	"fmt"
 	"sort"
@@ -10,25 +11,24 @@ import (
 	"github.com/slack-go/slack"
 
 	"empathybot/internal/coach"
-	"empathybot/internal/redisstore"
 )
 
 // statsDays is the period of /empathy stats and App Home: the last week.
 const statsDays = 7
 
 // statsText renders a channel's week.
-func statsText(st redisstore.ChannelStats) string {
+func statsText(st support.ChannelStats) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "*<#%s> — last %d days*\n", st.Channel, st.Days)
-	fmt.Fprintf(&sb, "• Frustrated threads: *%d*\n", st.Counts[redisstore.StatFrustrated])
+	fmt.Fprintf(&sb, "• Frustrated threads: *%d*\n", st.Counts[support.StatFrustrated])
 	if st.FirstReplies > 0 {
 		fmt.Fprintf(&sb, "• Median time to the first agent reply on them: *%s* (%d replies)\n", coach.HumanDuration(st.MedianFirstReply), st.FirstReplies)
 	} else {
 		sb.WriteString("• Median time to the first agent reply on them: no replies yet\n")
 	}
-	fmt.Fprintf(&sb, "• Nudges: %d · reminders sent: %d\n", st.Counts[redisstore.StatNudges], st.Counts[redisstore.StatReminders])
+	fmt.Fprintf(&sb, "• Nudges: %d · reminders sent: %d\n", st.Counts[support.StatNudges], st.Counts[support.StatReminders])
 	fmt.Fprintf(&sb, "• Resolved: %d · follow-ups sent: %d · follow-ups done: %d\n",
-		st.Counts[redisstore.StatResolved], st.Counts[redisstore.StatFollowupsSent], st.Counts[redisstore.StatFollowupsDone])
+		st.Counts[support.StatResolved], st.Counts[support.StatFollowupsSent], st.Counts[support.StatFollowupsDone])
 	fmt.Fprintf(&sb, "• Tips rated useful: :+1: %d · :-1: %d", st.Useful, st.NotUsed)
 	if len(st.ByTech) > 0 {
 		type kv struct {
@@ -93,9 +93,9 @@ func (b *Bot) homeBlocks(ctx context.Context, log logger, user string) []slack.B
 		}
 		var what string
 		switch it.Kind {
-		case redisstore.KindResponse:
+		case support.KindResponse:
 			what = fmt.Sprintf(":hourglass: A frustrated customer in <#%s> is waiting for a reply", it.Channel)
-		case redisstore.KindFollowup:
+		case support.KindFollowup:
 			what = fmt.Sprintf(":white_check_mark: Check in on a resolved thread in <#%s> — <!date^%d^{date_short_pretty} {time}|%s>",
 				it.Channel, it.Due.Unix(), it.Due.UTC().Format("2006-01-02 15:04 UTC"))
 		default:
@@ -143,15 +143,15 @@ func (b *Bot) homeBlocks(ctx context.Context, log logger, user string) []slack.B
 
 // stillOpen drops items whose reason went away (an agent replied, the thread
 // was reopened...), so App Home never shows stale work.
-func (b *Bot) stillOpen(ctx context.Context, it redisstore.OpenItem) bool {
-	if it.Kind == redisstore.KindPersonal || it.Thread == "" {
+func (b *Bot) stillOpen(ctx context.Context, it support.OpenItem) bool {
+	if it.Kind == support.KindPersonal || it.Thread == "" {
 		return true
 	}
 	th, err := b.store.GetThread(ctx, it.Channel, it.Thread)
 	if err != nil {
-		return !errors.Is(err, redisstore.ErrNotFound)
+		return !errors.Is(err, support.ErrNotFound)
 	}
-	if it.Kind == redisstore.KindFollowup {
+	if it.Kind == support.KindFollowup {
 		return th.Resolved && th.PendingFollowup == it.TaskID
 	}
 	return !th.WaitingSince.IsZero() && !th.AgentReplied && !th.Resolved && !th.RemindersDone

@@ -2,6 +2,7 @@ package slackio
 
 import (
 	"context"
+	"empathybot/internal/support"
 	"fmt"
 	"strings"
 	"time"
@@ -9,7 +10,6 @@ import (
 	"github.com/slack-go/slack"
 
 	"empathybot/internal/coach"
-	"empathybot/internal/redisstore"
 )
 
 // handleAction handles a button click from a nudge, a reminder or App Home,
@@ -93,7 +93,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		}
 	case actDone, actNotNeeded:
 		kind, channel, thread, taskID := part(0), part(1), part(2), part(3)
-		if kind == redisstore.KindResponse && channel != "" && thread != "" {
+		if kind == support.KindResponse && channel != "" && thread != "" {
 			if err := b.store.RemindersDone(ctx, channel, thread); err != nil {
 				log.Warn("reminders not marked done", "error", err)
 				text = "I couldn't record that just now; please try again."
@@ -104,8 +104,8 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 			_ = b.queue.Cancel(taskID)
 		}
 		_ = b.store.RemoveOpen(ctx, user, taskID)
-		if a.ActionID == actDone && kind == redisstore.KindFollowup && channel != "" {
-			_ = b.store.Count(ctx, channel, redisstore.StatFollowupsDone, b.Now())
+		if a.ActionID == actDone && kind == support.KindFollowup && channel != "" {
+			_ = b.store.Count(ctx, channel, support.StatFollowupsDone, b.Now())
 		}
 		replace = true
 		text = ":ballot_box_with_check: Done — thank you for following up."
