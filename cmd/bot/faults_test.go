@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,9 +146,9 @@ func TestFaultRateLimitedForFiveSeconds(t *testing.T) {
 	}
 }
 
-// Slack refuses a nudge outright (the agent was not in the channel): the
-// thread's cooldown is given back, so the next frustrated message nudges.
-func TestFaultRefusedNudgeGivesTheCooldownBack(t *testing.T) {
+// The on-call agent is not in the channel: Slack refuses the ephemeral
+// (user_not_in_channel), and the nudge reaches them by DM instead, once.
+func TestFaultAgentNotInChannelGetsTheNudgeByDM(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, nil)
 	h.fake.FailWith("chat.postEphemeral", "user_not_in_channel", 1)
@@ -156,6 +157,32 @@ func TestFaultRefusedNudgeGivesTheCooldownBack(t *testing.T) {
 	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
 	if n := len(h.fake.Calls("chat.postEphemeral:user_not_in_channel")); n != 1 {
 		t.Fatalf("%d refused nudges, want 1", n)
+	}
+	dms := h.waitDMs(th, 1, 5*time.Second)
+	if !strings.Contains(dms[0].Args.Get("blocks"), "sounds frustrated") {
+		t.Errorf("the DM is not the nudge: %s", dms[0].Args.Get("blocks"))
+	}
+	h.noMoreDMs(th, 1, time.Second)
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 0 {
+		t.Errorf("%d ephemerals after the refusal, want none", n)
+	}
+}
+
+// Slack refuses a nudge for good (channel_not_found): it is not retried,
+// and the thread's cooldown is given back, so the next frustrated message
+// nudges.
+func TestFaultRefusedNudgeGivesTheCooldownBack(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, nil)
+	h.fake.FailWith("chat.postEphemeral", "channel_not_found", 1)
+	th := "1700007360.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: th, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
+	if n := len(h.fake.Calls("chat.postEphemeral:channel_not_found")); n != 1 {
+		t.Fatalf("%d refused nudges, want 1", n)
+	}
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 0 {
+		t.Fatalf("a refused nudge was retried: %d delivered", n)
 	}
 	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: "Hello?? Still broken. Ridiculous."})
 	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
@@ -227,11 +254,14 @@ func startOnOwnRedis(t *testing.T, extra ...string) (*harness, *redistest.Server
 	return h, srv, ready
 }
 
-// Redis stopped (SIGTERM) or killed (SIGKILL) mid-run, AOF with fsync
-// always, then started again: the bot keeps acking while it is away, /readyz
-// says so, the bot reconnects by itself, and the reminder acknowledged before
-// the outage is delivered exactly once.
-func TestFaultRedisRestart(t *testing.T) {
+// Redis stopped (SIGTERM) or killed (SIGKILL) for 6 s, AOF with fsync
+// always, while frustrated customers write: 5 in assigned threads, 5 new
+// threads for the on-call agent. Decide, record, then ack: while Redis is
+// away nothing is acked and /readyz says not ready; Slack (the fake, on
+// Slack's schedule, compressed) redelivers; once Redis is back, every nudge
+// and every reminder arrives exactly once, and what was acked before the
+// outage (a reminder due during it) is not lost.
+func TestFaultRedisStoppedWhileFrustratedMessagesArrive(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		stop func(*redistest.Server)
@@ -242,22 +272,61 @@ func TestFaultRedisRestart(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h, srv, ready := startOnOwnRedis(t, "--appendonly", "yes", "--appendfsync", "always")
+			h.fake.SetRedelivery(2*time.Second, 4*time.Second, 8*time.Second)
 			x := "1700007500.000100"
-			h.expectNudgeInAssignedThread(x, "no nudge before the outage")
+			h.expectNudgeInAssignedThread(x, "no nudge before the outage") // its reminder falls due during the outage
+			h.command(agent, "oncall me")
+			var assigned []string
+			for i := 0; i < 5; i++ {
+				th := fmt.Sprintf("17000%05d.000100", 7510+i)
+				h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: th, Text: "hello"})
+				assigned = append(assigned, th)
+			}
 			tc.stop(srv)
 			waitStatus(t, ready, 503)
-			env, _, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, TS: "1700007501.000100", Text: "hello?"})
-			if err != nil {
-				t.Fatal(err)
+			var envs []string
+			threads := append([]string(nil), assigned...)
+			for i, th := range assigned {
+				remember(angry)
+				env, _, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
+				if err != nil {
+					t.Fatal(err)
+				}
+				envs = append(envs, env)
+				top := fmt.Sprintf("17000%05d.000100", 7520+i)
+				env, _, err = h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, TS: top, Text: angry})
+				if err != nil {
+					t.Fatal(err)
+				}
+				envs = append(envs, env)
+				threads = append(threads, top)
 			}
-			h.promptAcks([]string{env}, 250*time.Millisecond)
+			time.Sleep(1500 * time.Millisecond)
+			for _, e := range envs {
+				if a, ok := h.fake.WaitAck(e, 0); ok {
+					t.Errorf("envelope %s acked %v after it came, while Redis was away: its message could be lost", e, a.Latency)
+				}
+			}
+			time.Sleep(6*time.Second - 1500*time.Millisecond)
 			srv.Restart()
 			waitStatus(t, ready, 200)
-			if len(h.dmsAbout(x)) == 0 {
-				h.waitDMs(x, 1, 15*time.Second)
+			// One nudge per thread: ten, plus the one before the outage.
+			if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 11, 20*time.Second); !ok {
+				t.Fatalf("%d of 11 nudges after Redis came back", len(calls))
 			}
-			h.noMoreDMs(x, 1, 2*time.Second)
-			h.expectNudgeInAssignedThread("1700007502.000100", "no nudge after Redis came back")
+			for _, th := range append(threads, x) {
+				h.waitDMs(th, 1, 15*time.Second)
+			}
+			time.Sleep(2 * time.Second)
+			if n := len(h.fake.Calls("chat.postEphemeral")); n != 11 {
+				t.Errorf("%d nudges, want exactly 11", n)
+			}
+			for _, th := range append(threads, x) {
+				h.noMoreDMs(th, 1, 0)
+			}
+			if h.fake.Redelivered() == 0 {
+				t.Error("nothing was redelivered: the test proved nothing")
+			}
 		})
 	}
 }
@@ -282,12 +351,14 @@ func TestFaultRedisSlow(t *testing.T) {
 	}
 }
 
-// A full Redis (maxmemory, noeviction): the bot keeps acking and nudging
-// (best effort), /readyz reports the refused writes, and when memory is
-// freed it is ready again and the reminder scheduled before is delivered.
+// A full Redis (maxmemory, noeviction): the record step is refused, so the
+// envelopes are not acked and /readyz reports the refused writes; when
+// memory is freed, Slack's redeliveries are recorded and each nudge arrives
+// once, and the reminder scheduled before is delivered.
 func TestFaultRedisFull(t *testing.T) {
 	t.Parallel()
 	h, srv, ready := startOnOwnRedis(t)
+	h.fake.SetRedelivery(2*time.Second, 3*time.Second, 5*time.Second)
 	rc := srv.Client()
 	ctx := context.Background()
 	x := "1700007700.000100"
@@ -303,21 +374,39 @@ func TestFaultRedisFull(t *testing.T) {
 	if usedBytes == 0 {
 		t.Fatal("no used_memory in INFO")
 	}
-	// Unassigned threads go to the on-call agent: a read, which a full Redis
-	// still answers (the assignee of a brand-new thread cannot be recorded).
-	h.command(agent, "oncall me")
+	var envs []string
+	for i := 0; i < 2; i++ {
+		th := fmt.Sprintf("17000%05d.000100", 7701+i)
+		h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: th, Text: "hello"})
+	}
 	rc.ConfigSet(ctx, "maxmemory-policy", "noeviction")
 	rc.ConfigSet(ctx, "maxmemory", fmt.Sprint(usedBytes/2))
-	envs := h.assignedAngry(7701, 2)
-	h.promptAcks(envs, 250*time.Millisecond)
+	for i := 0; i < 2; i++ {
+		th := fmt.Sprintf("17000%05d.000100", 7701+i)
+		remember(angry)
+		env, _, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, env)
+	}
 	waitStatus(t, ready, 503)
+	for _, e := range envs {
+		if _, ok := h.fake.WaitAck(e, time.Second); ok {
+			t.Errorf("envelope %s acked while Redis refused to record it", e)
+		}
+	}
 	rc.ConfigSet(ctx, "maxmemory", "0")
 	waitStatus(t, ready, 200)
 	if len(h.dmsAbout(x)) == 0 {
 		h.waitDMs(x, 1, 15*time.Second)
 	}
-	if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 3, 10*time.Second); !ok {
-		t.Errorf("%d nudges; want the 2 sent while Redis was full as well (best effort)", len(calls))
+	if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 3, 15*time.Second); !ok {
+		t.Errorf("%d nudges; want the 2 whose messages came while Redis was full as well", len(calls))
+	}
+	time.Sleep(time.Second)
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 3 {
+		t.Errorf("%d nudges, want exactly 3", n)
 	}
 }
 

@@ -41,7 +41,10 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 	for _, want := range []string{
 		`empathy_envelopes_total{type="events_api"} 2`,
 		`empathy_envelopes_total{type="slash_commands"} 1`,
-		`empathy_ack_latency_seconds_count 4`, // hello, two messages, one command
+		`empathy_ack_latency_seconds_count 3`, // two messages, one command (hello needs no ack)
+		`empathy_deliveries_total{kind="nudge",outcome="sent"} 1`,
+		`empathy_envelopes_in_flight 0`,
+		`empathy_envelopes_unacked_total 0`,
 		`empathy_assessments_total{cue="repeated_contact",frustrated="true"} 1`,
 		`empathy_nudges_total{cue="repeated_contact"} 1`,
 		`empathy_slack_api_calls_total{method="chat.postEphemeral"}`,
@@ -72,6 +75,9 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 				t.Errorf("a metric label carries an ID (%s): %s", leak, line)
 			}
 		}
+	}
+	if n := h.fake.FramesWithoutEnvelope(); n != 0 {
+		t.Errorf("the bot sent %d frames without an envelope ID (an ack for hello?)", n)
 	}
 	if t.Failed() {
 		t.Log(out)

@@ -200,7 +200,9 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 	// in progress at shutdown goes back to the queue for another replica.
 	qctx, stopQueue := context.WithCancel(ctx)
 	qdone := make(chan error, 1)
-	go func() { qdone <- queue.Serve(qctx, 3*time.Second, bot.DeliverReminder) }()
+	go func() {
+		qdone <- queue.Serve(qctx, 3*time.Second, redisstore.Handlers{Reminder: bot.DeliverReminder, Nudge: bot.DeliverNudge, Review: bot.DeliverReview})
+	}()
 	go watchQueue(qctx, queue, m)
 	err = bot.Run(ctx)
 	stopQueue()

@@ -1,6 +1,9 @@
 package coach
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Coach assesses customer messages, picks empathy tips and reviews agent replies.
 // Build one with New (or use Default); it is safe for concurrent use.
@@ -11,6 +14,7 @@ type Coach struct {
 	model  *model
 	review *lexicon
 	tips   []Tip
+	own    map[string]bool // the lexicon's own cue phrases without placeholders, normalised (see Basis)
 }
 
 // New builds a coach from the embedded lexicons, model and tip catalogue.
@@ -32,7 +36,13 @@ func New() (*Coach, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Coach{Threshold: DefaultThreshold, model: m, review: rv, tips: tips}, nil
+	own := map[string]bool{}
+	for _, p := range lx.phrases {
+		if !strings.Contains(p.key, "<") && reportable(int8(p.kindIdx)) {
+			own[strings.Join(p.words, " ")] = true
+		}
+	}
+	return &Coach{Threshold: DefaultThreshold, model: m, review: rv, tips: tips, own: own}, nil
 }
 
 // WithThreshold returns a copy of c that uses threshold t.

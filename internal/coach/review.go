@@ -156,7 +156,7 @@ func isClockTime(w string) bool {
 func reviewOpening(cue Cue, customer Assessment) string {
 	switch cue.Kind {
 	case Waiting, Trajectory:
-		return opening("I'm sorry you've been waiting {wait|this long} for an answer.", customer)
+		return opening("I'm sorry you've been waiting {wait|this long} for an answer.", waitOf(customer))
 	case RepeatedContact:
 		return "I'm sorry you've had to raise this more than once."
 	case BrokenPromise:

@@ -104,11 +104,12 @@ type Suggestion struct {
 // recently it reuses the one shown longest ago. The opening line quotes the cue's
 // evidence, except for profanity and shouting, which are never repeated back.
 func (c *Coach) Suggest(a Assessment, recent []string) Suggestion {
-	cue, ok := a.Primary()
-	var kind CueKind
-	if ok {
-		kind = cue.Kind
-	}
+	cue, _ := a.Primary()
+	return c.suggest(cue, waitOf(a), recent)
+}
+
+func (c *Coach) suggest(cue Cue, wait string, recent []string) Suggestion {
+	kind := cue.Kind
 	cands := c.Tips(kind)
 	if len(cands) == 0 {
 		cands = c.Tips("")
@@ -130,14 +131,14 @@ func (c *Coach) Suggest(a Assessment, recent []string) Suggestion {
 		}
 	}
 	tip := cands[pick]
-	return Suggestion{Cue: cue, Tip: tip, Opening: opening(tip.Example, a)}
+	return Suggestion{Cue: cue, Tip: tip, Opening: opening(tip.Example, wait)}
 }
 
 // opening fills a tip's example for the cue: {wait|fallback} becomes how
 // long the customer has waited, in their words made plain ("3 days",
 // "since Monday"), or the fallback. The customer's words are never pasted
 // in parentheses, shouted back or sworn back.
-func opening(example string, a Assessment) string {
+func opening(example, wait string) string {
 	for {
 		i := strings.Index(example, "{wait|")
 		if i < 0 {
@@ -148,15 +149,23 @@ func opening(example string, a Assessment) string {
 			break
 		}
 		fill := example[i+len("{wait|") : i+j]
-		for _, c := range a.Cues {
-			if w := waitPhrase(c, a.text); w != "" {
-				fill = w
-				break
-			}
+		if wait != "" {
+			fill = wait
 		}
 		example = example[:i] + fill + example[i+j+1:]
 	}
 	return example
+}
+
+// waitOf is how long the customer of a says they have waited (waitPhrase of
+// the first waiting cue that names it), or "".
+func waitOf(a Assessment) string {
+	for _, c := range a.Cues {
+		if w := waitPhrase(c, a.text); w != "" {
+			return w
+		}
+	}
+	return ""
 }
 
 // waitPhrase returns how long the customer says they have waited, from a

@@ -33,7 +33,10 @@ type M struct {
 	RedisErrors     *prometheus.CounterVec // command
 	QueueDepth      *prometheus.GaugeVec   // state=scheduled|pending
 	SocketConnected prometheus.Gauge
-	WorkQueue       prometheus.Gauge // events acked and waiting for a worker
+	WorkQueue       prometheus.Gauge // commands and clicks acked and waiting for a worker
+	InFlight        prometheus.Gauge // envelopes being recorded, not yet acked
+	RecordFailures  prometheus.Counter
+	Deliveries      *prometheus.CounterVec // kind=nudge|review, outcome
 }
 
 // New builds the metrics on a registry of their own, with Go and process
@@ -63,7 +66,10 @@ func New() *M {
 	m.QueueDepth = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "empathy_queue_depth", Help: "Reminders in the queue, by state."}, []string{"state"})
 	m.SocketConnected = prometheus.NewGauge(prometheus.GaugeOpts{Name: "empathy_socket_connected", Help: "1 while the Socket Mode connection is up."})
 	m.WorkQueue = prometheus.NewGauge(prometheus.GaugeOpts{Name: "empathy_work_queue_length", Help: "Acked events waiting for a worker (4096 = full: the event loop waits)."})
-	for _, c := range []prometheus.Collector{m.Envelopes, m.AckLatency, m.Assessments, m.Unscored, m.Nudges, m.Reviews, m.RemindersSched, m.RemindersFired,
+	m.InFlight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "empathy_envelopes_in_flight", Help: "Envelopes being recorded and not yet acked (at the limit, the socket is not read: back-pressure)."})
+	m.RecordFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "empathy_envelopes_unacked_total", Help: "Envelopes left unacked because their record step failed (Redis away or slow); Slack redelivers them."})
+	m.Deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_deliveries_total", Help: "Nudges and reviews that left the durable queue, by kind and outcome (sent, stale, moot, unassigned, snoozed, duplicate, failed)."}, []string{"kind", "outcome"})
+	for _, c := range []prometheus.Collector{m.InFlight, m.RecordFailures, m.Deliveries, m.Envelopes, m.AckLatency, m.Assessments, m.Unscored, m.Nudges, m.Reviews, m.RemindersSched, m.RemindersFired,
 		m.ReminderLate, m.Feedback, m.Commands, m.Actions, m.SlackCalls, m.SlackErrors, m.RedisErrors, m.QueueDepth, m.SocketConnected, m.WorkQueue} {
 		f(c)
 	}

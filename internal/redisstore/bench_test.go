@@ -110,7 +110,7 @@ func BenchmarkReminders100k(b *testing.B) {
 			serving.Add(1)
 			go func() {
 				defer serving.Done()
-				NewQueue(rdb, prefix, log).Serve(ctx, 5*time.Second, handler)
+				NewQueue(rdb, prefix, log).Serve(ctx, 5*time.Second, Handlers{Reminder: handler})
 			}()
 		}
 		select {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -15,7 +16,17 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-const taskType = "empathy:reminder"
+// Task types.
+const (
+	taskType   = "empathy:reminder"
+	nudgeType  = "empathy:nudge"
+	reviewType = "empathy:review"
+)
+
+// taskRetention is how long a finished task's ID is kept: a task handed
+// over again in that time (a redelivered event) is recognised as the same
+// and not run twice. asynq expires the finished task's keys after it.
+const taskRetention = time.Hour
 
 // maxRetries: a reminder whose delivery fails (Slack down, Redis away) is
 // retried with a back-off capped at one minute, for about three hours, before
@@ -67,13 +78,35 @@ func (q *Queue) Schedule(ctx context.Context, r support.Reminder) error {
 	if err != nil {
 		return err
 	}
-	_, err = q.client.EnqueueContext(ctx, asynq.NewTask(taskType, payload), asynq.TaskID(r.ID()), asynq.Queue(q.name),
-		asynq.ProcessAt(r.DueAt()), asynq.MaxRetry(maxRetries), asynq.Timeout(2*time.Minute))
+	return q.enqueue(ctx, taskType, r.ID(), payload, asynq.ProcessAt(r.DueAt()))
+}
+
+// EnqueueNudge hands a nudge to the queue for delivery now, by any replica.
+func (q *Queue) EnqueueNudge(ctx context.Context, n support.NudgeTask) error {
+	payload, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	return q.enqueue(ctx, nudgeType, n.ID(), payload)
+}
+
+// EnqueueReview hands a review of an agent's reply to the queue.
+func (q *Queue) EnqueueReview(ctx context.Context, r support.ReviewTask) error {
+	payload, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return q.enqueue(ctx, reviewType, r.ID(), payload)
+}
+
+func (q *Queue) enqueue(ctx context.Context, typ, id string, payload []byte, opts ...asynq.Option) error {
+	opts = append(opts, asynq.TaskID(id), asynq.Queue(q.name), asynq.MaxRetry(maxRetries), asynq.Timeout(2*time.Minute), asynq.Retention(taskRetention))
+	_, err := q.client.EnqueueContext(ctx, asynq.NewTask(typ, payload), opts...)
 	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("schedule %s: %w", r.ID(), err)
+		return fmt.Errorf("queue %s: %w", id, err)
 	}
 	return nil
 }
@@ -109,13 +142,30 @@ func (q *Queue) Depth() (scheduled, pending int, err error) {
 	return info.Scheduled + info.Retry, info.Pending + info.Active, nil
 }
 
-// Handler delivers one reminder. An error means "not delivered, retry later".
-type Handler func(ctx context.Context, r support.Reminder) error
+// Handlers deliver tasks. An error means "not delivered, retry later"; a
+// *support.RetryLater error says how much later.
+type Handlers struct {
+	Reminder func(ctx context.Context, r support.Reminder) error
+	Nudge    func(ctx context.Context, n support.NudgeTask) error
+	Review   func(ctx context.Context, r support.ReviewTask) error
+}
+
+// retryDelay is the back-off before retry n: exponential from one second,
+// capped at a minute, with ±20% jitter so replicas do not retry in step; at
+// least a rate limit's Retry-After.
+func retryDelay(n int, err error) time.Duration {
+	d := min(time.Duration(1<<min(n, 6))*time.Second, time.Minute)
+	var rl *support.RetryLater
+	if errors.As(err, &rl) && rl.After > 0 {
+		d = rl.After
+	}
+	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+}
 
 // Serve runs workers for the queue until ctx ends, then stops taking tasks
 // and waits up to grace for the ones in progress (an unfinished task goes back
 // to the queue and another replica delivers it).
-func (q *Queue) Serve(ctx context.Context, grace time.Duration, h Handler) error {
+func (q *Queue) Serve(ctx context.Context, grace time.Duration, h Handlers) error {
 	srv := asynq.NewServerFromRedisClient(q.rdb, asynq.Config{
 		Concurrency:              q.Concurrency,
 		Queues:                   map[string]int{q.name: 1},
@@ -123,13 +173,11 @@ func (q *Queue) Serve(ctx context.Context, grace time.Duration, h Handler) error
 		TaskCheckInterval:        q.Poll,
 		ShutdownTimeout:          grace,
 		HealthCheckInterval:      5 * time.Second,
-		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
-			return min(time.Duration(1<<min(n, 6))*time.Second, time.Minute)
-		},
+		RetryDelayFunc:           func(n int, err error, t *asynq.Task) time.Duration { return retryDelay(n, err) },
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			id, _ := asynq.GetTaskID(ctx)
 			n, _ := asynq.GetRetryCount(ctx)
-			q.log.Warn("reminder not delivered; will retry", "task", id, "retry", n, "error", err)
+			q.log.Warn("task not delivered; will retry", "task", id, "retry", n, "error", err)
 		}),
 		Logger:   asynqLogger{q.log},
 		LogLevel: asynq.WarnLevel,
@@ -153,7 +201,21 @@ func (q *Queue) Serve(ctx context.Context, grace time.Duration, h Handler) error
 				return ctx.Err()
 			}
 		}
-		return h(ctx, r)
+		return h.Reminder(ctx, r)
+	})
+	mux.HandleFunc(nudgeType, func(ctx context.Context, t *asynq.Task) error {
+		var n support.NudgeTask
+		if err := json.Unmarshal(t.Payload(), &n); err != nil {
+			return fmt.Errorf("%w: bad nudge payload: %v", asynq.SkipRetry, err)
+		}
+		return h.Nudge(ctx, n)
+	})
+	mux.HandleFunc(reviewType, func(ctx context.Context, t *asynq.Task) error {
+		var r support.ReviewTask
+		if err := json.Unmarshal(t.Payload(), &r); err != nil {
+			return fmt.Errorf("%w: bad review payload: %v", asynq.SkipRetry, err)
+		}
+		return h.Review(ctx, r)
 	})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("reminder queue: %w", err)

@@ -319,7 +319,7 @@ func testQueue(t *testing.T, open opener) {
 		go func() {
 			defer wg.Done()
 			rq := NewQueue(rdb, prefix, log)
-			rq.Serve(ctx, time.Second, func(ctx context.Context, r support.Reminder) error { got <- r; return nil })
+			rq.Serve(ctx, time.Second, Handlers{Reminder: func(ctx context.Context, r support.Reminder) error { got <- r; return nil }})
 		}()
 	}
 	select {

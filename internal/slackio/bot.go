@@ -31,7 +31,10 @@ type Config struct {
 	AgentGroup string        // user group whose members are agents
 	NudgeDM    bool          // DM the agent instead of an ephemeral message in the thread
 	Cooldown   time.Duration // per-thread nudge cooldown
-	Workers    int           // concurrent event handlers (default 8; more only adds scheduling noise to the ack path on small machines)
+	Workers    int           // concurrent command and click handlers (default 8)
+	// InFlight bounds the envelopes being recorded at once (default 32);
+	// when all are busy the socket is not read: back-pressure, not loss.
+	InFlight int
 
 	// Follow-ups: response reminders and check-ins (zero values disable them).
 	Policy support.Policy
@@ -48,6 +51,7 @@ type Bot struct {
 	api     *slack.Client
 	sm      *socketmode.Client
 	coach   *coach.Coach
+	desk    *support.Desk
 	store   support.ThreadStore
 	queue   support.Scheduler
 	cfg     Config
@@ -55,8 +59,10 @@ type Bot struct {
 
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
-	// AfterEvent, if set, is called with each event ID once its handling is
-	// finished (the demo and tests wait on it instead of sleeping).
+	// AfterEvent, if set, is called with each event ID once it is recorded
+	// and acked (or left unacked) and the nudge or review it queued has left
+	// the queue in this process, or 10 s passed (the demo and tests wait on
+	// it instead of sleeping).
 	AfterEvent func(eventID string)
 
 	botUserID string
@@ -72,6 +78,10 @@ type Bot struct {
 	jobs      chan func(context.Context)
 	connected atomic.Bool
 	inflight  sync.WaitGroup
+	intake    chan struct{} // one token per envelope being recorded
+
+	settleMu sync.Mutex
+	settles  map[string]chan struct{} // task ID → closed when delivered (only with AfterEvent)
 }
 
 // Credentials are how the bot reaches Slack.
@@ -107,8 +117,14 @@ func newBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
+	if cfg.InFlight <= 0 {
+		cfg.InFlight = 32
+	}
 	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, queue: queue, cfg: cfg, metrics: cfg.Metrics, Now: time.Now,
-		watched: map[string]bool{}, agents: map[string]bool{}, teams: map[string]teamEntry{}, jobs: make(chan func(context.Context), 4096)}
+		watched: map[string]bool{}, agents: map[string]bool{}, teams: map[string]teamEntry{}, jobs: make(chan func(context.Context), 256),
+		intake: make(chan struct{}, cfg.InFlight)}
+	b.desk = support.NewDesk(log, c, store, queue, b, b, support.Config{Cooldown: cfg.Cooldown, Policy: cfg.Policy, Agents: cfg.Agents})
+	b.desk.Now = func() time.Time { return b.Now() }
 	for _, ch := range cfg.Channels {
 		b.watched[ch] = true
 	}
@@ -209,15 +225,6 @@ func (b *Bot) setConnected(up bool) {
 	b.metrics.SocketConnected.Set(v)
 }
 
-// schedule puts a reminder in the queue and counts it.
-func (b *Bot) schedule(ctx context.Context, r support.Reminder) error {
-	if err := b.queue.Schedule(ctx, r); err != nil {
-		return err
-	}
-	b.metrics.RemindersSched.WithLabelValues(r.Kind).Inc()
-	return nil
-}
-
 // enqueue hands work to the worker pool without blocking the ack path for long.
 func (b *Bot) enqueue(job func(context.Context)) {
 	b.inflight.Add(1)
@@ -225,7 +232,9 @@ func (b *Bot) enqueue(job func(context.Context)) {
 	b.metrics.WorkQueue.Set(float64(len(b.jobs)))
 }
 
-// dispatch acks an envelope at once, then routes it.
+// dispatch handles one Socket Mode event. An Events API envelope is acked
+// only once what it means is recorded (decide, record, then ack); commands
+// and clicks are acked at once and answered by a worker.
 func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnected:
@@ -255,22 +264,24 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 		}
 		return
 	}
-	if evt.Request == nil {
+	if evt.Request == nil || evt.Request.EnvelopeID == "" {
 		return
 	}
 	start := time.Now()
 	b.metrics.Envelopes.WithLabelValues(string(evt.Type)).Inc()
-	defer func() { b.metrics.AckLatency.Observe(time.Since(start).Seconds()) }()
+	acked := func() { b.metrics.AckLatency.Observe(time.Since(start).Seconds()) }
 	switch evt.Type {
 	case socketmode.EventTypeEventsAPI:
-		b.sm.Ack(*evt.Request)
 		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
 		if !ok {
+			b.sm.Ack(*evt.Request)
+			acked()
 			return
 		}
-		b.routeEvent(ev, evt.Request.RetryAttempt)
+		b.intakeEvent(ctx, *evt.Request, ev, start)
 	case socketmode.EventTypeInteractive:
 		b.sm.Ack(*evt.Request)
+		acked()
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok || cb.Type != slack.InteractionTypeBlockActions {
 			return
@@ -286,14 +297,17 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 		cmd, ok := evt.Data.(slack.SlashCommand)
 		if !ok {
 			b.sm.Ack(*evt.Request)
+			acked()
 			return
 		}
 		now, later := b.command(cmd)
 		if later == nil {
 			b.sm.Ack(*evt.Request, now)
+			acked()
 			return
 		}
 		b.sm.Ack(*evt.Request)
+		acked()
 		b.enqueue(func(ctx context.Context) {
 			if err := b.respond(ctx, cmd.ResponseURL, later(ctx)); err != nil {
 				b.log.Warn("command reply not delivered", "channel", cmd.ChannelID, "user", cmd.UserID, "error", err)
@@ -301,69 +315,107 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 		})
 	default:
 		b.sm.Ack(*evt.Request)
+		acked()
 	}
 }
 
-func (b *Bot) routeEvent(ev slackevents.EventsAPIEvent, retry int) {
+// intakeEvent records an Events API envelope and then acks it, on a
+// goroutine of its own, at most cfg.InFlight at once: when all are busy,
+// this waits, and the socket is not read (back-pressure, not loss).
+func (b *Bot) intakeEvent(ctx context.Context, req socketmode.Request, ev slackevents.EventsAPIEvent, start time.Time) {
 	cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
 	eventID := ""
 	if cb != nil {
 		eventID = cb.EventID
 	}
-	// handle runs job on a worker, once per event: Slack redelivers an event
-	// (retry_attempt ≥ 1) to any connection of any replica.
-	handle := func(job func(context.Context)) {
-		b.enqueue(func(ctx context.Context) {
-			if b.firstDelivery(ctx, eventID, retry) {
-				job(ctx)
-			}
-			if b.AfterEvent != nil {
-				b.AfterEvent(eventID)
-			}
-		})
+	record := b.recordFor(eventID, req.RetryAttempt, ev)
+	if record == nil {
+		b.sm.Ack(req) // not ours: nothing to record
+		b.metrics.AckLatency.Observe(time.Since(start).Seconds())
+		b.afterEvent(eventID)
+		return
 	}
-	switch inner := ev.InnerEvent.Data.(type) {
-	case *slackevents.MessageEvent:
-		if !b.wantMessage(inner) {
-			return
+	select {
+	case b.intake <- struct{}{}:
+	case <-ctx.Done():
+		return // not acked: Slack redelivers it to a replica that is running
+	}
+	b.metrics.InFlight.Set(float64(len(b.intake)))
+	b.inflight.Add(1)
+	go func() {
+		var tasks []string
+		defer func() {
+			b.inflight.Done()
+			if b.AfterEvent != nil {
+				for _, id := range tasks {
+					select {
+					case <-b.settled(id):
+					case <-time.After(10 * time.Second):
+					}
+				}
+			}
+			b.afterEvent(eventID)
+		}()
+		// The record step outlives a shutdown signal (it is bounded by its
+		// budget): a half-recorded envelope is simply not acked.
+		after, recorded, ok := record(context.WithoutCancel(ctx))
+		tasks = recorded
+		if ok {
+			b.sm.Ack(req)
+			b.metrics.AckLatency.Observe(time.Since(start).Seconds())
 		}
-		msg := *inner
-		handle(func(ctx context.Context) { b.handleMessage(ctx, eventID, retry, &msg) })
-	case *slackevents.ReactionAddedEvent:
-		if !b.watching(inner.Item.Channel) || inner.Item.Type != "message" {
-			return
+		<-b.intake
+		b.metrics.InFlight.Set(float64(len(b.intake)))
+		if ok && after != nil {
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			after(actx)
+			cancel()
 		}
-		r := *inner
-		switch r.Reaction {
-		case "eyes":
-			handle(func(ctx context.Context) { b.handleClaim(ctx, &r) })
-		case "white_check_mark", "heavy_check_mark":
-			handle(func(ctx context.Context) { b.handleResolveReaction(ctx, &r) })
-		}
-	case *slackevents.AppHomeOpenedEvent:
-		if inner.Tab != "home" && inner.Tab != "" {
-			return
-		}
-		user := inner.User
-		handle(func(ctx context.Context) { b.publishHome(ctx, user) })
+	}()
+}
+
+func (b *Bot) afterEvent(eventID string) {
+	if b.AfterEvent != nil {
+		b.AfterEvent(eventID)
 	}
 }
 
-// firstDelivery reports whether eventID is seen for the first time. When
-// Redis cannot say, the event is handled (a rare double beats a lost nudge).
-func (b *Bot) firstDelivery(ctx context.Context, eventID string, retry int) bool {
-	if eventID == "" {
-		return true
+// recordFor returns the record step for an event, or nil when the event is
+// not ours (an unwatched channel, a bot, a subtype we ignore).
+func (b *Bot) recordFor(eventID string, retry int, ev slackevents.EventsAPIEvent) func(context.Context) (func(context.Context), []string, bool) {
+	switch inner := ev.InnerEvent.Data.(type) {
+	case *slackevents.MessageEvent:
+		if !b.wantMessage(inner) {
+			return nil
+		}
+		msg := *inner
+		return func(ctx context.Context) (func(context.Context), []string, bool) {
+			return b.recordMessage(ctx, eventID, retry, &msg)
+		}
+	case *slackevents.ReactionAddedEvent:
+		if !b.watching(inner.Item.Channel) || inner.Item.Type != "message" {
+			return nil
+		}
+		switch inner.Reaction {
+		case "eyes", "white_check_mark", "heavy_check_mark":
+		default:
+			return nil
+		}
+		r := *inner
+		return func(ctx context.Context) (func(context.Context), []string, bool) {
+			return nil, nil, b.recordReaction(ctx, &r)
+		}
+	case *slackevents.AppHomeOpenedEvent:
+		if inner.Tab != "home" && inner.Tab != "" {
+			return nil
+		}
+		user := inner.User
+		// Nothing to record: the view is rebuilt from the store; ack, then publish.
+		return func(ctx context.Context) (func(context.Context), []string, bool) {
+			return func(ctx context.Context) { b.publishHome(ctx, user) }, nil, true
+		}
 	}
-	first, err := b.store.FirstDelivery(ctx, eventID)
-	if err != nil {
-		b.log.Warn("dedupe unavailable; handling anyway", "event", eventID, "error", err)
-		return true
-	}
-	if !first {
-		b.log.Debug("duplicate event dropped", "event", eventID, "retry", retry)
-	}
-	return first
+	return nil
 }
 
 // wantMessage drops, before any I/O, what is not a person speaking in a watched channel.

@@ -147,7 +147,7 @@ func (b *Bot) remind(ctx context.Context, log logger, cmd slack.SlashCommand, ar
 	r := support.Reminder{Kind: support.KindPersonal, Channel: cmd.ChannelID, User: cmd.UserID, Gen: now.UnixMilli(), N: 1, Due: now.Add(d).UnixMilli()}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := b.schedule(ctx, r); err != nil {
+	if err := b.queue.Schedule(ctx, r); err != nil {
 		log.Warn("personal reminder not scheduled", "error", err)
 		return "I couldn't schedule that just now; please try again."
 	}

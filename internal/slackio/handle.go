@@ -2,10 +2,10 @@ package slackio
 
 import (
 	"context"
-	"empathybot/internal/support"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"syscall"
 	"time"
 
@@ -13,133 +13,100 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/support"
 )
 
-// handleMessage is the work for one message event, after the ack.
-func (b *Bot) handleMessage(ctx context.Context, eventID string, retry int, m *slackevents.MessageEvent) {
-	log := b.log.With("event", eventID, "channel", m.Channel, "retry", retry)
+// recordBudget is how long the record step may take before the envelope is
+// left unacked (Slack redelivers it; the dedupe makes that safe).
+const recordBudget = time.Second
+
+// recordMessage is the record step for one message event: it decodes the
+// message, has the desk decide and record it, and reports whether the
+// envelope may be acked. The desk's After work runs later, after the ack.
+func (b *Bot) recordMessage(ctx context.Context, eventID string, retry int, m *slackevents.MessageEvent) (after func(context.Context), tasks []string, ok bool) {
 	thread := m.ThreadTimeStamp
 	if thread == "" {
 		thread = m.TimeStamp
 	}
-	log = log.With("thread", thread, "user", m.User)
-	if thread != m.TimeStamp {
-		// A reply: remember its thread, so a ✅ or 👀 on it finds the thread.
-		if err := b.store.MapReply(ctx, m.Channel, m.TimeStamp, thread); err != nil {
-			log.Warn("reply not mapped to its thread", "error", err)
+	log := b.log.With("event", eventID, "channel", m.Channel, "thread", thread, "user", m.User, "retry", retry)
+	rctx, cancel := context.WithTimeout(ctx, recordBudget)
+	defer cancel()
+	msg := support.Message{EventID: eventID, Channel: m.Channel, Thread: thread, TS: m.TimeStamp, User: m.User, Team: m.UserTeam}
+	out, err := b.desk.Message(rctx, msg, m.Text)
+	if err != nil {
+		b.metrics.RecordFailures.Inc()
+		log.Warn("message not recorded; not acked, Slack will redeliver it", "error", err)
+		return nil, nil, false
+	}
+	switch out.Role {
+	case support.Customer:
+		a := out.Assessment
+		if out.Customer.Duplicate {
+			log.Debug("redelivered message; its decision handed over again")
+			break
 		}
+		if a.Unscored() {
+			b.metrics.Unscored.WithLabelValues(a.Language).Inc()
+		}
+		cue := ""
+		if c, ok := a.Primary(); ok {
+			cue = string(c.Kind)
+		}
+		b.metrics.Assessments.WithLabelValues(fmt.Sprint(a.Frustrated), knownCue(cue)).Inc()
+		if out.Customer.Reminder.Kind != "" {
+			b.metrics.RemindersSched.WithLabelValues(support.KindResponse).Inc()
+		}
+		log.Debug("customer message recorded", "score", fmt.Sprintf("%.2f", a.Score), "frustrated", a.Frustrated, "cue", cue,
+			"nudge", out.Customer.Nudge, "late", out.Customer.Late)
+	case support.Agent:
+		log.Debug("agent reply recorded", "review", out.Review, "late", out.Agent.Late)
 	}
-	if b.isAgent(ctx, m.User, m.UserTeam) {
-		b.handleAgentReply(ctx, log, m, thread)
-		return
-	}
-	// The thread's trajectory: a customer who wrote before and is still
-	// unanswered is escalating (coach.AssessInThread). Only IDs and flags
-	// are read, never text.
-	var earlier coach.Earlier
-	if prev, err := b.store.GetThread(ctx, m.Channel, thread); err == nil && prev.LastCustomer != "" && !prev.AgentReplied && !prev.Resolved {
-		earlier = coach.Earlier{Unanswered: 1, Frustrated: prev.Frustrated}
-	}
-	a := b.coach.AssessInThread(m.Text, earlier)
-	if a.Unscored() {
-		b.metrics.Unscored.WithLabelValues(a.Language).Inc()
-		log.Debug("customer message not scored", "language", a.Language)
-	}
-	cue := ""
-	if c, ok := a.Primary(); ok {
-		cue = string(c.Kind)
-	}
-	log.Debug("customer message assessed", "score", fmt.Sprintf("%.2f", a.Score), "frustrated", a.Frustrated, "cue", cue)
-	b.metrics.Assessments.WithLabelValues(fmt.Sprint(a.Frustrated), knownCue(cue)).Inc()
-	now := b.Now()
-	th, err := b.store.CustomerMessage(ctx, m.Channel, thread, m.User, now, a.Score, a.Frustrated, cue)
-	if err != nil {
-		log.Warn("thread state unavailable", "error", err)
-	} else {
-		b.afterCustomerMessage(ctx, log, th)
-	}
-	if !a.Frustrated {
-		return
-	}
-	assignee := th.Assignee()
-	if assignee == "" {
-		assignee, _ = b.store.OnCall(ctx, m.Channel)
-	}
-	if assignee == "" {
-		log.Info("frustrated customer in an unassigned thread")
-		return
-	}
-	if snoozed, err := b.store.Snoozed(ctx, assignee); err == nil && snoozed {
-		log.Info("assignee snoozed; no nudge", "agent", assignee)
-		return
-	}
-	ok, err := b.store.TryNudge(ctx, m.Channel, thread, now, b.cfg.Cooldown)
-	if err != nil {
-		log.Warn("cooldown unavailable; nudging anyway", "error", err)
-		ok = true
-	}
-	if !ok {
-		log.Info("nudge cooldown active", "agent", assignee)
-		return
-	}
-	recent, _ := b.store.RecentTips(ctx, assignee)
-	s := b.coach.Suggest(a, recent)
-	blocks := append(nudgeBlocks(a, s), nudgeButtons(m.Channel, thread, s.Cue.Kind, s.Tip.Technique))
-	fallback := "A customer in this thread sounds frustrated: " + coach.Describe(s.Cue.Kind) + ". Try: " + s.Tip.Title
-	if err := b.private(ctx, m.Channel, thread, assignee, fallback, blocks); err != nil {
-		log.Error("nudge not delivered", "agent", assignee, "error", err)
-		// Give the cooldown back: the next frustrated message may nudge.
-		_ = b.store.ReleaseNudge(context.WithoutCancel(ctx), m.Channel, thread)
-		return
-	}
-	_ = b.store.Nudged(ctx, assignee, support.NudgeRecord{Channel: m.Channel, Thread: thread, Cue: string(s.Cue.Kind), Tip: s.Tip.ID, At: now})
-	_ = b.store.Count(ctx, m.Channel, support.StatNudges, now)
-	log.Info("nudged", "agent", assignee, "tip", s.Tip.ID)
-	b.metrics.Nudges.WithLabelValues(knownCue(string(s.Cue.Kind))).Inc()
+	return func(ctx context.Context) { b.desk.After(ctx, out) }, out.Tasks, true
 }
 
-func (b *Bot) handleAgentReply(ctx context.Context, log logger, m *slackevents.MessageEvent, thread string) {
-	before, err := b.store.AgentReply(ctx, m.Channel, thread, m.User, b.Now())
-	if err != nil {
-		log.Warn("thread state unavailable", "error", err)
-		return
-	}
-	b.afterAgentReply(ctx, log, before)
-	if !before.Frustrated || before.AgentReplied {
-		return // only the first reply to a frustrated customer is reviewed
-	}
-	customer := coach.Assessment{Score: before.LastScore, Frustrated: true}
-	findings := b.coach.Review(m.Text, customer)
-	if len(findings) == 0 {
-		return
-	}
-	if snoozed, err := b.store.Snoozed(ctx, m.User); err == nil && snoozed {
-		return
-	}
-	f := findings[0]
-	if err := b.private(ctx, m.Channel, thread, m.User, "A thought on your reply: "+f.Suggestion, reviewBlocks(f)); err != nil {
-		log.Error("review not delivered", "agent", m.User, "error", err)
-		return
-	}
-	log.Info("reply reviewed", "agent", m.User, "finding", string(f.Kind))
-	b.metrics.Reviews.WithLabelValues(string(f.Kind)).Inc()
-}
-
-func (b *Bot) handleClaim(ctx context.Context, r *slackevents.ReactionAddedEvent) {
-	if !b.isAgent(ctx, r.User, "") {
-		return
-	}
+// recordReaction is the record step for 👀 (claim) and ✅ (resolve).
+func (b *Bot) recordReaction(ctx context.Context, r *slackevents.ReactionAddedEvent) bool {
+	rctx, cancel := context.WithTimeout(ctx, recordBudget)
+	defer cancel()
+	log := b.log.With("channel", r.Item.Channel, "user", r.User, "reaction", r.Reaction)
 	// The reaction may be on a reply: find its thread.
-	thread, _ := b.store.ThreadOf(ctx, r.Item.Channel, r.Item.Timestamp)
-	if err := b.store.Claim(ctx, r.Item.Channel, thread, r.User); err != nil {
-		b.log.Warn("claim not recorded", "channel", r.Item.Channel, "error", err)
+	thread, err := b.store.ThreadOf(rctx, r.Item.Channel, r.Item.Timestamp)
+	if err != nil {
+		log.Warn("reaction not recorded; not acked", "error", err)
+		return false
 	}
+	switch r.Reaction {
+	case "eyes":
+		err = b.desk.Claim(rctx, r.Item.Channel, thread, r.User, "")
+	default:
+		_, err = b.desk.Resolve(rctx, r.Item.Channel, thread, r.User, "")
+	}
+	switch {
+	case errors.Is(err, support.ErrNotAgent):
+		log.Debug("a customer's reaction claims and resolves nothing")
+		return true
+	case err != nil:
+		log.Warn("reaction not recorded; not acked", "error", err)
+		return false
+	}
+	return true
 }
 
-// isAgent tells agents from customers: EMPATHY_AGENTS and the agent group when
-// set; otherwise members of our own team are agents and Slack Connect guests
-// are customers.
+// Role tells agents from customers (support.Directory): EMPATHY_AGENTS and
+// the agent group when set; otherwise members of our own team are agents
+// and Slack Connect guests are customers. Whoever it cannot place is a
+// customer: an unknown user never gets an agent's powers.
+func (b *Bot) Role(ctx context.Context, user, team string) support.Role {
+	if b.isAgent(ctx, user, team) {
+		return support.Agent
+	}
+	return support.Customer
+}
+
 func (b *Bot) isAgent(ctx context.Context, user, userTeam string) bool {
+	if user == "" {
+		return false
+	}
 	if len(b.agents) > 0 || b.cfg.AgentGroup != "" {
 		if b.agents[user] {
 			return true
@@ -150,7 +117,7 @@ func (b *Bot) isAgent(ctx context.Context, user, userTeam string) bool {
 		// Reactions and some payloads carry no team: ask Slack (cached).
 		userTeam = b.userTeam(ctx, user)
 		if userTeam == "" {
-			return true
+			return false // unknown: a customer
 		}
 	}
 	return userTeam == b.teamID
@@ -174,7 +141,7 @@ func (b *Bot) userTeam(ctx context.Context, user string) string {
 		return err
 	})
 	if err != nil {
-		b.log.Warn("user's team unknown", "user", user, "error", err)
+		b.log.Warn("user's team unknown; taken for a customer", "user", user, "error", err)
 		return ""
 	}
 	b.groupMu.Lock()
@@ -206,8 +173,109 @@ func (b *Bot) groupMember(ctx context.Context, user string) bool {
 	return b.groupMembers[user]
 }
 
+// Nudge delivers a nudge privately (support.Notifier).
+func (b *Bot) Nudge(ctx context.Context, to string, n support.Nudge) error {
+	s := n.Suggestion
+	blocks := append(nudgeBlocks(n.Score, s), nudgeButtons(n.Channel, n.Thread, s.Cue.Kind, s.Tip.Technique))
+	fallback := "A customer in this thread sounds frustrated: " + coach.Describe(s.Cue.Kind) + ". Try: " + s.Tip.Title
+	return b.private(ctx, n.Channel, n.Thread, to, fallback, blocks)
+}
+
+// Review delivers a review of an agent's reply privately (support.Notifier).
+func (b *Bot) Review(ctx context.Context, to string, r support.ReviewTask) error {
+	return b.private(ctx, r.Channel, r.Thread, to, "A thought on your reply: "+r.Suggestion, reviewBlocks(r))
+}
+
+// Remind delivers a reminder or check-in by DM (support.Notifier):
+// reminders arrive later than the moment they are about, and an ephemeral
+// message is lost if the agent is not looking.
+func (b *Bot) Remind(ctx context.Context, to string, r support.Reminder, text string) error {
+	blocks := []slack.Block{slack.NewSectionBlock(md(text), nil, nil), reminderButtons(r.Kind, r.Channel, r.Thread, r.ID())}
+	return b.deliver(ctx, r.Channel, r.Thread, to, text, blocks, true)
+}
+
+// DeliverNudge, DeliverReview and DeliverReminder are the durable queue's
+// handlers: the desk decides, the bot counts.
+func (b *Bot) DeliverNudge(ctx context.Context, t support.NudgeTask) error {
+	outcome, err := b.desk.DeliverNudge(ctx, t)
+	b.delivered("nudge", t.ID(), outcome, err)
+	switch {
+	case err != nil:
+		b.log.Warn("nudge not delivered; the queue retries it", "channel", t.Channel, "thread", t.Thread, "error", err)
+	case outcome == support.Sent:
+		b.metrics.Nudges.WithLabelValues(knownCue(string(t.Basis.Kind))).Inc()
+		b.log.Info("nudged", "channel", t.Channel, "thread", t.Thread)
+	default:
+		b.log.Info("nudge not sent", "channel", t.Channel, "thread", t.Thread, "outcome", outcome)
+	}
+	return err
+}
+
+// DeliverReview: see DeliverNudge.
+func (b *Bot) DeliverReview(ctx context.Context, t support.ReviewTask) error {
+	outcome, err := b.desk.DeliverReview(ctx, t)
+	b.delivered("review", t.ID(), outcome, err)
+	if outcome == support.Sent {
+		b.metrics.Reviews.WithLabelValues(t.Kind).Inc()
+		b.log.Info("reply reviewed", "agent", t.Agent, "finding", t.Kind)
+	}
+	return err
+}
+
+// DeliverReminder: see DeliverNudge.
+func (b *Bot) DeliverReminder(ctx context.Context, r support.Reminder) error {
+	outcome, err := b.desk.DeliverReminder(ctx, r)
+	switch {
+	case err != nil:
+		b.metrics.RemindersFired.WithLabelValues(r.Kind, "failed").Inc()
+	case outcome == support.Sent:
+		b.metrics.RemindersFired.WithLabelValues(r.Kind, "sent").Inc()
+		b.metrics.ReminderLate.Observe(b.Now().Sub(r.DueAt()).Seconds())
+		b.log.Info("reminder delivered", "reminder", r.ID(), "n", r.N)
+	case outcome == support.Moot:
+		b.metrics.RemindersFired.WithLabelValues(r.Kind, "moot").Inc()
+	}
+	return err
+}
+
+func (b *Bot) delivered(kind, id, outcome string, err error) {
+	if err != nil {
+		outcome = "failed"
+	} else if b.AfterEvent != nil {
+		b.settle(id)
+	}
+	b.metrics.Deliveries.WithLabelValues(kind, outcome).Inc()
+}
+
+// settled returns the channel closed once task id has been delivered (or
+// found moot) by this process; only kept while AfterEvent is set.
+func (b *Bot) settled(id string) chan struct{} {
+	b.settleMu.Lock()
+	defer b.settleMu.Unlock()
+	if b.settles == nil {
+		b.settles = map[string]chan struct{}{}
+	}
+	c, ok := b.settles[id]
+	if !ok {
+		c = make(chan struct{})
+		b.settles[id] = c
+	}
+	return c
+}
+
+func (b *Bot) settle(id string) {
+	c := b.settled(id)
+	b.settleMu.Lock()
+	defer b.settleMu.Unlock()
+	select {
+	case <-c:
+	default:
+		close(c)
+	}
+}
+
 // private delivers a message only user can see: ephemeral in the thread, or a
-// DM when configured. Rate limits are waited out, never dropped.
+// DM when configured.
 func (b *Bot) private(ctx context.Context, channel, thread, user, fallback string, blocks []slack.Block) error {
 	return b.deliver(ctx, channel, thread, user, fallback, blocks, b.cfg.NudgeDM)
 }
@@ -217,10 +285,16 @@ func (b *Bot) private(ctx context.Context, channel, thread, user, fallback strin
 func (b *Bot) deliver(ctx context.Context, channel, thread, user, fallback string, blocks []slack.Block, dm bool) error {
 	opts := []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)}
 	if !dm {
-		return b.retry(ctx, "chat.postEphemeral", func() error {
+		err := b.retry(ctx, "chat.postEphemeral", func() error {
 			_, err := b.api.PostEphemeralContext(ctx, channel, user, append(opts, slack.MsgOptionTS(thread))...)
 			return err
 		})
+		if !slackError(err, "user_not_in_channel") {
+			return err
+		}
+		// An agent who is not in the channel cannot see an ephemeral there:
+		// a DM with a link to the thread reaches them.
+		b.log.Info("agent not in the channel; sending by DM", "channel", channel, "agent", user)
 	}
 	var im string
 	if err := b.retry(ctx, "conversations.open", func() error {
@@ -250,12 +324,18 @@ func (b *Bot) deliver(ctx context.Context, channel, thread, user, fallback strin
 	})
 }
 
-// retry runs call, waiting out 429s (Retry-After) and retrying transient
-// failures (5xx, a dropped connection) a few times with backoff.
+// maxInlineWait is the longest Retry-After a call waits out in place; a
+// longer one is handed back to the durable queue as a *support.RetryLater,
+// so no worker sleeps on it and no ack ever waits for it.
+const maxInlineWait = 2 * time.Second
+
+// retry runs call, waiting out short 429s (Retry-After, with jitter) and
+// retrying transient failures (5xx, a dropped connection) a few times with
+// backoff.
 func (b *Bot) retry(ctx context.Context, method string, call func() error) error {
 	backoff := 200 * time.Millisecond
 	var err error
-	for attempt := 0; attempt < 8; attempt++ {
+	for attempt := 0; attempt < 4; attempt++ {
 		err = call()
 		if err == nil {
 			return nil
@@ -265,20 +345,42 @@ func (b *Bot) retry(ctx context.Context, method string, call func() error) error
 		var sc slack.StatusCodeError
 		switch {
 		case errors.As(err, &rl):
+			if rl.RetryAfter > maxInlineWait {
+				return &support.RetryLater{After: rl.RetryAfter, Err: fmt.Errorf("%s: %w", method, err)}
+			}
 			wait = rl.RetryAfter
-			b.log.Info("rate limited; waiting", "method", method, "retry_after", rl.RetryAfter)
 		case errors.As(err, &sc) && sc.Code >= 500, droppedConnection(err):
 			backoff *= 2
 		default:
+			var se slack.SlackErrorResponse
+			if errors.As(err, &se) && !transientSlackError[se.Err] {
+				return fmt.Errorf("%s: %w: %w", method, support.ErrUndeliverable, err)
+			}
 			return fmt.Errorf("%s: %w", method, err)
 		}
+		wait += time.Duration(rand.Int64N(int64(wait)/5 + 1)) // jitter: replicas do not retry in step
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s: %w", method, ctx.Err())
 		case <-time.After(wait):
 		}
 	}
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return &support.RetryLater{After: rl.RetryAfter, Err: fmt.Errorf("%s: %w", method, err)}
+	}
 	return fmt.Errorf("%s: gave up: %w", method, err)
+}
+
+// transientSlackError lists ok:false errors worth retrying; every other
+// one (channel_not_found, invalid_blocks, user_not_in_channel...) is final.
+var transientSlackError = map[string]bool{"ratelimited": true, "internal_error": true, "fatal_error": true,
+	"service_unavailable": true, "request_timeout": true, "team_added_to_org": true}
+
+// slackError reports whether err is Slack's ok:false answer name.
+func slackError(err error, name string) bool {
+	var se slack.SlackErrorResponse
+	return errors.As(err, &se) && se.Err == name
 }
 
 // droppedConnection reports whether err is a connection that failed before

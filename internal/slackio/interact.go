@@ -38,7 +38,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 			text = "I couldn't tell which thread that was."
 			break
 		}
-		if err := b.store.Claim(ctx, channel, thread, user); err != nil {
+		if err := b.desk.Claim(ctx, channel, thread, user, cb.User.TeamID); err != nil {
 			log.Warn("claim not recorded", "error", err)
 			text = "I couldn't record that just now; please try again."
 			break
@@ -50,7 +50,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 			text = "I couldn't tell which thread that was."
 			break
 		}
-		changed, err := b.resolve(ctx, channel, thread, user)
+		changed, err := b.desk.Resolve(ctx, channel, thread, user, cb.User.TeamID)
 		switch {
 		case err != nil:
 			log.Warn("resolution not recorded", "error", err)
@@ -93,6 +93,12 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		}
 	case actDone, actNotNeeded:
 		kind, channel, thread, taskID := part(0), part(1), part(2), part(3)
+		// The task must be this thread's, in a channel we watch: a forged
+		// value cannot cancel another thread's reminders.
+		if !b.watching(channel) || !taskOf(taskID, kind, channel, thread) {
+			text = "I couldn't tell which reminder that was."
+			break
+		}
 		if kind == support.KindResponse && channel != "" && thread != "" {
 			if err := b.store.RemindersDone(ctx, channel, thread); err != nil {
 				log.Warn("reminders not marked done", "error", err)
@@ -122,6 +128,20 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		return
 	}
 	b.answerAction(ctx, log, cb, text, replace)
+}
+
+// taskOf reports whether taskID is a reminder of kind for channel's thread
+// (support.Reminder.ID: kind:channel:thread:gen:n, or for a personal
+// reminder kind:user:channel:gen).
+func taskOf(taskID, kind, channel, thread string) bool {
+	p := strings.Split(taskID, ":")
+	switch kind {
+	case support.KindResponse, support.KindFollowup:
+		return len(p) == 5 && p[0] == kind && p[1] == channel && p[2] == thread && channel != "" && thread != ""
+	case support.KindPersonal:
+		return len(p) == 4 && p[0] == kind && p[2] == channel && channel != ""
+	}
+	return false
 }
 
 // knownAction and knownCue keep metric label sets bounded.

@@ -7,6 +7,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/support"
 )
 
 func md(s string) *slack.TextBlockObject {
@@ -79,7 +80,7 @@ func reminderButtons(kind, channel, thread, taskID string) slack.Block {
 
 // nudgeBlocks renders a nudge: why the customer seems frustrated, one
 // technique, and an opening line.
-func nudgeBlocks(a coach.Assessment, s coach.Suggestion) []slack.Block {
+func nudgeBlocks(score float64, s coach.Suggestion) []slack.Block {
 	why := "the overall tone reads as frustrated"
 	if s.Cue.Kind != "" {
 		why = coach.Describe(s.Cue.Kind)
@@ -91,15 +92,15 @@ func nudgeBlocks(a coach.Assessment, s coach.Suggestion) []slack.Block {
 		slack.NewSectionBlock(md(fmt.Sprintf(":wave: *This customer sounds frustrated* — %s.", why)), nil, nil),
 		slack.NewSectionBlock(md(fmt.Sprintf("*Try: %s* (%s)\n%s", escape(s.Tip.Title), escape(s.Tip.Technique), escape(s.Tip.Why))), nil, nil),
 		slack.NewSectionBlock(md("*Opening line:*\n>"+escape(s.Opening)), nil, nil),
-		slack.NewContextBlock("", md(fmt.Sprintf("Only you can see this · score %.2f · `/empathy snooze 1h` to pause", a.Score))),
+		slack.NewContextBlock("", md(fmt.Sprintf("Only you can see this · score %.2f · `/empathy snooze 1h` to pause", score))),
 	}
 }
 
 // reviewBlocks renders one suggestion about an agent's reply.
-func reviewBlocks(f coach.Finding) []slack.Block {
+func reviewBlocks(f support.ReviewTask) []slack.Block {
 	head := "*A thought on your reply*"
-	if f.Evidence != "" {
-		head += fmt.Sprintf(" — “%s”", escape(trim(f.Evidence, 80)))
+	if f.Quote != "" {
+		head += fmt.Sprintf(" — “%s”", escape(trim(f.Quote, 80)))
 	}
 	return []slack.Block{
 		slack.NewSectionBlock(md(head+"\n"+escape(f.Suggestion)), nil, nil),

@@ -3,15 +3,20 @@ package support
 import (
 	"context"
 	"time"
+
+	"empathybot/internal/coach"
 )
 
 // ThreadStore is the state the desk keeps: threads, cooldowns, on-call
 // agents, snoozes, recent nudges, stats, open items and delivery keys.
 // redisstore implements it, and supporttest in memory.
 type ThreadStore interface {
+	// RecordCustomer and RecordAgentReply are the record step of "decide,
+	// record, then ack": one atomic step per message (dedupe on the event,
+	// the thread by Slack's ts, the nudge cooldown, the reminder armed).
+	RecordCustomer(ctx context.Context, r CustomerRecord) (CustomerResult, error)
+	RecordAgentReply(ctx context.Context, r AgentRecord) (AgentResult, error)
 	FirstDelivery(ctx context.Context, eventID string) (bool, error)
-	CustomerMessage(ctx context.Context, channel, ts, user string, at time.Time, score float64, frustrated bool, cue string) (Thread, error)
-	AgentReply(ctx context.Context, channel, ts, agent string, at time.Time) (Thread, error)
 	Claim(ctx context.Context, channel, ts, agent string) error
 	Resolve(ctx context.Context, channel, ts, agent string, at time.Time) (Thread, bool, error)
 	GetThread(ctx context.Context, channel, ts string) (Thread, error)
@@ -40,9 +45,43 @@ type ThreadStore interface {
 	Ping(ctx context.Context) error
 }
 
-// Scheduler holds reminders until they are due (durably, in redisstore).
-// Scheduling the same reminder twice is one reminder.
+// Scheduler is the durable queue (asynq, in redisstore): reminders until
+// they are due, nudges and reviews until they are delivered, on any
+// replica. Each task has an ID: handing the same task over twice is one task.
 type Scheduler interface {
 	Schedule(ctx context.Context, r Reminder) error
+	EnqueueNudge(ctx context.Context, n NudgeTask) error
+	EnqueueReview(ctx context.Context, r ReviewTask) error
 	Cancel(id string) error
+}
+
+// Notifier delivers what the desk decided to say, privately to one agent
+// (slackio renders and sends it). An error means "not delivered"; a
+// *RetryLater error says when to try again.
+type Notifier interface {
+	Nudge(ctx context.Context, to string, n Nudge) error
+	Review(ctx context.Context, to string, r ReviewTask) error
+	Remind(ctx context.Context, to string, r Reminder, text string) error
+}
+
+// Nudge is what an agent is told about a frustrated customer.
+type Nudge struct {
+	Channel, Thread string
+	Score           float64
+	Suggestion      coach.Suggestion
+}
+
+// Role is who a user is to the desk.
+type Role int
+
+// Roles. Unknown is never an agent: an unknown user has no agent's powers.
+const (
+	Customer Role = iota
+	Agent
+)
+
+// Directory tells agents from customers (slackio: EMPATHY_AGENTS, the agent
+// group, the user's team). When it cannot tell, it says Customer.
+type Directory interface {
+	Role(ctx context.Context, user, team string) Role
 }

@@ -58,26 +58,49 @@ type Server struct {
 	ln       net.Listener
 	upgrader websocket.Upgrader
 
-	mu         sync.Mutex
-	users      map[string]User
-	channels   map[string]string // ID → name
-	groups     map[string][]string
-	calls      []Call
-	callCond   *sync.Cond
-	acks       map[string]Ack
-	ackCond    *sync.Cond
-	sent       map[string]sentEnvelope
-	conns      []*conn
-	next       int
-	seq        int
-	rateLimits map[string]*rateLimit
-	failures   map[string]int // method → remaining 500s
-	drops      map[string]int // method → remaining connections closed without an answer
-	apiErrors  map[string]apiError
-	delay      time.Duration
-	lean       bool
-	pingEvery  time.Duration
-	opened     int
+	mu          sync.Mutex
+	users       map[string]User
+	channels    map[string]string // ID → name
+	groups      map[string][]string
+	calls       []Call
+	callCond    *sync.Cond
+	acks        map[string]Ack
+	ackCond     *sync.Cond
+	sent        map[string]sentEnvelope
+	conns       []*conn
+	next        int
+	seq         int
+	rateLimits  map[string]*rateLimit
+	failures    map[string]int // method → remaining 500s
+	drops       map[string]int // method → remaining connections closed without an answer
+	apiErrors   map[string]apiError
+	delay       time.Duration
+	lean        bool
+	pingEvery   time.Duration
+	opened      int
+	redeliver   []time.Duration // Events API retry schedule for unacked envelopes
+	redelivered int
+	noEnvelope  int   // frames the app sent without an envelope_id (errors)
+	lastTS      int64 // microseconds of the last ts handed out
+}
+
+// newTS returns a fresh message ts, later than every one before, as Slack's
+// are within a workspace ("1700000000.000100": seconds and microseconds).
+// Callers hold s.mu.
+func (s *Server) newTS() string {
+	us := max(time.Now().UnixMicro(), s.lastTS+1)
+	s.lastTS = us
+	return fmt.Sprintf("%d.%06d", us/1e6, us%1e6)
+}
+
+// noteTS makes later ts newer than ts (a message whose ts the test chose).
+func (s *Server) noteTS(ts string) {
+	sec, frac, _ := strings.Cut(ts, ".")
+	a, err1 := strconv.ParseInt(sec, 10, 64)
+	b, err2 := strconv.ParseInt(frac, 10, 64)
+	if err1 == nil && err2 == nil && a*1e6+b > s.lastTS {
+		s.lastTS = a*1e6 + b
+	}
 }
 
 type apiError struct {
@@ -127,6 +150,9 @@ func New() (*Server, error) {
 		drops:      map[string]int{},
 		apiErrors:  map[string]apiError{},
 		pingEvery:  2 * time.Second,
+		// Slack retries an unacked Events API envelope 3 times: at once
+		// after the 3 s deadline, then about 1 and 5 minutes later.
+		redeliver: []time.Duration{3 * time.Second, time.Minute, 5 * time.Minute},
 		// slack-go sends Origin: https://api.slack.com; accept any origin.
 		upgrader: websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
 	}
@@ -454,7 +480,7 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 			return map[string]any{"ok": false, "error": "invalid_blocks", "response_metadata": map[string]any{"messages": []string{err}}}
 		}
 		s.seq++
-		return ok(map[string]any{"message_ts": fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq)})
+		return ok(map[string]any{"message_ts": s.newTS()})
 	case "chat.postMessage":
 		if args.Get("channel") == "" {
 			return map[string]any{"ok": false, "error": "channel_not_found"}
@@ -463,7 +489,7 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 			return map[string]any{"ok": false, "error": "invalid_blocks", "response_metadata": map[string]any{"messages": []string{err}}}
 		}
 		s.seq++
-		return ok(map[string]any{"channel": args.Get("channel"), "ts": fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq)})
+		return ok(map[string]any{"channel": args.Get("channel"), "ts": s.newTS()})
 	case "conversations.open":
 		users := args.Get("users")
 		if users == "" {

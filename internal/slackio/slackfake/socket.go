@@ -64,6 +64,11 @@ func (s *Server) reader(c *conn) {
 			Payload    json.RawMessage `json:"payload"`
 		}
 		if json.Unmarshal(b, &ack) != nil || ack.EnvelopeID == "" {
+			// Slack expects nothing without an envelope ID (hello, disconnect
+			// need no ack): such a frame is the app's mistake.
+			s.mu.Lock()
+			s.noEnvelope++
+			s.mu.Unlock()
 			continue
 		}
 		s.mu.Lock()
@@ -200,7 +205,9 @@ func (s *Server) SendMessage(m Message) (envelopeID, eventID string, err error) 
 	s.mu.Lock()
 	s.seq++
 	if m.TS == "" {
-		m.TS = fmt.Sprintf("%d.%06d", time.Now().Unix(), s.seq)
+		m.TS = s.newTS()
+	} else {
+		s.noteTS(m.TS)
 	}
 	if m.UserTeam == "" {
 		if u, ok := s.users[m.User]; ok {
@@ -230,7 +237,78 @@ func (s *Server) SendMessage(m Message) (envelopeID, eventID string, err error) 
 func (s *Server) SendEvent(eventID string, inner map[string]any) (string, error) {
 	payload := map[string]any{"token": "verification", "team_id": s.TeamID, "api_app_id": "AEMPATHY",
 		"event": inner, "type": "event_callback", "event_id": eventID, "event_time": time.Now().Unix()}
-	return s.send(map[string]any{"type": "events_api", "payload": payload, "accepts_response_payload": false, "retry_attempt": 0})
+	env := map[string]any{"type": "events_api", "payload": payload, "accepts_response_payload": false, "retry_attempt": 0}
+	id, err := s.send(env)
+	if err == nil {
+		go s.retryUnacked(id, env)
+	}
+	return id, err
+}
+
+// SetRedelivery sets the retry schedule of unacked Events API envelopes:
+// the n-th retry goes out after[n-1] after the previous attempt if none of
+// the attempts was acked by then (Slack: 3 s, about 1 min, about 5 min).
+// None turns retries off.
+func (s *Server) SetRedelivery(after ...time.Duration) {
+	s.mu.Lock()
+	s.redeliver = after
+	s.mu.Unlock()
+}
+
+// Redelivered counts the retries sent for unacked envelopes.
+func (s *Server) Redelivered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.redelivered
+}
+
+// FramesWithoutEnvelope counts frames the app sent without an envelope ID:
+// an ack for nothing, which real Slack treats as an error.
+func (s *Server) FramesWithoutEnvelope() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.noEnvelope
+}
+
+// retryUnacked redelivers an events_api envelope as Slack does while none
+// of its attempts is acked: a new envelope ID, retry_attempt 1..n,
+// retry_reason "timeout", on whichever socket is next. Slack never
+// redelivers an acked envelope.
+func (s *Server) retryUnacked(first string, env map[string]any) {
+	s.mu.Lock()
+	schedule := append([]time.Duration(nil), s.redeliver...)
+	s.mu.Unlock()
+	ids := []string{first}
+	acked := func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, id := range ids {
+			if _, ok := s.acks[id]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	for n, wait := range schedule {
+		time.Sleep(wait)
+		if acked() {
+			return
+		}
+		again := map[string]any{}
+		for k, v := range env {
+			again[k] = v
+		}
+		again["retry_attempt"] = n + 1
+		again["retry_reason"] = "timeout"
+		id, err := s.send(again)
+		if err != nil {
+			continue // no socket: Slack tries again at the next step
+		}
+		s.mu.Lock()
+		s.redelivered++
+		s.mu.Unlock()
+		ids = append(ids, id)
+	}
 }
 
 // Redeliver sends an envelope again, as Slack does when an ack was late: a new

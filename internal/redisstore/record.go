@@ -1,0 +1,200 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"empathybot/internal/support"
+)
+
+// The record step of "decide, record, then ack", one script per message:
+// dedupe on the event, the thread by Slack's ts, the trajectory reading,
+// the nudge cooldown and the response reminder, atomically, on keys of one
+// hash slot ({channel:thread}). The event key keeps the decision, so a
+// redelivery gets the same decision back and hands the same tasks to the
+// queue (which keeps one of each).
+
+// luaOlder compares two Slack timestamps ("1700000000.000100") as numbers
+// without floating point: a shorter one is older; else by bytes.
+const luaOlder = `
+local function older(a, b)
+  if #a ~= #b then return #a < #b end
+  return a < b
+end
+`
+
+var recordCustomerScript = redis.NewScript(luaOlder + `
+local th, ev = KEYS[1], KEYS[2]
+local d = redis.call('GET', ev)
+if d then return {'dup', d, redis.call('HGETALL', th), 0, 0} end
+local user, at, ts = ARGV[1], ARGV[2], ARGV[3]
+local retention, dedupe, cooldown, respond = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local known = redis.call('HEXISTS', th, 'c') == 1
+local replied = redis.call('HGET', th, 'ar') == '1'
+local resolved = redis.call('HGET', th, 'r') == '1'
+local v = 0
+if known and not replied and not resolved then
+  if redis.call('HGET', th, 'f') == '1' then v = 2 else v = 1 end
+end
+local score, f, cue = ARGV[8 + v*3], ARGV[9 + v*3], ARGV[10 + v*3]
+local ct, gt = redis.call('HGET', th, 'ct'), redis.call('HGET', th, 'gt')
+if (ct and older(ts, ct)) or (gt and older(ts, gt)) then
+  -- Late: a newer customer message, or an agent reply after this one, is
+  -- already recorded. The thread stays as it is; nothing is armed.
+  d = v .. '|0|0|1'
+  redis.call('SET', ev, d, 'PX', dedupe)
+  return {'new', d, redis.call('HGETALL', th), 0, 0}
+end
+redis.call('HSET', th, 'c', user, 'ca', at, 's', score, 'f', f, 'q', cue, 'ct', ts)
+redis.call('HDEL', th, 'ar', 'r')
+local newly, nudge, due = 0, 0, 0
+if f == '1' then
+  newly = redis.call('HSETNX', th, 'ff', at)
+  -- a frustrated message (re)starts the wait and re-arms reminders
+  redis.call('HSET', th, 'ws', at)
+  redis.call('HDEL', th, 'rd')
+  local nu = tonumber(redis.call('HGET', th, 'nu') or '0')
+  if nu <= tonumber(at) then
+    redis.call('HSET', th, 'nu', tonumber(at) + cooldown)
+    redis.call('HINCRBY', th, 'n', 1)
+    nudge = 1
+  end
+  if respond > 0 then
+    due = tonumber(at) + respond
+    redis.call('HSET', th, 'ri', at .. ':1')
+  end
+end
+redis.call('PEXPIRE', th, retention)
+d = v .. '|' .. nudge .. '|' .. due .. '|0'
+redis.call('SET', ev, d, 'PX', dedupe)
+return {'new', d, redis.call('HGETALL', th), resolved and 1 or 0, newly}`)
+
+var recordAgentScript = redis.NewScript(luaOlder + `
+local th, ev = KEYS[1], KEYS[2]
+local d = redis.call('GET', ev)
+if d then return {'dup', d, redis.call('HGETALL', th), -1} end
+local agent, at, ts, retention, dedupe = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local before = redis.call('HGETALL', th)
+local ct = redis.call('HGET', th, 'ct')
+local waited = -1
+if ct and older(ts, ct) then
+  -- older than the customer's last message: it answered an earlier one
+  redis.call('HSET', th, 'la', agent)
+  d = 'late'
+else
+  d = 'none'
+  if redis.call('HGET', th, 'f') == '1' and redis.call('HGET', th, 'ar') ~= '1' then d = 'review' end
+  redis.call('HSET', th, 'la', agent, 'ar', '1', 'gt', ts)
+  redis.call('HDEL', th, 'ws')
+  local ff = redis.call('HGET', th, 'ff')
+  if ff and redis.call('HSETNX', th, 'fr', at) == 1 then
+    waited = tonumber(at) - tonumber(ff)
+  end
+end
+redis.call('PEXPIRE', th, retention)
+redis.call('SET', ev, d, 'PX', dedupe)
+return {'new', d, before, waited}`)
+
+func (s *Store) eventKey(channel, thread, eventID string) string {
+	return s.prefix + "ev:{" + channel + ":" + thread + "}:" + eventID
+}
+
+// dedupeID is the event's ID, or the message's ts when Slack gave none.
+func dedupeID(eventID, ts string) string {
+	if eventID == "" {
+		return "ts:" + ts
+	}
+	return eventID
+}
+
+// RecordCustomer is the record step for a customer message: one pipeline,
+// one round trip (the reply map, for a reply, rides along).
+func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (support.CustomerResult, error) {
+	args := []any{r.User, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), ms(r.DedupeFor, DedupeTTL), r.Cooldown.Milliseconds(), r.ResponseAfter.Milliseconds()}
+	for _, v := range r.Verdicts {
+		args = append(args, strconv.FormatFloat(v.Score, 'f', 3, 64), b2s(v.Frustrated), v.Cue)
+	}
+	keys := []string{s.threadKey(r.Channel, r.Thread), s.eventKey(r.Channel, r.Thread, dedupeID(r.EventID, r.TS))}
+	var cmd *redis.Cmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		cmd = recordCustomerScript.Eval(ctx, p, keys, args...)
+		s.mapReply(ctx, p, r.Channel, r.TS, r.Thread)
+		return nil
+	})
+	if err != nil {
+		return support.CustomerResult{}, fmt.Errorf("record customer message %s/%s: %w", r.Channel, r.TS, err)
+	}
+	res, err := cmd.Slice()
+	if err != nil || len(res) != 5 {
+		return support.CustomerResult{}, fmt.Errorf("record customer message %s/%s: %w (%d fields)", r.Channel, r.TS, err, len(res))
+	}
+	out := support.CustomerResult{Duplicate: res[0] == "dup", Thread: parseThread(r.Channel, r.Thread, pairs(res[2]))}
+	out.Thread.Reopened = res[3] == int64(1)
+	out.Thread.NewlyFrustrated = res[4] == int64(1)
+	dec, _ := res[1].(string)
+	f := strings.Split(dec, "|")
+	if len(f) != 4 {
+		return out, fmt.Errorf("record customer message %s/%s: bad decision %q", r.Channel, r.TS, dec)
+	}
+	out.Variant, _ = strconv.Atoi(f[0])
+	out.Variant = min(max(out.Variant, support.Alone), support.AfterFrustrated)
+	out.Nudge = f[1] == "1"
+	out.Late = f[3] == "1"
+	if due, _ := strconv.ParseInt(f[2], 10, 64); due > 0 {
+		// The generation is the first delivery's receipt time, also on a
+		// redelivery (a reminder a newer message superseded finds itself
+		// moot when it falls due).
+		gen := due - r.ResponseAfter.Milliseconds()
+		out.Reminder = support.Reminder{Kind: support.KindResponse, Channel: r.Channel, Thread: r.Thread, Gen: gen, N: 1, Due: due}
+	}
+	return out, nil
+}
+
+// RecordAgentReply is the record step for an agent's reply.
+func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (support.AgentResult, error) {
+	keys := []string{s.threadKey(r.Channel, r.Thread), s.eventKey(r.Channel, r.Thread, dedupeID(r.EventID, r.TS))}
+	var cmd *redis.Cmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		cmd = recordAgentScript.Eval(ctx, p, keys, r.Agent, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), ms(r.DedupeFor, DedupeTTL))
+		s.mapReply(ctx, p, r.Channel, r.TS, r.Thread)
+		return nil
+	})
+	if err != nil {
+		return support.AgentResult{}, fmt.Errorf("record agent reply %s/%s: %w", r.Channel, r.TS, err)
+	}
+	res, err := cmd.Slice()
+	if err != nil || len(res) != 4 {
+		return support.AgentResult{}, fmt.Errorf("record agent reply %s/%s: %w (%d fields)", r.Channel, r.TS, err, len(res))
+	}
+	dec, _ := res[1].(string)
+	out := support.AgentResult{Duplicate: res[0] == "dup", Late: dec == "late", Review: dec == "review",
+		Before: parseThread(r.Channel, r.Thread, pairs(res[2]))}
+	out.Before.FirstReplyWait = -1
+	if w, ok := res[3].(int64); ok && w >= 0 {
+		out.Before.FirstReplyWait = time.Duration(w) * time.Millisecond
+	}
+	return out, nil
+}
+
+// mapReply queues, on p, the reply→thread mapping of a reply (nothing for
+// a thread's parent message).
+func (s *Store) mapReply(ctx context.Context, p redis.Pipeliner, channel, ts, thread string) {
+	if ts == thread {
+		return
+	}
+	key := s.replyKey(channel, ts)
+	p.HSet(ctx, key, ts, thread)
+	p.Expire(ctx, key, s.retention)
+}
+
+func ms(d, fallback time.Duration) int64 {
+	if d <= 0 {
+		d = fallback
+	}
+	return d.Milliseconds()
+}

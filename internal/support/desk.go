@@ -1,0 +1,449 @@
+package support
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"empathybot/internal/coach"
+)
+
+// Config is the desk's policy.
+type Config struct {
+	Cooldown time.Duration // per-thread nudge cooldown (default 10 min)
+	Policy   Policy        // response reminders and check-ins
+	// NudgeUseful is how long a nudge stays worth sending; an older one is
+	// dropped and counted (default 15 min).
+	NudgeUseful time.Duration
+	// Agents are reminded when a thread has no assignee and no on-call agent
+	// (at most ten of them).
+	Agents    []string
+	DedupeFor time.Duration // how long an event ID is remembered (0: the store's default)
+	Retention time.Duration // thread state's TTL (0: the store's default)
+}
+
+// Desk is the application: every decision about a support thread, with one
+// method per thing that happens. It holds no state of its own.
+type Desk struct {
+	coach  *coach.Coach
+	store  ThreadStore
+	queue  Scheduler
+	notify Notifier
+	dir    Directory
+	cfg    Config
+	log    *slog.Logger
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// NewDesk builds a desk.
+func NewDesk(log *slog.Logger, c *coach.Coach, store ThreadStore, queue Scheduler, notify Notifier, dir Directory, cfg Config) *Desk {
+	if cfg.Cooldown <= 0 {
+		cfg.Cooldown = 10 * time.Minute
+	}
+	if cfg.NudgeUseful <= 0 {
+		cfg.NudgeUseful = 15 * time.Minute
+	}
+	return &Desk{coach: c, store: store, queue: queue, notify: notify, dir: dir, cfg: cfg, log: log, Now: time.Now}
+}
+
+// Config returns the desk's configuration, defaults filled in.
+func (d *Desk) Config() Config { return d.cfg }
+
+// Message is one person's message in a watched channel, decoded.
+type Message struct {
+	EventID string
+	Channel string
+	Thread  string // the thread's parent ts (the message's own ts when it starts one)
+	TS      string
+	User    string
+	Team    string // the user's team when the event says; "" when it does not
+}
+
+// Outcome is what the desk made of a message, for the caller's logs and
+// metrics and for After.
+type Outcome struct {
+	Role       Role
+	Assessment coach.Assessment // customers only
+	Customer   CustomerResult
+	Agent      AgentResult
+	Review     bool     // a review was queued
+	Tasks      []string // IDs of the tasks handed to the queue for delivery now
+}
+
+// Message is the record step for a message: the desk decides and records
+// what it means, and hands any delivery to the durable queue. Only when it
+// returns nil may the envelope be acked; on an error nothing is lost, since
+// Slack redelivers and the record step's dedupe makes that safe.
+func (d *Desk) Message(ctx context.Context, m Message, text string) (Outcome, error) {
+	if d.dir.Role(ctx, m.User, m.Team) == Agent {
+		return d.agentReply(ctx, m, text)
+	}
+	return d.customerMessage(ctx, m, text)
+}
+
+func verdict(a coach.Assessment) Verdict {
+	v := Verdict{Score: a.Score, Frustrated: a.Frustrated}
+	if c, ok := a.Primary(); ok {
+		v.Cue = string(c.Kind)
+	}
+	return v
+}
+
+func (d *Desk) customerMessage(ctx context.Context, m Message, text string) (Outcome, error) {
+	as := [3]coach.Assessment{
+		Alone:           d.coach.Assess(text),
+		AfterCalm:       d.coach.AssessInThread(text, coach.Earlier{Unanswered: 1}),
+		AfterFrustrated: d.coach.AssessInThread(text, coach.Earlier{Unanswered: 1, Frustrated: true}),
+	}
+	rec := CustomerRecord{EventID: m.EventID, Channel: m.Channel, Thread: m.Thread, TS: m.TS, User: m.User, At: d.Now(),
+		Cooldown: d.cfg.Cooldown, DedupeFor: d.cfg.DedupeFor, Retention: d.cfg.Retention}
+	if p := d.cfg.Policy; p.ResponseAfter > 0 && p.MaxReminders > 0 {
+		rec.ResponseAfter = p.ResponseAfter
+	}
+	for i, a := range as {
+		rec.Verdicts[i] = verdict(a)
+	}
+	res, err := d.store.RecordCustomer(ctx, rec)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out := Outcome{Role: Customer, Assessment: as[res.Variant], Customer: res}
+	if res.Nudge {
+		n := NudgeTask{Channel: m.Channel, Thread: m.Thread, TS: m.TS, At: rec.At.UnixMilli(), Basis: d.coach.Basis(out.Assessment)}
+		if res.Duplicate {
+			n.At = res.Thread.LastCustomerAt.UnixMilli()
+		}
+		if err := d.queue.EnqueueNudge(ctx, n); err != nil {
+			return out, fmt.Errorf("queue the nudge: %w", err)
+		}
+		out.Tasks = append(out.Tasks, n.ID())
+	}
+	if res.Reminder.Kind != "" {
+		if err := d.queue.Schedule(ctx, res.Reminder); err != nil {
+			return out, fmt.Errorf("schedule the response reminder: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func (d *Desk) agentReply(ctx context.Context, m Message, text string) (Outcome, error) {
+	res, err := d.store.RecordAgentReply(ctx, AgentRecord{EventID: m.EventID, Channel: m.Channel, Thread: m.Thread, TS: m.TS, Agent: m.User,
+		At: d.Now(), DedupeFor: d.cfg.DedupeFor, Retention: d.cfg.Retention})
+	if err != nil {
+		return Outcome{}, err
+	}
+	out := Outcome{Role: Agent, Agent: res}
+	if !res.Review {
+		return out, nil
+	}
+	findings := d.coach.Review(text, coach.Assessment{Score: res.Before.LastScore, Frustrated: true})
+	if len(findings) == 0 {
+		return out, nil
+	}
+	f := findings[0]
+	t := ReviewTask{Channel: m.Channel, Thread: m.Thread, TS: m.TS, Agent: m.User, At: d.Now().UnixMilli(),
+		Kind: string(f.Kind), Quote: f.Evidence, Technique: f.Technique, Suggestion: f.Suggestion}
+	if err := d.queue.EnqueueReview(ctx, t); err != nil {
+		return out, fmt.Errorf("queue the review: %w", err)
+	}
+	out.Review = true
+	out.Tasks = append(out.Tasks, t.ID())
+	return out, nil
+}
+
+// After does what may follow the ack without a guarantee (a crash loses
+// it, and nothing depends on it): counting, and cancelling tasks that
+// would find themselves moot anyway.
+func (d *Desk) After(ctx context.Context, o Outcome) {
+	now := d.Now()
+	switch o.Role {
+	case Customer:
+		th := o.Customer.Thread
+		if o.Customer.Duplicate || o.Customer.Late {
+			return
+		}
+		if th.NewlyFrustrated {
+			_ = d.store.Count(ctx, th.Channel, StatFrustrated, now)
+		}
+		if th.Reopened && th.PendingFollowup != "" {
+			_ = d.queue.Cancel(th.PendingFollowup)
+		}
+	case Agent:
+		b := o.Agent.Before
+		if o.Agent.Duplicate || o.Agent.Late {
+			return
+		}
+		if b.FirstReplyWait >= 0 {
+			_ = d.store.AddReplyWait(ctx, b.Channel, now, b.FirstReplyWait)
+		}
+		if b.PendingReminder != "" && !b.AgentReplied {
+			_ = d.queue.Cancel(b.PendingReminder)
+		}
+	}
+}
+
+// Delivery outcomes, for metrics.
+const (
+	Sent       = "sent"
+	Stale      = "stale"      // too old to be useful: dropped
+	Moot       = "moot"       // no longer true (answered, resolved, gone)
+	Unassigned = "unassigned" // nobody to tell
+	Snoozed    = "snoozed"
+	Duplicate  = "duplicate" // already delivered
+	Refused    = "refused"   // refused for good (ErrUndeliverable): dropped
+)
+
+// ErrBusy means another replica is delivering the same task right now.
+var ErrBusy = errors.New("support: another replica is delivering this")
+
+// deliveryLease is how long one worker may hold a delivery before another
+// may try; longer than any Slack call.
+const deliveryLease = 2 * time.Minute
+
+// DeliverNudge is the queue's handler for a nudge: it decides whether the
+// nudge is still true and useful, to whom it goes, and sends it once. An
+// error asks the queue to retry.
+func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
+	now := d.Now()
+	if now.Sub(time.UnixMilli(t.At)) > d.cfg.NudgeUseful {
+		return Stale, nil
+	}
+	th, err := d.store.GetThread(ctx, t.Channel, t.Thread)
+	if errors.Is(err, ErrNotFound) {
+		return Moot, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if th.Resolved || th.AgentReplied {
+		return Moot, nil
+	}
+	to := th.Assignee()
+	if to == "" {
+		if to, err = d.store.OnCall(ctx, t.Channel); err != nil {
+			return "", err
+		}
+	}
+	if to == "" || d.dir.Role(ctx, to, "") != Agent {
+		_ = d.store.ReleaseNudge(ctx, t.Channel, t.Thread)
+		return Unassigned, nil
+	}
+	if snoozed, err := d.store.Snoozed(ctx, to); err != nil {
+		return "", err
+	} else if snoozed {
+		_ = d.store.ReleaseNudge(ctx, t.Channel, t.Thread)
+		return Snoozed, nil
+	}
+	outcome, err := d.once(ctx, t.ID()+"|"+to, func() error {
+		recent, _ := d.store.RecentTips(ctx, to)
+		s := d.coach.SuggestFor(t.Basis, recent)
+		if err := d.notify.Nudge(ctx, to, Nudge{Channel: t.Channel, Thread: t.Thread, Score: t.Basis.Score, Suggestion: s}); err != nil {
+			return err
+		}
+		at := d.Now()
+		_ = d.store.Nudged(ctx, to, NudgeRecord{Channel: t.Channel, Thread: t.Thread, Cue: string(s.Cue.Kind), Tip: s.Tip.ID, At: at})
+		_ = d.store.Count(ctx, t.Channel, StatNudges, at)
+		return nil
+	})
+	if outcome == Refused {
+		// Give the cooldown back: the next frustrated message may nudge.
+		_ = d.store.ReleaseNudge(context.WithoutCancel(ctx), t.Channel, t.Thread)
+	}
+	return outcome, err
+}
+
+// DeliverReview is the queue's handler for a review of an agent's reply.
+func (d *Desk) DeliverReview(ctx context.Context, t ReviewTask) (string, error) {
+	if d.Now().Sub(time.UnixMilli(t.At)) > d.cfg.NudgeUseful {
+		return Stale, nil
+	}
+	if snoozed, err := d.store.Snoozed(ctx, t.Agent); err != nil {
+		return "", err
+	} else if snoozed {
+		return Snoozed, nil
+	}
+	return d.once(ctx, t.ID(), func() error { return d.notify.Review(ctx, t.Agent, t) })
+}
+
+// once runs send under the idempotency key: across retries and replicas,
+// at most one send succeeds.
+func (d *Desk) once(ctx context.Context, key string, send func() error) (string, error) {
+	state, err := d.store.BeginDelivery(ctx, key, deliveryLease)
+	if err != nil {
+		return "", err
+	}
+	switch state {
+	case DeliveryDone:
+		return Duplicate, nil
+	case DeliveryBusy:
+		return "", ErrBusy
+	}
+	if err := send(); err != nil {
+		_ = d.store.FinishDelivery(context.WithoutCancel(ctx), key, false)
+		if errors.Is(err, ErrUndeliverable) {
+			d.log.Warn("delivery refused for good; dropped", "task", key, "error", err)
+			return Refused, nil
+		}
+		return "", err
+	}
+	if err := d.store.FinishDelivery(context.WithoutCancel(ctx), key, true); err != nil {
+		d.log.Warn("delivery not recorded as done; a retry may repeat it", "task", key, "error", err)
+	}
+	return Sent, nil
+}
+
+// DeliverReminder is the queue's handler for a reminder or check-in: it
+// decides whether it is still true, sends it once to each recipient, and
+// schedules its repeat.
+func (d *Desk) DeliverReminder(ctx context.Context, r Reminder) (string, error) {
+	now := d.Now()
+	switch r.Kind {
+	case KindPersonal:
+		text := fmt.Sprintf(":alarm_clock: You asked me to remind you to follow up in <#%s>.", r.Channel)
+		return d.remindOnce(ctx, r, r.User, text)
+	case KindFollowup, KindResponse:
+	default:
+		return Moot, nil
+	}
+	th, err := d.store.GetThread(ctx, r.Channel, r.Thread)
+	if errors.Is(err, ErrNotFound) {
+		return Moot, nil // expired with the retention period: nothing left to follow up
+	}
+	if err != nil {
+		return "", err
+	}
+	due := Due{Gen: r.Gen, N: r.N}
+	if r.Kind == KindFollowup {
+		if !d.cfg.Policy.FireFollowup(th.State(), due) {
+			return Moot, nil
+		}
+		customer := "the customer"
+		if th.LastCustomer != "" {
+			customer = "<@" + th.LastCustomer + ">"
+		}
+		to := th.ResolvedBy
+		if to == "" {
+			to = th.Assignee()
+		}
+		if to == "" {
+			return Unassigned, nil
+		}
+		return d.remindOnce(ctx, r, to, coach.FollowupText(customer))
+	}
+	send, next, repeat := d.cfg.Policy.FireResponse(th.State(), due, now)
+	if !send {
+		return Moot, nil
+	}
+	if repeat {
+		// Scheduled before sending: scheduling is idempotent, sending is not.
+		nr := Reminder{Kind: r.Kind, Channel: r.Channel, Thread: r.Thread, Gen: next.Gen, N: next.N, Due: next.At.UnixMilli()}
+		if err := d.queue.Schedule(ctx, nr); err != nil {
+			return "", err
+		}
+		_ = d.store.SetPending(ctx, nr)
+	}
+	targets, err := d.reminderTargets(ctx, r.Channel, th)
+	if err != nil {
+		return "", err
+	}
+	if len(targets) == 0 {
+		d.log.Warn("nobody to remind: set EMPATHY_AGENTS or an on-call agent", "channel", r.Channel)
+		return Unassigned, nil
+	}
+	text := coach.ReminderText(r.N, now.Sub(th.WaitingSince))
+	outcome := Duplicate
+	var firstErr error
+	for _, to := range targets {
+		o, err := d.remindOnce(ctx, r, to, text)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		if o == Sent {
+			outcome = Sent
+		}
+	}
+	return outcome, firstErr
+}
+
+// reminderTargets: the assignee, else the channel's on-call agent, else the
+// configured agents (at most 10).
+func (d *Desk) reminderTargets(ctx context.Context, channel string, th Thread) ([]string, error) {
+	if a := th.Assignee(); a != "" {
+		return []string{a}, nil
+	}
+	oc, err := d.store.OnCall(ctx, channel)
+	if err != nil {
+		return nil, err
+	}
+	if oc != "" && d.dir.Role(ctx, oc, "") == Agent {
+		return []string{oc}, nil
+	}
+	return d.cfg.Agents[:min(len(d.cfg.Agents), 10)], nil
+}
+
+var reminderStat = map[string]string{KindResponse: StatReminders, KindFollowup: StatFollowupsSent}
+
+// remindOnce sends one reminder to one agent, exactly once across retries
+// and replicas, and lists it among the agent's open items.
+func (d *Desk) remindOnce(ctx context.Context, r Reminder, to, text string) (string, error) {
+	return d.once(ctx, r.ID()+"|"+to, func() error {
+		if err := d.notify.Remind(ctx, to, r, text); err != nil {
+			return err
+		}
+		if stat := reminderStat[r.Kind]; stat != "" {
+			_ = d.store.Count(ctx, r.Channel, stat, d.Now())
+		}
+		if r.Kind == KindResponse {
+			_ = d.store.AddOpen(ctx, to, OpenItem{Kind: r.Kind, Channel: r.Channel, Thread: r.Thread, TaskID: r.ID(), Due: r.DueAt()})
+		}
+		return nil
+	})
+}
+
+// Claim makes agent the thread's assignee (👀 or the Claim button). A
+// customer cannot claim.
+func (d *Desk) Claim(ctx context.Context, channel, thread, user, team string) error {
+	if d.dir.Role(ctx, user, team) != Agent {
+		return ErrNotAgent
+	}
+	return d.store.Claim(ctx, channel, thread, user)
+}
+
+// ErrNotAgent is returned when a customer (or an unknown user) tries what
+// only agents may.
+var ErrNotAgent = errors.New("support: only agents may do this")
+
+// Resolve marks a thread resolved by agent (✅ or the Resolved button) and
+// schedules its check-in; changed is false when it already was resolved.
+func (d *Desk) Resolve(ctx context.Context, channel, thread, user, team string) (changed bool, err error) {
+	if d.dir.Role(ctx, user, team) != Agent {
+		return false, ErrNotAgent
+	}
+	now := d.Now()
+	th, changed, err := d.store.Resolve(ctx, channel, thread, user, now)
+	if err != nil {
+		return false, err
+	}
+	if changed {
+		_ = d.store.Count(ctx, channel, StatResolved, now)
+		if th.PendingReminder != "" {
+			_ = d.queue.Cancel(th.PendingReminder)
+		}
+	}
+	// Scheduled again on a second ✅ too: if the first one's scheduling
+	// failed, this is its retry; if not, the queue keeps one.
+	if d.cfg.Policy.FollowupAfter <= 0 || !th.Resolved || th.ResolvedBy != user && !changed {
+		return changed, nil
+	}
+	due := d.cfg.Policy.ArmFollowup(th.ResolvedAt)
+	r := Reminder{Kind: KindFollowup, Channel: channel, Thread: thread, Gen: due.Gen, N: 1, Due: due.At.UnixMilli()}
+	if err := d.queue.Schedule(ctx, r); err != nil {
+		return changed, fmt.Errorf("check-in not scheduled: %w", err)
+	}
+	_ = d.store.SetPending(ctx, r)
+	_ = d.store.AddOpen(ctx, user, OpenItem{Kind: r.Kind, Channel: channel, Thread: thread, TaskID: r.ID(), Due: due.At})
+	return changed, nil
+}

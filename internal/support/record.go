@@ -1,0 +1,117 @@
+package support
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"empathybot/internal/coach"
+)
+
+// Verdict is what the coach made of a customer message, as the record
+// step keeps it: a score, frustrated or not, and the primary cue's kind.
+type Verdict struct {
+	Score      float64
+	Frustrated bool
+	Cue        string
+}
+
+// Trajectories are the three readings of one customer message, by what the
+// thread held before it: Alone (nothing unanswered), AfterCalm (an
+// unanswered calm message), AfterFrustrated (an unanswered frustrated one).
+// The record step picks one atomically with the thread's state, so reading
+// the thread costs no extra round trip.
+const (
+	Alone = iota
+	AfterCalm
+	AfterFrustrated
+)
+
+// CustomerRecord is one customer message for the record step: IDs, times
+// and verdicts, never text.
+type CustomerRecord struct {
+	EventID              string
+	Channel, Thread, TS  string
+	User                 string
+	At                   time.Time // when we received it
+	Verdicts             [3]Verdict
+	Cooldown             time.Duration // per-thread nudge cooldown
+	ResponseAfter        time.Duration // a frustrated message arms a reminder due this much later; 0: none
+	DedupeFor, Retention time.Duration
+}
+
+// CustomerResult is what the record step decided. On a redelivery
+// (Duplicate) it is the first delivery's decision again, so the caller can
+// hand the same tasks to the queue, which keeps one of each.
+type CustomerResult struct {
+	Duplicate bool
+	// Late: an agent already replied after this message, or a newer customer
+	// message is recorded (Slack's ts order, not arrival order): the thread
+	// is left as it is, and nothing is armed.
+	Late     bool
+	Variant  int      // Alone, AfterCalm or AfterFrustrated
+	Nudge    bool     // a nudge is due: the cooldown was free and is now taken
+	Reminder Reminder // the response reminder armed (Kind "" when none)
+	Thread   Thread   // the thread after the message
+}
+
+// AgentRecord is one agent reply for the record step.
+type AgentRecord struct {
+	EventID             string
+	Channel, Thread, TS string
+	Agent               string
+	At                  time.Time
+	DedupeFor           time.Duration
+	Retention           time.Duration
+}
+
+// AgentResult is what the record step decided for an agent reply.
+type AgentResult struct {
+	Duplicate bool
+	Late      bool   // older than the customer's last message: it answers an earlier one
+	Review    bool   // the first reply to a frustrated customer: worth a review
+	Before    Thread // the thread as it was before the reply, with FirstReplyWait
+}
+
+// NudgeTask is a nudge waiting in the durable queue: IDs, a time and a
+// coach.Basis (a score, a cue kind and phrases of our own), never text.
+type NudgeTask struct {
+	Channel string      `json:"c"`
+	Thread  string      `json:"t"`
+	TS      string      `json:"m"` // the customer message
+	At      int64       `json:"a"` // Unix ms it was received
+	Basis   coach.Basis `json:"b"`
+}
+
+// ID is the task's ID and idempotency key: one per customer message.
+func (n NudgeTask) ID() string { return fmt.Sprintf("nudge:%s:%s:%s", n.Channel, n.Thread, n.TS) }
+
+// ReviewTask is a review of an agent's reply waiting in the durable queue.
+type ReviewTask struct {
+	Channel    string `json:"c"`
+	Thread     string `json:"t"`
+	TS         string `json:"m"` // the agent's reply
+	Agent      string `json:"u"`
+	At         int64  `json:"a"`
+	Kind       string `json:"k"`           // coach.FindingKind
+	Quote      string `json:"q,omitempty"` // the agent's phrase the finding is about
+	Technique  string `json:"tq"`
+	Suggestion string `json:"s"`
+}
+
+// ID is the task's ID and idempotency key: one per agent reply.
+func (r ReviewTask) ID() string { return fmt.Sprintf("review:%s:%s:%s", r.Channel, r.Thread, r.TS) }
+
+// ErrUndeliverable marks a delivery the messaging side refused for good (a
+// channel that is gone, blocks it rejects): retrying cannot help.
+var ErrUndeliverable = errors.New("undeliverable")
+
+// RetryLater is an error that says when a retry may succeed (a Slack rate
+// limit's Retry-After). The queue waits at least that long, with jitter.
+type RetryLater struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryLater) Error() string { return fmt.Sprintf("retry after %v: %v", e.After, e.Err) }
+func (e *RetryLater) Unwrap() error { return e.Err }
