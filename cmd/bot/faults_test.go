@@ -426,3 +426,36 @@ func splitLines(s string) func(func(string) bool) {
 		}
 	}
 }
+
+// With no agent list (agents are our team, customers Slack Connect guests)
+// and users.info failing, whoever the bot cannot place is a customer: the
+// customer's 👀 claims nothing and their ✅ resolves nothing, the agent's
+// reminder still comes, and the customer can never be made on-call.
+func TestFaultIdentityLookupsFailClosed(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) { c.Agents = nil; c.ResponseReminder = 2 * time.Second; c.ReminderRepeats = 1 })
+	th := "1700007800.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: th, Text: "hello"})
+	h.fake.FailWith("users.info", "user_not_found", 1000)
+	h.react(customer, "eyes", chSupport, th)
+	h.react(customer, "white_check_mark", chSupport, th)
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
+		t.Fatal("the agent was not nudged")
+	}
+	for _, c := range h.fake.Calls("chat.postEphemeral") {
+		if c.Args.Get("user") != agent {
+			t.Errorf("a nudge went to %s, not the agent", c.Args.Get("user"))
+		}
+	}
+	dms := h.waitDMs(th, 1, 8*time.Second) // the response reminder: the customer's ✅ resolved nothing
+	if !strings.HasSuffix(dms[0].Args.Get("channel"), agent) {
+		t.Errorf("the reminder went to %s", dms[0].Args.Get("channel"))
+	}
+	if got := h.command(agent, "oncall <@"+customer+">"); !strings.Contains(got, "isn't on the support team") {
+		t.Errorf("a customer was made on-call: %q", got)
+	}
+	if len(h.fake.Calls("users.info:user_not_found")) == 0 {
+		t.Error("users.info never failed: the test proved nothing")
+	}
+}

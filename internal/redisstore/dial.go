@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,21 @@ import (
 // CheckURL reports whether url is a redis:// or rediss:// URL go-redis accepts.
 func CheckURL(url string) error {
 	_, err := redis.ParseURL(url)
+	return redact(err)
+}
+
+var userinfo = regexp.MustCompile(`//[^@/\s"]*@`)
+
+// redact takes credentials out of an error that quotes a Redis URL (Go's
+// URL parser quotes the whole URL, password included).
+func redact(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if red := userinfo.ReplaceAllString(msg, "//REDACTED@"); red != msg {
+		return errors.New(red)
+	}
 	return err
 }
 
@@ -45,7 +61,7 @@ func dial(url string, clusterAddrs []string, log *slog.Logger) (redis.UniversalC
 		if url != "" {
 			u, err := redis.ParseURL(url)
 			if err != nil {
-				return nil, nil, fmt.Errorf("REDIS_URL: %v", err)
+				return nil, nil, fmt.Errorf("REDIS_URL: %v", redact(err))
 			}
 			opt.Username, opt.Password, opt.TLSConfig = u.Username, u.Password, u.TLSConfig
 		}
@@ -53,7 +69,7 @@ func dial(url string, clusterAddrs []string, log *slog.Logger) (redis.UniversalC
 	case url != "":
 		opt, err := redis.ParseURL(url)
 		if err != nil {
-			return nil, nil, fmt.Errorf("REDIS_URL: %v", err)
+			return nil, nil, fmt.Errorf("REDIS_URL: %v", redact(err))
 		}
 		// Deadlines in contexts (readiness probes, shutdown) bound every call.
 		opt.ContextTimeoutEnabled = true

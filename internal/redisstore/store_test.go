@@ -426,3 +426,19 @@ func TestPurgeRemovesEverythingUnderThePrefix(t *testing.T) {
 		t.Errorf("after Purge: left %v, queue %v, another prefix's keys %v (want none, none, one)", left, queue, kept)
 	}
 }
+
+// A malformed REDIS_URL is reported without its password.
+func TestURLErrorsHideThePassword(t *testing.T) {
+	for _, u := range []string{"redis://:s3cret@host:notaport/1", "redis://user:s3cret@host:6379/99x", "redis://:s3cret@host:6379/1?dial_timeout=zz"} {
+		err := CheckURL(u)
+		if err == nil {
+			t.Fatalf("%q accepted", u)
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+		if _, _, _, err := Dial(u, nil, slog.New(slog.DiscardHandler), nil); err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("Dial(%q) = %v", u, err)
+		}
+	}
+}

@@ -3,7 +3,9 @@ package slackio
 import (
 	"context"
 	"empathybot/internal/support"
+	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -94,7 +96,10 @@ func (b *Bot) agentFast(user, team string) (agent, known bool) {
 		}
 		return false, false
 	}
-	return team == "" || b.teamID == "" || team == b.teamID, true
+	if team == "" || b.teamID == "" {
+		return false, false // only users.info can tell; unknown is never an agent
+	}
+	return team == b.teamID, true
 }
 
 func (b *Bot) agentCommand(log logger, cmd slack.SlashCommand, sub, rest string) (*reply, func(context.Context) reply) {
@@ -170,8 +175,22 @@ func (b *Bot) stats(ctx context.Context, log logger, cmd slack.SlashCommand) str
 // respond posts a reply to a response_url, retrying transient failures.
 func (b *Bot) respond(ctx context.Context, responseURL string, r reply) error {
 	return b.retry(ctx, "response_url", func() error {
-		return slack.PostWebhookCustomHTTPContext(ctx, responseURL, b.cfg.HTTPClient, &slack.WebhookMessage{ResponseType: r.ResponseType, Text: r.Text})
+		return hideURL(slack.PostWebhookCustomHTTPContext(ctx, responseURL, b.cfg.HTTPClient, &slack.WebhookMessage{ResponseType: r.ResponseType, Text: r.Text}))
 	})
+}
+
+// hideURL drops the URL from a failed HTTP call's error: a response_url is
+// a credential (anyone holding it may post as the app for 30 minutes) and
+// must never reach a log.
+func hideURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s response_url: %w", ue.Op, ue.Err)
+	}
+	if err != nil && strings.Contains(err.Error(), "://") {
+		return errors.New("response_url: post failed")
+	}
+	return err
 }
 
 func (b *Bot) tipsText(k coach.CueKind) string {
@@ -262,6 +281,11 @@ func (b *Bot) oncall(ctx context.Context, log logger, cmd slack.SlashCommand, ar
 			return "Mention the agent, e.g. `/empathy oncall @dana`, or use `me` or `off`."
 		}
 		who = m[1]
+		// A customer can never be on call: they would receive other
+		// customers' nudges. Whoever the bot cannot place is refused too.
+		if b.Role(ctx, who, "") != support.Agent {
+			return fmt.Sprintf("<@%s> isn't on the support team, so they can't be on call. Pick an agent, or use `me`.", who)
+		}
 	}
 	if err := b.store.SetOnCall(ctx, cmd.ChannelID, who); err != nil {
 		log.Warn("on-call not saved", "error", err)

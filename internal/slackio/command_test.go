@@ -1,6 +1,7 @@
 package slackio
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"strings"
@@ -99,5 +100,18 @@ func TestCommandRouting(t *testing.T) {
 	}
 	if d, err := parseDuration("2d"); err != nil || d != 48*time.Hour {
 		t.Errorf("2d = %v %v", d, err)
+	}
+}
+
+// A response_url is a credential: a failed post must not put it in an error.
+func TestFailedResponseURLPostHidesTheURL(t *testing.T) {
+	b := testBot()
+	secret := "http://127.0.0.1:1/commands/T0/123/s3cretToken"
+	err := b.respond(context.Background(), secret, ephemeral("hi"))
+	if err == nil {
+		t.Fatal("a post to a closed port succeeded")
+	}
+	if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "/commands/") {
+		t.Errorf("the error shows the response_url: %v", err)
 	}
 }

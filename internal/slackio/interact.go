@@ -165,7 +165,7 @@ func (b *Bot) answerAction(ctx context.Context, log logger, cb slack.Interaction
 		return
 	}
 	err := b.retry(ctx, "response_url", func() error {
-		return slack.PostWebhookCustomHTTPContext(ctx, cb.ResponseURL, b.cfg.HTTPClient, &slack.WebhookMessage{ResponseType: "ephemeral", Text: text, ReplaceOriginal: replace})
+		return hideURL(slack.PostWebhookCustomHTTPContext(ctx, cb.ResponseURL, b.cfg.HTTPClient, &slack.WebhookMessage{ResponseType: "ephemeral", Text: text, ReplaceOriginal: replace}))
 	})
 	if err != nil {
 		log.Warn("action answer not delivered", "error", err)

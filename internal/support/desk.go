@@ -221,13 +221,18 @@ func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
 	if th.Resolved || th.AgentReplied {
 		return Moot, nil
 	}
+	// The assignee was an agent when they claimed or replied; the on-call
+	// agent is checked again (a customer is never on call).
 	to := th.Assignee()
 	if to == "" {
 		if to, err = d.store.OnCall(ctx, t.Channel); err != nil {
 			return "", err
 		}
+		if to != "" && d.dir.Role(ctx, to, "") != Agent {
+			to = ""
+		}
 	}
-	if to == "" || d.dir.Role(ctx, to, "") != Agent {
+	if to == "" {
 		_ = d.store.ReleaseNudge(ctx, t.Channel, t.Thread)
 		return Unassigned, nil
 	}
