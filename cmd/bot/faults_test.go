@@ -351,6 +351,39 @@ func TestFaultRedisSlow(t *testing.T) {
 	}
 }
 
+// A rolling 429 storm for 15 s (Retry-After 1 on every post): acks stay
+// under a second, no nudge or reminder is given up because of the rate
+// limit, and each arrives once, after the storm.
+func TestFaultRateLimitStormForFifteenSeconds(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) { c.ResponseReminder = 3 * time.Second; c.ReminderRepeats = 1 })
+	start := time.Now()
+	h.fake.RateLimitFor("chat.postEphemeral", 15*time.Second, time.Second)
+	h.fake.RateLimitFor("chat.postMessage", 15*time.Second, time.Second)
+	envs := h.assignedAngry(7250, 5)
+	h.promptAcks(envs, time.Second)
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 5, 45*time.Second)
+	if !ok {
+		t.Fatalf("%d of 5 nudges after the storm (%d answers of 429)", len(calls), len(h.fake.Calls("chat.postEphemeral:429")))
+	}
+	if first := calls[0].At.Sub(start); first < 14*time.Second {
+		t.Errorf("a nudge got through after %v, inside the storm", first)
+	}
+	for i := 0; i < 5; i++ {
+		h.waitDMs(fmt.Sprintf("17000%05d.000100", 7250+i), 1, 30*time.Second)
+	}
+	time.Sleep(2 * time.Second)
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 5 {
+		t.Errorf("%d nudges, want exactly 5", n)
+	}
+	for i := 0; i < 5; i++ {
+		h.noMoreDMs(fmt.Sprintf("17000%05d.000100", 7250+i), 1, 0)
+	}
+	if n := len(h.fake.Calls("chat.postEphemeral:429")); n < 10 {
+		t.Errorf("only %d answers of 429: the storm was not felt", n)
+	}
+}
+
 // A full Redis (maxmemory, noeviction): the record step is refused, so the
 // envelopes are not acked and /readyz reports the refused writes; when
 // memory is freed, Slack's redeliveries are recorded and each nudge arrives

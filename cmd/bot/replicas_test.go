@@ -168,3 +168,85 @@ func TestEndToEndOnRedisCluster(t *testing.T) {
 	h.waitDMs(thread, 1, 8*time.Second)
 	h.noMoreDMs(thread, 1, 1500*time.Millisecond)
 }
+
+// Crash after ack: two replicas (the real binary), 40 frustrated customers
+// in new threads for the on-call agent; one replica is SIGKILLed (or sent
+// SIGTERM, and must exit within 10 s) the moment every envelope is acked. Decide, record, then ack: what an ack answered
+// is in Redis and in the durable queue, so the surviving replica delivers
+// every nudge and every reminder, each exactly once (tasks the dead replica
+// had leased come back when asynq's lease expires, about a minute later).
+func TestCrashAfterAckLosesNothing(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) { t.Parallel(); crashAfterAck(t, sig) })
+	}
+}
+
+func crashAfterAck(t *testing.T, sig syscall.Signal) {
+	const n = 40
+	fake := newFake(t)
+	url := realRedisURL(t)
+	noteRedis(url)
+	env := []string{"REDIS_URL=" + url, "EMPATHY_RESPONSE_REMINDER=4s", "EMPATHY_REMINDER_REPEATS=1", "EMPATHY_HTTP_ADDR=127.0.0.1:0"}
+	prefix := "EMPATHY_REDIS_PREFIX=" + testPrefix(t)
+	p1, logs1 := startProcess(t, fake, append(env, prefix)...)
+	if !fake.WaitConnections(1, 10*time.Second) {
+		t.Fatalf("first replica did not connect:\n%s", logs1)
+	}
+	_, logs2 := startProcess(t, fake, append(env, prefix)...)
+	if !fake.WaitConnections(2, 10*time.Second) {
+		t.Fatalf("second replica did not connect:\n%s", logs2)
+	}
+	if _, err := fake.SlashCommand(agent, chSupport, "/empathy", "oncall me", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// A slow Web API: at the kill, the dead replica's nudges are queued or
+	// being delivered, not done.
+	fake.SetDelay(300 * time.Millisecond)
+	remember(angry)
+	var envs []string
+	for i := 0; i < n; i++ {
+		e, _, err := fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, TS: fmt.Sprintf("1700009000.%06d", i*100), Text: angry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, e)
+	}
+	for _, e := range envs {
+		if _, ok := fake.WaitAck(e, 5*time.Second); !ok {
+			t.Fatalf("envelope %s not acked", e)
+		}
+	}
+	stopped := time.Now()
+	p1.Process.Signal(sig)
+	p1.Wait()
+	if took := time.Since(stopped); sig == syscall.SIGTERM && took > 10*time.Second {
+		t.Errorf("SIGTERM: the replica took %v to exit, past 10 s", took)
+	}
+	killed := len(fake.Calls("chat.postEphemeral"))
+	t.Logf("%d of %d nudges delivered when the replica was killed", killed, n)
+	deadline := 150 * time.Second
+	if calls, ok := fake.WaitCalls("chat.postEphemeral", n, deadline); !ok {
+		t.Fatalf("%d of %d nudges after the crash\nsurvivor's logs:\n%s", len(calls), n, logs2)
+	}
+	if calls, ok := fake.WaitCalls("chat.postMessage", n, deadline); !ok {
+		t.Fatalf("%d of %d reminders after the crash\nsurvivor's logs:\n%s", len(calls), n, logs2)
+	}
+	fake.WaitCalls("chat.postMessage", n+1, 3*time.Second)
+	nudged := map[string]int{}
+	for _, c := range fake.Calls("chat.postEphemeral") {
+		nudged[c.Args.Get("thread_ts")]++
+	}
+	reminded := map[string]int{}
+	for _, c := range fake.Calls("chat.postMessage") {
+		b := c.Args.Get("blocks")
+		if i := strings.Index(b, "p1700009000"); i >= 0 {
+			reminded[b[i:i+17]]++
+		}
+	}
+	if len(nudged) != n || len(fake.Calls("chat.postEphemeral")) != n {
+		t.Errorf("%d nudges over %d threads, want %d over %d", len(fake.Calls("chat.postEphemeral")), len(nudged), n, n)
+	}
+	if len(reminded) != n || len(fake.Calls("chat.postMessage")) != n {
+		t.Errorf("%d reminders over %d threads, want %d over %d", len(fake.Calls("chat.postMessage")), len(reminded), n, n)
+	}
+}

@@ -218,6 +218,15 @@ func (s *Server) RateLimit(method string, d time.Duration) {
 	s.rateLimits[method] = &rateLimit{until: time.Now().Add(d), retryAfter: max(secs, 1)}
 }
 
+// RateLimitFor makes every call to method answer 429 with the given
+// Retry-After (whole seconds) for the next d: a rolling storm, in which
+// each retry after the advertised wait meets another 429.
+func (s *Server) RateLimitFor(method string, d, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rateLimits[method] = &rateLimit{until: time.Now().Add(d), retryAfter: max(int(retryAfter/time.Second), 1)}
+}
+
 // FailNext makes the next n calls to method answer HTTP 500.
 func (s *Server) FailNext(method string, n int) {
 	s.mu.Lock()
