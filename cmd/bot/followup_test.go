@@ -375,3 +375,69 @@ func TestEndToEndCustomersCannotUseTheCommand(t *testing.T) {
 		t.Errorf("agent help: %s", out)
 	}
 }
+
+// Slack's order, not arrival order: a frustrated customer message that
+// arrives after the agent's later reply (a late delivery), or is redelivered
+// after it, arms no "no reply" reminder and nudges nobody: the agent
+// already answered it.
+func TestLateDeliveryAfterTheAgentsReplyRemindsNobody(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) { c.ResponseReminder = 2 * time.Second; c.ReminderRepeats = 1 })
+	// Late delivery: the customer wrote at .000200, the agent at .000300,
+	// but the agent's reply reaches the bot first.
+	late := "1700007900.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: late, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: late, TS: "1700007900.000300", Text: "We're on it, Sam."})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: late, TS: "1700007900.000200", Text: angry})
+	// Redelivery: recorded, answered, then delivered again.
+	again := "1700007910.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: again, Text: "hello"})
+	env, ev := h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: again, Text: angry})
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
+		t.Fatal("no nudge for the customer the agent had not answered yet")
+	}
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: again, Text: "Sorry Sam, fixing it now."})
+	env2, err := h.fake.Redeliver(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.fake.WaitAck(env2, 2*time.Second); !ok {
+		t.Fatal("redelivery not acked")
+	}
+	h.waitHandled(ev, 2)
+	time.Sleep(3 * time.Second) // past the reminder's due time
+	h.noMoreDMs(late, 0, 0)
+	h.noMoreDMs(again, 0, 0)
+	nudges := 0
+	for _, c := range h.fake.Calls("chat.postEphemeral") {
+		if strings.Contains(c.Args.Get("blocks"), "sounds frustrated") {
+			nudges++
+		}
+	}
+	if nudges != 1 {
+		t.Errorf("%d nudges, want 1 (the late message was already answered)", nudges)
+	}
+}
+
+// The reminder falls due while Slack rate-limits DMs, and the agent answers
+// meanwhile: the reminder, retried from the queue, finds the thread
+// answered and is not sent.
+func TestReminderDueWhileTheAgentRepliesIsNotSent(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) { c.ResponseReminder = time.Second; c.ReminderRepeats = 1 })
+	th := "1700007920.000100"
+	h.expectNudgeInAssignedThread(th, "no nudge")
+	h.fake.RateLimitFor("chat.postMessage", 4*time.Second, 2*time.Second)
+	time.Sleep(1500 * time.Millisecond) // due, and meeting 429s
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: th, Text: "Sorry Sam, on it now."})
+	replied := time.Now()
+	time.Sleep(5 * time.Second) // past the storm and the retries
+	for _, c := range h.dmsAbout(th) {
+		if c.At.After(replied) {
+			t.Errorf("a reminder was sent %v after the agent replied", c.At.Sub(replied))
+		}
+	}
+	if len(h.fake.Calls("chat.postMessage:429")) == 0 {
+		t.Error("the reminder never met a 429: the test proved nothing")
+	}
+}

@@ -197,7 +197,7 @@ func (b *Bot) Remind(ctx context.Context, to string, r support.Reminder, text st
 // DeliverNudge, DeliverReview and DeliverReminder are the durable queue's
 // handlers: the desk decides, the bot counts.
 func (b *Bot) DeliverNudge(ctx context.Context, t support.NudgeTask) error {
-	outcome, err := b.desk.DeliverNudge(ctx, t)
+	outcome, err := b.desk.DeliverNudge(fromQueue(ctx), t)
 	b.delivered("nudge", t.ID(), outcome, err)
 	switch {
 	case err != nil:
@@ -213,7 +213,7 @@ func (b *Bot) DeliverNudge(ctx context.Context, t support.NudgeTask) error {
 
 // DeliverReview: see DeliverNudge.
 func (b *Bot) DeliverReview(ctx context.Context, t support.ReviewTask) error {
-	outcome, err := b.desk.DeliverReview(ctx, t)
+	outcome, err := b.desk.DeliverReview(fromQueue(ctx), t)
 	b.delivered("review", t.ID(), outcome, err)
 	if outcome == support.Sent {
 		b.metrics.Reviews.WithLabelValues(t.Kind).Inc()
@@ -224,7 +224,7 @@ func (b *Bot) DeliverReview(ctx context.Context, t support.ReviewTask) error {
 
 // DeliverReminder: see DeliverNudge.
 func (b *Bot) DeliverReminder(ctx context.Context, r support.Reminder) error {
-	outcome, err := b.desk.DeliverReminder(ctx, r)
+	outcome, err := b.desk.DeliverReminder(fromQueue(ctx), r)
 	switch {
 	case err != nil:
 		b.metrics.RemindersFired.WithLabelValues(r.Kind, "failed").Inc()
@@ -325,9 +325,15 @@ func (b *Bot) deliver(ctx context.Context, channel, thread, user, fallback strin
 }
 
 // maxInlineWait is the longest Retry-After a call waits out in place; a
-// longer one is handed back to the durable queue as a *support.RetryLater,
-// so no worker sleeps on it and no ack ever waits for it.
+// longer one is handed back to the caller as a *support.RetryLater. Calls
+// made for the durable queue wait out none (fromQueue): the queue retries
+// the whole task later, which decides afresh whether it is still true, so
+// a reminder is never sent after the agent answered while it waited.
 const maxInlineWait = 2 * time.Second
+
+type queueKey struct{}
+
+func fromQueue(ctx context.Context) context.Context { return context.WithValue(ctx, queueKey{}, true) }
 
 // retry runs call, waiting out short 429s (Retry-After, with jitter) and
 // retrying transient failures (5xx, a dropped connection) a few times with
@@ -345,7 +351,7 @@ func (b *Bot) retry(ctx context.Context, method string, call func() error) error
 		var sc slack.StatusCodeError
 		switch {
 		case errors.As(err, &rl):
-			if rl.RetryAfter > maxInlineWait {
+			if rl.RetryAfter > maxInlineWait || ctx.Value(queueKey{}) != nil {
 				return &support.RetryLater{After: rl.RetryAfter, Err: fmt.Errorf("%s: %w", method, err)}
 			}
 			wait = rl.RetryAfter
