@@ -156,11 +156,13 @@ func BenchmarkThreadMemory(b *testing.B) {
 		var ours, queue int64
 		for i := 0; i < threads; i++ {
 			ts := fmt.Sprintf("1700000000.%06d", i)
-			s.CustomerMessage(ctx, "C0123456789", ts, "U0123456789", now, 0.87, true, "repeated_contact")
-			s.AgentReply(ctx, "C0123456789", ts, "U0AGENT0001", now)
-			s.CustomerMessage(ctx, "C0123456789", ts, "U0123456789", now, 0.91, true, "waiting")
-			s.TryNudge(ctx, "C0123456789", ts, now, 10*time.Minute)
-			s.MapReply(ctx, "C0123456789", ts+"1", ts)
+			v := support.Verdict{Score: 0.87, Frustrated: true, Cue: "repeated_contact"}
+			rec := support.CustomerRecord{EventID: "Ev" + ts, Channel: "C0123456789", Thread: ts, TS: ts, User: "U0123456789", At: now,
+				Verdicts: [3]support.Verdict{v, v, v}, Cooldown: 10 * time.Minute, ResponseAfter: time.Hour}
+			s.RecordCustomer(ctx, rec)
+			s.RecordAgentReply(ctx, support.AgentRecord{EventID: "Ev" + ts + "1", Channel: "C0123456789", Thread: ts, TS: ts + "1", Agent: "U0AGENT0001", At: now})
+			rec.EventID, rec.TS = "Ev"+ts+"2", ts+"2"
+			s.RecordCustomer(ctx, rec)
 			r := support.Reminder{Kind: support.KindResponse, Channel: "C0123456789", Thread: ts, Gen: now.UnixMilli(), N: 1, Due: now.Add(time.Hour).UnixMilli()}
 			q.Schedule(ctx, r)
 			s.SetPending(ctx, r)

@@ -90,32 +90,6 @@ func (s *Store) threadKey(channel, ts string) string {
 
 // Every read-modify-write of a thread is one script on one key.
 var (
-	customerScript = redis.NewScript(`
-local was = redis.call('HGET', KEYS[1], 'r')
-redis.call('HSET', KEYS[1], 'c', ARGV[1], 'ca', ARGV[2], 's', ARGV[3], 'f', ARGV[4], 'q', ARGV[5])
-redis.call('HDEL', KEYS[1], 'ar', 'r')
-local newly = 0
-if ARGV[4] == '1' then
-  newly = redis.call('HSETNX', KEYS[1], 'ff', ARGV[2])
-  -- a frustrated message (re)starts the wait and re-arms reminders
-  redis.call('HSET', KEYS[1], 'ws', ARGV[2])
-  redis.call('HDEL', KEYS[1], 'rd')
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-return {redis.call('HGETALL', KEYS[1]), was or '0', newly}`)
-
-	agentScript = redis.NewScript(`
-local before = redis.call('HGETALL', KEYS[1])
-redis.call('HSET', KEYS[1], 'la', ARGV[1], 'ar', '1')
-redis.call('HDEL', KEYS[1], 'ws')
-local waited = -1
-local ff = redis.call('HGET', KEYS[1], 'ff')
-if ff and redis.call('HSETNX', KEYS[1], 'fr', ARGV[2]) == 1 then
-  waited = tonumber(ARGV[2]) - tonumber(ff)
-end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return {before, waited}`)
-
 	resolveScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'r') == '1' then return {redis.call('HGETALL', KEYS[1]), 0} end
 redis.call('HSET', KEYS[1], 'r', '1', 'ra', ARGV[1], 'rb', ARGV[2])
@@ -140,37 +114,6 @@ func pairs(v any) map[string]string {
 		m[k] = val
 	}
 	return m
-}
-
-// CustomerMessage records a customer message in a thread (reopening it if it
-// was resolved) and returns the thread.
-func (s *Store) CustomerMessage(ctx context.Context, channel, ts, user string, at time.Time, score float64, frustrated bool, cue string) (support.Thread, error) {
-	res, err := customerScript.Run(ctx, s.rdb, []string{s.threadKey(channel, ts)},
-		user, at.UnixMilli(), strconv.FormatFloat(score, 'f', 3, 64), b2s(frustrated), cue, s.retention.Milliseconds()).Slice()
-	if err != nil || len(res) != 3 {
-		return support.Thread{}, fmt.Errorf("record customer message %s/%s: %w", channel, ts, err)
-	}
-	t := parseThread(channel, ts, pairs(res[0]))
-	t.Reopened = res[1] == "1"
-	t.NewlyFrustrated = res[2] == int64(1)
-	return t, nil
-}
-
-// AgentReply records an agent's reply and returns the thread as it was before
-// the reply (so the caller can see whether the customer was frustrated), with
-// FirstReplyWait set when this is the first agent reply since the thread's
-// first frustrated message.
-func (s *Store) AgentReply(ctx context.Context, channel, ts, agent string, at time.Time) (support.Thread, error) {
-	res, err := agentScript.Run(ctx, s.rdb, []string{s.threadKey(channel, ts)}, agent, at.UnixMilli(), s.retention.Milliseconds()).Slice()
-	if err != nil || len(res) != 2 {
-		return support.Thread{}, fmt.Errorf("record agent reply %s/%s: %w", channel, ts, err)
-	}
-	t := parseThread(channel, ts, pairs(res[0]))
-	t.FirstReplyWait = -1
-	if w, ok := res[1].(int64); ok && w >= 0 {
-		t.FirstReplyWait = time.Duration(w) * time.Millisecond
-	}
-	return t, nil
 }
 
 // Resolve marks the thread resolved by agent at at. changed is false when it
@@ -271,25 +214,6 @@ func (s *Store) ThreadOf(ctx context.Context, channel, ts string) (string, error
 		return ts, fmt.Errorf("thread of %s/%s: %w", channel, ts, err)
 	}
 	return v, nil
-}
-
-var nudgeScript = redis.NewScript(`
-local nu = tonumber(redis.call('HGET', KEYS[1], 'nu') or '0')
-if nu > tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'nu', ARGV[2])
-redis.call('HINCRBY', KEYS[1], 'n', 1)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1`)
-
-// TryNudge reports whether a nudge may be sent for the thread at now, and if
-// so starts its cooldown and counts the nudge. Across replicas only one
-// caller wins. The cooldown lives in the thread's hash, not a key of its own.
-func (s *Store) TryNudge(ctx context.Context, channel, ts string, now time.Time, cooldown time.Duration) (bool, error) {
-	n, err := nudgeScript.Run(ctx, s.rdb, []string{s.threadKey(channel, ts)}, now.UnixMilli(), now.Add(cooldown).UnixMilli(), s.retention.Milliseconds()).Int()
-	if err != nil {
-		return false, fmt.Errorf("nudge cooldown %s/%s: %w", channel, ts, err)
-	}
-	return n == 1, nil
 }
 
 var releaseScript = redis.NewScript(`

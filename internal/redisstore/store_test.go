@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"empathybot/internal/support"
+	"empathybot/internal/support/supporttest"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,140 +47,20 @@ func TestStore(t *testing.T) { storeSuite(t, standalone) }
 // storeSuite is every store test; it runs on a single Redis and on a cluster.
 func storeSuite(t *testing.T, open opener) {
 	tests := map[string]func(*testing.T, opener){
-		"DedupeAndCooldownAreOnceOnly": testDedupeAndCooldown,
-		"ThreadStateAndAssignee":       testThreadState,
-		"ResolveReopenAndFirstReply":   testResolveReopen,
-		"RepliesMapToTheirThread":      testMapReply,
-		"StatsAndFeedback":             testStats,
-		"OpenItems":                    testOpenItems,
-		"NudgesAreRemembered":          testNudges,
-		"DeliveryIsOnceAcrossWorkers":  testDelivery,
-		"QueueFiresOnceAndCancels":     testQueue,
-		"EveryKeyHasATTLAndNoText":     testTTL,
+		"RepliesMapToTheirThread":     testMapReply,
+		"StatsAndFeedback":            testStats,
+		"OpenItems":                   testOpenItems,
+		"NudgesAreRemembered":         testNudges,
+		"DeliveryIsOnceAcrossWorkers": testDelivery,
+		"QueueFiresOnceAndCancels":    testQueue,
+		"EveryKeyHasATTLAndNoText":    testTTL,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) { f(t, open) })
 	}
-}
-
-func testDedupeAndCooldown(t *testing.T, open opener) {
-	s, _, _ := open(t)
-	ctx := context.Background()
-	first, err := s.FirstDelivery(ctx, "Ev1")
-	if err != nil || !first {
-		t.Fatalf("first delivery: %v %v", first, err)
-	}
-	if again, _ := s.FirstDelivery(ctx, "Ev1"); again {
-		t.Error("second delivery of Ev1 reported as first")
-	}
-	s.CustomerMessage(ctx, "C1", "1.1", "UC", time.Now(), 0.9, true, "waiting")
-	now := time.Now()
-	ok, _ := s.TryNudge(ctx, "C1", "1.1", now, time.Minute)
-	ok2, _ := s.TryNudge(ctx, "C1", "1.1", now.Add(59*time.Second), time.Minute)
-	ok3, _ := s.TryNudge(ctx, "C1", "1.1", now.Add(61*time.Second), time.Minute)
-	if !ok || ok2 || !ok3 {
-		t.Errorf("TryNudge at 0, 59 s, 61 s with a 1 min cooldown: %v %v %v, want true false true", ok, ok2, ok3)
-	}
-	// A nudge that could not be delivered gives its turn back.
-	if err := s.ReleaseNudge(ctx, "C1", "1.1"); err != nil {
-		t.Fatal(err)
-	}
-	if again, _ := s.TryNudge(ctx, "C1", "1.1", now.Add(62*time.Second), time.Minute); !again {
-		t.Error("TryNudge after ReleaseNudge refused")
-	}
-	th, err := s.GetThread(ctx, "C1", "1.1")
-	if err != nil || th.Nudges != 2 {
-		t.Errorf("thread after two nudges (three tries, one released): %+v %v", th, err)
-	}
-}
-
-func testThreadState(t *testing.T, open opener) {
-	s, _, _ := open(t)
-	ctx := context.Background()
-	if _, err := s.GetThread(ctx, "C1", "2.2"); err != support.ErrNotFound {
-		t.Fatalf("unknown thread: %v", err)
-	}
-	at := time.UnixMilli(1700000000123)
-	th, err := s.CustomerMessage(ctx, "C1", "2.2", "UC", at, 0.91, true, "waiting")
-	if err != nil || !th.Frustrated || th.Cue != "waiting" || !th.LastCustomerAt.Equal(at) || th.LastScore != 0.91 || !th.NewlyFrustrated {
-		t.Fatalf("after customer message: %+v %v", th, err)
-	}
-	before, _ := s.AgentReply(ctx, "C1", "2.2", "UA", at.Add(90*time.Second))
-	if before.AgentReplied || before.LastAgent != "" {
-		t.Errorf("AgentReply must return the state before the reply: %+v", before)
-	}
-	th, _ = s.GetThread(ctx, "C1", "2.2")
-	if th.Assignee() != "UA" || !th.AgentReplied {
-		t.Errorf("after reply: %+v", th)
-	}
-	s.Claim(ctx, "C1", "2.2", "UB")
-	th, _ = s.GetThread(ctx, "C1", "2.2")
-	if th.Assignee() != "UB" {
-		t.Errorf("a claim beats the last replier: %+v", th)
-	}
-	r := support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "2.2", Gen: 1700000000123, N: 2}
-	if err := s.SetPending(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	if th, _ = s.GetThread(ctx, "C1", "2.2"); th.PendingReminder != r.ID() || th.PendingFollowup != "" {
-		t.Errorf("pending reminder %q, want %q", th.PendingReminder, r.ID())
-	}
-	// A late write to an unknown thread does not create a key without a TTL.
-	if err := s.SetPending(ctx, support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "9.9", Gen: 1, N: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.GetThread(ctx, "C1", "9.9"); err != support.ErrNotFound {
-		t.Errorf("SetPending created an unknown thread: %v", err)
-	}
-}
-
-func testResolveReopen(t *testing.T, open opener) {
-	s, _, _ := open(t)
-	ctx := context.Background()
-	t0 := time.UnixMilli(1700000000000)
-	s.CustomerMessage(ctx, "C1", "3.3", "UC", t0, 0.2, false, "")
-	th, _ := s.CustomerMessage(ctx, "C1", "3.3", "UC", t0.Add(time.Minute), 0.9, true, "waiting")
-	if !th.NewlyFrustrated {
-		t.Error("first frustrated message not reported as such")
-	}
-	if th, _ = s.CustomerMessage(ctx, "C1", "3.3", "UC", t0.Add(2*time.Minute), 0.9, true, "waiting"); th.NewlyFrustrated {
-		t.Error("second frustrated message reported as the first")
-	}
-	// A calm "any update?" does not restart the wait; a frustrated message does.
-	th, _ = s.CustomerMessage(ctx, "C1", "3.3", "UC", t0.Add(3*time.Minute), 0.1, false, "")
-	if !th.WaitingSince.Equal(t0.Add(2 * time.Minute)) {
-		t.Errorf("waiting since %v after a calm message, want the last frustrated one (%v)", th.WaitingSince, t0.Add(2*time.Minute))
-	}
-	before, _ := s.AgentReply(ctx, "C1", "3.3", "UA", t0.Add(5*time.Minute))
-	if th, _ = s.GetThread(ctx, "C1", "3.3"); !th.WaitingSince.IsZero() {
-		t.Errorf("an agent reply must end the wait: %v", th.WaitingSince)
-	}
-	if before.FirstReplyWait != 4*time.Minute {
-		t.Errorf("first reply wait %v, want 4m (from the first frustrated message)", before.FirstReplyWait)
-	}
-	if before, _ = s.AgentReply(ctx, "C1", "3.3", "UA", t0.Add(9*time.Minute)); before.FirstReplyWait != -1 {
-		t.Errorf("second reply reported a first-reply wait %v", before.FirstReplyWait)
-	}
-	th, changed, err := s.Resolve(ctx, "C1", "3.3", "UA", t0.Add(10*time.Minute))
-	if err != nil || !changed || !th.Resolved || th.ResolvedBy != "UA" || !th.ResolvedAt.Equal(t0.Add(10*time.Minute)) {
-		t.Fatalf("resolve: %+v %v %v", th, changed, err)
-	}
-	if _, changed, _ = s.Resolve(ctx, "C1", "3.3", "UB", t0.Add(11*time.Minute)); changed {
-		t.Error("a second resolution changed the thread")
-	}
-	fu := support.Reminder{Kind: support.KindFollowup, Channel: "C1", Thread: "3.3", Gen: t0.Add(10 * time.Minute).UnixMilli(), N: 1}
-	s.SetPending(ctx, fu)
-	th, _ = s.CustomerMessage(ctx, "C1", "3.3", "UC", t0.Add(12*time.Minute), 0.1, false, "")
-	if !th.Reopened || th.Resolved || th.PendingFollowup != fu.ID() {
-		t.Errorf("a customer message must reopen the thread and report its check-in: %+v", th)
-	}
-	s.RemindersDone(ctx, "C1", "3.3")
-	if th, _ = s.GetThread(ctx, "C1", "3.3"); !th.RemindersDone {
-		t.Error("RemindersDone not recorded")
-	}
-	if th, _ = s.CustomerMessage(ctx, "C1", "3.3", "UC", t0.Add(13*time.Minute), 0.9, true, "waiting"); th.RemindersDone {
-		t.Error("a new customer message must re-arm reminders")
-	}
+	t.Run("Contract", func(t *testing.T) {
+		supporttest.StoreContract(t, func(t *testing.T) support.ThreadStore { s, _, _ := open(t); return s })
+	})
 }
 
 func testMapReply(t *testing.T, open opener) {
@@ -376,9 +257,10 @@ func testTTL(t *testing.T, open opener) {
 	ctx := context.Background()
 	now := time.Now()
 	s.FirstDelivery(ctx, "Ev9")
-	s.CustomerMessage(ctx, "C1", "3.3", "UC", now, 0.5, true, "failure")
-	s.AgentReply(ctx, "C1", "3.3", "UA", now)
-	s.TryNudge(ctx, "C1", "3.3", now, time.Minute)
+	v := support.Verdict{Score: 0.9, Frustrated: true, Cue: "waiting"}
+	s.RecordCustomer(ctx, support.CustomerRecord{EventID: "Ev10", Channel: "C1", Thread: "3.3", TS: "3.3", User: "UC", At: now,
+		Verdicts: [3]support.Verdict{v, v, v}, Cooldown: time.Minute, ResponseAfter: time.Minute})
+	s.RecordAgentReply(ctx, support.AgentRecord{EventID: "Ev11", Channel: "C1", Thread: "3.3", TS: "3.4", Agent: "UA", At: now})
 	s.Resolve(ctx, "C1", "3.3", "UA", now)
 	s.MapReply(ctx, "C1", "3.4", "3.3")
 	s.SetOnCall(ctx, "C1", "UA")
@@ -392,7 +274,7 @@ func testTTL(t *testing.T, open opener) {
 	s.BeginDelivery(ctx, "d2", time.Minute)
 	s.FinishDelivery(ctx, "d2", true)
 	keys, err := allKeys(ctx, rdb, prefix+"*")
-	if err != nil || len(keys) < 11 {
+	if err != nil || len(keys) < 13 {
 		t.Fatalf("keys: %v %v", keys, err)
 	}
 	for _, k := range keys {
@@ -406,7 +288,7 @@ func testTTL(t *testing.T, open opener) {
 func TestPurgeRemovesEverythingUnderThePrefix(t *testing.T) {
 	s, rdb, prefix := standalone(t)
 	ctx := context.Background()
-	s.CustomerMessage(ctx, "C1", "1.1", "UC", time.Now(), 0.9, true, "waiting")
+	s.RecordCustomer(ctx, support.CustomerRecord{EventID: "E1", Channel: "C1", Thread: "1.1", TS: "1.1", User: "UC", At: time.Now()})
 	s.Count(ctx, "C1", support.StatNudges, time.Now())
 	q := NewQueue(rdb, prefix, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := q.Schedule(ctx, support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "1.1", Gen: 1, N: 1, Due: time.Now().Add(time.Hour).UnixMilli()}); err != nil {

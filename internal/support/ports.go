@@ -24,7 +24,6 @@ type ThreadStore interface {
 	RemindersDone(ctx context.Context, channel, ts string) error
 	MapReply(ctx context.Context, channel, ts, thread string) error
 	ThreadOf(ctx context.Context, channel, ts string) (string, error)
-	TryNudge(ctx context.Context, channel, ts string, now time.Time, cooldown time.Duration) (bool, error)
 	ReleaseNudge(ctx context.Context, channel, ts string) error
 	SetOnCall(ctx context.Context, channel, agent string) error
 	OnCall(ctx context.Context, channel string) (string, error)

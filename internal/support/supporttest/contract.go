@@ -1,0 +1,312 @@
+package supporttest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"empathybot/internal/support"
+)
+
+// StoreContract is the one suite every support.ThreadStore passes: the
+// record step (dedupe, Slack ts order, trajectory, cooldown, reminder),
+// agent replies, resolutions, replies mapped to threads, on-call, snoozes
+// and delivery keys. open returns a fresh, empty store.
+func StoreContract(t *testing.T, open func(t *testing.T) support.ThreadStore) {
+	tests := map[string]func(*testing.T, support.ThreadStore){
+		"RedeliveryGetsTheSameDecision":       contractDedupe,
+		"CooldownIsOncePerThread":             contractCooldown,
+		"SlackOrderNotArrivalOrder":           contractLate,
+		"TrajectoryReadsTheThreadBefore":      contractTrajectory,
+		"FirstReplyIsReviewedAndTimed":        contractAgentReply,
+		"ResolveOnceAndReopen":                contractResolve,
+		"ReminderArmedByAFrustratedMessage":   contractReminder,
+		"RepliesMapToTheirThread":             contractReplies,
+		"OnCallSnoozeAndDeliveryKeys":         contractMisc,
+		"UnknownThreadsAreNotFoundNorCreated": contractUnknown,
+	}
+	for name, f := range tests {
+		t.Run(name, func(t *testing.T) { f(t, open(t)) })
+	}
+}
+
+var t0 = time.UnixMilli(1_790_000_000_000)
+
+const ch = "CCONTRACT"
+
+// rec is a customer message at t0+sec, with ts 1700000000.<n>.
+func rec(event, thread, ts string, sec int, frustrated bool) support.CustomerRecord {
+	v := support.Verdict{Score: 0.2}
+	if frustrated {
+		v = support.Verdict{Score: 0.9, Frustrated: true, Cue: "waiting"}
+	}
+	return support.CustomerRecord{EventID: event, Channel: ch, Thread: thread, TS: ts, User: "UCUST",
+		At: t0.Add(time.Duration(sec) * time.Second), Verdicts: [3]support.Verdict{v, v, v}, Cooldown: time.Minute, ResponseAfter: 10 * time.Minute,
+		DedupeFor: time.Hour, Retention: time.Hour}
+}
+
+func agentRec(event, thread, ts string, sec int) support.AgentRecord {
+	return support.AgentRecord{EventID: event, Channel: ch, Thread: thread, TS: ts, Agent: "UAGENT", At: t0.Add(time.Duration(sec) * time.Second),
+		DedupeFor: time.Hour, Retention: time.Hour}
+}
+
+// must(v, err)(t) is v, failing t on err.
+func must[T any](v T, err error) func(*testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func contractDedupe(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	r := rec("Ev1", "1700000000.000100", "1700000000.000100", 0, true)
+	first := must(s.RecordCustomer(ctx, r))(t)
+	if first.Duplicate || !first.Nudge || first.Reminder.Kind == "" {
+		t.Fatalf("first delivery: %+v", first)
+	}
+	r.At = r.At.Add(40 * time.Second) // redelivered later
+	again := must(s.RecordCustomer(ctx, r))(t)
+	if !again.Duplicate || again.Nudge != first.Nudge || again.Reminder != first.Reminder || again.Variant != first.Variant {
+		t.Errorf("redelivery decided %+v, the first delivery %+v", again, first)
+	}
+	if th := must(s.GetThread(ctx, ch, r.Thread))(t); th.Nudges != 1 || !th.LastCustomerAt.Equal(t0) {
+		t.Errorf("a redelivery changed the thread: %+v", th)
+	}
+	a := agentRec("Ev2", r.Thread, "1700000000.000200", 50)
+	one := must(s.RecordAgentReply(ctx, a))(t)
+	two := must(s.RecordAgentReply(ctx, a))(t)
+	if one.Duplicate || !one.Review || !two.Duplicate || !two.Review {
+		t.Errorf("agent reply and its redelivery: %+v / %+v", one, two)
+	}
+}
+
+func contractCooldown(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	th := "1700000001.000100"
+	r1 := must(s.RecordCustomer(ctx, rec("E1", th, "1700000001.000100", 0, true)))(t)
+	r2 := must(s.RecordCustomer(ctx, rec("E2", th, "1700000001.000200", 59, true)))(t)
+	r3 := must(s.RecordCustomer(ctx, rec("E3", th, "1700000001.000300", 61, true)))(t)
+	if !r1.Nudge || r2.Nudge || !r3.Nudge {
+		t.Errorf("nudge at 0, 59 s, 61 s with a 1 min cooldown: %v %v %v, want true false true", r1.Nudge, r2.Nudge, r3.Nudge)
+	}
+	if err := s.ReleaseNudge(ctx, ch, th); err != nil {
+		t.Fatal(err)
+	}
+	if r4 := must(s.RecordCustomer(ctx, rec("E4", th, "1700000001.000400", 62, true)))(t); !r4.Nudge {
+		t.Error("no nudge after the cooldown was given back")
+	}
+	if calm := must(s.RecordCustomer(ctx, rec("E5", th, "1700000001.000500", 200, false)))(t); calm.Nudge {
+		t.Error("a calm message took the cooldown")
+	}
+	if got := must(s.GetThread(ctx, ch, th))(t); got.Nudges != 2 {
+		t.Errorf("%d nudges counted, want 2 (three taken, one given back)", got.Nudges)
+	}
+}
+
+func contractLate(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	th := "1700000002.000100"
+	must(s.RecordCustomer(ctx, rec("E1", th, "1700000002.000300", 0, false)))(t)
+	late := must(s.RecordCustomer(ctx, rec("E2", th, "1700000002.000200", 5, true)))(t)
+	if !late.Late || late.Nudge || late.Reminder.Kind != "" {
+		t.Errorf("an older customer message arriving late: %+v", late)
+	}
+	if got := must(s.GetThread(ctx, ch, th))(t); got.Frustrated {
+		t.Error("a late message overwrote the thread's newer state")
+	}
+	// The agent answered at .000500; a customer message from .000400 comes after.
+	must(s.RecordAgentReply(ctx, agentRec("E3", th, "1700000002.000500", 10)))(t)
+	answered := must(s.RecordCustomer(ctx, rec("E4", th, "1700000002.000400", 12, true)))(t)
+	if !answered.Late || answered.Nudge || answered.Reminder.Kind != "" {
+		t.Errorf("a customer message the agent had already answered: %+v", answered)
+	}
+	if got := must(s.GetThread(ctx, ch, th))(t); !got.AgentReplied || !got.WaitingSince.IsZero() {
+		t.Errorf("the thread no longer says the agent replied: %+v", got)
+	}
+	// An agent reply older than the customer's last message answers an earlier one.
+	must(s.RecordCustomer(ctx, rec("E5", th, "1700000002.000700", 20, true)))(t)
+	old := must(s.RecordAgentReply(ctx, agentRec("E6", th, "1700000002.000600", 21)))(t)
+	if !old.Late || old.Review {
+		t.Errorf("an agent reply older than the customer's message: %+v", old)
+	}
+	if got := must(s.GetThread(ctx, ch, th))(t); got.AgentReplied {
+		t.Error("an older agent reply marked the newer customer message answered")
+	}
+}
+
+func contractTrajectory(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	th := "1700000003.000100"
+	want := []struct {
+		frustrated bool
+		variant    int
+	}{{false, support.Alone}, {true, support.AfterCalm}, {false, support.AfterFrustrated}}
+	for i, w := range want {
+		r := must(s.RecordCustomer(ctx, rec("T"+string(rune('a'+i)), th, "1700000003.00020"+string(rune('0'+i)), i, w.frustrated)))(t)
+		if r.Variant != w.variant {
+			t.Errorf("message %d read as %d, want %d", i, r.Variant, w.variant)
+		}
+	}
+	must(s.RecordAgentReply(ctx, agentRec("Tagent", th, "1700000003.000300", 10)))(t)
+	if r := must(s.RecordCustomer(ctx, rec("Tz", th, "1700000003.000400", 11, true)))(t); r.Variant != support.Alone {
+		t.Errorf("after an agent's reply the customer starts afresh; read as %d", r.Variant)
+	}
+	// Variants pick the verdict: a message frustrated only in context.
+	r := rec("Tc", "1700000004.000100", "1700000004.000100", 0, false)
+	must(s.RecordCustomer(ctx, r))(t)
+	r2 := rec("Td", "1700000004.000100", "1700000004.000200", 1, false)
+	r2.Verdicts[support.AfterCalm] = support.Verdict{Score: 0.8, Frustrated: true, Cue: "trajectory"}
+	got := must(s.RecordCustomer(ctx, r2))(t)
+	if got.Variant != support.AfterCalm || !got.Nudge || !got.Thread.Frustrated || got.Thread.Cue != "trajectory" {
+		t.Errorf("the thread's verdict is the one for its trajectory: %+v", got)
+	}
+}
+
+func contractAgentReply(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	th := "1700000005.000100"
+	must(s.RecordCustomer(ctx, rec("A1", th, "1700000005.000100", 0, false)))(t)
+	if r := must(s.RecordAgentReply(ctx, agentRec("A2", th, "1700000005.000200", 5)))(t); r.Review || r.Before.FirstReplyWait != -1 {
+		t.Errorf("a reply to a calm customer: %+v", r)
+	}
+	must(s.RecordCustomer(ctx, rec("A3", th, "1700000005.000300", 60, true)))(t)
+	must(s.RecordCustomer(ctx, rec("A4", th, "1700000005.000400", 120, true)))(t)
+	first := must(s.RecordAgentReply(ctx, agentRec("A5", th, "1700000005.000500", 300)))(t)
+	if !first.Review || !first.Before.Frustrated || first.Before.AgentReplied || first.Before.FirstReplyWait != 4*time.Minute {
+		t.Errorf("the first reply to a frustrated customer: %+v", first)
+	}
+	if second := must(s.RecordAgentReply(ctx, agentRec("A6", th, "1700000005.000600", 320)))(t); second.Review || second.Before.FirstReplyWait != -1 {
+		t.Errorf("a second reply: %+v", second)
+	}
+	if got := must(s.GetThread(ctx, ch, th))(t); got.Assignee() != "UAGENT" {
+		t.Errorf("the replier is the assignee: %+v", got)
+	}
+	noErr(t, s.Claim(ctx, ch, th, "UOTHER"))
+	if got := must(s.GetThread(ctx, ch, th))(t); got.Assignee() != "UOTHER" {
+		t.Errorf("a claim beats the last replier: %+v", got)
+	}
+}
+
+func contractResolve(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	th := "1700000006.000100"
+	must(s.RecordCustomer(ctx, rec("R1", th, "1700000006.000100", 0, true)))(t)
+	got, changed, err := s.Resolve(ctx, ch, th, "UAGENT", t0.Add(time.Minute))
+	if err != nil || !changed || !got.Resolved || got.ResolvedBy != "UAGENT" || !got.ResolvedAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("resolve: %+v %v %v", got, changed, err)
+	}
+	if _, changed, _ := s.Resolve(ctx, ch, th, "UOTHER", t0.Add(2*time.Minute)); changed {
+		t.Error("a second resolution changed the thread")
+	}
+	fu := support.Reminder{Kind: support.KindFollowup, Channel: ch, Thread: th, Gen: t0.Add(time.Minute).UnixMilli(), N: 1}
+	noErr(t, s.SetPending(ctx, fu))
+	re := must(s.RecordCustomer(ctx, rec("R2", th, "1700000006.000200", 180, false)))(t)
+	if !re.Thread.Reopened || re.Thread.Resolved || re.Thread.PendingFollowup != fu.ID() {
+		t.Errorf("a customer message reopens the thread and names its check-in: %+v", re.Thread)
+	}
+	noErr(t, s.RemindersDone(ctx, ch, th))
+	if got := must(s.GetThread(ctx, ch, th))(t); !got.RemindersDone {
+		t.Error("RemindersDone not recorded")
+	}
+	if r := must(s.RecordCustomer(ctx, rec("R3", th, "1700000006.000300", 200, true)))(t); r.Thread.RemindersDone {
+		t.Error("a new frustrated message re-arms the reminders")
+	}
+}
+
+func contractReminder(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	th := "1700000007.000100"
+	r := must(s.RecordCustomer(ctx, rec("M1", th, "1700000007.000100", 0, true)))(t)
+	want := support.Reminder{Kind: support.KindResponse, Channel: ch, Thread: th, Gen: t0.UnixMilli(), N: 1, Due: t0.Add(10 * time.Minute).UnixMilli()}
+	if r.Reminder != want || r.Thread.PendingReminder != want.ID() || !r.Thread.WaitingSince.Equal(t0) || !r.Thread.NewlyFrustrated {
+		t.Fatalf("armed %+v (thread %+v), want %+v", r.Reminder, r.Thread, want)
+	}
+	calm := must(s.RecordCustomer(ctx, rec("M2", th, "1700000007.000200", 30, false)))(t)
+	if calm.Reminder.Kind != "" || !calm.Thread.WaitingSince.Equal(t0) || calm.Thread.NewlyFrustrated {
+		t.Errorf("a calm 'any update?' neither arms nor restarts the wait: %+v", calm)
+	}
+	off := rec("M3", th, "1700000007.000300", 40, true)
+	off.ResponseAfter = 0
+	if r := must(s.RecordCustomer(ctx, off))(t); r.Reminder.Kind != "" {
+		t.Errorf("reminders off, yet armed: %+v", r.Reminder)
+	}
+}
+
+func contractReplies(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	th := "1700000008.000100"
+	must(s.RecordCustomer(ctx, rec("P1", th, "1700000008.000100", 0, false)))(t)
+	must(s.RecordAgentReply(ctx, agentRec("P2", th, "1700000008.000200", 1)))(t)
+	must(s.RecordCustomer(ctx, rec("P3", th, "1700000008.000300", 2, false)))(t)
+	for ts, want := range map[string]string{"1700000008.000200": th, "1700000008.000300": th, th: th, "1700000009.000100": "1700000009.000100"} {
+		if got := must(s.ThreadOf(ctx, ch, ts))(t); got != want {
+			t.Errorf("ThreadOf(%s) = %s, want %s", ts, got, want)
+		}
+	}
+}
+
+func contractMisc(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	if who := must(s.OnCall(ctx, ch))(t); who != "" {
+		t.Errorf("on call before anyone was set: %q", who)
+	}
+	noErr(t, s.SetOnCall(ctx, ch, "UAGENT"))
+	if who := must(s.OnCall(ctx, ch))(t); who != "UAGENT" {
+		t.Errorf("on call %q", who)
+	}
+	noErr(t, s.SetOnCall(ctx, ch, ""))
+	if who := must(s.OnCall(ctx, ch))(t); who != "" {
+		t.Errorf("on call after off: %q", who)
+	}
+	noErr(t, s.Snooze(ctx, "UAGENT", time.Hour))
+	if !must(s.Snoozed(ctx, "UAGENT"))(t) || must(s.Snoozed(ctx, "UOTHER"))(t) {
+		t.Error("snooze is per agent")
+	}
+	noErr(t, s.Snooze(ctx, "UAGENT", 0))
+	if must(s.Snoozed(ctx, "UAGENT"))(t) {
+		t.Error("a lifted snooze still holds")
+	}
+	if st := must(s.BeginDelivery(ctx, "k", time.Minute))(t); st != support.DeliveryOK {
+		t.Fatalf("first begin: %s", st)
+	}
+	if st := must(s.BeginDelivery(ctx, "k", time.Minute))(t); st != support.DeliveryBusy {
+		t.Errorf("second begin while leased: %s", st)
+	}
+	noErr(t, s.FinishDelivery(ctx, "k", false))
+	if st := must(s.BeginDelivery(ctx, "k", time.Minute))(t); st != support.DeliveryOK {
+		t.Errorf("begin after a failed delivery: %s", st)
+	}
+	noErr(t, s.FinishDelivery(ctx, "k", true))
+	if st := must(s.BeginDelivery(ctx, "k", time.Minute))(t); st != support.DeliveryDone {
+		t.Errorf("begin after delivery: %s", st)
+	}
+	if first := must(s.FirstDelivery(ctx, "vote"))(t); !first {
+		t.Error("first vote not first")
+	}
+	if again := must(s.FirstDelivery(ctx, "vote"))(t); again {
+		t.Error("second vote counted as first")
+	}
+}
+
+func contractUnknown(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	if _, err := s.GetThread(ctx, ch, "1700000010.000100"); !errors.Is(err, support.ErrNotFound) {
+		t.Errorf("unknown thread: %v", err)
+	}
+	noErr(t, s.SetPending(ctx, support.Reminder{Kind: support.KindResponse, Channel: ch, Thread: "1700000010.000100", Gen: 1, N: 1}))
+	if _, err := s.GetThread(ctx, ch, "1700000010.000100"); !errors.Is(err, support.ErrNotFound) {
+		t.Errorf("SetPending created an unknown thread: %v", err)
+	}
+}
+
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

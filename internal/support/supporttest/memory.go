@@ -1,0 +1,586 @@
+// Package supporttest holds in-memory implementations of the support
+// package's ports (a store, a scheduler driven by a manual clock, a
+// notifier that records, a directory) and the one store contract suite
+// that every ThreadStore (this one, redisstore on Redis and on Redis
+// Cluster) must pass. With them the desk's follow-up rules run as table
+// tests in milliseconds.
+package supporttest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"empathybot/internal/support"
+)
+
+// Memory is an in-memory support.ThreadStore with the semantics of
+// redisstore's (the contract suite checks both). It reads no clock: a
+// cooldown or a snooze is compared with the times the desk passes in, and
+// Clock says what "now" is for snoozes and delivery leases.
+type Memory struct {
+	Clock func() time.Time
+
+	mu       sync.Mutex
+	threads  map[string]*memThread
+	events   map[string]string // dedupe key → decision
+	first    map[string]bool
+	replies  map[string]string // channel|ts → thread
+	oncall   map[string]string
+	snoozed  map[string]time.Time
+	nudges   map[string][]support.NudgeRecord
+	counts   map[string]map[string]int // channel|day → field → n
+	waits    map[string][]time.Duration
+	feedback map[string][2]int
+	open     map[string][]support.OpenItem
+	delivery map[string]memDelivery
+	// Down makes every call fail with support.ErrUnavailable (Redis away).
+	Down bool
+}
+
+type memThread struct {
+	support.Thread
+	ct, gt       string // the last customer message's ts, the last agent reply's ts
+	nudgeUntil   time.Time
+	firstFrus    time.Time
+	firstReplied bool
+	ri, fi       string // pending reminder and check-in, "gen:n"
+}
+
+type memDelivery struct {
+	done  bool
+	until time.Time
+}
+
+// NewMemory returns an empty store whose clock is clock.
+func NewMemory(clock func() time.Time) *Memory {
+	return &Memory{Clock: clock, threads: map[string]*memThread{}, events: map[string]string{}, first: map[string]bool{},
+		replies: map[string]string{}, oncall: map[string]string{}, snoozed: map[string]time.Time{}, nudges: map[string][]support.NudgeRecord{},
+		counts: map[string]map[string]int{}, waits: map[string][]time.Duration{}, feedback: map[string][2]int{},
+		open: map[string][]support.OpenItem{}, delivery: map[string]memDelivery{}}
+}
+
+var _ support.ThreadStore = (*Memory)(nil)
+
+func (m *Memory) lock() error {
+	m.mu.Lock()
+	if m.Down {
+		m.mu.Unlock()
+		return fmt.Errorf("memory store: %w", support.ErrUnavailable)
+	}
+	return nil
+}
+
+func key(channel, ts string) string { return channel + "|" + ts }
+
+// older compares Slack timestamps as numbers.
+func older(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+func (m *Memory) thread(channel, ts string) *memThread {
+	t := m.threads[key(channel, ts)]
+	if t == nil {
+		t = &memThread{Thread: support.Thread{Channel: channel, TS: ts}}
+		m.threads[key(channel, ts)] = t
+	}
+	return t
+}
+
+func (t *memThread) view() support.Thread {
+	v := t.Thread
+	v.FirstReplyWait = -1
+	v.PendingReminder = pending(support.KindResponse, t.Channel, t.TS, t.ri)
+	v.PendingFollowup = pending(support.KindFollowup, t.Channel, t.TS, t.fi)
+	v.Reopened, v.NewlyFrustrated = false, false
+	return v
+}
+
+func pending(kind, channel, ts, v string) string {
+	g, n, ok := strings.Cut(v, ":")
+	if !ok {
+		return ""
+	}
+	gen, err1 := strconv.ParseInt(g, 10, 64)
+	num, err2 := strconv.Atoi(n)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	return support.Reminder{Kind: kind, Channel: channel, Thread: ts, Gen: gen, N: num}.ID()
+}
+
+func dedupe(eventID, ts string) string {
+	if eventID == "" {
+		return "ts:" + ts
+	}
+	return eventID
+}
+
+// RecordCustomer implements support.ThreadStore.
+func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (support.CustomerResult, error) {
+	if err := m.lock(); err != nil {
+		return support.CustomerResult{}, err
+	}
+	defer m.mu.Unlock()
+	if r.TS != r.Thread {
+		m.replies[key(r.Channel, r.TS)] = r.Thread
+	}
+	evk := r.Channel + "|" + r.Thread + "|" + dedupe(r.EventID, r.TS)
+	_, known := m.threads[key(r.Channel, r.Thread)]
+	t := m.thread(r.Channel, r.Thread)
+	res := support.CustomerResult{}
+	if d, dup := m.events[evk]; dup {
+		res.Duplicate = true
+		res.Thread = t.view()
+		fmt.Sscanf(d, "%d|%t|%d|%t", &res.Variant, &res.Nudge, new(int64), &res.Late)
+		var due int64
+		fmt.Sscanf(d, "%d|%t|%d|%t", new(int), new(bool), &due, new(bool))
+		if due > 0 {
+			res.Reminder = support.Reminder{Kind: support.KindResponse, Channel: r.Channel, Thread: r.Thread, Gen: due - r.ResponseAfter.Milliseconds(), N: 1, Due: due}
+		}
+		return res, nil
+	}
+	v := support.Alone
+	if known && t.LastCustomer != "" && !t.AgentReplied && !t.Resolved {
+		v = support.AfterCalm
+		if t.Frustrated {
+			v = support.AfterFrustrated
+		}
+	}
+	res.Variant = v
+	if (t.ct != "" && older(r.TS, t.ct)) || (t.gt != "" && older(r.TS, t.gt)) {
+		res.Late = true
+		m.events[evk] = fmt.Sprintf("%d|false|0|true", v)
+		res.Thread = t.view()
+		return res, nil
+	}
+	vd := r.Verdicts[v]
+	wasResolved := t.Resolved
+	t.LastCustomer, t.LastCustomerAt, t.LastScore, t.Frustrated, t.Cue, t.ct = r.User, time.UnixMilli(r.At.UnixMilli()), round3(vd.Score), vd.Frustrated, vd.Cue, r.TS
+	t.AgentReplied, t.Resolved = false, false
+	var due int64
+	newly := false
+	if vd.Frustrated {
+		if t.firstFrus.IsZero() {
+			t.firstFrus, newly = t.LastCustomerAt, true
+		}
+		t.WaitingSince = t.LastCustomerAt
+		t.RemindersDone = false
+		if !t.nudgeUntil.After(t.LastCustomerAt) {
+			t.nudgeUntil = t.LastCustomerAt.Add(r.Cooldown)
+			t.Nudges++
+			res.Nudge = true
+		}
+		if r.ResponseAfter > 0 {
+			due = r.At.UnixMilli() + r.ResponseAfter.Milliseconds()
+			t.ri = fmt.Sprintf("%d:1", r.At.UnixMilli())
+			res.Reminder = support.Reminder{Kind: support.KindResponse, Channel: r.Channel, Thread: r.Thread, Gen: r.At.UnixMilli(), N: 1, Due: due}
+		}
+	}
+	m.events[evk] = fmt.Sprintf("%d|%t|%d|false", v, res.Nudge, due)
+	res.Thread = t.view()
+	res.Thread.Reopened = wasResolved
+	res.Thread.NewlyFrustrated = newly
+	return res, nil
+}
+
+func round3(f float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(f, 'f', 3, 64), 64)
+	return v
+}
+
+// RecordAgentReply implements support.ThreadStore.
+func (m *Memory) RecordAgentReply(_ context.Context, r support.AgentRecord) (support.AgentResult, error) {
+	if err := m.lock(); err != nil {
+		return support.AgentResult{}, err
+	}
+	defer m.mu.Unlock()
+	if r.TS != r.Thread {
+		m.replies[key(r.Channel, r.TS)] = r.Thread
+	}
+	evk := r.Channel + "|" + r.Thread + "|" + dedupe(r.EventID, r.TS)
+	t := m.thread(r.Channel, r.Thread)
+	if d, dup := m.events[evk]; dup {
+		b := t.view()
+		return support.AgentResult{Duplicate: true, Late: d == "late", Review: d == "review", Before: b}, nil
+	}
+	before := t.view()
+	res := support.AgentResult{Before: before}
+	if t.ct != "" && older(r.TS, t.ct) {
+		t.LastAgent = r.Agent
+		res.Late = true
+		m.events[evk] = "late"
+		return res, nil
+	}
+	d := "none"
+	if t.Frustrated && !t.AgentReplied {
+		d, res.Review = "review", true
+	}
+	t.LastAgent, t.AgentReplied, t.gt = r.Agent, true, r.TS
+	t.WaitingSince = time.Time{}
+	if !t.firstFrus.IsZero() && !t.firstReplied {
+		t.firstReplied = true
+		res.Before.FirstReplyWait = time.UnixMilli(r.At.UnixMilli()).Sub(t.firstFrus)
+	}
+	m.events[evk] = d
+	return res, nil
+}
+
+// FirstDelivery implements support.ThreadStore.
+func (m *Memory) FirstDelivery(_ context.Context, id string) (bool, error) {
+	if err := m.lock(); err != nil {
+		return false, err
+	}
+	defer m.mu.Unlock()
+	if m.first[id] {
+		return false, nil
+	}
+	m.first[id] = true
+	return true, nil
+}
+
+// Claim implements support.ThreadStore.
+func (m *Memory) Claim(_ context.Context, channel, ts, agent string) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	m.thread(channel, ts).ClaimedBy = agent
+	return nil
+}
+
+// Resolve implements support.ThreadStore.
+func (m *Memory) Resolve(_ context.Context, channel, ts, agent string, at time.Time) (support.Thread, bool, error) {
+	if err := m.lock(); err != nil {
+		return support.Thread{}, false, err
+	}
+	defer m.mu.Unlock()
+	t := m.thread(channel, ts)
+	if t.Resolved {
+		return t.view(), false, nil
+	}
+	t.Resolved, t.ResolvedAt, t.ResolvedBy = true, time.UnixMilli(at.UnixMilli()), agent
+	return t.view(), true, nil
+}
+
+// GetThread implements support.ThreadStore.
+func (m *Memory) GetThread(_ context.Context, channel, ts string) (support.Thread, error) {
+	if err := m.lock(); err != nil {
+		return support.Thread{}, err
+	}
+	defer m.mu.Unlock()
+	t, ok := m.threads[key(channel, ts)]
+	if !ok {
+		return support.Thread{}, support.ErrNotFound
+	}
+	return t.view(), nil
+}
+
+// SetPending implements support.ThreadStore.
+func (m *Memory) SetPending(_ context.Context, r support.Reminder) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	t, ok := m.threads[key(r.Channel, r.Thread)]
+	if !ok {
+		return nil // never resurrects an unknown thread
+	}
+	v := fmt.Sprintf("%d:%d", r.Gen, r.N)
+	if r.Kind == support.KindFollowup {
+		t.fi = v
+	} else {
+		t.ri = v
+	}
+	return nil
+}
+
+// RemindersDone implements support.ThreadStore.
+func (m *Memory) RemindersDone(_ context.Context, channel, ts string) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if t, ok := m.threads[key(channel, ts)]; ok {
+		t.RemindersDone = true
+	}
+	return nil
+}
+
+// MapReply implements support.ThreadStore.
+func (m *Memory) MapReply(_ context.Context, channel, ts, thread string) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	m.replies[key(channel, ts)] = thread
+	return nil
+}
+
+// ThreadOf implements support.ThreadStore.
+func (m *Memory) ThreadOf(_ context.Context, channel, ts string) (string, error) {
+	if err := m.lock(); err != nil {
+		return ts, err
+	}
+	defer m.mu.Unlock()
+	if th, ok := m.replies[key(channel, ts)]; ok {
+		return th, nil
+	}
+	return ts, nil
+}
+
+// ReleaseNudge implements support.ThreadStore.
+func (m *Memory) ReleaseNudge(_ context.Context, channel, ts string) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if t, ok := m.threads[key(channel, ts)]; ok && !t.nudgeUntil.IsZero() {
+		t.nudgeUntil = time.Time{}
+		t.Nudges--
+	}
+	return nil
+}
+
+// SetOnCall implements support.ThreadStore.
+func (m *Memory) SetOnCall(_ context.Context, channel, agent string) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if agent == "" {
+		delete(m.oncall, channel)
+	} else {
+		m.oncall[channel] = agent
+	}
+	return nil
+}
+
+// OnCall implements support.ThreadStore.
+func (m *Memory) OnCall(_ context.Context, channel string) (string, error) {
+	if err := m.lock(); err != nil {
+		return "", err
+	}
+	defer m.mu.Unlock()
+	return m.oncall[channel], nil
+}
+
+// Snooze implements support.ThreadStore.
+func (m *Memory) Snooze(_ context.Context, agent string, d time.Duration) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if d <= 0 {
+		delete(m.snoozed, agent)
+	} else {
+		m.snoozed[agent] = m.Clock().Add(d)
+	}
+	return nil
+}
+
+// Snoozed implements support.ThreadStore.
+func (m *Memory) Snoozed(_ context.Context, agent string) (bool, error) {
+	if err := m.lock(); err != nil {
+		return false, err
+	}
+	defer m.mu.Unlock()
+	return m.snoozed[agent].After(m.Clock()), nil
+}
+
+// RecentTips implements support.ThreadStore.
+func (m *Memory) RecentTips(ctx context.Context, agent string) ([]string, error) {
+	ns, err := m.RecentNudges(ctx, agent, 5)
+	tips := make([]string, len(ns))
+	for i, n := range ns {
+		tips[i] = n.Tip
+	}
+	return tips, err
+}
+
+// Nudged implements support.ThreadStore.
+func (m *Memory) Nudged(_ context.Context, agent string, n support.NudgeRecord) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	n.At = time.UnixMilli(n.At.UnixMilli())
+	m.nudges[agent] = append([]support.NudgeRecord{n}, m.nudges[agent]...)
+	if len(m.nudges[agent]) > 20 {
+		m.nudges[agent] = m.nudges[agent][:20]
+	}
+	return nil
+}
+
+// RecentNudges implements support.ThreadStore.
+func (m *Memory) RecentNudges(_ context.Context, agent string, n int) ([]support.NudgeRecord, error) {
+	if err := m.lock(); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	ns := m.nudges[agent]
+	return slices.Clone(ns[:min(n, len(ns))]), nil
+}
+
+func day(t time.Time) string { return t.UTC().Format("20060102") }
+
+// Count implements support.ThreadStore.
+func (m *Memory) Count(_ context.Context, channel, field string, at time.Time) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	k := channel + "|" + day(at)
+	if m.counts[k] == nil {
+		m.counts[k] = map[string]int{}
+	}
+	m.counts[k][field]++
+	return nil
+}
+
+// AddReplyWait implements support.ThreadStore.
+func (m *Memory) AddReplyWait(_ context.Context, channel string, at time.Time, wait time.Duration) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	k := channel + "|" + day(at)
+	m.waits[k] = append(m.waits[k], wait)
+	return nil
+}
+
+// Feedback implements support.ThreadStore.
+func (m *Memory) Feedback(_ context.Context, channel, cue, technique string, useful bool, at time.Time) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	i := 1
+	if useful {
+		i = 0
+	}
+	for _, k := range []string{channel + "|" + day(at) + "|all", channel + "|" + day(at) + "|cue|" + cue, channel + "|" + day(at) + "|tech|" + technique} {
+		v := m.feedback[k]
+		v[i]++
+		m.feedback[k] = v
+	}
+	return nil
+}
+
+// Stats implements support.ThreadStore.
+func (m *Memory) Stats(_ context.Context, channel string, now time.Time, days int) (support.ChannelStats, error) {
+	if err := m.lock(); err != nil {
+		return support.ChannelStats{}, err
+	}
+	defer m.mu.Unlock()
+	st := support.ChannelStats{Channel: channel, Days: days, Counts: map[string]int{}, ByCue: map[string][2]int{}, ByTech: map[string][2]int{}}
+	var waits []time.Duration
+	for i := 0; i < days; i++ {
+		d := channel + "|" + day(now.AddDate(0, 0, -i))
+		for f, n := range m.counts[d] {
+			st.Counts[f] += n
+		}
+		waits = append(waits, m.waits[d]...)
+		all := m.feedback[d+"|all"]
+		st.Useful += all[0]
+		st.NotUsed += all[1]
+		for k, v := range m.feedback {
+			if c, ok := strings.CutPrefix(k, d+"|cue|"); ok {
+				x := st.ByCue[c]
+				st.ByCue[c] = [2]int{x[0] + v[0], x[1] + v[1]}
+			}
+			if c, ok := strings.CutPrefix(k, d+"|tech|"); ok {
+				x := st.ByTech[c]
+				st.ByTech[c] = [2]int{x[0] + v[0], x[1] + v[1]}
+			}
+		}
+	}
+	st.FirstReplies = len(waits)
+	if len(waits) > 0 {
+		slices.Sort(waits)
+		st.MedianFirstReply = waits[len(waits)/2]
+	}
+	return st, nil
+}
+
+// AddOpen implements support.ThreadStore.
+func (m *Memory) AddOpen(_ context.Context, agent string, item support.OpenItem) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	item.Due = time.UnixMilli(item.Due.UnixMilli())
+	items := slices.DeleteFunc(m.open[agent], func(o support.OpenItem) bool {
+		return o.Kind == item.Kind && o.Channel == item.Channel && o.Thread == item.Thread && o.TaskID == item.TaskID
+	})
+	items = append(items, item)
+	slices.SortStableFunc(items, func(a, b support.OpenItem) int { return a.Due.Compare(b.Due) })
+	m.open[agent] = items
+	return nil
+}
+
+// RemoveOpen implements support.ThreadStore.
+func (m *Memory) RemoveOpen(_ context.Context, agent, taskID string) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	m.open[agent] = slices.DeleteFunc(m.open[agent], func(o support.OpenItem) bool { return o.TaskID == taskID })
+	return nil
+}
+
+// OpenItems implements support.ThreadStore.
+func (m *Memory) OpenItems(_ context.Context, agent string) ([]support.OpenItem, error) {
+	if err := m.lock(); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	return slices.Clone(m.open[agent]), nil
+}
+
+// BeginDelivery implements support.ThreadStore.
+func (m *Memory) BeginDelivery(_ context.Context, id string, lease time.Duration) (string, error) {
+	if err := m.lock(); err != nil {
+		return "", err
+	}
+	defer m.mu.Unlock()
+	d := m.delivery[id]
+	switch {
+	case d.done:
+		return support.DeliveryDone, nil
+	case d.until.After(m.Clock()):
+		return support.DeliveryBusy, nil
+	}
+	m.delivery[id] = memDelivery{until: m.Clock().Add(lease)}
+	return support.DeliveryOK, nil
+}
+
+// FinishDelivery implements support.ThreadStore.
+func (m *Memory) FinishDelivery(_ context.Context, id string, delivered bool) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if delivered {
+		m.delivery[id] = memDelivery{done: true}
+	} else {
+		delete(m.delivery, id)
+	}
+	return nil
+}
+
+// Ping implements support.ThreadStore.
+func (m *Memory) Ping(context.Context) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	m.mu.Unlock()
+	return nil
+}
