@@ -1,0 +1,267 @@
+package support_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"empathybot/internal/coach"
+	"empathybot/internal/support"
+	"empathybot/internal/support/supporttest"
+)
+
+const (
+	ch       = "CSUP"
+	cust     = "UCUST"
+	dana     = "UDANA"
+	lee      = "ULEE"
+	angry    = "This is the third time I'm asking. You said it would be fixed by Friday and it's still broken. Ridiculous."
+	calm     = "Hi, how do I export invoices?"
+	stillBad = "Hello?? Still broken. This is ridiculous."
+)
+
+// world is a desk on in-memory stores and a manual clock.
+type world struct {
+	t      *testing.T
+	clock  *supporttest.Clock
+	store  *supporttest.Memory
+	queue  *supporttest.Queue
+	notify *supporttest.Notifier
+	desk   *support.Desk
+	seq    int
+	runs   []supporttest.Outcome
+}
+
+func newWorld(t *testing.T, agents ...string) *world {
+	clock := supporttest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	w := &world{t: t, clock: clock, store: supporttest.NewMemory(clock.Now), queue: supporttest.NewQueue(clock), notify: &supporttest.Notifier{Clock: clock}}
+	dir := supporttest.Directory{}
+	for _, a := range append([]string{dana, lee}, agents...) {
+		dir[a] = true
+	}
+	w.desk = support.NewDesk(slog.New(slog.NewTextHandler(io.Discard, nil)), coach.Default(), w.store, w.queue, w.notify, dir, support.Config{
+		Cooldown: 10 * time.Minute, NudgeUseful: 15 * time.Minute, Agents: []string{dana, lee},
+		Policy: support.Policy{ResponseAfter: 10 * time.Minute, FollowupAfter: 24 * time.Hour, MaxReminders: 2},
+	})
+	w.desk.Now = clock.Now
+	return w
+}
+
+// say records a message in thread (a new thread when thread is "") and
+// runs what falls due; it returns the thread.
+func (w *world) say(user, thread, text string) string {
+	w.t.Helper()
+	w.seq++
+	ts := fmt.Sprintf("1764579600.%06d", w.seq*100)
+	if thread == "" {
+		thread = ts
+	}
+	o, err := w.desk.Message(context.Background(), support.Message{EventID: fmt.Sprintf("Ev%d", w.seq), Channel: ch, Thread: thread, TS: ts, User: user}, text)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.desk.After(context.Background(), o)
+	w.run()
+	return thread
+}
+
+func (w *world) run() { w.runs = append(w.runs, w.queue.Run(context.Background(), w.desk)...) }
+
+func (w *world) advance(d time.Duration) {
+	w.clock.Advance(d)
+	w.run()
+}
+
+// sent lists what was delivered as "kind→to", in order.
+func (w *world) sent() []string {
+	var out []string
+	for _, s := range w.notify.Sent() {
+		out = append(out, s.Kind+"→"+s.To)
+	}
+	return out
+}
+
+func (w *world) expect(want ...string) {
+	w.t.Helper()
+	if got := strings.Join(w.sent(), " "); got != strings.Join(want, " ") {
+		w.t.Errorf("sent [%s], want [%s]", got, strings.Join(want, " "))
+	}
+}
+
+// The follow-up rules, end to end through the desk, on a manual clock.
+func TestDeskFollowUpRules(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		play func(w *world)
+		want []string
+	}{
+		{"a frustrated customer in an assigned thread: one nudge now, a reminder when unanswered, one firmer repeat, then no more",
+			func(w *world) {
+				th := w.say(cust, "", calm)
+				w.say(dana, th, "Hi! Settings → Billing → Export.")
+				w.say(cust, th, angry)
+				w.advance(10 * time.Minute)
+				w.advance(10 * time.Minute)
+				w.advance(30 * time.Minute)
+			}, []string{"nudge→" + dana, "response→" + dana, "response→" + dana}},
+		{"an agent's reply cancels the reminder",
+			func(w *world) {
+				th := w.say(cust, "", calm)
+				w.say(dana, th, "Looking.")
+				w.say(cust, th, angry)
+				w.advance(5 * time.Minute)
+				w.say(dana, th, "I'm sorry you've had to chase this. I've fixed the invoice and will confirm by 3pm.")
+				w.advance(time.Hour)
+			}, []string{"nudge→" + dana}},
+		{"a calm follow-up neither re-arms nor delays the reminder",
+			func(w *world) {
+				th := w.say(cust, "", calm)
+				w.say(dana, th, "Looking.")
+				w.say(cust, th, angry)
+				w.advance(5 * time.Minute)
+				w.say(cust, th, "Also, the invoice number is INV-2231.")
+				w.advance(5 * time.Minute)
+			}, []string{"nudge→" + dana, "response→" + dana}},
+		{"cooldown: a second frustrated message within it nudges no one; after it, one more nudge",
+			func(w *world) {
+				th := w.say(cust, "", calm)
+				w.say(dana, th, "Looking.")
+				w.say(cust, th, angry)
+				w.advance(2 * time.Minute)
+				w.say(cust, th, stillBad)
+				w.advance(9 * time.Minute) // past the cooldown, not past the (re-armed) reminder
+				w.say(cust, th, "Seriously, this is unacceptable. Nobody is answering.")
+			}, []string{"nudge→" + dana, "nudge→" + dana}},
+		{"assignee: a claim beats the last replier",
+			func(w *world) {
+				th := w.say(cust, "", calm)
+				w.say(dana, th, "Looking.")
+				if err := w.desk.Claim(ctx, ch, th, lee, ""); err != nil {
+					w.t.Fatal(err)
+				}
+				w.say(cust, th, angry)
+			}, []string{"nudge→" + lee}},
+		{"a new thread goes to the on-call agent; the reminder too",
+			func(w *world) {
+				w.store.SetOnCall(ctx, ch, lee)
+				w.say(cust, "", angry)
+				w.advance(10 * time.Minute)
+			}, []string{"nudge→" + lee, "response→" + lee}},
+		{"a customer recorded as on-call is never nudged: unassigned, and the reminder goes to the agents",
+			func(w *world) {
+				w.store.SetOnCall(ctx, ch, "UOTHERCUSTOMER")
+				w.say(cust, "", angry)
+				w.advance(10 * time.Minute)
+			}, []string{"response→" + dana, "response→" + lee}},
+		{"unassigned with nobody on call: no nudge (it would go to triage), the reminder to the agents",
+			func(w *world) {
+				w.say(cust, "", angry)
+				w.advance(10 * time.Minute)
+			}, []string{"response→" + dana, "response→" + lee}},
+		{"a snoozed agent gets no nudge, and the cooldown is given back for after the snooze",
+			func(w *world) {
+				th := w.say(cust, "", calm)
+				w.say(dana, th, "Looking.")
+				w.store.Snooze(ctx, dana, 5*time.Minute)
+				w.say(cust, th, angry)
+				w.advance(6 * time.Minute)
+				w.say(cust, th, stillBad) // re-arms the reminder: the first one is moot
+				w.advance(10 * time.Minute)
+			}, []string{"nudge→" + dana, "response→" + dana}},
+		{"resolved: a check-in a day later to whoever resolved it",
+			func(w *world) {
+				th := w.say(cust, "", angry)
+				w.say(dana, th, "Fixed it, sorry for the wait.")
+				if _, err := w.desk.Resolve(ctx, ch, th, dana, ""); err != nil {
+					w.t.Fatal(err)
+				}
+				w.advance(24 * time.Hour)
+			}, []string{"review→" + dana, "followup→" + dana}},
+		{"a customer who writes after the resolution reopens the thread: no check-in",
+			func(w *world) {
+				th := w.say(cust, "", calm)
+				w.say(dana, th, "Fixed it.")
+				w.desk.Resolve(ctx, ch, th, dana, "")
+				w.advance(time.Hour)
+				w.say(cust, th, "thanks, it works now")
+				w.advance(24 * time.Hour)
+			}, nil},
+		{"a customer's ✅ resolves nothing and a customer's 👀 claims nothing",
+			func(w *world) {
+				th := w.say(cust, "", calm)
+				w.say(dana, th, "Looking.")
+				if _, err := w.desk.Resolve(ctx, ch, th, cust, ""); !errors.Is(err, support.ErrNotAgent) {
+					w.t.Errorf("a customer resolved: %v", err)
+				}
+				if err := w.desk.Claim(ctx, ch, th, cust, ""); !errors.Is(err, support.ErrNotAgent) {
+					w.t.Errorf("a customer claimed: %v", err)
+				}
+				w.say(cust, th, angry)
+			}, []string{"nudge→" + dana}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			tc.play(w)
+			w.expect(tc.want...)
+		})
+	}
+}
+
+// A nudge that waited in the queue past its usefulness (Slack or Redis away
+// for a quarter of an hour) is dropped and counted, never sent late.
+func TestDeskDropsAStaleNudge(t *testing.T) {
+	w := newWorld(t)
+	th := w.say(cust, "", calm)
+	w.say(dana, th, "Looking.")
+	w.notify.Fail = errors.New("slack away")
+	w.say(cust, th, angry)
+	w.advance(16 * time.Minute)
+	w.notify.Fail = nil
+	w.advance(time.Second)
+	var outcomes []string
+	for _, o := range w.runs {
+		if o.Task.Nudge != nil && o.Err == nil {
+			outcomes = append(outcomes, o.Outcome)
+		}
+	}
+	if strings.Join(outcomes, ",") != support.Stale {
+		t.Errorf("nudge outcomes %v, want [stale]", outcomes)
+	}
+	for _, s := range w.sent() {
+		if strings.HasPrefix(s, "nudge") {
+			t.Errorf("a stale nudge was sent: %v", w.sent())
+		}
+	}
+}
+
+// Redelivered: the same event twice is one nudge and one reminder. Redis
+// away: the message is not recorded, the caller must not ack, nothing is
+// queued; the redelivery later does the work once.
+func TestDeskRedeliveryAndStoreDown(t *testing.T) {
+	w := newWorld(t)
+	th := w.say(cust, "", calm)
+	w.say(dana, th, "Looking.")
+	msg := support.Message{EventID: "EvAngry", Channel: ch, Thread: th, TS: "1764579600.900000", User: cust}
+	w.store.Down = true
+	if _, err := w.desk.Message(context.Background(), msg, angry); err == nil {
+		t.Fatal("recorded with the store down")
+	}
+	if n := len(w.queue.Pending()); n != 0 {
+		t.Fatalf("%d tasks queued for an unrecorded message", n)
+	}
+	w.store.Down = false
+	for i := 0; i < 3; i++ {
+		if _, err := w.desk.Message(context.Background(), msg, angry); err != nil {
+			t.Fatal(err)
+		}
+		w.run()
+	}
+	w.advance(10 * time.Minute)
+	w.expect("nudge→"+dana, "response→"+dana)
+}
