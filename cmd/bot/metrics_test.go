@@ -34,7 +34,11 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 	h.command(agent, "help")
 	// The DM is on the wire before the bot counts it: wait for the count.
 	out := scrape(t, addr)
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out, `outcome="sent"`) && time.Now().Before(deadline); {
+	settled := func(out string) bool {
+		return strings.Contains(out, `empathy_reminders_fired_total{kind="response",outcome="sent"} 1`) &&
+			strings.Contains(out, `empathy_deliveries_total{kind="nudge",outcome="sent"} 1`)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !settled(out) && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 		out = scrape(t, addr)
 	}
