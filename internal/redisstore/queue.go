@@ -43,8 +43,8 @@ type Queue struct {
 	insp   *asynq.Inspector
 	log    *slog.Logger
 
-	// Poll is how often due tasks are moved to the ready list (and how often
-	// idle workers look for work); it bounds firing lateness. Default 200ms.
+	// Poll is how often due reminders are moved to the ready list; it
+	// bounds their lateness. Default 200ms.
 	Poll time.Duration
 	// Concurrency is the number of reminders handled at once per replica
 	// (default 100; a worker may spend up to a second waiting for the exact
@@ -170,10 +170,13 @@ func (q *Queue) Serve(ctx context.Context, grace time.Duration, h Handlers) erro
 		Concurrency:              q.Concurrency,
 		Queues:                   map[string]int{q.name: 1},
 		DelayedTaskCheckInterval: q.Poll,
-		TaskCheckInterval:        q.Poll,
-		ShutdownTimeout:          grace,
-		HealthCheckInterval:      5 * time.Second,
-		RetryDelayFunc:           func(n int, err error, t *asynq.Task) time.Duration { return retryDelay(n, err) },
+		// An idle worker looks for work this often: it bounds how long a
+		// nudge waits in the queue (one small dequeue script per interval
+		// while idle).
+		TaskCheckInterval:   10 * time.Millisecond,
+		ShutdownTimeout:     grace,
+		HealthCheckInterval: 5 * time.Second,
+		RetryDelayFunc:      func(n int, err error, t *asynq.Task) time.Duration { return retryDelay(n, err) },
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			id, _ := asynq.GetTaskID(ctx)
 			n, _ := asynq.GetRetryCount(ctx)
