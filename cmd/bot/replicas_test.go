@@ -250,3 +250,54 @@ func crashAfterAck(t *testing.T, sig syscall.Signal) {
 		t.Errorf("%d reminders over %d threads, want %d over %d", len(fake.Calls("chat.postMessage")), len(reminded), n, n)
 	}
 }
+
+// A flood of 40,000-character messages (1,000 of them, sent without
+// waiting) stays within memory: at most 32 envelopes are recorded at once
+// and the rest wait unread on the socket, so the bot's peak RSS stays far
+// below the pod's 256 Mi limit (it was 527 MiB with an unbounded queue),
+// and every message is acked.
+func TestFloodOfLongMessagesStaysWithinMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a flood test")
+	}
+	t.Parallel()
+	fake := newFake(t)
+	fake.Lean() // the fake keeps no copy of what it sent
+	url := realRedisURL(t)
+	noteRedis(url)
+	p, logs := startProcess(t, fake, "REDIS_URL="+url, "EMPATHY_HTTP_ADDR=127.0.0.1:0", "LOG_LEVEL=warn")
+	if !fake.WaitConnections(1, 10*time.Second) {
+		t.Fatalf("no connection:\n%s", logs)
+	}
+	long := strings.Repeat("This is the third time I'm asking and it is still broken. ", 700)[:40000]
+	remember(long[:60])
+	var envs []string
+	for i := 0; i < 1000; i++ {
+		e, _, err := fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, TS: fmt.Sprintf("1700009500.%06d", i), Text: long})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, e)
+	}
+	for _, e := range envs {
+		if _, ok := fake.WaitAck(e, 60*time.Second); !ok {
+			t.Fatalf("envelope %s not acked", e)
+		}
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Process.Pid))
+	if err != nil {
+		t.Skipf("no /proc to read the peak RSS from: %v", err)
+	}
+	var hwm int
+	for _, line := range strings.Split(string(status), "\n") {
+		fmt.Sscanf(line, "VmHWM: %d kB", &hwm)
+	}
+	limit := 128 << 10 // KiB
+	if raceEnabled {
+		limit = 400 << 10 // the race detector multiplies memory use
+	}
+	t.Logf("peak RSS %d MiB (limit %d MiB)", hwm>>10, limit>>10)
+	if hwm == 0 || hwm > limit {
+		t.Errorf("peak RSS %d MiB, want at most %d MiB", hwm>>10, limit>>10)
+	}
+}
