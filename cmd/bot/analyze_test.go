@@ -13,7 +13,7 @@ import (
 func runCmd(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	err := run(context.Background(), args, strings.NewReader(stdin), &out, &errb)
+	err := run(context.Background(), args, Env{}, strings.NewReader(stdin), &out, &errb)
 	return out.String(), err
 }
 
@@ -166,5 +166,21 @@ func TestDemoInteractive(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("interactive transcript lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// Asking for help is success: bot help lists every variable, and demo
+// --help prints its flags; both exit 0.
+func TestHelpExitsZero(t *testing.T) {
+	out, err := runCmd(t, "", "help")
+	if err != nil || !strings.Contains(out, "EMPATHY_THRESHOLD") || !strings.Contains(out, "0.60") {
+		t.Errorf("bot help: %v\n%s", err, out)
+	}
+	if _, err := runCmd(t, "", "demo", "--help"); err != nil {
+		t.Errorf("bot demo --help: %v", err)
+	}
+	var ue usageError
+	if _, err := runCmd(t, "", "demo", "--bogus"); !errors.As(err, &ue) {
+		t.Errorf("bot demo --bogus: %v, want a usage error", err)
 	}
 }

@@ -26,6 +26,9 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	interactive := fs.Bool("interactive", false, "type customer and agent lines yourself")
 	verbose := fs.Bool("v", false, "show the bot's logs")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // asked for: the flags are printed, and that is success
+		}
 		return usageError{err.Error()}
 	}
 	fake, err := slackfake.New()

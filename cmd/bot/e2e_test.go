@@ -431,14 +431,20 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"http port", "EMPATHY_HTTP_ADDR", "localhost:99999", "EMPATHY_HTTP_ADDR"},
 		{"api url not http", "SLACK_API_URL", "ftp://slack.com/api/", "SLACK_API_URL"},
 		{"token with spaces", "SLACK_BOT_TOKEN", "xoxb- 123", "SLACK_BOT_TOKEN"},
+		{"threshold one", "EMPATHY_THRESHOLD", "1", "EMPATHY_THRESHOLD"},
+		{"api url plain http", "SLACK_API_URL", "http://slack.example.com/api/", "SLACK_API_URL must be https"},
+		{"redis db", "REDIS_URL", "redis://localhost:6379/99", "REDIS_URL"},
+		{"misspelled variable", "EMPATHY_THRESHHOLD", "0.7", "EMPATHY_THRESHHOLD is not a setting of empathybot (did you mean EMPATHY_THRESHOLD?)"},
+		{"unknown variable", "EMPATHY_NUDGES", "dm", "EMPATHY_NUDGES"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			env := Env{}
 			for k, v := range base {
-				t.Setenv(k, v)
+				env[k] = v
 			}
-			t.Setenv(tt.key, tt.val)
-			_, err := loadConfig()
+			env[tt.key] = tt.val
+			_, err := loadConfig(env)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("%s=%q: err = %v, want one naming %s", tt.key, tt.val, err, tt.want)
 			}
@@ -447,17 +453,30 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 			}
 		})
 	}
+	env := Env{}
 	for k, v := range base {
-		t.Setenv(k, v)
+		env[k] = v
 	}
-	if cfg, err := loadConfig(); err != nil {
+	if cfg, err := loadConfig(env); err != nil {
 		t.Errorf("valid config refused: %v", err)
 	} else if cfg.Threshold != coach.DefaultThreshold {
 		t.Errorf("EMPATHY_THRESHOLD unset: threshold %v, want the coach's default %v", cfg.Threshold, coach.DefaultThreshold)
 	}
+	for _, u := range []string{"http://127.0.0.1:9/api/", "http://localhost:9/api/", "http://[::1]:9/api/"} {
+		env["SLACK_API_URL"] = u
+		if _, err := loadConfig(env); err != nil {
+			t.Errorf("SLACK_API_URL=%s (loopback) refused: %v", u, err)
+		}
+	}
+	delete(env, "SLACK_API_URL")
+	// Lists take spaces after commas.
+	env["EMPATHY_CHANNELS"], env["EMPATHY_AGENTS"] = "C0123, C0456 ,", " U01, W02"
+	if cfg, err := loadConfig(env); err != nil || strings.Join(cfg.Channels, "|") != "C0123|C0456" || strings.Join(cfg.Agents, "|") != "U01|W02" {
+		t.Errorf("lists with spaces: %v %v %v", cfg.Channels, cfg.Agents, err)
+	}
 	for _, u := range []string{"redis://:secret@localhost:6379/2", "rediss://user:pw@redis.example.com:6380/0"} {
-		t.Setenv("REDIS_URL", u)
-		if _, err := loadConfig(); err != nil {
+		env["REDIS_URL"] = u
+		if _, err := loadConfig(env); err != nil {
 			t.Errorf("REDIS_URL=%s refused: %v", u, err)
 		}
 	}

@@ -40,7 +40,7 @@ Usage:
   bot version            print the version
   bot help               print this help
 
-Configuration is by environment variable; see README.md.
+Configuration is by environment variable; see below and README.md.
 `
 
 // usageError is a mistake in the command line; main exits 2 for it.
@@ -51,7 +51,7 @@ func (e usageError) Error() string { return e.msg }
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], EnvFrom(os.Environ()), os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bot:", err)
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -63,25 +63,28 @@ func main() {
 }
 
 // run picks the subcommand and runs it until it finishes or ctx ends.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+// It reads no process state: the environment is env.
+func run(ctx context.Context, args []string, env Env, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
 	case "serve":
-		return serve(ctx, args, stderr)
+		return serve(ctx, args, env, stderr)
 	case "demo":
 		return demo(ctx, args, stdin, stdout, stderr)
 	case "analyze":
 		return analyze(args, stdin, stdout)
 	case "healthcheck":
-		return healthcheck(ctx, args, stdout)
+		return healthcheck(ctx, args, env, stdout)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "empathybot", buildVersion())
 		return nil
 	case "help", "--help", "-help", "-h":
 		fmt.Fprint(stdout, usage)
+		fmt.Fprintln(stdout, "\nEnvironment (an unknown EMPATHY_* variable is an error):")
+		configHelp(stdout)
 		return nil
 	}
 	return usageError{fmt.Sprintf("unknown subcommand %q", cmd)}
@@ -89,11 +92,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // healthcheck asks a running bot's /readyz (for container health checks:
 // the image has no shell and no curl).
-func healthcheck(ctx context.Context, args []string, stdout io.Writer) error {
+func healthcheck(ctx context.Context, args []string, env Env, stdout io.Writer) error {
 	url := ""
 	switch len(args) {
 	case 0:
-		addr := os.Getenv("EMPATHY_HTTP_ADDR")
+		addr := env.Getenv("EMPATHY_HTTP_ADDR")
 		if addr == "" {
 			addr = ":8080"
 		}

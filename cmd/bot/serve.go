@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
@@ -23,24 +25,24 @@ import (
 
 // Config is the bot's environment. The variable names are a public contract.
 type Config struct {
-	BotToken         string        `envconfig:"SLACK_BOT_TOKEN"`
-	AppToken         string        `envconfig:"SLACK_APP_TOKEN"`
-	APIURL           string        `envconfig:"SLACK_API_URL" default:"https://slack.com/api/"`
-	RedisURL         string        `envconfig:"REDIS_URL"`
-	RedisCluster     []string      `envconfig:"REDIS_CLUSTER_ADDRS"`
-	RedisPrefix      string        `envconfig:"EMPATHY_REDIS_PREFIX" default:"empathy:"`
-	Channels         []string      `envconfig:"EMPATHY_CHANNELS"`
-	Agents           []string      `envconfig:"EMPATHY_AGENTS"`
-	AgentGroup       string        `envconfig:"EMPATHY_AGENT_GROUP"`
-	Nudge            string        `envconfig:"EMPATHY_NUDGE" default:"ephemeral"`
-	Threshold        float64       `envconfig:"EMPATHY_THRESHOLD" default:"0.60"`
-	Cooldown         time.Duration `envconfig:"EMPATHY_COOLDOWN" default:"10m"`
-	ResponseReminder time.Duration `envconfig:"EMPATHY_RESPONSE_REMINDER" default:"10m"`
-	FollowupAfter    time.Duration `envconfig:"EMPATHY_FOLLOWUP_AFTER" default:"24h"`
-	ReminderRepeats  int           `envconfig:"EMPATHY_REMINDER_REPEATS" default:"3"`
-	Retention        time.Duration `envconfig:"EMPATHY_RETENTION" default:"720h"`
-	HTTPAddr         string        `envconfig:"EMPATHY_HTTP_ADDR" default:":8080"`
-	LogLevel         string        `envconfig:"LOG_LEVEL" default:"info"`
+	BotToken         string        `envconfig:"SLACK_BOT_TOKEN" desc:"bot token (xoxb-...)"`
+	AppToken         string        `envconfig:"SLACK_APP_TOKEN" desc:"app-level token with connections:write (xapp-...)"`
+	APIURL           string        `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Web API base URL"`
+	RedisURL         string        `envconfig:"REDIS_URL" desc:"Redis URL; empty: an embedded Redis, for trying only"`
+	RedisCluster     []string      `envconfig:"REDIS_CLUSTER_ADDRS" desc:"Redis Cluster seed addresses (host:port, comma-separated)"`
+	RedisPrefix      string        `envconfig:"EMPATHY_REDIS_PREFIX" default:"empathy:" desc:"key prefix (and queue name)"`
+	Channels         []string      `envconfig:"EMPATHY_CHANNELS" desc:"watched channel IDs; empty: every channel the bot is in"`
+	Agents           []string      `envconfig:"EMPATHY_AGENTS" desc:"agent user IDs"`
+	AgentGroup       string        `envconfig:"EMPATHY_AGENT_GROUP" desc:"user group ID whose members are agents"`
+	Nudge            string        `envconfig:"EMPATHY_NUDGE" default:"ephemeral" desc:"ephemeral or dm"`
+	Threshold        float64       `envconfig:"EMPATHY_THRESHOLD" default:"0.60" desc:"frustration score that nudges, in (0, 1]"`
+	Cooldown         time.Duration `envconfig:"EMPATHY_COOLDOWN" default:"10m" desc:"per-thread nudge cooldown"`
+	ResponseReminder time.Duration `envconfig:"EMPATHY_RESPONSE_REMINDER" default:"10m" desc:"unanswered frustrated customer: remind after"`
+	FollowupAfter    time.Duration `envconfig:"EMPATHY_FOLLOWUP_AFTER" default:"24h" desc:"check in this long after a resolution"`
+	ReminderRepeats  int           `envconfig:"EMPATHY_REMINDER_REPEATS" default:"3" desc:"response reminders per message, 0-10"`
+	Retention        time.Duration `envconfig:"EMPATHY_RETENTION" default:"720h" desc:"TTL of every key"`
+	HTTPAddr         string        `envconfig:"EMPATHY_HTTP_ADDR" default:":8080" desc:"/healthz, /readyz, /metrics (off disables)"`
+	LogLevel         string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 
 	// PingTimeout is how long without a WebSocket ping from Slack before the
 	// connection is presumed dead (slack-go's default when zero). Tests only.
@@ -48,10 +50,10 @@ type Config struct {
 }
 
 // loadConfig reads and checks the environment; every error names the variable.
-func loadConfig() (Config, error) {
+func loadConfig(env Env) (Config, error) {
 	var c Config
-	if err := envconfig.Process("", &c); err != nil {
-		return c, errors.New(strings.ReplaceAll(err.Error(), "envconfig.Process: ", ""))
+	if err := readEnv(env, &c); err != nil {
+		return c, err
 	}
 	switch {
 	case c.BotToken == "":
@@ -64,10 +66,12 @@ func loadConfig() (Config, error) {
 		return c, errors.New("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
 	case !strings.HasSuffix(c.APIURL, "/") || !(strings.HasPrefix(c.APIURL, "https://") || strings.HasPrefix(c.APIURL, "http://")) || len(c.APIURL) > 512:
 		return c, fmt.Errorf("SLACK_API_URL must be an http(s) URL ending in /, got %q", c.APIURL)
+	case strings.HasPrefix(c.APIURL, "http://") && !loopback(c.APIURL):
+		return c, fmt.Errorf("SLACK_API_URL must be https (the bot token travels with every call); plain http is allowed only on loopback, got %q", c.APIURL)
 	case c.Nudge != "ephemeral" && c.Nudge != "dm":
 		return c, fmt.Errorf("EMPATHY_NUDGE must be ephemeral or dm, got %q", c.Nudge)
-	case !(c.Threshold > 0 && c.Threshold <= 1):
-		return c, fmt.Errorf("EMPATHY_THRESHOLD must be in (0, 1], got %v", c.Threshold)
+	case !(c.Threshold > 0 && c.Threshold < 1):
+		return c, fmt.Errorf("EMPATHY_THRESHOLD must be between 0 and 1 (exclusive; the default is %v), got %v", coach.DefaultThreshold, c.Threshold)
 	case c.Cooldown < time.Second || c.Cooldown > 7*24*time.Hour:
 		return c, fmt.Errorf("EMPATHY_COOLDOWN must be between 1s and 168h, got %v", c.Cooldown)
 	case c.ResponseReminder < time.Second || c.ResponseReminder > 7*24*time.Hour:
@@ -127,6 +131,28 @@ func loadConfig() (Config, error) {
 	return c, nil
 }
 
+// loopback reports whether url's host is a loopback address.
+func loopback(url string) bool {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// configHelp writes the table of variables (for bot help).
+func configHelp(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	envconfig.Usagef("", &Config{}, tw, `{{range .}}  {{usage_key .}}	{{usage_default .}}	{{usage_description .}}
+{{end}}`)
+	tw.Flush()
+}
+
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
@@ -135,11 +161,11 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
-func serve(ctx context.Context, args []string, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, env Env, stderr io.Writer) error {
 	if len(args) > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", args)}
 	}
-	cfg, err := loadConfig()
+	cfg, err := loadConfig(env)
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,14 @@ import (
 
 // CheckURL reports whether url is a redis:// or rediss:// URL go-redis accepts.
 func CheckURL(url string) error {
-	_, err := redis.ParseURL(url)
-	return redact(err)
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return redact(err)
+	}
+	if opt.DB < 0 || opt.DB > 15 {
+		return fmt.Errorf("database %d: Redis has 16 (0-15) unless configured otherwise, and a cluster only 0", opt.DB)
+	}
+	return nil
 }
 
 var userinfo = regexp.MustCompile(`//[^@/\s"]*@`)
