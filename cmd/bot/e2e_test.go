@@ -534,3 +534,43 @@ func TestEndToEndUnscoredLanguageAndProblemReportNudgeNobody(t *testing.T) {
 		t.Errorf("/empathy analyze of a German message: %q", reply)
 	}
 }
+
+// Slack shows no ephemeral message in a thread without replies (it answers
+// ok and shows nothing): the on-call agent's nudge about a brand-new
+// complaint goes beside the message, at channel level, with a link to it;
+// once the thread has replies, nudges go in the thread.
+func TestNudgeAboutANewComplaintIsSeen(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, nil)
+	h.command(agent, "oncall me")
+	top := "1700008100.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: top, Text: angry})
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second)
+	if !ok {
+		t.Fatalf("no visible nudge; invisible ones: %d", len(h.fake.Calls("chat.postEphemeral:invisible")))
+	}
+	if th := calls[0].Args.Get("thread_ts"); th != "" {
+		t.Errorf("nudge posted in the reply-less thread %s", th)
+	}
+	if !strings.Contains(calls[0].Args.Get("blocks"), "p1700008100000100") {
+		t.Errorf("the channel-level nudge does not link the message: %s", calls[0].Args.Get("blocks"))
+	}
+	// With a reply, the thread shows ephemerals: the next nudge goes there.
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: top, Text: "Looking into it."})
+	other := "1700008200.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: other, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: other, Text: angry})
+	h.fake.WaitCalls("chat.postEphemeral", 3, 5*time.Second) // the first nudge, a review of the reply, this nudge
+	var inThread []string
+	for _, c := range h.fake.Calls("chat.postEphemeral") {
+		if strings.Contains(c.Args.Get("blocks"), "sounds frustrated") {
+			inThread = append(inThread, c.Args.Get("thread_ts"))
+		}
+	}
+	if len(inThread) != 2 || inThread[1] != other {
+		t.Errorf("nudges posted in threads %q, want the second in %s", inThread, other)
+	}
+	if n := len(h.fake.Calls("chat.postEphemeral:invisible")); n != 0 {
+		t.Errorf("%d nudges nobody could see", n)
+	}
+}

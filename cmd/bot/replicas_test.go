@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -141,7 +142,7 @@ func TestReplicasNudgeAndRemindExactlyOnce(t *testing.T) {
 	}
 	nudged := map[string]int{}
 	for _, c := range fake.Calls("chat.postEphemeral") {
-		nudged[c.Args.Get("thread_ts")]++
+		nudged[nudgeThread(t, c)]++
 	}
 	if len(nudged) != threads || len(fake.Calls("chat.postEphemeral")) != threads {
 		t.Errorf("%d nudges over %d threads, want %d over %d", len(fake.Calls("chat.postEphemeral")), len(nudged), threads, threads)
@@ -234,7 +235,7 @@ func crashAfterAck(t *testing.T, sig syscall.Signal) {
 	fake.WaitCalls("chat.postMessage", n+1, 3*time.Second)
 	nudged := map[string]int{}
 	for _, c := range fake.Calls("chat.postEphemeral") {
-		nudged[c.Args.Get("thread_ts")]++
+		nudged[nudgeThread(t, c)]++
 	}
 	reminded := map[string]int{}
 	for _, c := range fake.Calls("chat.postMessage") {
@@ -300,4 +301,34 @@ func TestFloodOfLongMessagesStaysWithinMemory(t *testing.T) {
 	if hwm == 0 || hwm > limit {
 		t.Errorf("peak RSS %d MiB, want at most %d MiB", hwm>>10, limit>>10)
 	}
+}
+
+// nudgeThread is the thread a nudge is about: its thread_ts when it was
+// posted in the thread, else the thread named by its Claim button (a nudge
+// beside a reply-less message, at channel level).
+func nudgeThread(t *testing.T, c slackfake.Call) string {
+	t.Helper()
+	if th := c.Args.Get("thread_ts"); th != "" {
+		return th
+	}
+	var blocks []struct {
+		Elements []struct {
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal([]byte(c.Args.Get("blocks")), &blocks); err != nil {
+		t.Fatalf("nudge blocks: %v", err)
+	}
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			if e.ActionID == "empathy_claim" {
+				if _, th, ok := strings.Cut(e.Value, "|"); ok {
+					return th
+				}
+			}
+		}
+	}
+	t.Fatalf("a nudge names no thread: %s", c.Args.Get("blocks"))
+	return ""
 }

@@ -334,7 +334,7 @@ func (s *Store) RecentTips(ctx context.Context, agent string) ([]string, error) 
 func parseThread(channel, ts string, m map[string]string) support.Thread {
 	t := support.Thread{Channel: channel, TS: ts, ClaimedBy: m["cb"], LastAgent: m["la"],
 		LastCustomer: m["c"], Cue: m["q"], Frustrated: m["f"] == "1", AgentReplied: m["ar"] == "1",
-		Resolved: m["r"] == "1", ResolvedBy: m["rb"], RemindersDone: m["rd"] == "1", FirstReplyWait: -1}
+		Resolved: m["r"] == "1", Replies: m["rp"] == "1", ResolvedBy: m["rb"], RemindersDone: m["rd"] == "1", FirstReplyWait: -1}
 	t.LastCustomerAt = msTime(m["ca"])
 	t.ResolvedAt = msTime(m["ra"])
 	t.WaitingSince = msTime(m["ws"])

@@ -178,12 +178,12 @@ func (b *Bot) Nudge(ctx context.Context, to string, n support.Nudge) error {
 	s := n.Suggestion
 	blocks := append(nudgeBlocks(n.Score, s), nudgeButtons(n.Channel, n.Thread, s.Cue.Kind, s.Tip.Technique))
 	fallback := "A customer in this thread sounds frustrated: " + coach.Describe(s.Cue.Kind) + ". Try: " + s.Tip.Title
-	return b.private(ctx, n.Channel, n.Thread, to, fallback, blocks)
+	return b.private(ctx, n.Channel, n.Thread, n.InThread, to, fallback, blocks)
 }
 
 // Review delivers a review of an agent's reply privately (support.Notifier).
 func (b *Bot) Review(ctx context.Context, to string, r support.ReviewTask) error {
-	return b.private(ctx, r.Channel, r.Thread, to, "A thought on your reply: "+r.Suggestion, reviewBlocks(r))
+	return b.private(ctx, r.Channel, r.Thread, r.InThread(), to, "A thought on your reply: "+r.Suggestion, reviewBlocks(r))
 }
 
 // Remind delivers a reminder or check-in by DM (support.Notifier):
@@ -191,7 +191,7 @@ func (b *Bot) Review(ctx context.Context, to string, r support.ReviewTask) error
 // message is lost if the agent is not looking.
 func (b *Bot) Remind(ctx context.Context, to string, r support.Reminder, text string) error {
 	blocks := []slack.Block{slack.NewSectionBlock(md(text), nil, nil), reminderButtons(r.Kind, r.Channel, r.Thread, r.ID())}
-	return b.deliver(ctx, r.Channel, r.Thread, to, text, blocks, true)
+	return b.deliver(ctx, r.Channel, r.Thread, true, to, text, blocks, true)
 }
 
 // DeliverNudge, DeliverReview and DeliverReminder are the durable queue's
@@ -274,19 +274,30 @@ func (b *Bot) settle(id string) {
 	}
 }
 
-// private delivers a message only user can see: ephemeral in the thread, or a
-// DM when configured.
-func (b *Bot) private(ctx context.Context, channel, thread, user, fallback string, blocks []slack.Block) error {
-	return b.deliver(ctx, channel, thread, user, fallback, blocks, b.cfg.NudgeDM)
+// private delivers a message only user can see: ephemeral, or a DM when
+// configured.
+func (b *Bot) private(ctx context.Context, channel, thread string, inThread bool, user, fallback string, blocks []slack.Block) error {
+	return b.deliver(ctx, channel, thread, inThread, user, fallback, blocks, b.cfg.NudgeDM)
 }
 
 // deliver sends a private message to user about a thread: ephemeral in the
-// thread, or (dm) a direct message with a link to the thread.
-func (b *Bot) deliver(ctx context.Context, channel, thread, user, fallback string, blocks []slack.Block, dm bool) error {
+// thread when it has replies (Slack shows no ephemeral message in a
+// reply-less thread, though it answers ok), else ephemeral at channel level
+// with a link to the message; or (dm) a direct message with a link to the
+// thread.
+func (b *Bot) deliver(ctx context.Context, channel, thread string, inThread bool, user, fallback string, blocks []slack.Block, dm bool) error {
 	opts := []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)}
 	if !dm {
+		where := []slack.MsgOption{slack.MsgOptionTS(thread)}
+		if !inThread {
+			where = nil
+			if link := b.permalink(ctx, channel, thread); link != "" {
+				withLink := append(append([]slack.Block(nil), blocks...), slack.NewContextBlock("", md("<"+link+"|The customer's message>")))
+				opts = []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(withLink...)}
+			}
+		}
 		err := b.retry(ctx, "chat.postEphemeral", func() error {
-			_, err := b.api.PostEphemeralContext(ctx, channel, user, append(opts, slack.MsgOptionTS(thread))...)
+			_, err := b.api.PostEphemeralContext(ctx, channel, user, append(opts, where...)...)
 			return err
 		})
 		if !slackError(err, "user_not_in_channel") {
@@ -306,15 +317,7 @@ func (b *Bot) deliver(ctx context.Context, channel, thread, user, fallback strin
 	}); err != nil {
 		return err
 	}
-	link := ""
-	if thread != "" {
-		_ = b.retry(ctx, "chat.getPermalink", func() error {
-			var err error
-			link, err = b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: thread})
-			return err
-		})
-	}
-	if link != "" {
+	if link := b.permalink(ctx, channel, thread); link != "" {
 		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "<"+link+"|Open the thread>", false, false)))
 		opts = []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)}
 	}
@@ -322,6 +325,20 @@ func (b *Bot) deliver(ctx context.Context, channel, thread, user, fallback strin
 		_, _, err := b.api.PostMessageContext(ctx, im, opts...)
 		return err
 	})
+}
+
+// permalink is a link to message ts, or "" when Slack cannot give one.
+func (b *Bot) permalink(ctx context.Context, channel, ts string) string {
+	if ts == "" {
+		return ""
+	}
+	var link string
+	_ = b.retry(ctx, "chat.getPermalink", func() error {
+		var err error
+		link, err = b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: channel, Ts: ts})
+		return err
+	})
+	return link
 }
 
 // maxInlineWait is the longest Retry-After a call waits out in place; a

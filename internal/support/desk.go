@@ -245,7 +245,7 @@ func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
 	outcome, err := d.once(ctx, t.ID()+"|"+to, func() error {
 		recent, _ := d.store.RecentTips(ctx, to)
 		s := d.coach.SuggestFor(t.Basis, recent)
-		if err := d.notify.Nudge(ctx, to, Nudge{Channel: t.Channel, Thread: t.Thread, Score: t.Basis.Score, Suggestion: s}); err != nil {
+		if err := d.notify.Nudge(ctx, to, Nudge{Channel: t.Channel, Thread: t.Thread, InThread: th.Replies, Score: t.Basis.Score, Suggestion: s}); err != nil {
 			return err
 		}
 		at := d.Now()

@@ -66,8 +66,11 @@ type Notifier interface {
 // Nudge is what an agent is told about a frustrated customer.
 type Nudge struct {
 	Channel, Thread string
-	Score           float64
-	Suggestion      coach.Suggestion
+	// InThread: the thread has replies, so a private message can be shown
+	// in it; otherwise it goes beside the message, at channel level.
+	InThread   bool
+	Score      float64
+	Suggestion coach.Suggestion
 }
 
 // Role is who a user is to the desk.

@@ -99,6 +99,10 @@ type ReviewTask struct {
 	Suggestion string `json:"s"`
 }
 
+// InThread reports whether the reply is in a thread (so the thread has
+// replies and a private message shows in it).
+func (r ReviewTask) InThread() bool { return r.TS != r.Thread }
+
 // ID is the task's ID and idempotency key: one per agent reply.
 func (r ReviewTask) ID() string { return fmt.Sprintf("review:%s:%s:%s", r.Channel, r.Thread, r.TS) }
 

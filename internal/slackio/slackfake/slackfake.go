@@ -82,6 +82,7 @@ type Server struct {
 	redelivered int
 	noEnvelope  int   // frames the app sent without an envelope_id (errors)
 	lastTS      int64 // microseconds of the last ts handed out
+	replies     map[string]int // channel|thread ts → replies in the thread
 }
 
 // newTS returns a fresh message ts, later than every one before, as Slack's
@@ -148,6 +149,7 @@ func New() (*Server, error) {
 		rateLimits: map[string]*rateLimit{},
 		failures:   map[string]int{},
 		drops:      map[string]int{},
+		replies:    map[string]int{},
 		apiErrors:  map[string]apiError{},
 		pingEvery:  2 * time.Second,
 		// Slack retries an unacked Events API envelope 3 times: at once
@@ -452,6 +454,10 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := s.answer(method, args, r)
 	recorded := method
+	if _, hidden := resp[invisible]; hidden {
+		delete(resp, invisible)
+		recorded = method + ":invisible"
+	}
 	if ok, _ := resp["ok"].(bool); !ok {
 		// Refused calls are recorded apart ("chat.postMessage:invalid_blocks"),
 		// so a test counting deliveries never counts one Slack would reject.
@@ -464,6 +470,9 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	writeJSON(w, resp)
 }
+
+// invisible marks an answer Slack gives for a message nobody will see.
+const invisible = "_invisible"
 
 func (s *Server) answer(method string, args url.Values, r *http.Request) map[string]any {
 	s.mu.Lock()
@@ -489,7 +498,14 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 			return map[string]any{"ok": false, "error": "invalid_blocks", "response_metadata": map[string]any{"messages": []string{err}}}
 		}
 		s.seq++
-		return ok(map[string]any{"message_ts": s.newTS()})
+		resp := ok(map[string]any{"message_ts": s.newTS()})
+		// Slack answers ok but shows nothing for an ephemeral message in a
+		// thread that has no replies yet (its thread_ts names a plain
+		// message): recorded as "chat.postEphemeral:invisible".
+		if th := args.Get("thread_ts"); th != "" && s.replies[args.Get("channel")+"|"+th] == 0 {
+			resp[invisible] = true
+		}
+		return resp
 	case "chat.postMessage":
 		if args.Get("channel") == "" {
 			return map[string]any{"ok": false, "error": "channel_not_found"}
@@ -498,6 +514,9 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 			return map[string]any{"ok": false, "error": "invalid_blocks", "response_metadata": map[string]any{"messages": []string{err}}}
 		}
 		s.seq++
+		if th := args.Get("thread_ts"); th != "" {
+			s.replies[args.Get("channel")+"|"+th]++
+		}
 		return ok(map[string]any{"channel": args.Get("channel"), "ts": s.newTS()})
 	case "conversations.open":
 		users := args.Get("users")

@@ -217,6 +217,9 @@ func (s *Server) SendMessage(m Message) (envelopeID, eventID string, err error) 
 		}
 	}
 	eventID = fmt.Sprintf("Ev%06d", s.seq)
+	if m.ThreadTS != "" && m.ThreadTS != m.TS {
+		s.replies[m.Channel+"|"+m.ThreadTS]++
+	}
 	s.mu.Unlock()
 	ev := map[string]any{"type": "message", "channel": m.Channel, "user": m.User, "text": m.Text,
 		"ts": m.TS, "event_ts": m.TS, "user_team": m.UserTeam, "channel_type": "channel"}

@@ -135,6 +135,9 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 	evk := r.Channel + "|" + r.Thread + "|" + dedupe(r.EventID, r.TS)
 	_, known := m.threads[key(r.Channel, r.Thread)]
 	t := m.thread(r.Channel, r.Thread)
+	if r.TS != r.Thread {
+		t.Replies = true
+	}
 	res := support.CustomerResult{}
 	if d, dup := m.events[evk]; dup {
 		res.Duplicate = true
@@ -207,11 +210,14 @@ func (m *Memory) RecordAgentReply(_ context.Context, r support.AgentRecord) (sup
 	}
 	evk := r.Channel + "|" + r.Thread + "|" + dedupe(r.EventID, r.TS)
 	t := m.thread(r.Channel, r.Thread)
+	before := t.view()
+	if r.TS != r.Thread {
+		t.Replies = true
+	}
 	if d, dup := m.events[evk]; dup {
 		b := t.view()
 		return support.AgentResult{Duplicate: true, Late: d == "late", Review: d == "review", Before: b}, nil
 	}
-	before := t.view()
 	res := support.AgentResult{Before: before}
 	if t.ct != "" && older(r.TS, t.ct) {
 		t.LastAgent = r.Agent
