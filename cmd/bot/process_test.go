@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -98,6 +99,7 @@ func newFake(t testing.TB) *slackfake.Server {
 	}
 	t.Cleanup(fake.Close)
 	track(fake)
+	fake.SetShouldEscape(manifestShouldEscape(t))
 	fake.AddChannel(chSupport, "support")
 	fake.AddUser(slackfake.User{ID: customer, Name: "Sam", TeamID: "TACME"})
 	fake.AddUser(slackfake.User{ID: agent, Name: "Dana"})
@@ -232,4 +234,22 @@ func TestEndToEndEyesReactionClaimsTheThread(t *testing.T) {
 	if u := calls[0].Args.Get("user"); u != other {
 		t.Errorf("nudge went to %s, want the claimer %s", u, other)
 	}
+}
+
+// manifestShouldEscape is the /empathy command's should_escape in
+// deploy/slack-app-manifest.yaml: the local Slack sends mentions the way the
+// real one would for the app as we ship it.
+func manifestShouldEscape(t testing.TB) bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "deploy", "slack-app-manifest.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "should_escape:"); ok {
+			return strings.TrimSpace(v) == "true"
+		}
+	}
+	t.Fatal("the manifest's slash command has no should_escape")
+	return false
 }

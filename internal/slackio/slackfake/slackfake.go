@@ -58,31 +58,32 @@ type Server struct {
 	ln       net.Listener
 	upgrader websocket.Upgrader
 
-	mu          sync.Mutex
-	users       map[string]User
-	channels    map[string]string // ID → name
-	groups      map[string][]string
-	calls       []Call
-	callCond    *sync.Cond
-	acks        map[string]Ack
-	ackCond     *sync.Cond
-	sent        map[string]sentEnvelope
-	conns       []*conn
-	next        int
-	seq         int
-	rateLimits  map[string]*rateLimit
-	failures    map[string]int // method → remaining 500s
-	drops       map[string]int // method → remaining connections closed without an answer
-	apiErrors   map[string]apiError
-	delay       time.Duration
-	lean        bool
-	pingEvery   time.Duration
-	opened      int
-	redeliver   []time.Duration // Events API retry schedule for unacked envelopes
-	redelivered int
-	noEnvelope  int   // frames the app sent without an envelope_id (errors)
-	lastTS      int64 // microseconds of the last ts handed out
-	replies     map[string]int // channel|thread ts → replies in the thread
+	mu           sync.Mutex
+	users        map[string]User
+	channels     map[string]string // ID → name
+	groups       map[string][]string
+	calls        []Call
+	callCond     *sync.Cond
+	acks         map[string]Ack
+	ackCond      *sync.Cond
+	sent         map[string]sentEnvelope
+	conns        []*conn
+	next         int
+	seq          int
+	rateLimits   map[string]*rateLimit
+	failures     map[string]int // method → remaining 500s
+	drops        map[string]int // method → remaining connections closed without an answer
+	apiErrors    map[string]apiError
+	delay        time.Duration
+	lean         bool
+	pingEvery    time.Duration
+	opened       int
+	redeliver    []time.Duration // Events API retry schedule for unacked envelopes
+	redelivered  int
+	noEnvelope   int            // frames the app sent without an envelope_id (errors)
+	lastTS       int64          // microseconds of the last ts handed out
+	replies      map[string]int // channel|thread ts → replies in the thread
+	shouldEscape bool           // the slash command's should_escape (SetShouldEscape)
 }
 
 // newTS returns a fresh message ts, later than every one before, as Slack's

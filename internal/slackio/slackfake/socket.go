@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -346,6 +348,7 @@ func (s *Server) SlashCommand(user, channel, command, text string, timeout time.
 		team = u.TeamID
 	}
 	s.mu.Unlock()
+	text = s.escapeCommandText(text)
 	payload := map[string]any{"token": "verification", "team_id": team, "channel_id": channel,
 		"user_id": user, "command": command, "text": text, "api_app_id": "AEMPATHY",
 		"response_url": s.ResponseURL(rid), "trigger_id": "trig"}
@@ -366,6 +369,49 @@ func (s *Server) SlashCommand(user, channel, command, text string, timeout time.
 		return nil, fmt.Errorf("slackfake: %s acked without a reply and nothing came to its response_url within %v", id, timeout)
 	}
 	return body, nil
+}
+
+var (
+	escapedMention = regexp.MustCompile(`<@([UW][A-Z0-9]+)(\|[^>]*)?>`)
+	plainMention   = regexp.MustCompile(`(^|\s)@([A-Za-z0-9][A-Za-z0-9._-]*)`)
+)
+
+// SetShouldEscape says how the app's slash command is configured (the
+// manifest's should_escape). Like Slack: with true, a typed @name of a
+// member arrives as <@U…|name>; with false, as plain @name.
+func (s *Server) SetShouldEscape(escape bool) {
+	s.mu.Lock()
+	s.shouldEscape = escape
+	s.mu.Unlock()
+}
+
+// escapeCommandText turns mentions in what the user typed (either form)
+// into the form Slack sends for the command's should_escape.
+func (s *Server) escapeCommandText(text string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	nameOf := func(id string) string {
+		if u, ok := s.users[id]; ok {
+			return strings.ToLower(strings.Fields(u.Name + " x")[0])
+		}
+		return strings.ToLower(id)
+	}
+	// First, everything as typed (@name).
+	text = escapedMention.ReplaceAllStringFunc(text, func(m string) string {
+		return "@" + nameOf(escapedMention.FindStringSubmatch(m)[1])
+	})
+	if !s.shouldEscape {
+		return text
+	}
+	return plainMention.ReplaceAllStringFunc(text, func(m string) string {
+		sub := plainMention.FindStringSubmatch(m)
+		for id := range s.users {
+			if nameOf(id) == strings.ToLower(sub[2]) {
+				return sub[1] + "<@" + id + "|" + strings.ToLower(sub[2]) + ">"
+			}
+		}
+		return m // not a member: Slack leaves it as typed
+	})
 }
 
 // Action describes a click on a Block Kit button in a message the app posted.
