@@ -38,7 +38,12 @@ type harness struct {
 
 func startBot(t testing.TB, tweak func(*Config)) *harness {
 	t.Helper()
-	fake := newFake(t)
+	return startBotOn(t, newFake(t), tweak)
+}
+
+// startBotOn is startBot on a local Slack the test prepared.
+func startBotOn(t testing.TB, fake *slackfake.Server, tweak func(*Config)) *harness {
+	t.Helper()
 	fake.SetPingInterval(200 * time.Millisecond)
 	fake.AddChannel(chOther, "random")
 	cfg := Config{
@@ -572,5 +577,33 @@ func TestNudgeAboutANewComplaintIsSeen(t *testing.T) {
 	}
 	if n := len(h.fake.Calls("chat.postEphemeral:invisible")); n != 0 {
 		t.Errorf("%d nudges nobody could see", n)
+	}
+}
+
+// Real message events often carry team and no user_team, and in Enterprise
+// Grid the team can be the organisation's E… ID. With no agent list and
+// users.info failing, the bot still tells our people (team T0EMPATHY, or our
+// organisation E0ORG) from a Slack Connect customer (TACME), and a /me
+// message from the customer counts like any other.
+func TestTeamsAsRealEventsCarryThem(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t)
+	fake.EnterpriseID = "E0ORG"
+	h := startBotOn(t, fake, func(c *Config) { c.Agents = nil })
+	h.fake.FailWith("users.info", "user_not_found", 1000)
+	grid := "1700008300.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: grid, UserTeam: "E0ORG", Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: grid, Text: angry})
+	plain := "1700008400.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: plain, Text: "hello"}) // team only
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: plain, SubType: "me_message", Text: "is still waiting. Third time asking. Ridiculous."})
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 2, 5*time.Second)
+	if !ok {
+		t.Fatalf("%d nudges, want 2 (our agent told from the customer by team, twice)", len(calls))
+	}
+	for _, c := range calls {
+		if c.Args.Get("user") != agent {
+			t.Errorf("a nudge went to %s", c.Args.Get("user"))
+		}
 	}
 }

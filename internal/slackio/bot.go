@@ -65,10 +65,11 @@ type Bot struct {
 	// it instead of sleeping).
 	AfterEvent func(eventID string)
 
-	botUserID string
-	teamID    string
-	watched   map[string]bool
-	agents    map[string]bool
+	botUserID    string
+	teamID       string
+	enterpriseID string // the Enterprise Grid organisation, when there is one
+	watched      map[string]bool
+	agents       map[string]bool
 
 	groupMu      sync.Mutex
 	groupMembers map[string]bool
@@ -156,7 +157,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("auth.test: %w", err)
 	}
-	b.botUserID, b.teamID = auth.UserID, auth.TeamID
+	b.botUserID, b.teamID, b.enterpriseID = auth.UserID, auth.TeamID, auth.EnterpriseID
 	b.log.Info("authenticated", "team", auth.TeamID, "bot_user", auth.UserID)
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -383,12 +384,23 @@ func (b *Bot) afterEvent(eventID string) {
 // recordFor returns the record step for an event, or nil when the event is
 // not ours (an unwatched channel, a bot, a subtype we ignore).
 func (b *Bot) recordFor(eventID string, retry int, ev slackevents.EventsAPIEvent) func(context.Context) (func(context.Context), []string, bool) {
+	cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
 	switch inner := ev.InnerEvent.Data.(type) {
 	case *slackevents.MessageEvent:
 		if !b.wantMessage(inner) {
 			return nil
 		}
 		msg := *inner
+		// Real events often carry team and no user_team (slack-go reads
+		// only user_team): the author's team is user_team, else team.
+		if msg.UserTeam == "" && cb != nil && cb.InnerEvent != nil {
+			var teams struct {
+				Team string `json:"team"`
+			}
+			if json.Unmarshal(*cb.InnerEvent, &teams) == nil {
+				msg.UserTeam = teams.Team
+			}
+		}
 		return func(ctx context.Context) (func(context.Context), []string, bool) {
 			return b.recordMessage(ctx, eventID, retry, &msg)
 		}
@@ -421,7 +433,7 @@ func (b *Bot) recordFor(eventID string, retry int, ev slackevents.EventsAPIEvent
 // wantMessage drops, before any I/O, what is not a person speaking in a watched channel.
 func (b *Bot) wantMessage(m *slackevents.MessageEvent) bool {
 	switch m.SubType {
-	case "", "thread_broadcast", "file_share":
+	case "", "thread_broadcast", "file_share", "me_message":
 	default:
 		return false
 	}

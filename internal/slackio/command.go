@@ -24,13 +24,15 @@ type reply struct {
 
 func ephemeral(text string) reply { return reply{ResponseType: "ephemeral", Text: text} }
 
+// helpText is mrkdwn: a literal < or > is written as an entity, or Slack
+// would read <draft reply> as markup.
 const helpText = "*/empathy* — your private empathy coach. Only you see these replies.\n" +
 	"• `/empathy tips [cue]` — techniques for a kind of frustration (e.g. `waiting`, `repeated_contact`)\n" +
-	"• `/empathy check <draft reply>` — a private review of a reply before you send it\n" +
-	"• `/empathy analyze <customer message>` — how frustrated it sounds, and why\n" +
+	"• `/empathy check &lt;draft reply&gt;` — a private review of a reply before you send it\n" +
+	"• `/empathy analyze &lt;customer message&gt;` — how frustrated it sounds, and why\n" +
 	"• `/empathy oncall [@user]` — show or set this channel's on-call agent\n" +
-	"• `/empathy snooze <duration|off>` — pause your nudges (e.g. `30m`, `2h`, `1d`)\n" +
-	"• `/empathy remind <duration>` — remind me to follow up in this channel (e.g. `2h`, `1d`)\n" +
+	"• `/empathy snooze &lt;duration|off&gt;` — pause your nudges (e.g. `30m`, `2h`, `1d`)\n" +
+	"• `/empathy remind &lt;duration&gt;` — remind me to follow up in this channel (e.g. `2h`, `1d`)\n" +
 	"• `/empathy stats` — this channel's last 7 days: frustrated threads, time to first reply, follow-ups\n" +
 	"• `/empathy help` — this message"
 
@@ -99,7 +101,7 @@ func (b *Bot) agentFast(user, team string) (agent, known bool) {
 	if team == "" || b.teamID == "" {
 		return false, false // only users.info can tell; unknown is never an agent
 	}
-	return team == b.teamID, true
+	return b.ourTeam(team), true
 }
 
 func (b *Bot) agentCommand(log logger, cmd slack.SlashCommand, sub, rest string) (*reply, func(context.Context) reply) {

@@ -115,3 +115,24 @@ func TestFailedResponseURLPostHidesTheURL(t *testing.T) {
 		t.Errorf("the error shows the response_url: %v", err)
 	}
 }
+
+// Slack sends text entity-escaped; quoting it back escapes it once, not
+// twice ("&lt;" must not show as "&amp;lt;").
+func TestEscapeOnce(t *testing.T) {
+	for in, want := range map[string]string{
+		"a &lt;b&gt; &amp; c": "a &lt;b&gt; &amp; c", // from Slack
+		"a <b> & c":           "a &lt;b&gt; &amp; c", // our own text
+		"&amp;lt;":            "&amp;lt;",            // a literal "&lt;" typed by someone
+	} {
+		if got := escape(in); got != want {
+			t.Errorf("escape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// /empathy help is mrkdwn: a bare <…> would be read as markup and vanish.
+func TestHelpHasNoBareAngleBrackets(t *testing.T) {
+	if strings.ContainsAny(helpText, "<>") {
+		t.Errorf("help text holds a bare < or >: %s", helpText)
+	}
+}

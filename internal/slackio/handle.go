@@ -120,7 +120,14 @@ func (b *Bot) isAgent(ctx context.Context, user, userTeam string) bool {
 			return false // unknown: a customer
 		}
 	}
-	return userTeam == b.teamID
+	return b.ourTeam(userTeam)
+}
+
+// ourTeam reports whether a team ID from an event is our own: our
+// workspace, or (Enterprise Grid) our organisation's E… ID. Another E… ID is
+// another organisation (Slack Connect).
+func (b *Bot) ourTeam(team string) bool {
+	return team != "" && (team == b.teamID || b.enterpriseID != "" && team == b.enterpriseID)
 }
 
 // userTeam returns user's team ID from users.info, cached for ten minutes;

@@ -14,9 +14,12 @@ func md(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
 }
 
-// escape makes text safe inside Slack mrkdwn.
+// escape makes text safe inside Slack mrkdwn. Text that came from Slack is
+// already entity-escaped (&lt; for <): it is unescaped first, so a quoted
+// "<" shows as "<", not as "&lt;".
 func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(strings.ToValidUTF8(s, ""))
+	s = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(strings.ToValidUTF8(s, ""))
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
 // Button action IDs.

@@ -53,6 +53,9 @@ type Server struct {
 	BotUserID string
 	BotToken  string
 	AppToken  string
+	// EnterpriseID, when set, makes the workspace part of an Enterprise
+	// Grid organisation (auth.test reports it).
+	EnterpriseID string
 
 	srv      *http.Server
 	ln       net.Listener
@@ -489,8 +492,12 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 		s.opened++
 		return ok(map[string]any{"url": "ws://" + r.Host + "/ws"})
 	case "auth.test":
-		return ok(map[string]any{"url": "https://fake.slack.test/", "team": "Fake", "user": "empathybot",
+		resp := ok(map[string]any{"url": "https://fake.slack.test/", "team": "Fake", "user": "empathybot",
 			"team_id": s.TeamID, "user_id": s.BotUserID, "bot_id": "BEMPATHY"})
+		if s.EnterpriseID != "" {
+			resp["enterprise_id"] = s.EnterpriseID
+		}
+		return resp
 	case "chat.postEphemeral":
 		if args.Get("channel") == "" || args.Get("user") == "" {
 			return map[string]any{"ok": false, "error": "channel_not_found"}

@@ -198,7 +198,28 @@ type Message struct {
 	ThreadTS string
 	SubType  string
 	BotID    string
-	UserTeam string // defaults to the user's team
+	// UserTeam is sent as user_team only when set: real message events
+	// often carry only team (the author's team, always sent).
+	UserTeam string
+	Team     string // defaults to the author's team
+}
+
+var slackMarkup = regexp.MustCompile(`<(?:[@#!][^<>]*|https?://[^<>]*|mailto:[^<>]*)>`)
+
+// EscapeText escapes text the way Slack does in the events it sends: &, <
+// and > become &amp;, &lt; and &gt;, except inside Slack's own markup
+// (<@U…>, <#C…|name>, <!here>, <https://…|label>).
+func EscapeText(text string) string {
+	esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	var b strings.Builder
+	last := 0
+	for _, m := range slackMarkup.FindAllStringIndex(text, -1) {
+		b.WriteString(esc.Replace(text[last:m[0]]))
+		b.WriteString(text[m[0]:m[1]])
+		last = m[1]
+	}
+	b.WriteString(esc.Replace(text[last:]))
+	return b.String()
 }
 
 // SendMessage delivers a message event in an events_api envelope and returns
@@ -211,11 +232,11 @@ func (s *Server) SendMessage(m Message) (envelopeID, eventID string, err error) 
 	} else {
 		s.noteTS(m.TS)
 	}
-	if m.UserTeam == "" {
+	if m.Team == "" {
 		if u, ok := s.users[m.User]; ok {
-			m.UserTeam = u.TeamID
+			m.Team = u.TeamID
 		} else {
-			m.UserTeam = s.TeamID
+			m.Team = s.TeamID
 		}
 	}
 	eventID = fmt.Sprintf("Ev%06d", s.seq)
@@ -223,8 +244,12 @@ func (s *Server) SendMessage(m Message) (envelopeID, eventID string, err error) 
 		s.replies[m.Channel+"|"+m.ThreadTS]++
 	}
 	s.mu.Unlock()
-	ev := map[string]any{"type": "message", "channel": m.Channel, "user": m.User, "text": m.Text,
-		"ts": m.TS, "event_ts": m.TS, "user_team": m.UserTeam, "channel_type": "channel"}
+	// Slack escapes &, < and > in message text, except in its own markup.
+	ev := map[string]any{"type": "message", "channel": m.Channel, "user": m.User, "text": EscapeText(m.Text),
+		"ts": m.TS, "event_ts": m.TS, "team": m.Team, "channel_type": "channel"}
+	if m.UserTeam != "" {
+		ev["user_team"] = m.UserTeam
+	}
 	if m.ThreadTS != "" {
 		ev["thread_ts"] = m.ThreadTS
 	}
