@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -605,5 +606,22 @@ func TestTeamsAsRealEventsCarryThem(t *testing.T) {
 		if c.Args.Get("user") != agent {
 			t.Errorf("a nudge went to %s", c.Args.Get("user"))
 		}
+	}
+}
+
+// usergroups.users.list is Tier 2 (about 20 calls a minute): when it fails,
+// the bot does not call it again on every message, and while it waits no
+// lock holds up the other lookups; nobody unknown becomes an agent.
+func TestAgentGroupFailureBacksOff(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) { c.Agents = nil; c.AgentGroup = "SAGENTS" })
+	h.fake.SetUsergroup("SAGENTS", []string{agent})
+	h.fake.FailWith("usergroups.users.list", "internal_error", 1000)
+	for i := 0; i < 12; i++ {
+		th := fmt.Sprintf("1700008500.%06d", (i+1)*100)
+		h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: th, Text: "Hi, a question about invoices."})
+	}
+	if n := len(h.fake.Calls("usergroups.users.list:internal_error")); n != 1 {
+		t.Errorf("usergroups.users.list called %d times in a burst after failing, want 1 (then back off)", n)
 	}
 }

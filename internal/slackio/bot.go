@@ -72,9 +72,14 @@ type Bot struct {
 	agents       map[string]bool
 
 	groupMu      sync.Mutex
-	groupMembers map[string]bool
+	groupMembers map[string]bool // the last good list (nil before the first)
 	groupAt      time.Time
-	teams        map[string]teamEntry // user → team, for payloads without one
+	groupBusy    bool      // a refresh is under way
+	groupRetry   time.Time // no refresh before this, after a failure
+	groupBackoff time.Duration
+
+	teamsMu sync.Mutex
+	teams   map[string]teamEntry // user → team, for payloads without one
 
 	jobs      chan func(context.Context)
 	connected atomic.Bool

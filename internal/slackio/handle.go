@@ -133,12 +133,12 @@ func (b *Bot) ourTeam(team string) bool {
 // userTeam returns user's team ID from users.info, cached for ten minutes;
 // "" if Slack cannot say.
 func (b *Bot) userTeam(ctx context.Context, user string) string {
-	b.groupMu.Lock()
+	b.teamsMu.Lock()
 	if e, ok := b.teams[user]; ok && b.Now().Sub(e.at) < 10*time.Minute {
-		b.groupMu.Unlock()
+		b.teamsMu.Unlock()
 		return e.team
 	}
-	b.groupMu.Unlock()
+	b.teamsMu.Unlock()
 	var team string
 	err := b.retry(ctx, "users.info", func() error {
 		u, err := b.api.GetUserInfoContext(ctx, user)
@@ -151,33 +151,54 @@ func (b *Bot) userTeam(ctx context.Context, user string) string {
 		b.log.Warn("user's team unknown; taken for a customer", "user", user, "error", err)
 		return ""
 	}
-	b.groupMu.Lock()
+	b.teamsMu.Lock()
 	if len(b.teams) > 10000 {
 		b.teams = map[string]teamEntry{} // bound the cache
 	}
 	b.teams[user] = teamEntry{team: team, at: b.Now()}
-	b.groupMu.Unlock()
+	b.teamsMu.Unlock()
 	return team
 }
 
-// groupMember reports whether user is in the agent group, refreshing the
-// cached member list every five minutes.
+// groupMember reports whether user is in the agent group. The member list
+// is cached for five minutes; usergroups.users.list is Tier 2 (about 20 calls
+// a minute), so one caller refreshes it while the others use the list they
+// have, and after a failure the next try waits (30 s, doubling to 10 min).
+// The last good list is kept through failures; before the first one, nobody
+// is a member (an unknown user is a customer).
 func (b *Bot) groupMember(ctx context.Context, user string) bool {
 	b.groupMu.Lock()
-	defer b.groupMu.Unlock()
-	if b.groupMembers == nil || b.Now().Sub(b.groupAt) > 5*time.Minute {
-		members, err := b.api.GetUserGroupMembersContext(ctx, b.cfg.AgentGroup)
-		if err != nil {
-			b.log.Warn("agent group unavailable", "group", b.cfg.AgentGroup, "error", err)
-		} else {
-			b.groupMembers = map[string]bool{}
-			for _, m := range members {
-				b.groupMembers[m] = true
-			}
-			b.groupAt = b.Now()
-		}
+	now := b.Now()
+	stale := b.groupMembers == nil || now.Sub(b.groupAt) > 5*time.Minute
+	refresh := stale && !b.groupBusy && !now.Before(b.groupRetry)
+	if refresh {
+		b.groupBusy = true
 	}
-	return b.groupMembers[user]
+	members := b.groupMembers
+	b.groupMu.Unlock()
+	if refresh {
+		list, err := b.api.GetUserGroupMembersContext(ctx, b.cfg.AgentGroup)
+		b.groupMu.Lock()
+		b.groupBusy = false
+		if err != nil {
+			b.groupBackoff = min(max(2*b.groupBackoff, 30*time.Second), 10*time.Minute)
+			var rl *slack.RateLimitedError
+			if errors.As(err, &rl) {
+				b.groupBackoff = max(b.groupBackoff, rl.RetryAfter)
+			}
+			b.groupRetry = b.Now().Add(b.groupBackoff)
+			b.log.Warn("agent group unavailable; keeping the last list", "group", b.cfg.AgentGroup, "retry_in", b.groupBackoff, "error", err)
+		} else {
+			m := make(map[string]bool, len(list))
+			for _, u := range list {
+				m[u] = true
+			}
+			b.groupMembers, b.groupAt, b.groupBackoff, b.groupRetry = m, b.Now(), 0, time.Time{}
+			members = m
+		}
+		b.groupMu.Unlock()
+	}
+	return members[user]
 }
 
 // Nudge delivers a nudge privately (support.Notifier).

@@ -83,10 +83,11 @@ type Server struct {
 	opened       int
 	redeliver    []time.Duration // Events API retry schedule for unacked envelopes
 	redelivered  int
-	noEnvelope   int            // frames the app sent without an envelope_id (errors)
-	lastTS       int64          // microseconds of the last ts handed out
-	replies      map[string]int // channel|thread ts → replies in the thread
-	shouldEscape bool           // the slash command's should_escape (SetShouldEscape)
+	noEnvelope   int                    // frames the app sent without an envelope_id (errors)
+	lastTS       int64                  // microseconds of the last ts handed out
+	replies      map[string]int         // channel|thread ts → replies in the thread
+	shouldEscape bool                   // the slash command's should_escape (SetShouldEscape)
+	tierCalls    map[string][]time.Time // recent calls of rate-limited methods (tierLimits)
 }
 
 // newTS returns a fresh message ts, later than every one before, as Slack's
@@ -154,6 +155,7 @@ func New() (*Server, error) {
 		failures:   map[string]int{},
 		drops:      map[string]int{},
 		replies:    map[string]int{},
+		tierCalls:  map[string][]time.Time{},
 		apiErrors:  map[string]apiError{},
 		pingEvery:  2 * time.Second,
 		// Slack retries an unacked Events API envelope 3 times: at once
@@ -410,6 +412,27 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	delay := s.delay
+	// Tier 2 methods: about 20 calls a minute, then 429 until the minute is up.
+	if perMinute := tierLimits[method]; perMinute > 0 {
+		cut := time.Now().Add(-time.Minute)
+		recent := s.tierCalls[method][:0]
+		for _, at := range s.tierCalls[method] {
+			if at.After(cut) {
+				recent = append(recent, at)
+			}
+		}
+		s.tierCalls[method] = recent
+		if len(recent) >= perMinute {
+			retry := int(time.Until(recent[0].Add(time.Minute)).Seconds()) + 1
+			s.calls = append(s.calls, Call{Method: method + ":429", Args: args, At: time.Now()})
+			s.callCond.Broadcast()
+			s.mu.Unlock()
+			w.Header().Set("Retry-After", strconv.Itoa(retry))
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		s.tierCalls[method] = append(recent, time.Now())
+	}
 	if rl := s.rateLimits[method]; rl != nil && time.Now().Before(rl.until) {
 		s.calls = append(s.calls, Call{Method: method + ":429", Args: args, At: time.Now()})
 		s.callCond.Broadcast()
@@ -474,6 +497,10 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	writeJSON(w, resp)
 }
+
+// tierLimits are calls per minute of the rate-limited methods the bot uses
+// sparingly (Slack's Tier 2).
+var tierLimits = map[string]int{"usergroups.users.list": 20}
 
 // invisible marks an answer Slack gives for a message nobody will see.
 const invisible = "_invisible"
