@@ -625,3 +625,57 @@ func TestAgentGroupFailureBacksOff(t *testing.T) {
 		t.Errorf("usergroups.users.list called %d times in a burst after failing, want 1 (then back off)", n)
 	}
 }
+
+// Triage: a frustrated customer in a new thread, nobody on call → a card in
+// the agents' triage channel with the cue, a link to the message and a
+// Claim button; an agent's Claim replaces the card for everyone ("claimed
+// by") and makes them the thread's owner: the reminder goes to them alone.
+func TestTriageCardIsClaimed(t *testing.T) {
+	t.Parallel()
+	const lee, triage = "ULEE", "CTRIAGE"
+	h := startBot(t, func(c *Config) {
+		c.Agents = []string{agent, lee}
+		c.TriageChannel = triage
+		c.ResponseReminder = 2 * time.Second
+		c.ReminderRepeats = 1
+	})
+	h.fake.AddUser(slackfake.User{ID: lee, Name: "Lee"})
+	h.fake.AddChannel(triage, "support-triage")
+	th := "1700008600.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: th, Text: angry})
+	var card *slackfake.Call
+	for _, c := range h.fake.Calls("chat.postMessage") {
+		if c.Args.Get("channel") == triage {
+			card = &c
+		}
+	}
+	if card == nil {
+		t.Fatalf("no triage card; calls: %v", h.fake.Calls("chat.postMessage"))
+	}
+	unjson := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&")
+	blocks := unjson.Replace(card.Args.Get("blocks"))
+	for _, want := range []string{"has no owner", "<#" + chSupport + ">", "p1700008600000100", "empathy_claim", chSupport + "|" + th} {
+		if !strings.Contains(blocks, want) {
+			t.Errorf("the card lacks %q: %s", want, blocks)
+		}
+	}
+	env, rid, err := h.fake.Click(slackfake.Action{User: lee, Channel: triage, ActionID: "empathy_claim", Value: chSupport + "|" + th, Container: "message"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.fake.WaitAck(env, 2*time.Second)
+	body, ok := h.fake.WaitResponse(rid, 5*time.Second)
+	if !ok || !strings.Contains(string(body), `"replace_original":true`) || !strings.Contains(unjson.Replace(string(body)), "<@"+lee+"> claimed") {
+		t.Fatalf("the card was not replaced with who claimed it: %s", body)
+	}
+	posts, ok := h.fake.WaitCalls("chat.postMessage", 2, 8*time.Second) // the card, then the reminder
+	if !ok {
+		t.Fatal("no reminder")
+	}
+	if posts[1].Args.Get("channel") != "D"+lee {
+		t.Errorf("the reminder went to %s, want the claimer", posts[1].Args.Get("channel"))
+	}
+	if more, _ := h.fake.WaitCalls("chat.postMessage", 3, time.Second); len(more) > 2 {
+		t.Errorf("%d posts, want the card and one reminder", len(more))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	neturl "net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -33,6 +34,7 @@ type Config struct {
 	RedisPrefix      string        `envconfig:"EMPATHY_REDIS_PREFIX" default:"empathy:" desc:"key prefix (and queue name)"`
 	Channels         []string      `envconfig:"EMPATHY_CHANNELS" desc:"watched channel IDs; empty: every channel the bot is in"`
 	Agents           []string      `envconfig:"EMPATHY_AGENTS" desc:"agent user IDs"`
+	TriageChannel    string        `envconfig:"EMPATHY_TRIAGE_CHANNEL" desc:"agents' private channel for frustrated customers nobody owns"`
 	AgentGroup       string        `envconfig:"EMPATHY_AGENT_GROUP" desc:"user group ID whose members are agents"`
 	Nudge            string        `envconfig:"EMPATHY_NUDGE" default:"ephemeral" desc:"ephemeral or dm"`
 	Threshold        float64       `envconfig:"EMPATHY_THRESHOLD" default:"0.60" desc:"frustration score that nudges, in (0, 1]"`
@@ -87,6 +89,12 @@ func loadConfig(env Env) (Config, error) {
 		if ch == "" || !(ch[0] == 'C' || ch[0] == 'G') {
 			return c, fmt.Errorf("EMPATHY_CHANNELS must list channel IDs (C... or G...), got %q", ch)
 		}
+	}
+	if t := c.TriageChannel; t != "" && !(t[0] == 'C' || t[0] == 'G') {
+		return c, fmt.Errorf("EMPATHY_TRIAGE_CHANNEL must be a channel ID (C... or G...), got %q", t)
+	}
+	if slices.Contains(c.Channels, c.TriageChannel) && c.TriageChannel != "" {
+		return c, fmt.Errorf("EMPATHY_TRIAGE_CHANNEL (%s) must be the agents' own channel, not a watched support channel: customers would see the cards", c.TriageChannel)
 	}
 	for _, a := range c.Agents {
 		if a == "" || !(a[0] == 'U' || a[0] == 'W') {
@@ -193,7 +201,7 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 	queue := redisstore.NewQueue(rdb, cfg.RedisPrefix, log)
 	bot := slackio.NewBot(log, slackio.Credentials{BotToken: cfg.BotToken, AppToken: cfg.AppToken, APIURL: cfg.APIURL, PingInterval: cfg.PingTimeout}, c, store, queue, slackio.Config{
 		Channels: cfg.Channels, Agents: cfg.Agents, AgentGroup: cfg.AgentGroup,
-		NudgeDM: cfg.Nudge == "dm", Cooldown: cfg.Cooldown,
+		NudgeDM: cfg.Nudge == "dm", Cooldown: cfg.Cooldown, Triage: cfg.TriageChannel,
 		Policy:  support.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats},
 		Metrics: m, HTTPClient: httpClient,
 	})

@@ -30,6 +30,7 @@ type Config struct {
 	Agents     []string      // agent user IDs
 	AgentGroup string        // user group whose members are agents
 	NudgeDM    bool          // DM the agent instead of an ephemeral message in the thread
+	Triage     string        // the agents' triage channel ("": none)
 	Cooldown   time.Duration // per-thread nudge cooldown
 	Workers    int           // concurrent command and click handlers (default 8)
 	// InFlight bounds the envelopes being recorded at once (default 32);
@@ -129,7 +130,7 @@ func newBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach
 	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, queue: queue, cfg: cfg, metrics: cfg.Metrics, Now: time.Now,
 		watched: map[string]bool{}, agents: map[string]bool{}, teams: map[string]teamEntry{}, jobs: make(chan func(context.Context), 256),
 		intake: make(chan struct{}, cfg.InFlight)}
-	b.desk = support.NewDesk(log, c, store, queue, b, b, support.Config{Cooldown: cfg.Cooldown, Policy: cfg.Policy, Agents: cfg.Agents})
+	b.desk = support.NewDesk(log, c, store, queue, b, b, support.Config{Cooldown: cfg.Cooldown, Policy: cfg.Policy, Agents: cfg.Agents, Triage: cfg.Triage})
 	b.desk.Now = func() time.Time { return b.Now() }
 	for _, ch := range cfg.Channels {
 		b.watched[ch] = true
@@ -164,6 +165,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	b.botUserID, b.teamID, b.enterpriseID = auth.UserID, auth.TeamID, auth.EnterpriseID
 	b.log.Info("authenticated", "team", auth.TeamID, "bot_user", auth.UserID)
+	if b.cfg.Triage == "" {
+		b.log.Info("no EMPATHY_TRIAGE_CHANNEL: a frustrated customer in a thread nobody owns (no claim, no agent reply, nobody on call) nudges nobody at once; its response reminder goes to EMPATHY_AGENTS when it falls due")
+	} else {
+		b.log.Info("frustrated customers nobody owns get a card in the triage channel", "triage", b.cfg.Triage)
+	}
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
@@ -449,5 +455,8 @@ func (b *Bot) wantMessage(m *slackevents.MessageEvent) bool {
 }
 
 func (b *Bot) watching(channel string) bool {
+	if channel == "" || channel == b.cfg.Triage {
+		return false // the agents' own channel is never a support channel
+	}
 	return len(b.watched) == 0 || b.watched[channel]
 }

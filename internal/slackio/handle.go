@@ -209,6 +209,31 @@ func (b *Bot) Nudge(ctx context.Context, to string, n support.Nudge) error {
 	return b.private(ctx, n.Channel, n.Thread, n.InThread, to, fallback, blocks)
 }
 
+// Triage posts a card about a frustrated customer nobody owns in the
+// agents' triage channel (support.Notifier): the cue and its evidence, a
+// link to the message, and a Claim button.
+func (b *Bot) Triage(ctx context.Context, triage string, n support.Nudge) error {
+	s := n.Suggestion
+	why := "the overall tone reads as frustrated"
+	if s.Cue.Kind != "" {
+		why = coach.Describe(s.Cue.Kind)
+		if s.Cue.Evidence != "" {
+			why += fmt.Sprintf(" (“%s”)", escape(trim(s.Cue.Evidence, 80)))
+		}
+	}
+	head := fmt.Sprintf(":rotating_light: *A frustrated customer in <#%s> has no owner* — %s.", n.Channel, why)
+	blocks := []slack.Block{slack.NewSectionBlock(md(head), nil, nil)}
+	if link := b.permalink(ctx, n.Channel, n.Thread); link != "" {
+		blocks = append(blocks, slack.NewContextBlock("", md("<"+link+"|Open the message> · score "+fmt.Sprintf("%.2f", n.Score))))
+	}
+	blocks = append(blocks, slack.NewActionBlock("empathy_triage", button(actClaim, ":eyes: Claim", value(n.Channel, n.Thread), slack.StylePrimary)))
+	fallback := "A frustrated customer has no owner: " + coach.Describe(s.Cue.Kind)
+	return b.retry(ctx, "chat.postMessage", func() error {
+		_, _, err := b.api.PostMessageContext(ctx, triage, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
+		return err
+	})
+}
+
 // Review delivers a review of an agent's reply privately (support.Notifier).
 func (b *Bot) Review(ctx context.Context, to string, r support.ReviewTask) error {
 	return b.private(ctx, r.Channel, r.Thread, r.InThread(), to, "A thought on your reply: "+r.Suggestion, reviewBlocks(r))

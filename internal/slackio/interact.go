@@ -44,6 +44,16 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 			break
 		}
 		text = ":eyes: It's yours: reminders and nudges for this thread now come to you."
+		if b.cfg.Triage != "" && cb.Channel.ID == b.cfg.Triage {
+			// A triage card: everyone in the triage channel sees who took it.
+			card := fmt.Sprintf(":eyes: <@%s> claimed the frustrated customer in <#%s>.", user, channel)
+			if link := b.permalink(ctx, channel, thread); link != "" {
+				card += " <" + link + "|Open the message>"
+			}
+			b.metrics.Actions.WithLabelValues("triage_claim").Inc()
+			b.replaceCard(ctx, log, cb, card)
+			return
+		}
 	case actResolve:
 		channel, thread := part(0), part(1)
 		if channel == "" || thread == "" || !b.watching(channel) {
@@ -158,6 +168,20 @@ func knownCue(c string) string {
 		return c
 	}
 	return "none"
+}
+
+// replaceCard replaces a message posted in a channel (a triage card) for
+// everyone in it, through the action's response_url.
+func (b *Bot) replaceCard(ctx context.Context, log logger, cb slack.InteractionCallback, text string) {
+	if cb.ResponseURL == "" {
+		return
+	}
+	err := b.retry(ctx, "response_url", func() error {
+		return hideURL(slack.PostWebhookCustomHTTPContext(ctx, cb.ResponseURL, b.cfg.HTTPClient, &slack.WebhookMessage{ResponseType: "in_channel", Text: text, ReplaceOriginal: true}))
+	})
+	if err != nil {
+		log.Warn("triage card not updated", "error", err)
+	}
 }
 
 func (b *Bot) answerAction(ctx context.Context, log logger, cb slack.InteractionCallback, text string, replace bool) {

@@ -19,7 +19,11 @@ type Config struct {
 	NudgeUseful time.Duration
 	// Agents are reminded when a thread has no assignee and no on-call agent
 	// (at most ten of them).
-	Agents    []string
+	Agents []string
+	// Triage is the agents' private channel where a frustrated customer
+	// nobody owns gets a card with a Claim button ("": no card; the
+	// reminder goes to the agents later).
+	Triage    string
 	DedupeFor time.Duration // how long an event ID is remembered (0: the store's default)
 	Retention time.Duration // thread state's TTL (0: the store's default)
 }
@@ -194,6 +198,7 @@ const (
 	Snoozed    = "snoozed"
 	Duplicate  = "duplicate" // already delivered
 	Refused    = "refused"   // refused for good (ErrUndeliverable): dropped
+	Triaged    = "triaged"   // nobody owns the thread: a card went to the triage channel
 )
 
 // ErrBusy means another replica is delivering the same task right now.
@@ -231,6 +236,16 @@ func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
 		if to != "" && d.dir.Role(ctx, to, "") != Agent {
 			to = ""
 		}
+	}
+	if to == "" && d.cfg.Triage != "" {
+		outcome, err := d.once(ctx, t.ID()+"|triage", func() error {
+			s := d.coach.SuggestFor(t.Basis, nil)
+			return d.notify.Triage(ctx, d.cfg.Triage, Nudge{Channel: t.Channel, Thread: t.Thread, InThread: th.Replies, Score: t.Basis.Score, Suggestion: s})
+		})
+		if outcome == Sent {
+			outcome = Triaged
+		}
+		return outcome, err
 	}
 	if to == "" {
 		_ = d.store.ReleaseNudge(ctx, t.Channel, t.Thread)

@@ -52,6 +52,15 @@ func newWorld(t *testing.T, agents ...string) *world {
 	return w
 }
 
+// setTriage rebuilds the desk with a triage channel.
+func (w *world) setTriage(channel string) {
+	cfg := w.desk.Config()
+	cfg.Triage = channel
+	dir := supporttest.Directory{dana: true, lee: true}
+	w.desk = support.NewDesk(slog.New(slog.NewTextHandler(io.Discard, nil)), coach.Default(), w.store, w.queue, w.notify, dir, cfg)
+	w.desk.Now = w.clock.Now
+}
+
 // say records a message in thread (a new thread when thread is "") and
 // runs what falls due; it returns the thread.
 func (w *world) say(user, thread, text string) string {
@@ -164,6 +173,21 @@ func TestDeskFollowUpRules(t *testing.T) {
 				w.say(cust, "", angry)
 				w.advance(10 * time.Minute)
 			}, []string{"response→" + dana, "response→" + lee}},
+		{"unassigned with a triage channel: a card there; the reminder still goes to the agents",
+			func(w *world) {
+				w.setTriage("CTRIAGE")
+				w.say(cust, "", angry)
+				w.advance(10 * time.Minute)
+			}, []string{"triage→CTRIAGE", "response→" + dana, "response→" + lee}},
+		{"a claim from the triage card makes the claimer the assignee",
+			func(w *world) {
+				w.setTriage("CTRIAGE")
+				th := w.say(cust, "", angry)
+				if err := w.desk.Claim(ctx, ch, th, lee, ""); err != nil {
+					w.t.Fatal(err)
+				}
+				w.advance(10 * time.Minute)
+			}, []string{"triage→CTRIAGE", "response→" + lee}},
 		{"a snoozed agent gets no nudge, and the cooldown is given back for after the snooze",
 			func(w *world) {
 				th := w.say(cust, "", calm)

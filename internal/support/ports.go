@@ -59,6 +59,9 @@ type Scheduler interface {
 // *RetryLater error says when to try again.
 type Notifier interface {
 	Nudge(ctx context.Context, to string, n Nudge) error
+	// Triage posts a card about a frustrated customer nobody owns in the
+	// agents' triage channel, with a Claim button.
+	Triage(ctx context.Context, triageChannel string, n Nudge) error
 	Review(ctx context.Context, to string, r ReviewTask) error
 	Remind(ctx context.Context, to string, r Reminder, text string) error
 }

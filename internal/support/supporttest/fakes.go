@@ -209,6 +209,12 @@ func (n *Notifier) Nudge(_ context.Context, to string, x support.Nudge) error {
 	return n.record(Sent{Kind: "nudge", To: to, Channel: x.Channel, Thread: x.Thread, Text: x.Suggestion.Tip.ID})
 }
 
+// Triage implements support.Notifier: recorded as kind "triage", To the
+// triage channel.
+func (n *Notifier) Triage(_ context.Context, channel string, x support.Nudge) error {
+	return n.record(Sent{Kind: "triage", To: channel, Channel: x.Channel, Thread: x.Thread, Text: string(x.Suggestion.Cue.Kind)})
+}
+
 // Review implements support.Notifier.
 func (n *Notifier) Review(_ context.Context, to string, r support.ReviewTask) error {
 	return n.record(Sent{Kind: "review", To: to, Channel: r.Channel, Thread: r.Thread, Text: r.Kind})
