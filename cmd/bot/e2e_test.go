@@ -440,6 +440,9 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"threshold one", "EMPATHY_THRESHOLD", "1", "EMPATHY_THRESHOLD"},
 		{"api url plain http", "SLACK_API_URL", "http://slack.example.com/api/", "SLACK_API_URL must be https"},
 		{"redis db", "REDIS_URL", "redis://localhost:6379/99", "REDIS_URL"},
+		{"business hours", "EMPATHY_BUSINESS_HOURS", "weekdays 9-5", "EMPATHY_BUSINESS_HOURS"},
+		{"business hours zone", "EMPATHY_BUSINESS_HOURS", "Mon-Fri 09:00-17:00 Europe/Atlantis", "EMPATHY_BUSINESS_HOURS"},
+		{"triage channel", "EMPATHY_TRIAGE_CHANNEL", "#triage", "EMPATHY_TRIAGE_CHANNEL"},
 		{"misspelled variable", "EMPATHY_THRESHHOLD", "0.7", "EMPATHY_THRESHHOLD is not a setting of empathybot (did you mean EMPATHY_THRESHOLD?)"},
 		{"unknown variable", "EMPATHY_NUDGES", "dm", "EMPATHY_NUDGES"},
 	}

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // EMPATHY_BUSINESS_HOURS time zones: the distroless image has no zoneinfo
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; otherwise the

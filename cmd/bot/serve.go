@@ -42,6 +42,7 @@ type Config struct {
 	ResponseReminder time.Duration `envconfig:"EMPATHY_RESPONSE_REMINDER" default:"10m" desc:"unanswered frustrated customer: remind after"`
 	FollowupAfter    time.Duration `envconfig:"EMPATHY_FOLLOWUP_AFTER" default:"24h" desc:"check in this long after a resolution"`
 	ReminderRepeats  int           `envconfig:"EMPATHY_REMINDER_REPEATS" default:"3" desc:"response reminders per message, 0-10"`
+	BusinessHours    string        `envconfig:"EMPATHY_BUSINESS_HOURS" desc:"e.g. Mon-Fri 09:00-18:00 Europe/Berlin; reminders wait for the next opening"`
 	Retention        time.Duration `envconfig:"EMPATHY_RETENTION" default:"720h" desc:"TTL of every key"`
 	HTTPAddr         string        `envconfig:"EMPATHY_HTTP_ADDR" default:":8080" desc:"/healthz, /readyz, /metrics (off disables)"`
 	LogLevel         string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
@@ -89,6 +90,9 @@ func loadConfig(env Env) (Config, error) {
 		if ch == "" || !(ch[0] == 'C' || ch[0] == 'G') {
 			return c, fmt.Errorf("EMPATHY_CHANNELS must list channel IDs (C... or G...), got %q", ch)
 		}
+	}
+	if _, err := support.ParseHours(c.BusinessHours); err != nil {
+		return c, fmt.Errorf("EMPATHY_BUSINESS_HOURS: %v", err)
 	}
 	if t := c.TriageChannel; t != "" && !(t[0] == 'C' || t[0] == 'G') {
 		return c, fmt.Errorf("EMPATHY_TRIAGE_CHANNEL must be a channel ID (C... or G...), got %q", t)
@@ -197,12 +201,19 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 	defer store.Close()
 
 	c := coach.Default().WithThreshold(cfg.Threshold)
+	hours, err := support.ParseHours(cfg.BusinessHours)
+	if err != nil {
+		return fmt.Errorf("EMPATHY_BUSINESS_HOURS: %v", err)
+	}
+	if cfg.BusinessHours != "" {
+		log.Info("business hours: reminders and check-ins due outside them wait for the next opening", "hours", hours.String())
+	}
 	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: metrics.Transport{M: m}}
 	queue := redisstore.NewQueue(rdb, cfg.RedisPrefix, log)
 	bot := slackio.NewBot(log, slackio.Credentials{BotToken: cfg.BotToken, AppToken: cfg.AppToken, APIURL: cfg.APIURL, PingInterval: cfg.PingTimeout}, c, store, queue, slackio.Config{
 		Channels: cfg.Channels, Agents: cfg.Agents, AgentGroup: cfg.AgentGroup,
 		NudgeDM: cfg.Nudge == "dm", Cooldown: cfg.Cooldown, Triage: cfg.TriageChannel,
-		Policy:  support.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats},
+		Policy:  support.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats, Hours: hours},
 		Metrics: m, HTTPClient: httpClient,
 	})
 	if ready != nil {

@@ -6,8 +6,6 @@ import (
 	"time"
 )
 
-var t0 = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
-
 func TestReminderWordingEscalates(t *testing.T) {
 	a, b, c := ReminderText(1, 10*time.Minute), ReminderText(2, 20*time.Minute), ReminderText(3, 3*time.Hour)
 	if !strings.Contains(a, "10 min") || !strings.Contains(b, "20 min") || !strings.Contains(c, "3 h") {

@@ -158,7 +158,7 @@ func BenchmarkThreadMemory(b *testing.B) {
 			ts := fmt.Sprintf("1700000000.%06d", i)
 			v := support.Verdict{Score: 0.87, Frustrated: true, Cue: "repeated_contact"}
 			rec := support.CustomerRecord{EventID: "Ev" + ts, Channel: "C0123456789", Thread: ts, TS: ts, User: "U0123456789", At: now,
-				Verdicts: [3]support.Verdict{v, v, v}, Cooldown: 10 * time.Minute, ResponseAfter: time.Hour}
+				Verdicts: [3]support.Verdict{v, v, v}, Cooldown: 10 * time.Minute, ReminderDue: now.Add(time.Hour)}
 			s.RecordCustomer(ctx, rec)
 			s.RecordAgentReply(ctx, support.AgentRecord{EventID: "Ev" + ts + "1", Channel: "C0123456789", Thread: ts, TS: ts + "1", Agent: "U0AGENT0001", At: now})
 			rec.EventID, rec.TS = "Ev"+ts+"2", ts+"2"

@@ -33,7 +33,7 @@ local th, ev = KEYS[1], KEYS[2]
 local d = redis.call('GET', ev)
 if d then return {'dup', d, redis.call('HGETALL', th), 0, 0} end
 local user, at, ts = ARGV[1], ARGV[2], ARGV[3]
-local retention, dedupe, cooldown, respond = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local retention, dedupe, cooldown, due = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 if ARGV[17] == '1' then redis.call('HSET', th, 'rp', '1') end
 local known = redis.call('HEXISTS', th, 'c') == 1
 local replied = redis.call('HGET', th, 'ar') == '1'
@@ -47,13 +47,13 @@ local ct, gt = redis.call('HGET', th, 'ct'), redis.call('HGET', th, 'gt')
 if (ct and older(ts, ct)) or (gt and older(ts, gt)) then
   -- Late: a newer customer message, or an agent reply after this one, is
   -- already recorded. The thread stays as it is; nothing is armed.
-  d = v .. '|0|0|1'
+  d = v .. '|0|0|1|0'
   redis.call('SET', ev, d, 'PX', dedupe)
   return {'new', d, redis.call('HGETALL', th), 0, 0}
 end
 redis.call('HSET', th, 'c', user, 'ca', at, 's', score, 'f', f, 'q', cue, 'ct', ts)
 redis.call('HDEL', th, 'ar', 'r')
-local newly, nudge, due = 0, 0, 0
+local newly, nudge = 0, 0
 if f == '1' then
   newly = redis.call('HSETNX', th, 'ff', at)
   -- a frustrated message (re)starts the wait and re-arms reminders
@@ -65,13 +65,12 @@ if f == '1' then
     redis.call('HINCRBY', th, 'n', 1)
     nudge = 1
   end
-  if respond > 0 then
-    due = tonumber(at) + respond
+  if due > 0 then
     redis.call('HSET', th, 'ri', at .. ':1')
   end
 end
 redis.call('PEXPIRE', th, retention)
-d = v .. '|' .. nudge .. '|' .. due .. '|0'
+d = v .. '|' .. nudge .. '|' .. ((f == '1' and due > 0) and ARGV[7] or '0') .. '|0|' .. at
 redis.call('SET', ev, d, 'PX', dedupe)
 return {'new', d, redis.call('HGETALL', th), resolved and 1 or 0, newly}`)
 
@@ -117,7 +116,7 @@ func dedupeID(eventID, ts string) string {
 // RecordCustomer is the record step for a customer message: one pipeline,
 // one round trip (the reply map, for a reply, rides along).
 func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (support.CustomerResult, error) {
-	args := []any{r.User, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), ms(r.DedupeFor, DedupeTTL), r.Cooldown.Milliseconds(), r.ResponseAfter.Milliseconds()}
+	args := []any{r.User, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), ms(r.DedupeFor, DedupeTTL), r.Cooldown.Milliseconds(), dueMs(r.ReminderDue)}
 	for _, v := range r.Verdicts {
 		args = append(args, strconv.FormatFloat(v.Score, 'f', 3, 64), b2s(v.Frustrated), v.Cue)
 	}
@@ -141,7 +140,7 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 	out.Thread.NewlyFrustrated = res[4] == int64(1)
 	dec, _ := res[1].(string)
 	f := strings.Split(dec, "|")
-	if len(f) != 4 {
+	if len(f) != 5 {
 		return out, fmt.Errorf("record customer message %s/%s: bad decision %q", r.Channel, r.TS, dec)
 	}
 	out.Variant, _ = strconv.Atoi(f[0])
@@ -152,7 +151,7 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 		// The generation is the first delivery's receipt time, also on a
 		// redelivery (a reminder a newer message superseded finds itself
 		// moot when it falls due).
-		gen := due - r.ResponseAfter.Milliseconds()
+		gen, _ := strconv.ParseInt(f[4], 10, 64)
 		out.Reminder = support.Reminder{Kind: support.KindResponse, Channel: r.Channel, Thread: r.Thread, Gen: gen, N: 1, Due: due}
 	}
 	return out, nil
@@ -193,6 +192,13 @@ func (s *Store) mapReply(ctx context.Context, p redis.Pipeliner, channel, ts, th
 	key := s.replyKey(channel, ts)
 	p.HSet(ctx, key, ts, thread)
 	p.Expire(ctx, key, s.retention)
+}
+
+func dueMs(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 func ms(d, fallback time.Duration) int64 {

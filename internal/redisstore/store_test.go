@@ -259,7 +259,7 @@ func testTTL(t *testing.T, open opener) {
 	s.FirstDelivery(ctx, "Ev9")
 	v := support.Verdict{Score: 0.9, Frustrated: true, Cue: "waiting"}
 	s.RecordCustomer(ctx, support.CustomerRecord{EventID: "Ev10", Channel: "C1", Thread: "3.3", TS: "3.3", User: "UC", At: now,
-		Verdicts: [3]support.Verdict{v, v, v}, Cooldown: time.Minute, ResponseAfter: time.Minute})
+		Verdicts: [3]support.Verdict{v, v, v}, Cooldown: time.Minute, ReminderDue: now.Add(time.Minute)})
 	s.RecordAgentReply(ctx, support.AgentRecord{EventID: "Ev11", Channel: "C1", Thread: "3.3", TS: "3.4", Agent: "UA", At: now})
 	s.Resolve(ctx, "C1", "3.3", "UA", now)
 	s.MapReply(ctx, "C1", "3.4", "3.3")

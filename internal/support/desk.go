@@ -104,8 +104,8 @@ func (d *Desk) customerMessage(ctx context.Context, m Message, text string) (Out
 	}
 	rec := CustomerRecord{EventID: m.EventID, Channel: m.Channel, Thread: m.Thread, TS: m.TS, User: m.User, At: d.Now(),
 		Cooldown: d.cfg.Cooldown, DedupeFor: d.cfg.DedupeFor, Retention: d.cfg.Retention}
-	if p := d.cfg.Policy; p.ResponseAfter > 0 && p.MaxReminders > 0 {
-		rec.ResponseAfter = p.ResponseAfter
+	if due, ok := d.cfg.Policy.ArmResponse(ThreadState{Frustrated: true, LastCustomerAt: rec.At}); ok {
+		rec.ReminderDue = due.At // armed only if the record step finds the message frustrated and in order
 	}
 	for i, a := range as {
 		rec.Verdicts[i] = verdict(a)

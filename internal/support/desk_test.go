@@ -289,3 +289,57 @@ func TestDeskRedeliveryAndStoreDown(t *testing.T) {
 	w.advance(10 * time.Minute)
 	w.expect("nudge→"+dana, "response→"+dana)
 }
+
+// Business hours: a reminder that falls due after closing waits for the
+// next opening, and so does a check-in; within the hours nothing changes.
+func TestDeskBusinessHours(t *testing.T) {
+	hours, err := support.ParseHours("Mon-Fri 09:00-18:00 Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	w := newWorld(t)
+	cfg := w.desk.Config()
+	cfg.Policy.Hours = hours
+	w.desk = support.NewDesk(slog.New(slog.NewTextHandler(io.Discard, nil)), coach.Default(), w.store, w.queue, w.notify, supporttest.Directory{dana: true, lee: true}, cfg)
+	w.desk.Now = w.clock.Now
+	// Friday 4 December 2026, 17:55 in Berlin.
+	w.clock.Advance(time.Date(2026, 12, 4, 17, 55, 0, 0, berlin).Sub(w.clock.Now()))
+	th := w.say(cust, "", calm)
+	w.say(dana, th, "Looking.")
+	w.say(cust, th, angry)
+	w.advance(20 * time.Minute) // 18:15: closed
+	w.expect("nudge→" + dana)
+	monday := time.Date(2026, 12, 7, 9, 0, 0, 0, berlin)
+	w.advance(monday.Add(-time.Second).Sub(w.clock.Now()))
+	w.expect("nudge→" + dana)
+	w.advance(time.Second)
+	w.expect("nudge→"+dana, "response→"+dana)
+	sent := w.notify.Sent()
+	if at := sent[len(sent)-1].At; !at.Equal(monday) {
+		t.Errorf("the reminder came at %s, want Monday 09:00", at.In(berlin))
+	}
+	// The firmer repeat at 09:10; a resolution at 10:00 with a 24 h
+	// check-in: Tuesday 10:00, open.
+	w.advance(time.Hour)
+	if _, err := w.desk.Resolve(context.Background(), ch, th, dana, ""); err != nil {
+		t.Fatal(err)
+	}
+	w.advance(24 * time.Hour)
+	w.expect("nudge→"+dana, "response→"+dana, "response→"+dana, "followup→"+dana)
+	// Resolved again on Friday at 17:00: the check-in due Saturday waits for Monday.
+	th2 := w.say(cust, "", calm)
+	w.say(dana, th2, "Done.")
+	w.advance(time.Date(2026, 12, 11, 17, 0, 0, 0, berlin).Sub(w.clock.Now()))
+	if _, err := w.desk.Resolve(context.Background(), ch, th2, dana, ""); err != nil {
+		t.Fatal(err)
+	}
+	w.advance(time.Date(2026, 12, 14, 8, 59, 0, 0, berlin).Sub(w.clock.Now()))
+	if n := len(w.notify.Sent()); n != 4 {
+		t.Errorf("a check-in came over the weekend: %v", w.sent())
+	}
+	w.advance(time.Minute)
+	if got := w.sent(); len(got) != 5 || got[4] != "followup→"+dana {
+		t.Errorf("Monday 09:00: %v", got)
+	}
+}

@@ -10,6 +10,7 @@ type Policy struct {
 	ResponseAfter time.Duration // a frustrated customer waits this long with no agent reply → reminder
 	FollowupAfter time.Duration // after a resolution, check in this much later
 	MaxReminders  int           // response reminders per frustrated message, at most
+	Hours         Hours         // business hours: what falls due outside them waits for the next opening
 }
 
 // ThreadState is what the rules need to know about a thread.
@@ -40,7 +41,7 @@ func (p Policy) ArmResponse(st ThreadState) (Due, bool) {
 	if !st.Frustrated || st.AgentReplied || st.Resolved || p.ResponseAfter <= 0 || p.MaxReminders <= 0 {
 		return Due{}, false
 	}
-	return Due{At: st.LastCustomerAt.Add(p.ResponseAfter), Gen: st.LastCustomerAt.UnixMilli(), N: 1}, true
+	return Due{At: p.Hours.Next(st.LastCustomerAt.Add(p.ResponseAfter)), Gen: st.LastCustomerAt.UnixMilli(), N: 1}, true
 }
 
 // FireResponse decides, when reminder d fires at now, whether it is still
@@ -54,12 +55,12 @@ func (p Policy) FireResponse(st ThreadState, d Due, now time.Time) (send bool, n
 	if d.N >= p.MaxReminders {
 		return true, Due{}, false
 	}
-	return true, Due{At: now.Add(p.ResponseAfter), Gen: d.Gen, N: d.N + 1}, true
+	return true, Due{At: p.Hours.Next(now.Add(p.ResponseAfter)), Gen: d.Gen, N: d.N + 1}, true
 }
 
 // ArmFollowup gives the check-in due after a resolution at resolvedAt.
 func (p Policy) ArmFollowup(resolvedAt time.Time) Due {
-	return Due{At: resolvedAt.Add(p.FollowupAfter), Gen: resolvedAt.UnixMilli(), N: 1}
+	return Due{At: p.Hours.Next(resolvedAt.Add(p.FollowupAfter)), Gen: resolvedAt.UnixMilli(), N: 1}
 }
 
 // FireFollowup says whether check-in d is still due: the thread is still

@@ -36,7 +36,7 @@ type CustomerRecord struct {
 	At                   time.Time // when we received it
 	Verdicts             [3]Verdict
 	Cooldown             time.Duration // per-thread nudge cooldown
-	ResponseAfter        time.Duration // a frustrated message arms a reminder due this much later; 0: none
+	ReminderDue          time.Time     // a frustrated message arms a response reminder due then (generation: At); zero: none
 	DedupeFor, Retention time.Duration
 }
 

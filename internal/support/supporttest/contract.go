@@ -42,7 +42,7 @@ func rec(event, thread, ts string, sec int, frustrated bool) support.CustomerRec
 		v = support.Verdict{Score: 0.9, Frustrated: true, Cue: "waiting"}
 	}
 	return support.CustomerRecord{EventID: event, Channel: ch, Thread: thread, TS: ts, User: "UCUST",
-		At: t0.Add(time.Duration(sec) * time.Second), Verdicts: [3]support.Verdict{v, v, v}, Cooldown: time.Minute, ResponseAfter: 10 * time.Minute,
+		At: t0.Add(time.Duration(sec) * time.Second), Verdicts: [3]support.Verdict{v, v, v}, Cooldown: time.Minute, ReminderDue: t0.Add(time.Duration(sec)*time.Second + 10*time.Minute),
 		DedupeFor: time.Hour, Retention: time.Hour}
 }
 
@@ -231,7 +231,7 @@ func contractReminder(t *testing.T, s support.ThreadStore) {
 		t.Errorf("a calm 'any update?' neither arms nor restarts the wait: %+v", calm)
 	}
 	off := rec("M3", th, "1700000007.000300", 40, true)
-	off.ResponseAfter = 0
+	off.ReminderDue = time.Time{}
 	if r := must(s.RecordCustomer(ctx, off))(t); r.Reminder.Kind != "" {
 		t.Errorf("reminders off, yet armed: %+v", r.Reminder)
 	}

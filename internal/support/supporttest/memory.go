@@ -142,11 +142,14 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 	if d, dup := m.events[evk]; dup {
 		res.Duplicate = true
 		res.Thread = t.view()
-		fmt.Sscanf(d, "%d|%t|%d|%t", &res.Variant, &res.Nudge, new(int64), &res.Late)
-		var due int64
-		fmt.Sscanf(d, "%d|%t|%d|%t", new(int), new(bool), &due, new(bool))
+		var due, gen int64
+		f := strings.Split(d, "|")
+		res.Variant, _ = strconv.Atoi(f[0])
+		res.Nudge, res.Late = f[1] == "1", f[3] == "1"
+		due, _ = strconv.ParseInt(f[2], 10, 64)
+		gen, _ = strconv.ParseInt(f[4], 10, 64)
 		if due > 0 {
-			res.Reminder = support.Reminder{Kind: support.KindResponse, Channel: r.Channel, Thread: r.Thread, Gen: due - r.ResponseAfter.Milliseconds(), N: 1, Due: due}
+			res.Reminder = support.Reminder{Kind: support.KindResponse, Channel: r.Channel, Thread: r.Thread, Gen: gen, N: 1, Due: due}
 		}
 		return res, nil
 	}
@@ -160,7 +163,7 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 	res.Variant = v
 	if (t.ct != "" && older(r.TS, t.ct)) || (t.gt != "" && older(r.TS, t.gt)) {
 		res.Late = true
-		m.events[evk] = fmt.Sprintf("%d|false|0|true", v)
+		m.events[evk] = fmt.Sprintf("%d|0|0|1|0", v)
 		res.Thread = t.view()
 		return res, nil
 	}
@@ -181,13 +184,17 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 			t.Nudges++
 			res.Nudge = true
 		}
-		if r.ResponseAfter > 0 {
-			due = r.At.UnixMilli() + r.ResponseAfter.Milliseconds()
+		if !r.ReminderDue.IsZero() {
+			due = r.ReminderDue.UnixMilli()
 			t.ri = fmt.Sprintf("%d:1", r.At.UnixMilli())
 			res.Reminder = support.Reminder{Kind: support.KindResponse, Channel: r.Channel, Thread: r.Thread, Gen: r.At.UnixMilli(), N: 1, Due: due}
 		}
 	}
-	m.events[evk] = fmt.Sprintf("%d|%t|%d|false", v, res.Nudge, due)
+	nudge := 0
+	if res.Nudge {
+		nudge = 1
+	}
+	m.events[evk] = fmt.Sprintf("%d|%d|%d|0|%d", v, nudge, due, r.At.UnixMilli())
 	res.Thread = t.view()
 	res.Thread.Reopened = wasResolved
 	res.Thread.NewlyFrustrated = newly
