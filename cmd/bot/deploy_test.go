@@ -177,3 +177,50 @@ func reflectEnvNames() []string {
 	}
 	return out
 }
+
+// The deployment as an operator needs it: replicas spread over nodes, no
+// service-account token, the recommended labels, a NetworkPolicy, the base
+// image pinned by digest, nothing secret in the image or in git.
+func TestDeployIsHardened(t *testing.T) {
+	var d struct {
+		Metadata struct {
+			Labels map[string]string `yaml:"labels"`
+		} `yaml:"metadata"`
+		Spec struct {
+			Template struct {
+				Spec struct {
+					Automount *bool `yaml:"automountServiceAccountToken"`
+					Spread    []struct {
+						TopologyKey string `yaml:"topologyKey"`
+					} `yaml:"topologySpreadConstraints"`
+				} `yaml:"spec"`
+			} `yaml:"template"`
+		} `yaml:"spec"`
+	}
+	if err := yaml.Unmarshal([]byte(readRepo(t, "deploy/k8s/deployment.yaml")), &d); err != nil {
+		t.Fatal(err)
+	}
+	if a := d.Spec.Template.Spec.Automount; a == nil || *a {
+		t.Error("automountServiceAccountToken is not false")
+	}
+	if len(d.Spec.Template.Spec.Spread) == 0 || d.Spec.Template.Spec.Spread[0].TopologyKey != "kubernetes.io/hostname" {
+		t.Error("the replicas are not spread across nodes")
+	}
+	for _, l := range []string{"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/part-of"} {
+		if d.Metadata.Labels[l] == "" {
+			t.Errorf("the deployment lacks the label %s", l)
+		}
+	}
+	if !strings.Contains(readRepo(t, "deploy/k8s/kustomization.yaml"), "networkpolicy.yaml") {
+		t.Error("no NetworkPolicy in the kustomization")
+	}
+	if !regexp.MustCompile(`FROM gcr.io/distroless/static-debian13:nonroot@sha256:[0-9a-f]{64}`).MatchString(readRepo(t, "deploy/Dockerfile")) {
+		t.Error("the runtime base is not static-debian13:nonroot pinned by digest")
+	}
+	if di := readRepo(t, ".dockerignore"); !strings.Contains(di, "deploy/empathybot.env") || !strings.Contains(di, ".git") {
+		t.Errorf(".dockerignore lets the env file or .git into the build context:\n%s", di)
+	}
+	if !strings.Contains(readRepo(t, ".gitignore"), "deploy/empathybot.env") {
+		t.Error("deploy/empathybot.env (real tokens) is not ignored by git")
+	}
+}

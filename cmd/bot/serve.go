@@ -185,6 +185,9 @@ func serve(ctx context.Context, args []string, env Env, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if limit := setMemoryLimit(env); limit > 0 {
+		log.Info("Go memory limit set to 90% of the container's", "bytes", limit)
+	}
 	return runBot(ctx, cfg, log, nil)
 }
 
