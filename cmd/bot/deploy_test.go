@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"empathybot/internal/metrics"
 	"empathybot/internal/slackio"
 )
 
@@ -222,5 +225,69 @@ func TestDeployIsHardened(t *testing.T) {
 	}
 	if !strings.Contains(readRepo(t, ".gitignore"), "deploy/empathybot.env") {
 		t.Error("deploy/empathybot.env (real tokens) is not ignored by git")
+	}
+}
+
+// The alert rules and the dashboard name only metrics the bot exports, and
+// parse as what they claim to be.
+func TestMonitoringUsesTheRealMetrics(t *testing.T) {
+	known := map[string]bool{}
+	for _, n := range metrics.New().Names() {
+		known[n] = true
+	}
+	if len(known) < 20 {
+		t.Fatalf("only %d metrics known: %v", len(known), known)
+	}
+	var rules struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				Expr  string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal([]byte(readRepo(t, "deploy/monitoring/alerts.yaml")), &rules); err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal([]byte(readRepo(t, "deploy/monitoring/dashboard.json")), &dash); err != nil {
+		t.Fatal(err)
+	}
+	exprs := map[string]string{}
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			exprs["alert "+r.Alert] = r.Expr
+		}
+	}
+	for _, p := range dash.Panels {
+		for i, tg := range p.Targets {
+			exprs[fmt.Sprintf("panel %q target %d", p.Title, i)] = tg.Expr
+		}
+	}
+	if len(exprs) < 10 {
+		t.Fatalf("only %d expressions found", len(exprs))
+	}
+	name := regexp.MustCompile(`empathy_[a-z_]+`)
+	for where, e := range exprs {
+		used := name.FindAllString(e, -1)
+		if len(used) == 0 {
+			t.Errorf("%s uses none of our metrics: %s", where, e)
+		}
+		for _, m := range used {
+			base := m
+			for _, suf := range []string{"_bucket", "_count", "_sum"} {
+				base = strings.TrimSuffix(base, suf)
+			}
+			if !known[base] {
+				t.Errorf("%s uses %s, which the bot does not export", where, m)
+			}
+		}
 	}
 }

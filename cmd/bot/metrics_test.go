@@ -48,6 +48,10 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 		`empathy_ack_latency_seconds_count 3`, // two messages, one command (hello needs no ack)
 		`empathy_deliveries_total{kind="nudge",outcome="sent"} 1`,
 		`empathy_envelopes_in_flight 0`,
+		`empathy_build_info{goversion="go`,
+		`empathy_queue_latency_seconds_count{kind="nudge"} 1`,
+		`empathy_queue_latency_seconds_count{kind="response"} 1`,
+		`empathy_ack_latency_seconds_bucket{le="1e-05"}`,
 		`empathy_envelopes_unacked_total 0`,
 		`empathy_assessments_total{cue="repeated_contact",frustrated="true"} 1`,
 		`empathy_nudges_total{cue="repeated_contact"} 1`,

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	neturl "net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -195,6 +196,7 @@ func serve(ctx context.Context, args []string, env Env, stderr io.Writer) error 
 // ready, if not nil, receives the bot once it is built (tests and the demo use it).
 func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slackio.Bot)) error {
 	m := metrics.New()
+	m.BuildInfo.WithLabelValues(buildVersion(), runtime.Version()).Set(1)
 	rdb, health, closeEmbedded, err := redisstore.Dial(cfg.RedisURL, cfg.RedisCluster, log, m)
 	if err != nil {
 		return err

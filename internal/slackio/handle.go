@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"syscall"
 	"time"
 
@@ -252,6 +253,9 @@ func (b *Bot) Remind(ctx context.Context, to string, r support.Reminder, text st
 func (b *Bot) DeliverNudge(ctx context.Context, t support.NudgeTask) error {
 	outcome, err := b.desk.DeliverNudge(fromQueue(ctx), t)
 	b.delivered("nudge", t.ID(), outcome, err)
+	if outcome == support.Sent || outcome == support.Triaged {
+		b.metrics.QueueLatency.WithLabelValues("nudge").Observe(b.Now().Sub(time.UnixMilli(t.At)).Seconds())
+	}
 	switch {
 	case err != nil:
 		b.log.Warn("nudge not delivered; the queue retries it", "channel", t.Channel, "thread", t.Thread, "error", err)
@@ -269,6 +273,9 @@ func (b *Bot) DeliverReview(ctx context.Context, t support.ReviewTask) error {
 	outcome, err := b.desk.DeliverReview(fromQueue(ctx), t)
 	b.delivered("review", t.ID(), outcome, err)
 	if outcome == support.Sent {
+		b.metrics.QueueLatency.WithLabelValues("review").Observe(b.Now().Sub(time.UnixMilli(t.At)).Seconds())
+	}
+	if outcome == support.Sent {
 		b.metrics.Reviews.WithLabelValues(t.Kind).Inc()
 		b.log.Info("reply reviewed", "agent", t.Agent, "finding", t.Kind)
 	}
@@ -284,6 +291,7 @@ func (b *Bot) DeliverReminder(ctx context.Context, r support.Reminder) error {
 	case outcome == support.Sent:
 		b.metrics.RemindersFired.WithLabelValues(r.Kind, "sent").Inc()
 		b.metrics.ReminderLate.Observe(b.Now().Sub(r.DueAt()).Seconds())
+		b.metrics.QueueLatency.WithLabelValues(r.Kind).Observe(b.Now().Sub(r.DueAt()).Seconds())
 		b.log.Info("reminder delivered", "reminder", r.ID(), "n", r.N)
 	case outcome == support.Moot:
 		b.metrics.RemindersFired.WithLabelValues(r.Kind, "moot").Inc()
@@ -429,6 +437,9 @@ func (b *Bot) retry(ctx context.Context, method string, call func() error) error
 			backoff *= 2
 		default:
 			var se slack.SlackErrorResponse
+			if errors.As(err, &se) {
+				b.metrics.SlackErrors.WithLabelValues(method, knownSlackError(se.Err)).Inc()
+			}
 			if errors.As(err, &se) && !transientSlackError[se.Err] {
 				return fmt.Errorf("%s: %w: %w", method, support.ErrUndeliverable, err)
 			}
@@ -452,6 +463,15 @@ func (b *Bot) retry(ctx context.Context, method string, call func() error) error
 // one (channel_not_found, invalid_blocks, user_not_in_channel...) is final.
 var transientSlackError = map[string]bool{"ratelimited": true, "internal_error": true, "fatal_error": true,
 	"service_unavailable": true, "request_timeout": true, "team_added_to_org": true}
+
+// knownSlackError keeps the metric's label set bounded: Slack's error names
+// are a closed set of snake_case words; anything else is "other".
+func knownSlackError(e string) string {
+	if len(e) == 0 || len(e) > 40 || strings.Trim(e, "abcdefghijklmnopqrstuvwxyz_") != "" {
+		return "other"
+	}
+	return e
+}
 
 // slackError reports whether err is Slack's ok:false answer name.
 func slackError(err error, name string) bool {
