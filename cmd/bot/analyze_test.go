@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func runCmd(t *testing.T, stdin string, args ...string) (string, error) {
@@ -156,15 +158,54 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 	}
 }
 
-// With stdin, --interactive plays the lines typed.
+// --interactive: several threads, two customers, a reaction, button
+// clicks (a nudge's Claim, a triage card's Claim), a command and the App
+// Home, typed as lines; the reminder and the check-in appear when they fall
+// due while nobody types.
 func TestDemoInteractive(t *testing.T) {
-	out, err := runCmd(t, "c: hello, how do I export?\nnonsense\nc: STILL broken after three days!!! Ridiculous.\n/empathy tips waiting\n", "demo", "--interactive")
-	if err != nil {
+	t.Parallel()
+	in, typing := io.Pipe()
+	out := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(context.Background(), []string{"demo", "--interactive", "-remind", "2s"}, Env{}, in, out, io.Discard)
+	}()
+	for _, line := range []string{
+		"c: Hi, the export to CSV fails with error 413.",
+		"a: Thanks Sam, looking into it.",
+		"c: This is the third time I'm asking about this. Ridiculous.",
+		"click Claim",
+		"nonsense",
+		"new",
+		"c2: We have been waiting two days for an answer. Unacceptable.",
+		"click Claim",
+		"thread 1",
+		"react ✅",
+		"/empathy tips waiting",
+		"home",
+	} {
+		if _, err := io.WriteString(typing, line+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Nobody types: the reminder for thread 2 and the check-in for thread 1 arrive anyway.
+	deadline := time.Now().Add(15 * time.Second)
+	for !(strings.Contains(out.String(), "has been waiting") && strings.Contains(out.String(), "Time to follow up")) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	typing.Close()
+	if err := <-done; err != nil {
 		t.Fatalf("demo --interactive: %v\n%s", err, out)
 	}
-	for _, want := range []string{"Sam (customer): hello", "start the line with", "When they have been waiting"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("interactive transcript lacks %q:\n%s", want, out)
+	transcript := out.String()
+	for _, want := range []string{
+		"Sam (customer): Hi, the export", "(thread 1)", "sounds frustrated", "clicks [:eyes: Claim]", "It's yours",
+		"start the line with", "(thread 2)", "in #support-triage", "has no owner", "the card in #support-triage now reads", "claimed the frustrated customer",
+		"(back in thread 1)", "reacts ✅ to thread 1", "When they have been waiting", "App Home (Dana)", "Open follow-ups",
+		"A frustrated customer has been waiting", "Time to follow up",
+	} {
+		if !strings.Contains(transcript, want) {
+			t.Errorf("interactive transcript lacks %q:\n%s", want, transcript)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,8 +22,9 @@ import (
 func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	interactive := fs.Bool("interactive", false, "type customer and agent lines yourself")
+	interactive := fs.Bool("interactive", false, "play it yourself: customers, agents, reactions, buttons, App Home")
 	verbose := fs.Bool("v", false, "show the bot's logs")
+	remindAfter := fs.Duration("remind", 0, "response reminder and check-in delay (default: 2s, or 20s with -interactive)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // asked for: the flags are printed, and that is success
@@ -40,7 +40,17 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	fake.AddChannel(channel, "support-acme")
 	fake.AddUser(slackfake.User{ID: customer, Name: "Sam (customer, Acme)", TeamID: "TACME"})
 	fake.AddUser(slackfake.User{ID: agent, Name: "Dana (agent)"})
-	names := map[string]string{customer: "Sam (customer)", agent: "Dana (agent)"}
+	const customer2, agent2, triage = "UCUSTOMER2", "UAGENT2", "CTRIAGE"
+	fake.AddUser(slackfake.User{ID: customer2, Name: "Ana (customer, Globex)", TeamID: "TGLOBEX"})
+	fake.AddUser(slackfake.User{ID: agent2, Name: "Lee (agent)"})
+	fake.AddChannel(triage, "support-triage")
+	names := map[string]string{customer: "Sam (customer)", agent: "Dana (agent)", customer2: "Ana (customer)", agent2: "Lee (agent)", triage: "#support-triage"}
+	if *remindAfter <= 0 {
+		*remindAfter = 2 * time.Second
+		if *interactive {
+			*remindAfter = 20 * time.Second
+		}
+	}
 
 	logw := io.Discard
 	if *verbose {
@@ -52,7 +62,11 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		Channels: []string{channel}, Agents: []string{agent}, Nudge: "ephemeral", Threshold: coach.DefaultThreshold,
 		Cooldown: time.Minute, Retention: time.Hour, HTTPAddr: "off", RedisPrefix: "empathy:",
 		// Second-scale follow-ups so the demo shows them (defaults: 10m and 24h).
-		ResponseReminder: 2 * time.Second, ReminderRepeats: 1, FollowupAfter: 2 * time.Second,
+		ResponseReminder: *remindAfter, ReminderRepeats: 1, FollowupAfter: *remindAfter,
+	}
+	if *interactive {
+		cfg.Agents = []string{agent, agent2}
+		cfg.TriageChannel = triage
 	}
 	var mu sync.Mutex
 	handled := map[string]chan struct{}{}
@@ -78,20 +92,31 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 
 	seen, seenDM := 0, 0
+	var outMu sync.Mutex // the transcript: typed lines and what arrives meanwhile
+	var shown []shownMessage
 	printPrivate := func() {
+		outMu.Lock()
+		defer outMu.Unlock()
 		for _, c := range fake.Calls("chat.postEphemeral")[seen:] {
 			seen++
 			fmt.Fprintf(stdout, "    🔒 only %s sees, from empathybot:\n", names[c.Args.Get("user")])
 			for _, line := range strings.Split(blocksText(c.Args.Get("blocks"), c.Args.Get("text")), "\n") {
 				fmt.Fprintf(stdout, "       │ %s\n", line)
 			}
+			shown = append(shown, shownMessage{to: c.Args.Get("user"), channel: c.Args.Get("channel"), container: "ephemeral", blocks: c.Args.Get("blocks")})
 		}
 		for _, c := range fake.Calls("chat.postMessage")[seenDM:] {
 			seenDM++
-			fmt.Fprintf(stdout, "    ✉️  DM to %s from empathybot:\n", names[strings.TrimPrefix(c.Args.Get("channel"), "D")])
+			to := c.Args.Get("channel")
+			if strings.HasPrefix(to, "D") {
+				fmt.Fprintf(stdout, "    ✉️  DM to %s from empathybot:\n", names[strings.TrimPrefix(to, "D")])
+			} else {
+				fmt.Fprintf(stdout, "    📋 in %s, from empathybot:\n", names[to])
+			}
 			for _, line := range strings.Split(blocksText(c.Args.Get("blocks"), c.Args.Get("text")), "\n") {
 				fmt.Fprintf(stdout, "       │ %s\n", line)
 			}
+			shown = append(shown, shownMessage{to: strings.TrimPrefix(to, "D"), channel: to, container: "message", blocks: c.Args.Get("blocks")})
 		}
 	}
 	thread, threads := "", 0
@@ -106,7 +131,9 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		if err != nil {
 			return err
 		}
+		outMu.Lock()
 		fmt.Fprintf(stdout, "#support-acme  %s: %s\n", names[user], text)
+		outMu.Unlock()
 		select {
 		case <-waitFor(eventID):
 		case <-time.After(5 * time.Second):
@@ -123,6 +150,8 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		}
 		var r struct{ Text string }
 		json.Unmarshal(payload, &r)
+		outMu.Lock()
+		defer outMu.Unlock()
 		fmt.Fprintf(stdout, "    🔒 only %s sees, from empathybot:\n", names[user])
 		for _, line := range strings.Split(r.Text, "\n") {
 			fmt.Fprintf(stdout, "       │ %s\n", line)
@@ -131,25 +160,31 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 
 	if *interactive {
-		fmt.Fprintln(stdout, "Type lines as `c: text` (customer), `a: text` (agent) or `/empathy ...` (agent). Ctrl-D ends.")
-		sc := bufio.NewScanner(stdin)
-		for sc.Scan() {
-			line := strings.TrimSpace(sc.Text())
-			var err error
-			switch {
-			case strings.HasPrefix(line, "c:"):
-				err = say(customer, strings.TrimSpace(line[2:]))
-			case strings.HasPrefix(line, "a:"):
-				err = say(agent, strings.TrimSpace(line[2:]))
-			case strings.HasPrefix(line, "/empathy"):
-				err = command(agent, strings.TrimSpace(strings.TrimPrefix(line, "/empathy")))
-			case line == "":
-			default:
-				fmt.Fprintln(stdout, "start the line with c:, a: or /empathy")
+		p := &player{out: stdout, outMu: &outMu, fake: fake, channel: channel, triage: triage, names: names,
+			threadOf: map[int]string{}, say: func(user, text, th string) error { thread = th; return say(user, text) },
+			setThread: func(th string) { thread = th },
+			thread:    func() string { return thread }, command: command, waitFor: waitFor, printPrivate: printPrivate,
+			shown: func() []shownMessage {
+				outMu.Lock()
+				defer outMu.Unlock()
+				return append([]shownMessage(nil), shown...)
+			},
+			users: map[string]string{"c": customer, "c2": customer2, "a": agent, "l": agent2}}
+		// What falls due while nobody types still appears.
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		go func() {
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case <-tick.C:
+					printPrivate()
+				}
 			}
-			if err != nil {
-				return err
-			}
+		}()
+		if err := p.play(stdin, *remindAfter); err != nil {
+			return err
 		}
 	} else {
 		steps := []struct{ user, text string }{
