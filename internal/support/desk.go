@@ -120,12 +120,15 @@ func (d *Desk) customerMessage(ctx context.Context, m Message, text string) (Out
 		if res.Duplicate {
 			n.At = res.Thread.LastCustomerAt.UnixMilli()
 		}
+		if res.Reminder.Kind != "" {
+			r := res.Reminder
+			n.Arm = &r
+		}
 		if err := d.queue.EnqueueNudge(ctx, n); err != nil {
 			return out, fmt.Errorf("queue the nudge: %w", err)
 		}
 		out.Tasks = append(out.Tasks, n.ID())
-	}
-	if res.Reminder.Kind != "" {
+	} else if res.Reminder.Kind != "" {
 		if err := d.queue.Schedule(ctx, res.Reminder); err != nil {
 			return out, fmt.Errorf("schedule the response reminder: %w", err)
 		}
@@ -212,6 +215,13 @@ const deliveryLease = 2 * time.Minute
 // nudge is still true and useful, to whom it goes, and sends it once. An
 // error asks the queue to retry.
 func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
+	if t.Arm != nil {
+		// The reminder this message armed, whatever becomes of the nudge
+		// (scheduling is idempotent; a reminder already due fires at once).
+		if err := d.queue.Schedule(ctx, *t.Arm); err != nil {
+			return "", err
+		}
+	}
 	now := d.Now()
 	if now.Sub(time.UnixMilli(t.At)) > d.cfg.NudgeUseful {
 		return Stale, nil

@@ -81,6 +81,10 @@ type NudgeTask struct {
 	TS      string      `json:"m"` // the customer message
 	At      int64       `json:"a"` // Unix ms it was received
 	Basis   coach.Basis `json:"b"`
+	// Arm is the response reminder the same message armed: the delivery
+	// schedules it first thing, so the record step needs one queue call,
+	// not two.
+	Arm *Reminder `json:"r,omitempty"`
 }
 
 // ID is the task's ID and idempotency key: one per customer message.
