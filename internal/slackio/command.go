@@ -36,9 +36,6 @@ const helpText = "*/empathy* — your private empathy coach. Only you see these 
 	"• `/empathy stats` — this channel's last 7 days: frustrated threads, time to first reply, follow-ups\n" +
 	"• `/empathy help` — this message"
 
-// maxSnooze bounds a snooze so nobody silences the coach by accident forever.
-const maxSnooze = 7 * 24 * time.Hour
-
 // command answers /empathy. It never posts anything publicly. Subcommands that
 // need only the coach answer at once (now, sent in the ack payload); those
 // that read or write Redis or call Slack return later instead, which runs on a
@@ -139,26 +136,18 @@ func (b *Bot) agentCommand(log logger, cmd slack.SlashCommand, sub, rest string)
 	return answer(fmt.Sprintf("I don't know `%s`.\n\n%s", escape(trim(sub, 30)), helpText))
 }
 
-// maxRemind bounds a personal reminder.
-const maxRemind = 30 * 24 * time.Hour
-
 func (b *Bot) remind(ctx context.Context, log logger, cmd slack.SlashCommand, arg string) string {
 	d, err := parseDuration(arg)
-	if err != nil || d < time.Second || d > maxRemind {
+	if err != nil || d < time.Second || d > support.MaxRemind {
 		return "Tell me when, e.g. `/empathy remind 30m`, `2h` or `3d` (at most 30 days)."
 	}
-	if b.queue == nil {
-		return "Reminders are not available on this bot."
-	}
-	now := b.Now()
-	r := support.Reminder{Kind: support.KindPersonal, Channel: cmd.ChannelID, User: cmd.UserID, Gen: now.UnixMilli(), N: 1, Due: now.Add(d).UnixMilli()}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := b.queue.Schedule(ctx, r); err != nil {
+	r, err := b.desk.RemindMe(ctx, cmd.UserID, cmd.TeamID, cmd.ChannelID, d)
+	if err != nil {
 		log.Warn("personal reminder not scheduled", "error", err)
 		return "I couldn't schedule that just now; please try again."
 	}
-	_ = b.store.AddOpen(ctx, cmd.UserID, support.OpenItem{Kind: r.Kind, Channel: r.Channel, TaskID: r.ID(), Due: r.DueAt()})
 	return fmt.Sprintf(":alarm_clock: I'll remind you to follow up here in %s (<!date^%d^{date_short_pretty} at {time}|%s>).",
 		coach.HumanDuration(d), r.DueAt().Unix(), r.DueAt().UTC().Format("2006-01-02 15:04 UTC"))
 }
@@ -283,13 +272,12 @@ func (b *Bot) oncall(ctx context.Context, log logger, cmd slack.SlashCommand, ar
 			return "Mention the agent, e.g. `/empathy oncall @dana`, or use `me` or `off`."
 		}
 		who = m[1]
-		// A customer can never be on call: they would receive other
-		// customers' nudges. Whoever the bot cannot place is refused too.
-		if b.Role(ctx, who, "") != support.Agent {
-			return fmt.Sprintf("<@%s> isn't on the support team, so they can't be on call. Pick an agent, or use `me`.", who)
-		}
 	}
-	if err := b.store.SetOnCall(ctx, cmd.ChannelID, who); err != nil {
+	// A customer can never be on call: they would receive other customers'
+	// nudges. Whoever the bot cannot place is refused too (the desk checks).
+	if err := b.desk.SetOnCall(ctx, cmd.UserID, cmd.TeamID, cmd.ChannelID, who); errors.Is(err, support.ErrNotAgent) {
+		return fmt.Sprintf("<@%s> isn't on the support team, so they can't be on call. Pick an agent, or use `me`.", who)
+	} else if err != nil {
 		log.Warn("on-call not saved", "error", err)
 		return "I couldn't save that just now; please try again."
 	}
@@ -303,7 +291,7 @@ func (b *Bot) snooze(ctx context.Context, log logger, cmd slack.SlashCommand, ar
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if arg == "off" || arg == "0" {
-		if err := b.store.Snooze(ctx, cmd.UserID, 0); err != nil {
+		if _, err := b.desk.Snooze(ctx, cmd.UserID, cmd.TeamID, 0); err != nil {
 			log.Warn("snooze not lifted", "error", err)
 			return "I couldn't lift your snooze just now; please try again."
 		}
@@ -313,10 +301,7 @@ func (b *Bot) snooze(ctx context.Context, log logger, cmd slack.SlashCommand, ar
 	if err != nil {
 		return "Tell me how long, e.g. `/empathy snooze 30m`, `2h` or `1d` (at most 7d), or `off`."
 	}
-	if d > maxSnooze {
-		d = maxSnooze
-	}
-	if err := b.store.Snooze(ctx, cmd.UserID, d); err != nil {
+	if d, err = b.desk.Snooze(ctx, cmd.UserID, cmd.TeamID, d); err != nil {
 		log.Warn("snooze not saved", "error", err)
 		return "I couldn't save your snooze just now; please try again."
 	}

@@ -3,7 +3,6 @@ package slackio
 import (
 	"context"
 	"empathybot/internal/support"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -80,17 +79,13 @@ func (b *Bot) homeBlocks(ctx context.Context, log logger, user string) []slack.B
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "Your empathy coach", true, false)),
 		slack.NewSectionBlock(md("*Open follow-ups*"), nil, nil),
 	}
-	items, err := b.store.OpenItems(ctx, user)
+	items, err := b.desk.OpenItems(ctx, user, 20)
 	if err != nil {
 		log.Warn("open items unavailable", "error", err)
 		blocks = append(blocks, slack.NewSectionBlock(md("_I can't read your follow-ups right now._"), nil, nil))
 	}
 	shown := 0
 	for _, it := range items {
-		if !b.stillOpen(ctx, it) {
-			_ = b.store.RemoveOpen(ctx, user, it.TaskID)
-			continue
-		}
 		var what string
 		switch it.Kind {
 		case support.KindResponse:
@@ -104,9 +99,6 @@ func (b *Bot) homeBlocks(ctx context.Context, log logger, user string) []slack.B
 		}
 		blocks = append(blocks, slack.NewSectionBlock(md(what), nil, nil), reminderButtons(it.Kind, it.Channel, it.Thread, it.TaskID))
 		shown++
-		if shown == 20 {
-			break
-		}
 	}
 	if shown == 0 && err == nil {
 		blocks = append(blocks, slack.NewSectionBlock(md("Nothing open. :tada:"), nil, nil))
@@ -139,20 +131,4 @@ func (b *Bot) homeBlocks(ctx context.Context, log logger, user string) []slack.B
 		blocks = append(blocks, slack.NewSectionBlock(md(statsText(st)), nil, nil))
 	}
 	return blocks
-}
-
-// stillOpen drops items whose reason went away (an agent replied, the thread
-// was reopened...), so App Home never shows stale work.
-func (b *Bot) stillOpen(ctx context.Context, it support.OpenItem) bool {
-	if it.Kind == support.KindPersonal || it.Thread == "" {
-		return true
-	}
-	th, err := b.store.GetThread(ctx, it.Channel, it.Thread)
-	if err != nil {
-		return !errors.Is(err, support.ErrNotFound)
-	}
-	if it.Kind == support.KindFollowup {
-		return th.Resolved && th.PendingFollowup == it.TaskID
-	}
-	return !th.WaitingSince.IsZero() && !th.AgentReplied && !th.Resolved && !th.RemindersDone
 }

@@ -3,6 +3,7 @@ package slackio
 import (
 	"context"
 	"empathybot/internal/support"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -77,23 +78,28 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		if a.ActionID == actSnooze1d {
 			d = 24 * time.Hour
 		}
-		if err := b.store.Snooze(ctx, user, d); err != nil {
+		if _, err := b.desk.Snooze(ctx, user, cb.User.TeamID, d); err != nil {
 			log.Warn("snooze not saved", "error", err)
 			text = "I couldn't save your snooze just now; please try again."
 			break
 		}
 		text = fmt.Sprintf(":zzz: Nudges paused for %s. `/empathy snooze off` brings them back.", coach.HumanDuration(d))
 	case actUseful, actNotUseful:
-		channel, cue, technique := part(0), part(2), part(3)
+		channel, thread, cue, technique := part(0), part(1), part(2), part(3)
 		useful := a.ActionID == actUseful
-		// One vote per person per nudge, however often they click.
-		if first, err := b.store.FirstDelivery(ctx, "vote:"+user+":"+a.Value); err == nil && !first {
-			text = "You already told me — thanks."
+		if !b.watching(channel) || !coach.ValidCueKind(coach.CueKind(cue)) {
+			text = "I couldn't tell which nudge that was."
 			break
 		}
-		if err := b.store.Feedback(ctx, channel, cue, technique, useful, b.Now()); err != nil {
+		// One vote per person per nudge, however often they click.
+		counted, err := b.desk.Vote(ctx, user, cb.User.TeamID, channel, thread, cue, technique, useful)
+		if err != nil {
 			log.Warn("feedback not saved", "error", err)
 			text = "I couldn't save that just now; please try again."
+			break
+		}
+		if !counted {
+			text = "You already told me — thanks."
 			break
 		}
 		b.metrics.Feedback.WithLabelValues(fmt.Sprint(useful), knownCue(cue)).Inc()
@@ -104,24 +110,16 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	case actDone, actNotNeeded:
 		kind, channel, thread, taskID := part(0), part(1), part(2), part(3)
 		// The task must be this thread's, in a channel we watch: a forged
-		// value cannot cancel another thread's reminders.
-		if !b.watching(channel) || !taskOf(taskID, kind, channel, thread) {
+		// value cannot cancel another thread's reminders (the desk checks).
+		err := b.desk.ReminderHandled(ctx, user, cb.User.TeamID, kind, channel, thread, taskID, a.ActionID == actDone)
+		if errors.Is(err, support.ErrBadRequest) || !b.watching(channel) && kind != support.KindPersonal {
 			text = "I couldn't tell which reminder that was."
 			break
 		}
-		if kind == support.KindResponse && channel != "" && thread != "" {
-			if err := b.store.RemindersDone(ctx, channel, thread); err != nil {
-				log.Warn("reminders not marked done", "error", err)
-				text = "I couldn't record that just now; please try again."
-				break
-			}
-		}
-		if taskID != "" && b.queue != nil {
-			_ = b.queue.Cancel(taskID)
-		}
-		_ = b.store.RemoveOpen(ctx, user, taskID)
-		if a.ActionID == actDone && kind == support.KindFollowup && channel != "" {
-			_ = b.store.Count(ctx, channel, support.StatFollowupsDone, b.Now())
+		if err != nil {
+			log.Warn("reminders not marked done", "error", err)
+			text = "I couldn't record that just now; please try again."
+			break
 		}
 		replace = true
 		text = ":ballot_box_with_check: Done — thank you for following up."
@@ -138,20 +136,6 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		return
 	}
 	b.answerAction(ctx, log, cb, text, replace)
-}
-
-// taskOf reports whether taskID is a reminder of kind for channel's thread
-// (support.Reminder.ID: kind:channel:thread:gen:n, or for a personal
-// reminder kind:user:channel:gen).
-func taskOf(taskID, kind, channel, thread string) bool {
-	p := strings.Split(taskID, ":")
-	switch kind {
-	case support.KindResponse, support.KindFollowup:
-		return len(p) == 5 && p[0] == kind && p[1] == channel && p[2] == thread && channel != "" && thread != ""
-	case support.KindPersonal:
-		return len(p) == 4 && p[0] == kind && p[2] == channel && channel != ""
-	}
-	return false
 }
 
 // knownAction and knownCue keep metric label sets bounded.

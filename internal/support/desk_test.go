@@ -343,3 +343,55 @@ func TestDeskBusinessHours(t *testing.T) {
 		t.Errorf("Monday 09:00: %v", got)
 	}
 }
+
+// What agents do directly, checked by the desk: a customer is never on
+// call and never snoozes, votes or handles reminders; a button naming
+// another thread's task (or another agent's personal reminder) is refused;
+// a vote counts once; open items that are no longer true drop out.
+func TestDeskAgentActions(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	if err := w.desk.SetOnCall(ctx, dana, "", ch, cust); !errors.Is(err, support.ErrNotAgent) {
+		t.Errorf("a customer made on call: %v", err)
+	}
+	if err := w.desk.SetOnCall(ctx, cust, "", ch, dana); !errors.Is(err, support.ErrNotAgent) {
+		t.Errorf("a customer set the on-call agent: %v", err)
+	}
+	if err := w.desk.SetOnCall(ctx, dana, "", ch, lee); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := w.desk.Snooze(ctx, dana, "", 30*24*time.Hour); err != nil || d != support.MaxSnooze {
+		t.Errorf("snooze 30 days: %v %v, want clamped to %v", d, err, support.MaxSnooze)
+	}
+	if _, err := w.desk.Snooze(ctx, cust, "", time.Hour); !errors.Is(err, support.ErrNotAgent) {
+		t.Errorf("a customer snoozed: %v", err)
+	}
+	for i, want := range []bool{true, false} {
+		if counted, err := w.desk.Vote(ctx, dana, "", ch, "1.1", "waiting", "ownership", true); err != nil || counted != want {
+			t.Errorf("vote %d: counted %v (%v), want %v", i+1, counted, err, want)
+		}
+	}
+	th := w.say(cust, "", calm)
+	w.say(dana, th, "Looking.")
+	w.say(cust, th, angry)
+	w.advance(10 * time.Minute) // the reminder: an open item for Dana
+	items, err := w.desk.OpenItems(ctx, dana, 20)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("open items %v %v, want the reminder", items, err)
+	}
+	task := items[0].TaskID
+	if err := w.desk.ReminderHandled(ctx, dana, "", support.KindResponse, ch, "9999.0001", task, true); !errors.Is(err, support.ErrBadRequest) {
+		t.Errorf("a task handled through another thread's button: %v", err)
+	}
+	r, err := w.desk.RemindMe(ctx, lee, "", ch, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.desk.ReminderHandled(ctx, dana, "", support.KindPersonal, ch, "", r.ID(), true); !errors.Is(err, support.ErrBadRequest) {
+		t.Errorf("Dana cancelled Lee's personal reminder: %v", err)
+	}
+	w.say(dana, th, "Sorry for the wait, Sam. Fixed, and I'll confirm by 3pm.")
+	if items, _ := w.desk.OpenItems(ctx, dana, 20); len(items) != 0 {
+		t.Errorf("the reminder is still open after the agent replied: %v", items)
+	}
+}
