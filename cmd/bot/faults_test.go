@@ -151,7 +151,7 @@ func TestFaultRateLimitedForFiveSeconds(t *testing.T) {
 func TestFaultAgentNotInChannelGetsTheNudgeByDM(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, nil)
-	h.fake.FailWith("chat.postEphemeral", "user_not_in_channel", 1)
+	h.fake.SetMembers(chSupport, customer) // the agent has not joined the support channel
 	th := "1700007350.000100"
 	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: th, Text: "hello"})
 	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})

@@ -83,11 +83,12 @@ type Server struct {
 	opened       int
 	redeliver    []time.Duration // Events API retry schedule for unacked envelopes
 	redelivered  int
-	noEnvelope   int                    // frames the app sent without an envelope_id (errors)
-	lastTS       int64                  // microseconds of the last ts handed out
-	replies      map[string]int         // channel|thread ts → replies in the thread
-	shouldEscape bool                   // the slash command's should_escape (SetShouldEscape)
-	tierCalls    map[string][]time.Time // recent calls of rate-limited methods (tierLimits)
+	noEnvelope   int                        // frames the app sent without an envelope_id (errors)
+	lastTS       int64                      // microseconds of the last ts handed out
+	replies      map[string]int             // channel|thread ts → replies in the thread
+	shouldEscape bool                       // the slash command's should_escape (SetShouldEscape)
+	tierCalls    map[string][]time.Time     // recent calls of rate-limited methods (tierLimits)
+	members      map[string]map[string]bool // channel → members (SetMembers)
 }
 
 // newTS returns a fresh message ts, later than every one before, as Slack's
@@ -208,6 +209,21 @@ func (s *Server) AddChannel(id, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.channels[id] = name
+}
+
+// SetMembers sets who is in a channel. Like Slack, an ephemeral message to
+// someone who is not a member is refused with user_not_in_channel. A
+// channel whose members were never set lets everyone in.
+func (s *Server) SetMembers(channel string, users ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.members == nil {
+		s.members = map[string]map[string]bool{}
+	}
+	s.members[channel] = map[string]bool{}
+	for _, u := range users {
+		s.members[channel][u] = true
+	}
 }
 
 // SetUsergroup sets the members of a user group.
@@ -528,6 +544,9 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 	case "chat.postEphemeral":
 		if args.Get("channel") == "" || args.Get("user") == "" {
 			return map[string]any{"ok": false, "error": "channel_not_found"}
+		}
+		if m, set := s.members[args.Get("channel")]; set && !m[args.Get("user")] {
+			return map[string]any{"ok": false, "error": "user_not_in_channel"}
 		}
 		if err := checkBlocks(args.Get("blocks"), 50); err != "" {
 			return map[string]any{"ok": false, "error": "invalid_blocks", "response_metadata": map[string]any{"messages": []string{err}}}
