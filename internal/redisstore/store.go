@@ -340,22 +340,9 @@ func parseThread(channel, ts string, m map[string]string) support.Thread {
 	t.WaitingSince = msTime(m["ws"])
 	t.LastScore, _ = strconv.ParseFloat(m["s"], 64)
 	t.Nudges, _ = strconv.Atoi(m["n"])
-	t.PendingReminder = pendingID(support.KindResponse, channel, ts, m["ri"])
-	t.PendingFollowup = pendingID(support.KindFollowup, channel, ts, m["fi"])
+	t.PendingReminder = support.PendingID(support.KindResponse, channel, ts, m["ri"])
+	t.PendingFollowup = support.PendingID(support.KindFollowup, channel, ts, m["fi"])
 	return t
-}
-
-func pendingID(kind, channel, ts, v string) string {
-	g, n, ok := strings.Cut(v, ":")
-	if !ok {
-		return ""
-	}
-	gen, err1 := strconv.ParseInt(g, 10, 64)
-	num, err2 := strconv.Atoi(n)
-	if err1 != nil || err2 != nil {
-		return ""
-	}
-	return support.Reminder{Kind: kind, Channel: channel, Thread: ts, Gen: gen, N: num}.ID()
 }
 
 func msTime(s string) time.Time {

@@ -157,23 +157,19 @@ func knownCue(c string) string {
 // replaceCard replaces a message posted in a channel (a triage card) for
 // everyone in it, through the action's response_url.
 func (b *Bot) replaceCard(ctx context.Context, log logger, cb slack.InteractionCallback, text string) {
-	if cb.ResponseURL == "" {
-		return
-	}
-	err := b.retry(ctx, "response_url", func() error {
-		return hideURL(slack.PostWebhookCustomHTTPContext(ctx, cb.ResponseURL, b.cfg.HTTPClient, &slack.WebhookMessage{ResponseType: "in_channel", Text: text, ReplaceOriginal: true}))
-	})
-	if err != nil {
-		log.Warn("triage card not updated", "error", err)
-	}
+	b.postResponse(ctx, log, cb, slack.WebhookMessage{ResponseType: "in_channel", Text: text, ReplaceOriginal: true})
 }
 
 func (b *Bot) answerAction(ctx context.Context, log logger, cb slack.InteractionCallback, text string, replace bool) {
+	b.postResponse(ctx, log, cb, slack.WebhookMessage{ResponseType: "ephemeral", Text: text, ReplaceOriginal: replace})
+}
+
+func (b *Bot) postResponse(ctx context.Context, log logger, cb slack.InteractionCallback, m slack.WebhookMessage) {
 	if cb.ResponseURL == "" {
 		return
 	}
 	err := b.retry(ctx, "response_url", func() error {
-		return hideURL(slack.PostWebhookCustomHTTPContext(ctx, cb.ResponseURL, b.cfg.HTTPClient, &slack.WebhookMessage{ResponseType: "ephemeral", Text: text, ReplaceOriginal: replace}))
+		return hideURL(slack.PostWebhookCustomHTTPContext(ctx, cb.ResponseURL, b.cfg.HTTPClient, &m))
 	})
 	if err != nil {
 		log.Warn("action answer not delivered", "error", err)

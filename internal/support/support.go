@@ -9,6 +9,8 @@ package support
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -79,6 +81,21 @@ func (r Reminder) ID() string {
 		return fmt.Sprintf("%s:%s:%s:%d", r.Kind, r.User, r.Channel, r.Gen)
 	}
 	return fmt.Sprintf("%s:%s:%s:%d:%d", r.Kind, r.Channel, r.Thread, r.Gen, r.N)
+}
+
+// PendingID rebuilds the ID of a thread's pending reminder of kind from
+// what a store keeps of it ("gen:n"); "" when there is none.
+func PendingID(kind, channel, thread, v string) string {
+	g, n, ok := strings.Cut(v, ":")
+	if !ok {
+		return ""
+	}
+	gen, err1 := strconv.ParseInt(g, 10, 64)
+	num, err2 := strconv.Atoi(n)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	return Reminder{Kind: kind, Channel: channel, Thread: thread, Gen: gen, N: num}.ID()
 }
 
 // DueAt is when the reminder is due.

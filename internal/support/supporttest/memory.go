@@ -97,23 +97,10 @@ func (m *Memory) thread(channel, ts string) *memThread {
 func (t *memThread) view() support.Thread {
 	v := t.Thread
 	v.FirstReplyWait = -1
-	v.PendingReminder = pending(support.KindResponse, t.Channel, t.TS, t.ri)
-	v.PendingFollowup = pending(support.KindFollowup, t.Channel, t.TS, t.fi)
+	v.PendingReminder = support.PendingID(support.KindResponse, t.Channel, t.TS, t.ri)
+	v.PendingFollowup = support.PendingID(support.KindFollowup, t.Channel, t.TS, t.fi)
 	v.Reopened, v.NewlyFrustrated = false, false
 	return v
-}
-
-func pending(kind, channel, ts, v string) string {
-	g, n, ok := strings.Cut(v, ":")
-	if !ok {
-		return ""
-	}
-	gen, err1 := strconv.ParseInt(g, 10, 64)
-	num, err2 := strconv.Atoi(n)
-	if err1 != nil || err2 != nil {
-		return ""
-	}
-	return support.Reminder{Kind: kind, Channel: channel, Thread: ts, Gen: gen, N: num}.ID()
 }
 
 func dedupe(eventID, ts string) string {
