@@ -33,9 +33,11 @@ type Config struct {
 	Triage     string        // the agents' triage channel ("": none)
 	Cooldown   time.Duration // per-thread nudge cooldown
 	Workers    int           // concurrent command and click handlers (default 8)
-	// InFlight bounds the envelopes being recorded at once (default 32);
-	// when all are busy the socket is not read: back-pressure, not loss.
-	InFlight int
+	// InFlight bounds the envelopes being recorded at once (default 32),
+	// and InFlightBytes their size (default 4 MiB); at either bound the
+	// socket is not read: back-pressure, not loss.
+	InFlight      int
+	InFlightBytes int
 
 	// Follow-ups: response reminders and check-ins (zero values disable them).
 	Policy support.Policy
@@ -86,6 +88,7 @@ type Bot struct {
 	connected atomic.Bool
 	inflight  sync.WaitGroup
 	intake    chan struct{} // one token per envelope being recorded
+	kib       chan struct{} // one token per KiB of envelope being recorded
 
 	settleMu sync.Mutex
 	settles  map[string]chan struct{} // task ID → closed when delivered (only with AfterEvent)
@@ -127,9 +130,12 @@ func newBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach
 	if cfg.InFlight <= 0 {
 		cfg.InFlight = 32
 	}
+	if cfg.InFlightBytes <= 0 {
+		cfg.InFlightBytes = 4 << 20
+	}
 	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, queue: queue, cfg: cfg, metrics: cfg.Metrics, Now: time.Now,
 		watched: map[string]bool{}, agents: map[string]bool{}, teams: map[string]teamEntry{}, jobs: make(chan func(context.Context), 256),
-		intake: make(chan struct{}, cfg.InFlight)}
+		intake: make(chan struct{}, cfg.InFlight), kib: make(chan struct{}, max(cfg.InFlightBytes>>10, 64))}
 	b.desk = support.NewDesk(log, c, store, queue, b, b, support.Config{Cooldown: cfg.Cooldown, Policy: cfg.Policy, Agents: cfg.Agents, Triage: cfg.Triage})
 	b.desk.Now = func() time.Time { return b.Now() }
 	for _, ch := range cfg.Channels {
@@ -347,10 +353,22 @@ func (b *Bot) intakeEvent(ctx context.Context, req socketmode.Request, ev slacke
 		b.afterEvent(eventID)
 		return
 	}
+	// Only this loop acquires (one envelope at a time), so taking the
+	// tokens one by one cannot deadlock; workers give them back.
+	units := min((len(req.Payload)+1023)>>10+1, cap(b.kib))
+	for i := 0; i < units; i++ {
+		select {
+		case b.kib <- struct{}{}:
+		case <-ctx.Done():
+			b.releaseKiB(i)
+			return // not acked: Slack redelivers it to a replica that is running
+		}
+	}
 	select {
 	case b.intake <- struct{}{}:
 	case <-ctx.Done():
-		return // not acked: Slack redelivers it to a replica that is running
+		b.releaseKiB(units)
+		return
 	}
 	b.metrics.InFlight.Set(float64(len(b.intake)))
 	b.inflight.Add(1)
@@ -377,6 +395,7 @@ func (b *Bot) intakeEvent(ctx context.Context, req socketmode.Request, ev slacke
 			b.metrics.AckLatency.Observe(time.Since(start).Seconds())
 		}
 		<-b.intake
+		b.releaseKiB(units)
 		b.metrics.InFlight.Set(float64(len(b.intake)))
 		if ok && after != nil {
 			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -384,6 +403,12 @@ func (b *Bot) intakeEvent(ctx context.Context, req socketmode.Request, ev slacke
 			cancel()
 		}
 	}()
+}
+
+func (b *Bot) releaseKiB(n int) {
+	for i := 0; i < n; i++ {
+		<-b.kib
+	}
 }
 
 func (b *Bot) afterEvent(eventID string) {
