@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +36,10 @@ type harness struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	handled map[string]int
+
+	// skew moves the bot's clock (Bot.Now) forward, in nanoseconds, for
+	// tests of what expires (caches, cooldowns).
+	skew atomic.Int64
 }
 
 func startBot(t testing.TB, tweak func(*Config)) *harness {
@@ -83,6 +88,7 @@ func startBotOn(t testing.TB, fake *slackfake.Server, tweak func(*Config)) *harn
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
 	go func() {
 		h.done <- runBot(ctx, cfg, log, func(b *slackio.Bot) {
+			b.Now = func() time.Time { return time.Now().Add(time.Duration(h.skew.Load())) }
 			b.AfterEvent = func(id string) {
 				h.mu.Lock()
 				h.handled[id]++
@@ -680,5 +686,33 @@ func TestTriageCardIsClaimed(t *testing.T) {
 	}
 	if more, _ := h.fake.WaitCalls("chat.postMessage", 3, time.Second); len(more) > 2 {
 		t.Errorf("%d posts, want the card and one reminder", len(more))
+	}
+}
+
+// When the agent group's list goes stale and Slack then fails to give it,
+// the last good list is kept: a member stays an agent (and is nudged), and
+// is not taken for a customer meanwhile.
+func TestAgentGroupKeepsTheLastGoodList(t *testing.T) {
+	t.Parallel()
+	const member = "UGROUPAGENT"
+	h := startBot(t, func(c *Config) { c.Agents = nil; c.AgentGroup = "SAGENTS" })
+	h.fake.SetUsergroup("SAGENTS", []string{member})
+	h.fake.AddUser(slackfake.User{ID: member, Name: "Gus"})
+	first := "1700008700.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: member, TS: first, Text: "Hi, Gus here."})
+	if n := len(h.fake.Calls("usergroups.users.list")); n != 1 {
+		t.Fatalf("%d group lookups, want 1", n)
+	}
+	h.skew.Store(int64(6 * time.Minute)) // the five-minute cache is stale
+	h.fake.FailWith("usergroups.users.list", "internal_error", 1000)
+	th := "1700008800.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: member, TS: th, Text: "Hi, Gus again."})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second)
+	if !ok || calls[0].Args.Get("user") != member {
+		t.Fatalf("the group member was not nudged with the last good list: %v", calls)
+	}
+	if len(h.fake.Calls("usergroups.users.list:internal_error")) == 0 {
+		t.Error("the refresh never failed: the test proved nothing")
 	}
 }
