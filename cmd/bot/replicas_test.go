@@ -159,6 +159,9 @@ func TestEndToEndOnRedisCluster(t *testing.T) {
 // every nudge and every reminder, each exactly once (tasks the dead replica
 // had leased come back when asynq's lease expires, about a minute later).
 func TestCrashAfterAckLosesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: after a SIGKILL the test waits for asynq to hand back the dead replica's tasks (about two minutes)")
+	}
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) { t.Parallel(); crashAfterAck(t, sig) })
 	}
