@@ -493,3 +493,32 @@ func TestFaultIdentityLookupsFailClosed(t *testing.T) {
 		t.Error("users.info never failed: the test proved nothing")
 	}
 }
+
+// The ack never waits on the Web API: with users.info taking 3 s, an
+// agent's 👀 (reactions carry no team) and a customer's message are acked
+// at once; the unknown user is looked up in the background and counts as a
+// customer meanwhile. Once known, the agent's next 👀 claims the thread.
+func TestFaultSlowDirectoryNeverHoldsAnAck(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) { c.Agents = nil })
+	h.fake.SetMethodDelay("users.info", 3*time.Second)
+	th := "1700008900.000100"
+	env1, _ := h.say(slackfake.Message{Channel: chSupport, User: customer, TS: th, Text: "Hi, how do I export invoices?"})
+	env2, err := h.fake.SendEvent("EvSlowClaim", map[string]any{"type": "reaction_added", "user": agent, "reaction": "eyes",
+		"item": map[string]any{"type": "message", "channel": chSupport, "ts": th}, "event_ts": th})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.promptAcks([]string{env1, env2}, 250*time.Millisecond)
+	if _, ok := h.fake.WaitCalls("users.info", 1, 5*time.Second); !ok {
+		t.Fatal("the unknown reactor was never looked up")
+	}
+	time.Sleep(200 * time.Millisecond) // the answer travels back and is cached
+	// Known now (cached): the next 👀 claims, and the claimer is nudged.
+	h.react(agent, "eyes", chSupport, th)
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second)
+	if !ok || calls[0].Args.Get("user") != agent {
+		t.Errorf("the agent's second 👀 did not claim the thread: %v", calls)
+	}
+}

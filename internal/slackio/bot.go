@@ -171,6 +171,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	b.botUserID, b.teamID, b.enterpriseID = auth.UserID, auth.TeamID, auth.EnterpriseID
 	b.log.Info("authenticated", "team", auth.TeamID, "bot_user", auth.UserID)
+	if b.cfg.AgentGroup != "" {
+		// Before the first event: the record step reads the list from the
+		// cache and never waits for Slack.
+		b.groupMember(ctx, "")
+	}
 	if b.cfg.Triage == "" {
 		b.log.Info("no EMPATHY_TRIAGE_CHANNEL: a frustrated customer in a thread nobody owns (no claim, no agent reply, nobody on call) nudges nobody at once; its response reminder goes to EMPATHY_AGENTS when it falls due")
 	} else {

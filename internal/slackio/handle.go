@@ -30,8 +30,11 @@ func (b *Bot) recordMessage(ctx context.Context, eventID string, retry int, m *s
 		thread = m.TimeStamp
 	}
 	log := b.log.With("event", eventID, "channel", m.Channel, "thread", thread, "user", m.User, "retry", retry)
-	rctx, cancel := context.WithTimeout(ctx, recordBudget)
+	rctx, cancel := context.WithTimeout(onAckPath(ctx), recordBudget)
 	defer cancel()
+	if m.UserTeam != "" {
+		b.rememberTeam(m.User, m.UserTeam) // reactions carry no team: this is how we will know
+	}
 	msg := support.Message{EventID: eventID, Channel: m.Channel, Thread: thread, TS: m.TimeStamp, User: m.User, Team: m.UserTeam}
 	out, err := b.desk.Message(rctx, msg, m.Text)
 	if err != nil {
@@ -67,7 +70,7 @@ func (b *Bot) recordMessage(ctx context.Context, eventID string, retry int, m *s
 
 // recordReaction is the record step for 👀 (claim) and ✅ (resolve).
 func (b *Bot) recordReaction(ctx context.Context, r *slackevents.ReactionAddedEvent) bool {
-	rctx, cancel := context.WithTimeout(ctx, recordBudget)
+	rctx, cancel := context.WithTimeout(onAckPath(ctx), recordBudget)
 	defer cancel()
 	log := b.log.With("channel", r.Item.Channel, "user", r.User, "reaction", r.Reaction)
 	// The reaction may be on a reply: find its thread.
@@ -124,6 +127,37 @@ func (b *Bot) isAgent(ctx context.Context, user, userTeam string) bool {
 	return b.ourTeam(userTeam)
 }
 
+type ackPathKey struct{}
+
+// onAckPath marks the record step, which runs before an ack: there the
+// directory answers from what it has cached and never calls Slack (a slow
+// or rate-limited Web API must not hold an ack). What it does not know is
+// looked up in the background for next time, and meanwhile the user is a
+// customer: fail closed.
+func onAckPath(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ackPathKey{}, true)
+}
+
+func isAckPath(ctx context.Context) bool { return ctx.Value(ackPathKey{}) != nil }
+
+// background runs a directory lookup the ack path could not wait for.
+func (b *Bot) background(lookup func(ctx context.Context)) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		lookup(ctx)
+	}()
+}
+
+func (b *Bot) rememberTeam(user, team string) {
+	b.teamsMu.Lock()
+	defer b.teamsMu.Unlock()
+	if len(b.teams) > 10000 {
+		b.teams = map[string]teamEntry{} // bound the cache
+	}
+	b.teams[user] = teamEntry{team: team, at: b.Now()}
+}
+
 // ourTeam reports whether a team ID from an event is our own: our
 // workspace, or (Enterprise Grid) our organisation's E… ID. Another E… ID is
 // another organisation (Slack Connect).
@@ -140,6 +174,10 @@ func (b *Bot) userTeam(ctx context.Context, user string) string {
 		return e.team
 	}
 	b.teamsMu.Unlock()
+	if isAckPath(ctx) {
+		b.background(func(ctx context.Context) { b.userTeam(ctx, user) })
+		return ""
+	}
 	var team string
 	err := b.retry(ctx, "users.info", func() error {
 		u, err := b.api.GetUserInfoContext(ctx, user)
@@ -152,12 +190,7 @@ func (b *Bot) userTeam(ctx context.Context, user string) string {
 		b.log.Warn("user's team unknown; taken for a customer", "user", user, "error", err)
 		return ""
 	}
-	b.teamsMu.Lock()
-	if len(b.teams) > 10000 {
-		b.teams = map[string]teamEntry{} // bound the cache
-	}
-	b.teams[user] = teamEntry{team: team, at: b.Now()}
-	b.teamsMu.Unlock()
+	b.rememberTeam(user, team)
 	return team
 }
 
@@ -177,29 +210,41 @@ func (b *Bot) groupMember(ctx context.Context, user string) bool {
 	}
 	members := b.groupMembers
 	b.groupMu.Unlock()
+	if refresh && isAckPath(ctx) {
+		// Not on the ack path: answer from the list we have, refresh behind.
+		b.background(func(ctx context.Context) { b.refreshGroup(ctx) })
+		return members[user]
+	}
 	if refresh {
-		list, err := b.api.GetUserGroupMembersContext(ctx, b.cfg.AgentGroup)
-		b.groupMu.Lock()
-		b.groupBusy = false
-		if err != nil {
-			b.groupBackoff = min(max(2*b.groupBackoff, 30*time.Second), 10*time.Minute)
-			var rl *slack.RateLimitedError
-			if errors.As(err, &rl) {
-				b.groupBackoff = max(b.groupBackoff, rl.RetryAfter)
-			}
-			b.groupRetry = b.Now().Add(b.groupBackoff)
-			b.log.Warn("agent group unavailable; keeping the last list", "group", b.cfg.AgentGroup, "retry_in", b.groupBackoff, "error", err)
-		} else {
-			m := make(map[string]bool, len(list))
-			for _, u := range list {
-				m[u] = true
-			}
-			b.groupMembers, b.groupAt, b.groupBackoff, b.groupRetry = m, b.Now(), 0, time.Time{}
-			members = m
-		}
-		b.groupMu.Unlock()
+		members = b.refreshGroup(ctx)
 	}
 	return members[user]
+}
+
+// refreshGroup fetches the agent group's members (the caller has set
+// groupBusy) and returns the list to use: the new one, or the last good one.
+func (b *Bot) refreshGroup(ctx context.Context) map[string]bool {
+	list, err := b.api.GetUserGroupMembersContext(ctx, b.cfg.AgentGroup)
+	b.groupMu.Lock()
+	b.groupBusy = false
+	if err != nil {
+		b.groupBackoff = min(max(2*b.groupBackoff, 30*time.Second), 10*time.Minute)
+		var rl *slack.RateLimitedError
+		if errors.As(err, &rl) {
+			b.groupBackoff = max(b.groupBackoff, rl.RetryAfter)
+		}
+		b.groupRetry = b.Now().Add(b.groupBackoff)
+		b.log.Warn("agent group unavailable; keeping the last list", "group", b.cfg.AgentGroup, "retry_in", b.groupBackoff, "error", err)
+	} else {
+		m := make(map[string]bool, len(list))
+		for _, u := range list {
+			m[u] = true
+		}
+		b.groupMembers, b.groupAt, b.groupBackoff, b.groupRetry = m, b.Now(), 0, time.Time{}
+	}
+	members := b.groupMembers
+	b.groupMu.Unlock()
+	return members
 }
 
 // Nudge delivers a nudge privately (support.Notifier).

@@ -89,6 +89,7 @@ type Server struct {
 	shouldEscape bool                       // the slash command's should_escape (SetShouldEscape)
 	tierCalls    map[string][]time.Time     // recent calls of rate-limited methods (tierLimits)
 	members      map[string]map[string]bool // channel → members (SetMembers)
+	methodDelay  map[string]time.Duration
 }
 
 // newTS returns a fresh message ts, later than every one before, as Slack's
@@ -291,6 +292,17 @@ func (s *Server) SetDelay(d time.Duration) {
 	s.delay = d
 }
 
+// SetMethodDelay makes every call to method take d before it is answered
+// (on top of SetDelay).
+func (s *Server) SetMethodDelay(method string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.methodDelay == nil {
+		s.methodDelay = map[string]time.Duration{}
+	}
+	s.methodDelay[method] = d
+}
+
 // SetPingInterval sets how often sockets are pinged; StopPings stops pinging.
 func (s *Server) SetPingInterval(d time.Duration) {
 	s.mu.Lock()
@@ -427,7 +439,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	delay := s.delay
+	delay := s.delay + s.methodDelay[method]
 	// Tier 2 methods: about 20 calls a minute, then 429 until the minute is up.
 	if perMinute := tierLimits[method]; perMinute > 0 {
 		cut := time.Now().Add(-time.Minute)
