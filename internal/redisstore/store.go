@@ -92,7 +92,8 @@ func (s *Store) threadKey(channel, ts string) string {
 var (
 	resolveScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'r') == '1' then return {redis.call('HGETALL', KEYS[1]), 0} end
-redis.call('HSET', KEYS[1], 'r', '1', 'ra', ARGV[1], 'rb', ARGV[2])
+-- the check-in this resolution arms (generation: its time)
+redis.call('HSET', KEYS[1], 'r', '1', 'ra', ARGV[1], 'rb', ARGV[2], 'fi', ARGV[1] .. ':1')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {redis.call('HGETALL', KEYS[1]), 1}`)
 

@@ -456,7 +456,8 @@ func (b *Bot) recordFor(eventID string, retry int, ev slackevents.EventsAPIEvent
 		}
 		r := *inner
 		return func(ctx context.Context) (func(context.Context), []string, bool) {
-			return nil, nil, b.recordReaction(ctx, &r)
+			after, ok := b.recordReaction(ctx, &r)
+			return after, nil, ok
 		}
 	case *slackevents.AppHomeOpenedEvent:
 		if inner.Tab != "home" && inner.Tab != "" {

@@ -68,8 +68,9 @@ func (b *Bot) recordMessage(ctx context.Context, eventID string, retry int, m *s
 	return func(ctx context.Context) { b.desk.After(ctx, out) }, out.Tasks, true
 }
 
-// recordReaction is the record step for 👀 (claim) and ✅ (resolve).
-func (b *Bot) recordReaction(ctx context.Context, r *slackevents.ReactionAddedEvent) bool {
+// recordReaction is the record step for 👀 (claim) and ✅ (resolve); it
+// returns what may follow the ack, and whether the envelope may be acked.
+func (b *Bot) recordReaction(ctx context.Context, r *slackevents.ReactionAddedEvent) (after func(context.Context), ok bool) {
 	rctx, cancel := context.WithTimeout(onAckPath(ctx), recordBudget)
 	defer cancel()
 	log := b.log.With("channel", r.Item.Channel, "user", r.User, "reaction", r.Reaction)
@@ -77,23 +78,23 @@ func (b *Bot) recordReaction(ctx context.Context, r *slackevents.ReactionAddedEv
 	thread, err := b.store.ThreadOf(rctx, r.Item.Channel, r.Item.Timestamp)
 	if err != nil {
 		log.Warn("reaction not recorded; not acked", "error", err)
-		return false
+		return nil, false
 	}
 	switch r.Reaction {
 	case "eyes":
 		err = b.desk.Claim(rctx, r.Item.Channel, thread, r.User, "")
 	default:
-		_, err = b.desk.Resolve(rctx, r.Item.Channel, thread, r.User, "")
+		_, after, err = b.desk.Resolve(rctx, r.Item.Channel, thread, r.User, "")
 	}
 	switch {
 	case errors.Is(err, support.ErrNotAgent):
 		log.Debug("a customer's reaction claims and resolves nothing")
-		return true
+		return nil, true
 	case err != nil:
 		log.Warn("reaction not recorded; not acked", "error", err)
-		return false
+		return nil, false
 	}
-	return true
+	return after, true
 }
 
 // Role tells agents from customers (support.Directory): EMPATHY_AGENTS and

@@ -61,7 +61,10 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 			text = "I couldn't tell which thread that was."
 			break
 		}
-		changed, err := b.desk.Resolve(ctx, channel, thread, user, cb.User.TeamID)
+		changed, after, err := b.desk.Resolve(ctx, channel, thread, user, cb.User.TeamID)
+		if after != nil {
+			after(ctx)
+		}
 		switch {
 		case err != nil:
 			log.Warn("resolution not recorded", "error", err)

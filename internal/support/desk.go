@@ -447,33 +447,40 @@ func (d *Desk) Claim(ctx context.Context, channel, thread, user, team string) er
 var ErrNotAgent = errors.New("support: only agents may do this")
 
 // Resolve marks a thread resolved by agent (✅ or the Resolved button) and
-// schedules its check-in; changed is false when it already was resolved.
-func (d *Desk) Resolve(ctx context.Context, channel, thread, user, team string) (changed bool, err error) {
+// schedules its check-in (the store records it as the thread's pending
+// check-in in the same step): two round trips, safe before an ack. changed
+// is false when it already was resolved. after does what needs no
+// guarantee (counting, cancelling the now moot reminder, listing the
+// check-in in App Home); call it once the envelope is acked.
+func (d *Desk) Resolve(ctx context.Context, channel, thread, user, team string) (changed bool, after func(context.Context), err error) {
 	if d.dir.Role(ctx, user, team) != Agent {
-		return false, ErrNotAgent
+		return false, nil, ErrNotAgent
 	}
 	now := d.Now()
 	th, changed, err := d.store.Resolve(ctx, channel, thread, user, now)
 	if err != nil {
-		return false, err
-	}
-	if changed {
-		_ = d.store.Count(ctx, channel, StatResolved, now)
-		if th.PendingReminder != "" {
-			_ = d.queue.Cancel(th.PendingReminder)
-		}
+		return false, nil, err
 	}
 	// Scheduled again on a second ✅ too: if the first one's scheduling
 	// failed, this is its retry; if not, the queue keeps one.
-	if d.cfg.Policy.FollowupAfter <= 0 || !th.Resolved || th.ResolvedBy != user && !changed {
-		return changed, nil
+	var r Reminder
+	if d.cfg.Policy.FollowupAfter > 0 && th.Resolved && (changed || th.ResolvedBy == user) {
+		due := d.cfg.Policy.ArmFollowup(th.ResolvedAt)
+		r = Reminder{Kind: KindFollowup, Channel: channel, Thread: thread, Gen: due.Gen, N: 1, Due: due.At.UnixMilli()}
+		if err := d.queue.Schedule(ctx, r); err != nil {
+			return changed, nil, fmt.Errorf("check-in not scheduled: %w", err)
+		}
 	}
-	due := d.cfg.Policy.ArmFollowup(th.ResolvedAt)
-	r := Reminder{Kind: KindFollowup, Channel: channel, Thread: thread, Gen: due.Gen, N: 1, Due: due.At.UnixMilli()}
-	if err := d.queue.Schedule(ctx, r); err != nil {
-		return changed, fmt.Errorf("check-in not scheduled: %w", err)
+	after = func(ctx context.Context) {
+		if changed {
+			_ = d.store.Count(ctx, channel, StatResolved, now)
+			if th.PendingReminder != "" {
+				_ = d.queue.Cancel(th.PendingReminder)
+			}
+		}
+		if r.Kind != "" {
+			_ = d.store.AddOpen(ctx, user, OpenItem{Kind: r.Kind, Channel: channel, Thread: thread, TaskID: r.ID(), Due: r.DueAt()})
+		}
 	}
-	_ = d.store.SetPending(ctx, r)
-	_ = d.store.AddOpen(ctx, user, OpenItem{Kind: r.Kind, Channel: channel, Thread: thread, TaskID: r.ID(), Due: due.At})
-	return changed, nil
+	return changed, after, nil
 }

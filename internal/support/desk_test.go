@@ -79,6 +79,16 @@ func (w *world) say(user, thread, text string) string {
 	return thread
 }
 
+// resolve is an agent's ✅: the record step, then what follows the ack.
+func (w *world) resolve(thread, user string) error {
+	_, after, err := w.desk.Resolve(context.Background(), ch, thread, user, "")
+	if after != nil {
+		after(context.Background())
+	}
+	w.run()
+	return err
+}
+
 func (w *world) run() { w.runs = append(w.runs, w.queue.Run(context.Background(), w.desk)...) }
 
 func (w *world) advance(d time.Duration) {
@@ -202,7 +212,7 @@ func TestDeskFollowUpRules(t *testing.T) {
 			func(w *world) {
 				th := w.say(cust, "", angry)
 				w.say(dana, th, "Fixed it, sorry for the wait.")
-				if _, err := w.desk.Resolve(ctx, ch, th, dana, ""); err != nil {
+				if err := w.resolve(th, dana); err != nil {
 					w.t.Fatal(err)
 				}
 				w.advance(24 * time.Hour)
@@ -211,7 +221,7 @@ func TestDeskFollowUpRules(t *testing.T) {
 			func(w *world) {
 				th := w.say(cust, "", calm)
 				w.say(dana, th, "Fixed it.")
-				w.desk.Resolve(ctx, ch, th, dana, "")
+				w.resolve(th, dana)
 				w.advance(time.Hour)
 				w.say(cust, th, "thanks, it works now")
 				w.advance(24 * time.Hour)
@@ -220,7 +230,7 @@ func TestDeskFollowUpRules(t *testing.T) {
 			func(w *world) {
 				th := w.say(cust, "", calm)
 				w.say(dana, th, "Looking.")
-				if _, err := w.desk.Resolve(ctx, ch, th, cust, ""); !errors.Is(err, support.ErrNotAgent) {
+				if err := w.resolve(th, cust); !errors.Is(err, support.ErrNotAgent) {
 					w.t.Errorf("a customer resolved: %v", err)
 				}
 				if err := w.desk.Claim(ctx, ch, th, cust, ""); !errors.Is(err, support.ErrNotAgent) {
@@ -322,7 +332,7 @@ func TestDeskBusinessHours(t *testing.T) {
 	// The firmer repeat at 09:10; a resolution at 10:00 with a 24 h
 	// check-in: Tuesday 10:00, open.
 	w.advance(time.Hour)
-	if _, err := w.desk.Resolve(context.Background(), ch, th, dana, ""); err != nil {
+	if err := w.resolve(th, dana); err != nil {
 		t.Fatal(err)
 	}
 	w.advance(24 * time.Hour)
@@ -331,7 +341,7 @@ func TestDeskBusinessHours(t *testing.T) {
 	th2 := w.say(cust, "", calm)
 	w.say(dana, th2, "Done.")
 	w.advance(time.Date(2026, 12, 11, 17, 0, 0, 0, berlin).Sub(w.clock.Now()))
-	if _, err := w.desk.Resolve(context.Background(), ch, th2, dana, ""); err != nil {
+	if err := w.resolve(th2, dana); err != nil {
 		t.Fatal(err)
 	}
 	w.advance(time.Date(2026, 12, 14, 8, 59, 0, 0, berlin).Sub(w.clock.Now()))

@@ -18,6 +18,8 @@ type ThreadStore interface {
 	RecordAgentReply(ctx context.Context, r AgentRecord) (AgentResult, error)
 	FirstDelivery(ctx context.Context, eventID string) (bool, error)
 	Claim(ctx context.Context, channel, ts, agent string) error
+	// Resolve marks the thread resolved and records the check-in it arms
+	// (generation: at) as pending; false when it already was resolved.
 	Resolve(ctx context.Context, channel, ts, agent string, at time.Time) (Thread, bool, error)
 	GetThread(ctx context.Context, channel, ts string) (Thread, error)
 	SetPending(ctx context.Context, r Reminder) error

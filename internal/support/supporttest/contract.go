@@ -197,7 +197,8 @@ func contractResolve(t *testing.T, s support.ThreadStore) {
 	th := "1700000006.000100"
 	must(s.RecordCustomer(ctx, rec("R1", th, "1700000006.000100", 0, true)))(t)
 	got, changed, err := s.Resolve(ctx, ch, th, "UAGENT", t0.Add(time.Minute))
-	if err != nil || !changed || !got.Resolved || got.ResolvedBy != "UAGENT" || !got.ResolvedAt.Equal(t0.Add(time.Minute)) {
+	armed := support.Reminder{Kind: support.KindFollowup, Channel: ch, Thread: th, Gen: t0.Add(time.Minute).UnixMilli(), N: 1}.ID()
+	if err != nil || !changed || !got.Resolved || got.ResolvedBy != "UAGENT" || !got.ResolvedAt.Equal(t0.Add(time.Minute)) || got.PendingFollowup != armed {
 		t.Fatalf("resolve: %+v %v %v", got, changed, err)
 	}
 	if _, changed, _ := s.Resolve(ctx, ch, th, "UOTHER", t0.Add(2*time.Minute)); changed {

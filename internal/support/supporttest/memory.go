@@ -267,6 +267,7 @@ func (m *Memory) Resolve(_ context.Context, channel, ts, agent string, at time.T
 		return t.view(), false, nil
 	}
 	t.Resolved, t.ResolvedAt, t.ResolvedBy = true, time.UnixMilli(at.UnixMilli()), agent
+	t.fi = fmt.Sprintf("%d:1", at.UnixMilli()) // the check-in this resolution arms
 	return t.view(), true, nil
 }
 
