@@ -34,7 +34,6 @@ local d = redis.call('GET', ev)
 if d then return {'dup', d, redis.call('HGETALL', th), 0, 0} end
 local user, at, ts = ARGV[1], ARGV[2], ARGV[3]
 local retention, dedupe, cooldown, due = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-if ARGV[17] == '1' then redis.call('HSET', th, 'rp', '1') end
 local known = redis.call('HEXISTS', th, 'c') == 1
 local replied = redis.call('HGET', th, 'ar') == '1'
 local resolved = redis.call('HGET', th, 'r') == '1'
@@ -80,7 +79,6 @@ local d = redis.call('GET', ev)
 if d then return {'dup', d, redis.call('HGETALL', th), -1} end
 local agent, at, ts, retention, dedupe = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local before = redis.call('HGETALL', th)
-if ARGV[6] == '1' then redis.call('HSET', th, 'rp', '1') end
 local ct = redis.call('HGET', th, 'ct')
 local waited = -1
 if ct and older(ts, ct) then
@@ -120,7 +118,6 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 	for _, v := range r.Verdicts {
 		args = append(args, strconv.FormatFloat(v.Score, 'f', 3, 64), b2s(v.Frustrated), v.Cue)
 	}
-	args = append(args, b2s(r.TS != r.Thread)) // ARGV[17]: a reply
 	keys := []string{s.threadKey(r.Channel, r.Thread), s.eventKey(r.Channel, r.Thread, dedupeID(r.EventID, r.TS))}
 	var cmd *redis.Cmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -162,7 +159,7 @@ func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (su
 	keys := []string{s.threadKey(r.Channel, r.Thread), s.eventKey(r.Channel, r.Thread, dedupeID(r.EventID, r.TS))}
 	var cmd *redis.Cmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		cmd = recordAgentScript.Eval(ctx, p, keys, r.Agent, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), ms(r.DedupeFor, DedupeTTL), b2s(r.TS != r.Thread))
+		cmd = recordAgentScript.Eval(ctx, p, keys, r.Agent, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), ms(r.DedupeFor, DedupeTTL))
 		s.mapReply(ctx, p, r.Channel, r.TS, r.Thread)
 		return nil
 	})

@@ -335,12 +335,15 @@ func (s *Store) RecentTips(ctx context.Context, agent string) ([]string, error) 
 func parseThread(channel, ts string, m map[string]string) support.Thread {
 	t := support.Thread{Channel: channel, TS: ts, ClaimedBy: m["cb"], LastAgent: m["la"],
 		LastCustomer: m["c"], Cue: m["q"], Frustrated: m["f"] == "1", AgentReplied: m["ar"] == "1",
-		Resolved: m["r"] == "1", Replies: m["rp"] == "1", ResolvedBy: m["rb"], RemindersDone: m["rd"] == "1", FirstReplyWait: -1}
+		Resolved: m["r"] == "1", ResolvedBy: m["rb"], RemindersDone: m["rd"] == "1", FirstReplyWait: -1}
 	t.LastCustomerAt = msTime(m["ca"])
 	t.ResolvedAt = msTime(m["ra"])
 	t.WaitingSince = msTime(m["ws"])
 	t.LastScore, _ = strconv.ParseFloat(m["s"], 64)
 	t.Nudges, _ = strconv.Atoi(m["n"])
+	// A reply is a message whose ts is not the thread's: the last customer
+	// message or the last agent reply says whether there has been one.
+	t.Replies = m["ct"] != "" && m["ct"] != ts || m["gt"] != "" && m["gt"] != ts
 	t.PendingReminder = support.PendingID(support.KindResponse, channel, ts, m["ri"])
 	t.PendingFollowup = support.PendingID(support.KindFollowup, channel, ts, m["fi"])
 	return t

@@ -34,7 +34,7 @@ type Thread struct {
 	Cue             string // its primary cue kind
 	AgentReplied    bool   // an agent replied after the last customer message
 	Nudges          int
-	Replies         bool // the thread has replies: an ephemeral message shows in it (Slack shows none in a reply-less thread)
+	Replies         bool // the thread has replies (derived from the ts of its last messages): an ephemeral shows in it, as Slack shows none in a reply-less thread
 	Resolved        bool
 	ResolvedAt      time.Time
 	ResolvedBy      string

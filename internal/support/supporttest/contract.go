@@ -241,8 +241,13 @@ func contractReminder(t *testing.T, s support.ThreadStore) {
 func contractReplies(t *testing.T, s support.ThreadStore) {
 	ctx := context.Background()
 	th := "1700000008.000100"
-	must(s.RecordCustomer(ctx, rec("P1", th, "1700000008.000100", 0, false)))(t)
+	if r := must(s.RecordCustomer(ctx, rec("P1", th, "1700000008.000100", 0, false)))(t); r.Thread.Replies {
+		t.Error("a lone message counts as a thread with replies")
+	}
 	must(s.RecordAgentReply(ctx, agentRec("P2", th, "1700000008.000200", 1)))(t)
+	if got := must(s.GetThread(ctx, ch, th))(t); !got.Replies {
+		t.Error("a thread with an agent's reply has no replies")
+	}
 	must(s.RecordCustomer(ctx, rec("P3", th, "1700000008.000300", 2, false)))(t)
 	for ts, want := range map[string]string{"1700000008.000200": th, "1700000008.000300": th, th: th, "1700000009.000100": "1700000009.000100"} {
 		if got := must(s.ThreadOf(ctx, ch, ts))(t); got != want {

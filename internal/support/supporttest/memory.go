@@ -100,6 +100,7 @@ func (t *memThread) view() support.Thread {
 	v.PendingReminder = support.PendingID(support.KindResponse, t.Channel, t.TS, t.ri)
 	v.PendingFollowup = support.PendingID(support.KindFollowup, t.Channel, t.TS, t.fi)
 	v.Reopened, v.NewlyFrustrated = false, false
+	v.Replies = t.ct != "" && t.ct != t.TS || t.gt != "" && t.gt != t.TS
 	return v
 }
 
@@ -122,9 +123,6 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 	evk := r.Channel + "|" + r.Thread + "|" + dedupe(r.EventID, r.TS)
 	_, known := m.threads[key(r.Channel, r.Thread)]
 	t := m.thread(r.Channel, r.Thread)
-	if r.TS != r.Thread {
-		t.Replies = true
-	}
 	res := support.CustomerResult{}
 	if d, dup := m.events[evk]; dup {
 		res.Duplicate = true
@@ -205,9 +203,6 @@ func (m *Memory) RecordAgentReply(_ context.Context, r support.AgentRecord) (sup
 	evk := r.Channel + "|" + r.Thread + "|" + dedupe(r.EventID, r.TS)
 	t := m.thread(r.Channel, r.Thread)
 	before := t.view()
-	if r.TS != r.Thread {
-		t.Replies = true
-	}
 	if d, dup := m.events[evk]; dup {
 		b := t.view()
 		return support.AgentResult{Duplicate: true, Late: d == "late", Review: d == "review", Before: b}, nil
