@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -441,4 +442,20 @@ func TestReminderDueWhileTheAgentRepliesIsNotSent(t *testing.T) {
 	if len(h.fake.Calls("chat.postMessage:429")) == 0 {
 		t.Error("the reminder never met a 429: the test proved nothing")
 	}
+}
+
+// EMPATHY_BUSINESS_HOURS reaches the follow-ups: outside the hours the
+// nudge still comes at once, but the response reminder (1 s) waits for
+// the next opening instead of firing now.
+func TestBusinessHoursHoldTheReminder(t *testing.T) {
+	t.Parallel()
+	opens := (time.Now().UTC().Hour() + 2) % 24 // a window that is closed now
+	h := startBot(t, func(c *Config) {
+		c.ResponseReminder = time.Second
+		c.ReminderRepeats = 1
+		c.BusinessHours = fmt.Sprintf("Mon-Sun %02d:00-%02d:59 UTC", opens, opens)
+	})
+	th := "1700009100.000100"
+	h.expectNudgeInAssignedThread(th, "no nudge outside business hours: nudges are never held")
+	h.noMoreDMs(th, 0, 3*time.Second)
 }
