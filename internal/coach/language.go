@@ -20,7 +20,12 @@ var stopwords = map[string][]string{
 }
 
 // english are English function words, counted against the others.
-var english = []string{"the", "a", "an", "and", "is", "are", "was", "not", "i", "we", "you", "it", "this", "that", "to", "of", "for", "with", "on", "in", "my", "our", "your", "but", "still", "again", "no", "can", "have", "has", "be", "do", "does", "why", "what", "please", "me", "us"}
+var english = []string{"the", "a", "an", "and", "is", "are", "was", "were", "not", "i", "we", "you", "it", "this", "that", "to", "of", "for", "with", "on", "in", "my", "our", "your", "but", "still", "again", "no", "can", "have", "has", "had", "be", "been", "do", "does", "why", "what", "please", "me", "us",
+	// Session 12: a message of short chat words ("Srs it's so bizarre!
+	// There's often someone like OP") had more Dutch ("op", "is") than
+	// English among them.
+	"so", "as", "than", "there", "they", "he", "she", "his", "her", "if", "or", "at", "by", "from", "just", "all", "about", "like", "would", "will", "when", "how", "who", "which", "get", "got",
+	"it's", "there's", "that's", "don't", "i'm", "can't", "isn't", "doesn't", "won't", "i've", "you're", "we're", "didn't"}
 
 // langOf maps a function word to the languages it belongs to, as a bit set
 // over langNames (bit 0 is English).
