@@ -232,7 +232,7 @@ func (c *Coach) Assess(text string) Assessment {
 		ki := bits.TrailingZeros32(seen)
 		z += m.kind[ki]*float64(min(kindCount[ki], 3)) + m.negKind[ki]*float64(min(negCount[ki], 3))
 	}
-	z += s.wordSum * wordScale(len(s.tokens))
+	z += (s.wordSum + m.pairSum(s.tokens)) * wordScale(len(s.tokens))
 	z += m.excl*float64(min(s.excl, 3)) + m.quest*float64(min(s.quest, 3))
 
 	if lang := s.language(text); lang != "en" {

@@ -17,10 +17,12 @@
 // requests are matched too, and weigh towards calm, but are never reported),
 // runs detectors for shouting, censored
 // swearing, angry emoji and praise-amid-complaint sarcasm, and sums the learned
-// weights of what it found and of the message's words into a score in [0, 1].
+// weights of what it found, of the message's words and of its adjacent word
+// pairs ("how dare", "can we") into a score in [0, 1].
 // A supposition ("what happens if", "in case") negates the cues after it in its
 // clause, as a negator does the three words after it. The model's intercept is
 // the support domain's (see cmd/train), so 0.5 is even odds on a support
-// message; [DefaultThreshold] is 0.45. Every reported [Cue] carries the exact
+// message. A message is frustrated only with a cue of an emotion as evidence
+// and a score of at least [DefaultThreshold], 0.60. Every reported [Cue] carries the exact
 // evidence and its byte offsets.
 package coach

@@ -26,6 +26,8 @@ type model struct {
 	excl    float64
 	quest   float64
 	// The word weights live in the vocabulary's slots (see entry).
+	// pairs holds the weights of two adjacent words of a clause.
+	pairs wordPairs
 }
 
 func parseModel(lx *lexicon, tsv string) (*model, error) {
@@ -37,6 +39,11 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 	}
 	words := map[int32]float64{}
 	negWords := map[int32]float64{}
+	type pair struct {
+		a, b string
+		w    float64
+	}
+	var pairs []pair
 	domain := 0.0
 	byKey := make(map[string]int, len(lx.phrases))
 	for _, p := range lx.phrases {
@@ -91,11 +98,27 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 			words[lx.voc.add(rest)] = w
 		case "nw":
 			negWords[lx.voc.add(rest)] = w
+		case "b":
+			a, b, ok := strings.Cut(rest, " ")
+			if !ok || a == "" || b == "" {
+				return nil, fmt.Errorf("model line %d: want b:word word", n+1)
+			}
+			pairs = append(pairs, pair{a, b, w})
 		default:
 			return nil, fmt.Errorf("model line %d: unknown feature %q", n+1, name)
 		}
 	}
 	m.bias += domain
+	// Both words of a pair get a vocab ID, so that the tokenizer knows them
+	// even when their own weights are too small to be written.
+	m.pairs = newWordPairs(len(pairs))
+	for _, p := range pairs {
+		m.pairs.put(lx.voc.add(p.a), lx.voc.add(p.b), p.w)
+	}
+	if len(lx.voc.words) > maxPairWordID+1 {
+		// A token's ID could not be packed with its neighbour's.
+		return nil, fmt.Errorf("model: %d words in the vocabulary, at most %d with word pairs", len(lx.voc.words), maxPairWordID+1)
+	}
 	// wordW holds the word weights by vocab ID, plain and negated side by
 	// side: wordW[2*id] is the word's weight, wordW[2*id+1] its weight after
 	// a negator. ID 0 (unknown) weighs 0 either way.
@@ -136,13 +159,18 @@ func Features(text string) map[string]float64 {
 		}
 	}
 	scale := wordScale(len(s.tokens)) // as Assess does
+	prev := ""
 	for i := range s.tokens {
-		w := canonical(s.word(text, i)) // as the vocabulary knows it
+		w := strings.Clone(canonical(s.word(text, i))) // as the vocabulary knows it
 		if s.tokens[i].negated {
 			f["nw:"+w] += scale
 		} else {
 			f["w:"+w] += scale
 		}
+		if i > 0 && s.tokens[i-1].clause == s.tokens[i].clause && pairable(prev) && pairable(w) {
+			f["b:"+prev+" "+w] += scale
+		}
+		prev = w
 	}
 	if s.excl > 0 {
 		f["shape:excl"] = float64(min(s.excl, 3))
@@ -151,6 +179,88 @@ func Features(text string) map[string]float64 {
 		f["shape:quest"] = float64(min(s.quest, 3))
 	}
 	return f
+}
+
+// pairable reports whether the word w can be half of a pair feature: a word
+// the vocabulary can hold (the tokenizer gives every word of a message its
+// vocab ID, so a pair's words are found whenever the model names them).
+func pairable(w string) bool { return w != "" && !strings.ContainsRune(w, ' ') }
+
+// pairSum is the summed weight of the adjacent word pairs of the tokens, each
+// pair within one clause.
+func (m *model) pairSum(tokens []token) float64 {
+	sum := 0.0
+	t := &m.pairs
+	for i := 1; i < len(tokens); i++ {
+		a, b := &tokens[i-1], &tokens[i]
+		key := uint32(a.id)<<16 | uint32(b.id)
+		// The filter answers "no" for most pairs of a message without a
+		// branch on either word (which the CPU would mispredict often).
+		if t.maybe(key) && a.clause == b.clause {
+			sum += t.get(key)
+		}
+	}
+	return sum
+}
+
+// wordPairs maps a pair of vocab IDs to its weight: an open-addressing hash
+// table at most half full, probed linearly, behind a one-bit-per-hash filter.
+// A message looks a pair up at every word, so the keys are packed apart from
+// the weights, 4 bytes each, and the filter (8 KiB) stays in the CPU's
+// nearest cache.
+type wordPairs struct {
+	filter [1 << 16 / 64]uint64 // bit filterHash(key): some pair may have that hash
+	keys   []uint32             // first<<16 | second; 0 = empty
+	w      []float64
+	mask   uint32
+}
+
+// maxPairWordID bounds the vocab IDs, so that two pack into 32 bits. A word
+// the vocabulary does not know has ID 0, and no pair holds it: its key is
+// found in neither the filter nor the table, or, when the filter errs, the
+// table says 0.
+const maxPairWordID = 1<<16 - 1
+
+func newWordPairs(n int) wordPairs {
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	return wordPairs{keys: make([]uint32, size), w: make([]float64, size), mask: uint32(size - 1)}
+}
+
+func (t *wordPairs) slot(key uint32) uint32 { return (key * 0x9E3779B1 >> 16) & t.mask }
+
+func filterHash(key uint32) uint32 { return key * 0x85EBCA6B >> 16 }
+
+func (t *wordPairs) maybe(key uint32) bool {
+	h := filterHash(key)
+	return t.filter[h>>6]&(1<<(h&63)) != 0
+}
+
+// put records the weight of the pair (a, b) of known words.
+func (t *wordPairs) put(a, b int32, w float64) {
+	key := uint32(a)<<16 | uint32(b)
+	h := filterHash(key)
+	t.filter[h>>6] |= 1 << (h & 63)
+	for i := t.slot(key); ; i = (i + 1) & t.mask {
+		if t.keys[i] == 0 || t.keys[i] == key {
+			t.keys[i], t.w[i] = key, w
+			return
+		}
+	}
+}
+
+// get returns the weight of the pair key, 0 if the model has none.
+func (t *wordPairs) get(key uint32) float64 {
+	for i := t.slot(key); ; i = (i + 1) & t.mask {
+		switch t.keys[i] {
+		case key:
+			return t.w[i]
+		case 0:
+			return 0
+		}
+	}
 }
 
 var (

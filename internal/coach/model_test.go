@@ -2,6 +2,7 @@ package coach
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -38,5 +39,76 @@ func TestModelAddsTheSupportIntercept(t *testing.T) {
 	}
 	if _, err := parseModel(lx, "bias\t-1\ndomain:reddit\t0.5\n"); err == nil || !strings.Contains(err.Error(), "reddit") {
 		t.Errorf("unknown domain: err = %v, want one naming it", err)
+	}
+}
+
+// Features is what cmd/train fits the weights to, and Assess is what scores
+// with them: the two must read a message alike, or the model learns one
+// thing and the bot applies another. Summing the embedded weights over
+// Features must give Assess's log-odds, for words, word pairs across and
+// within clauses, negation, cues, emoji, numbers and long messages alike.
+func TestFeaturesScoreAsAssessDoes(t *testing.T) {
+	weights := map[string]float64{}
+	bias := 0.0
+	for _, line := range strings.Split(weightsTSV, "\n") {
+		name, val, ok := strings.Cut(line, "\t")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		w, err := strconv.ParseFloat(val, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "bias" || name == "domain:support" {
+			bias += w
+			continue
+		}
+		weights[name] = w
+	}
+	pairs := 0
+	for name := range weights {
+		if strings.HasPrefix(name, "b:") {
+			pairs++
+		}
+	}
+	if pairs == 0 {
+		t.Fatal("the model has no word pairs: this test would not check them")
+	}
+	c := Default()
+	texts := []string{
+		"I hate it when the export fails",
+		"how dare you close my ticket",
+		"Shut up and fix it!!!",
+		"can i get an update, the new build is fine",
+		"my bad, I did not hate it at all",
+		"It's not that I hate it, can we talk?",
+		"Error 500 again :rage: :sweat_smile: since Monday",
+		"THIS IS THE THIRD TIME I ASK. Why are you ignoring me?",
+		"Per my last message, we still need the export fixed.",
+		"thats too bad; the problem is someone to blame",
+		strings.Repeat("why are we still waiting for the fix? ", 30),
+		"", "   ", "\xff\xfe hate it",
+	}
+	matched := 0
+	for _, text := range texts {
+		a := c.Assess(text)
+		if a.Unscored() {
+			t.Fatalf("%q: unscored", text)
+		}
+		z := bias
+		for name, v := range Features(text) {
+			w, ok := weights[name]
+			if ok && strings.HasPrefix(name, "b:") {
+				matched++
+			}
+			z += w * v
+		}
+		got := math.Log(a.Score / (1 - a.Score))
+		if math.Abs(got-z) > 1e-9 {
+			t.Errorf("%q: Assess log-odds %.12f, Features give %.12f", text, got, z)
+		}
+	}
+	if matched < 5 {
+		t.Errorf("only %d word pairs of the model occur in the texts: the check is too weak", matched)
 	}
 }

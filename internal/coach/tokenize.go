@@ -342,10 +342,16 @@ func (s *scratch) separator(text string, i int, tokens []token) int {
 			j++
 		}
 		s.excl += bang
-		s.quest += q
+		ping := lx != nil && q >= 2 && s.pingBefore(text, i, tokens)
+		if !ping {
+			// A ping's marks ("hello??") call for an answer; they ask
+			// nothing, so they do not count as questions, which weigh
+			// towards calm.
+			s.quest += q
+		}
 		switch {
 		case lx == nil:
-		case q >= 2 && s.pingBefore(text, i, tokens):
+		case ping:
 			prev := tokens[len(tokens)-1]
 			s.extra = append(s.extra, newMatch(lx.special[specialPing], prev.start, int32(j)))
 		case bang+q >= 3 || (bang > 0 && q > 0):
