@@ -768,3 +768,39 @@ func TestIdentifiersAreNotShouting(t *testing.T) {
 		}
 	}
 }
+
+// A length of time after a rate or an amount is how often or how much, not a
+// wait (issue 15): "$4,000 a month" and "every 10 minutes" are no evidence to
+// quote. The same lengths on their own still are.
+func TestRatesAndPricesAreNotWaits(t *testing.T) {
+	waits := func(text string) []string {
+		var ev []string
+		for _, c := range Assess(text).Cues {
+			if c.Kind == Waiting {
+				ev = append(ev, c.Evidence)
+			}
+		}
+		return ev
+	}
+	for _, text := range []string{
+		"We're on $4,000 a month, can we move to annual billing?",
+		"it logs us out every 10 minutes",
+		"the sync runs twice a day",
+		"we pay 50 per month",
+		"a €30 a month plan",
+		"it polls each 5 minutes",
+	} {
+		if ev := waits(text); len(ev) > 0 {
+			t.Errorf("%q: waiting cues %q, want none", text, ev)
+		}
+	}
+	for text, want := range map[string]string{
+		"we have waited 3 days":                          "3 days",
+		"for a month now nobody has looked at this":      "a month",
+		"we were on hold 10 minutes, every agent is out": "10 minutes",
+	} {
+		if ev := waits(text); !slices.Contains(ev, want) {
+			t.Errorf("%q: waiting cues %q, want %q among them", text, ev, want)
+		}
+	}
+}

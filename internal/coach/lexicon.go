@@ -51,7 +51,18 @@ type phrase struct {
 	// softened: a request opener earlier in its clause makes it part of the
 	// request ("can you send it again?"); see softened_by_request.txt.
 	softened bool
+	// duration: a waiting phrase that is a length of time ("3 days", "a
+	// week"). After a rate or a price it is not one (see record).
+	duration bool
 }
+
+// timeUnits are the units a duration phrase ends in.
+var timeUnits = map[string]bool{"min": true, "mins": true, "minute": true, "minutes": true, "hour": true, "hours": true, "hrs": true,
+	"day": true, "days": true, "week": true, "weeks": true, "month": true, "months": true, "year": true, "years": true}
+
+// rateWords say that the length of time after them is a rate: "every 10
+// minutes", "twice a day".
+var rateWords = []string{"every", "each", "per", "once", "twice", "thrice"}
 
 const (
 	numberToken = "<n>"
@@ -158,6 +169,9 @@ func loadLexicon() (*lexicon, error) {
 		return nil, err
 	}
 	lx.voc.flags[lx.voc.add("if")] |= fIf
+	for _, w := range rateWords {
+		lx.voc.flags[lx.voc.add(w)] |= fRate
+	}
 	for w := range numberWords {
 		lx.voc.flags[lx.voc.add(w)] |= fNumber
 	}
@@ -365,6 +379,8 @@ func loadPhraseLists(files []listFile) (*lexicon, error) {
 			if len(p.ids) > 1 && p.ids[1] > 0 {
 				p.second = p.ids[1]
 			}
+			p.duration = cf.kind == Waiting && len(words) == 2 && timeUnits[words[1]] &&
+				(words[0] == numberToken || words[0] == "a" || words[0] == "an")
 			lx.phrases = append(lx.phrases, p)
 			if words[0] == numberToken {
 				lx.numberFirst = append(lx.numberFirst, p)

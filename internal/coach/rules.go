@@ -287,6 +287,12 @@ func (s *scratch) record(st *scanState, i int, best *phrase, bestEnd int) int {
 		// either way, and its words are taken.
 		return bestEnd
 	}
+	if best.duration && i > 0 && toks[i-1].clause == t.clause && toks[i-1].flags&(fRate|fNumber) != 0 {
+		// A length of time after a rate or an amount ("every 10 minutes",
+		// "twice a day", "$4,000 a month") says how often or how much,
+		// not how long anyone has waited: no cue, and its words are taken.
+		return bestEnd
+	}
 	m := newMatch(best, t.start, toks[bestEnd-1].end)
 	if best.kindIdx >= 0 && negatableIdx[best.kindIdx] && (t.negated || t.clause == st.hypoClause || t.sentence == st.policySent) {
 		m.negated = true

@@ -66,6 +66,7 @@ const (
 	fPhrase // some lexicon phrase starts with this word
 	fAux    // an auxiliary verb that opens a yes/no question ("is", "will", "can")
 	fIf     // "if"
+	fRate   // "every", "per", "twice": what follows is how often, not how long
 )
 
 // Phrase word IDs that stand for a class of words.
