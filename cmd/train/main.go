@@ -34,6 +34,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -95,6 +96,7 @@ func run(args []string, stdout io.Writer) error {
 	minDF := fs.Int("min-df", 10, "drop words seen in fewer messages than this (see the doc comment)")
 	pairPenalty := fs.Float64("pair-penalty", 1, "L2 multiplier for word pairs, relative to words")
 	pairMinDF := fs.Int("pair-min-df", 20, "drop word pairs seen in fewer messages than this")
+	check := fs.Bool("check", false, "write nothing; fail unless -out holds exactly what training writes (the model is up to date with its data, lexicons and code)")
 	validate := fs.Int("validate", 0, "hold out every Kth GoEmotions comment, print the AUC on them and write nothing (0: off)")
 	pairMinWeight := fs.Float64("pair-min-weight", 0.05, "drop word pairs that weigh less than this either way (each costs Assess a lookup)")
 	pairs := fs.Bool("pairs", true, "learn weights for adjacent word pairs")
@@ -300,12 +302,8 @@ func run(args []string, stdout io.Writer) error {
 		return nil
 	}
 
-	f, err := os.Create(*out)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(f)
-	fmt.Fprintf(bw, "# Written by `go run ./cmd/train` from %d messages (%d features); do not edit by hand.\n", len(exs), len(names))
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# Written by `go run ./cmd/train` from %d messages (%d features); do not edit by hand.\n", len(exs), len(names))
 	kept := 0
 	order2 := make([]int, len(names))
 	for i := range order2 {
@@ -316,13 +314,21 @@ func run(args []string, stdout io.Writer) error {
 		if isWordFeature(names[i]) && math.Abs(w[i]) < 0.02 || strings.HasPrefix(names[i], "b:") && math.Abs(w[i]) < *pairMinWeight {
 			continue
 		}
-		fmt.Fprintf(bw, "%s\t%.4f\n", names[i], w[i])
+		fmt.Fprintf(&buf, "%s\t%.4f\n", names[i], w[i])
 		kept++
 	}
-	if err := bw.Flush(); err != nil {
-		return err
+	if *check {
+		old, err := os.ReadFile(*out)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(old, buf.Bytes()) {
+			return fmt.Errorf("%s is not what training writes now: run go run ./cmd/train and commit the result", *out)
+		}
+		fmt.Fprintf(stdout, "%s is up to date: %d of %d weights\n", *out, kept, len(names))
+		return nil
 	}
-	if err := f.Close(); err != nil {
+	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d of %d weights\n", *out, kept, len(names))
