@@ -804,3 +804,22 @@ func TestRatesAndPricesAreNotWaits(t *testing.T) {
 		}
 	}
 }
+
+// A negator cancels reassurance as it cancels a complaint: "isn't resolved"
+// is no calm word, while gratitude put with one ("can't thank you enough")
+// still is.
+func TestNegatedCalmIsNoReassurance(t *testing.T) {
+	for _, tt := range []struct{ negated, plain string }{
+		{"the outage isn't resolved yet", "the outage is resolved"},
+		{"the ticket was never resolved", "the ticket was resolved"},
+		{"it's not sorted", "it's sorted"},
+	} {
+		neg, plain := Assess(tt.negated), Assess(tt.plain)
+		if neg.Score <= plain.Score+0.1 {
+			t.Errorf("%q scores %.3f, %q %.3f: the negated reassurance should score clearly higher", tt.negated, neg.Score, tt.plain, plain.Score)
+		}
+	}
+	if a, b := Assess("I can't thank you enough, that fixed it"), Assess("that fixed it"); a.Score >= b.Score {
+		t.Errorf("gratitude with a negator scores %.3f, above the same without it (%.3f)", a.Score, b.Score)
+	}
+}

@@ -152,9 +152,10 @@ var sarcasmContext = map[CueKind]bool{
 	ChurnThreat: true, Escalation: true, Urgency: true,
 }
 
-// negatable lists the kinds a preceding "not"/"never"/"don't" cancels.
+// negatable lists the kinds a preceding "not"/"never"/"don't" cancels. Calm
+// is one: "isn't resolved" and "not sorted" are no reassurance.
 var negatable = map[CueKind]bool{
-	NegativeEmotion: true, Urgency: true, Escalation: true, Failure: true, Profanity: true,
+	NegativeEmotion: true, Urgency: true, Escalation: true, Failure: true, Profanity: true, calmKind: true,
 }
 
 // evidenceKinds are the cue kinds that show an emotion, so that one of them
