@@ -73,8 +73,9 @@ func ValidCueKind(k CueKind) bool {
 // DefaultThreshold is the score at or above which a message with an emotion
 // cue counts as frustrated. It was chosen on real Slack traffic (1,496
 // labelled help-channel messages, 27 frustrated: shared/data/slackchats) for
-// precision first: at 0.60 the verdict flags 1.8% of them with precision 0.74
-// and recall 0.74; at 0.45, 2.7% with precision 0.56. See cmd/evaluate -sweep.
+// precision first: at 0.60 the verdict flags 1.9% of them with precision 0.72
+// and recall 0.78; at 0.45, 2.6% with precision 0.59; at 0.65 recall falls to
+// 0.59. See cmd/evaluate -sweep.
 const DefaultThreshold = 0.60
 
 // MaxCues bounds how many cues one Assessment lists; a 40,000-character rant
