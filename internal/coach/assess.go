@@ -233,10 +233,11 @@ func (c *Coach) Assess(text string) Assessment {
 		ki := bits.TrailingZeros32(seen)
 		z += m.kind[ki]*float64(min(kindCount[ki], 3)) + m.negKind[ki]*float64(min(negCount[ki], 3))
 	}
-	z += (s.wordSum + m.pairSum(s.tokens)) * wordScale(len(s.tokens))
+	pairSum, known := m.readWords(s.tokens)
+	z += (s.wordSum + pairSum) * wordScale(len(s.tokens))
 	z += m.excl*float64(min(s.excl, 3)) + m.quest*float64(min(s.quest, 3))
 
-	if lang := s.language(text); lang != "en" {
+	if lang := language(text, len(s.tokens), known); lang != "en" {
 		// Not English: the lexicons and weights would give a number that
 		// means nothing. Unscored, never given a random score.
 		s.cueIdx = idx

@@ -98,21 +98,12 @@ func SupportedLanguage(lang string) bool { return lang == "" || lang == "en" }
 // it is never frustrated.
 func (a Assessment) Unscored() bool { return !SupportedLanguage(a.Language) }
 
-// language returns the language of the text just scanned: "en" unless most
-// of its words are unknown to the English vocabulary, when its function
-// words decide (detectLanguage). Almost every English message stops at the
-// first test, which only counts tokens.
-func (s *scratch) language(text string) string {
-	if len(s.tokens) < 4 {
-		return "en"
-	}
-	known := 0
-	for i := range s.tokens {
-		if s.tokens[i].id != 0 {
-			known++
-		}
-	}
-	if 10*known >= 7*len(s.tokens) {
+// language returns the language of text, of which the tokenizer read n words
+// and the vocabulary knew known: "en" unless most of its words are unknown
+// to the English vocabulary, when its function words decide
+// (detectLanguage). Almost every English message stops at the first test.
+func language(text string, n, known int) string {
+	if n < 4 || 10*known >= 7*n {
 		return "en"
 	}
 	return detectLanguage(text)

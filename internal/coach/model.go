@@ -186,21 +186,28 @@ func Features(text string) map[string]float64 {
 // vocab ID, so a pair's words are found whenever the model names them).
 func pairable(w string) bool { return w != "" && !strings.ContainsRune(w, ' ') }
 
-// pairSum is the summed weight of the adjacent word pairs of the tokens, each
-// pair within one clause.
-func (m *model) pairSum(tokens []token) float64 {
-	sum := 0.0
+// readWords returns the summed weight of the adjacent word pairs of the
+// tokens, each pair within one clause, and how many of the tokens the
+// vocabulary knows (for the language gate): one pass over the tokens for both.
+func (m *model) readWords(tokens []token) (pairSum float64, known int) {
 	t := &m.pairs
-	for i := 1; i < len(tokens); i++ {
-		a, b := &tokens[i-1], &tokens[i]
+	for i := range tokens {
+		b := &tokens[i]
+		if b.id != 0 {
+			known++
+		}
+		if i == 0 {
+			continue
+		}
+		a := &tokens[i-1]
 		key := uint32(a.id)<<16 | uint32(b.id)
 		// The filter answers "no" for most pairs of a message without a
 		// branch on either word (which the CPU would mispredict often).
 		if t.maybe(key) && a.clause == b.clause {
-			sum += t.get(key)
+			pairSum += t.get(key)
 		}
 	}
-	return sum
+	return pairSum, known
 }
 
 // wordPairs maps a pair of vocab IDs to its weight: an open-addressing hash
