@@ -167,7 +167,9 @@ func Features(text string) map[string]float64 {
 		} else {
 			f["w:"+w] += scale
 		}
-		if i > 0 && s.tokens[i-1].clause == s.tokens[i].clause && pairable(prev) && pairable(w) {
+		// A word pair, as Assess reads it (model.readWords): two adjacent
+		// words of one clause.
+		if i > 0 && s.tokens[i-1].clause == s.tokens[i].clause && prev != "" && w != "" {
 			f["b:"+prev+" "+w] += scale
 		}
 		prev = w
@@ -180,11 +182,6 @@ func Features(text string) map[string]float64 {
 	}
 	return f
 }
-
-// pairable reports whether the word w can be half of a pair feature: a word
-// the vocabulary can hold (the tokenizer gives every word of a message its
-// vocab ID, so a pair's words are found whenever the model names them).
-func pairable(w string) bool { return w != "" && !strings.ContainsRune(w, ' ') }
 
 // readWords returns the summed weight of the adjacent word pairs of the
 // tokens, each pair within one clause, and how many of the tokens the
