@@ -88,7 +88,9 @@ func (h Hours) Next(t time.Time) time.Time {
 		open := day.Add(time.Duration(h.open) * time.Minute)
 		shut := day.Add(time.Duration(h.shut) * time.Minute)
 		if h.days[day.Weekday()] {
-			if lt.Before(open) {
+			// On a later day lt is its midnight: a window that opens at
+			// midnight opens then, not at t.
+			if lt.Before(open) || i > 0 && lt.Before(shut) {
 				return open
 			}
 			if lt.Before(shut) {

@@ -30,6 +30,26 @@ func TestBusinessHours(t *testing.T) {
 			t.Errorf("Next(%s) = %s, want %s", c.in, got.In(berlin).Format("Mon 2006-01-02 15:04"), c.want)
 		}
 	}
+	// A window that opens at midnight: after it closed, the next opening
+	// is the next midnight, not the time asked about (the bug that let a
+	// reminder through between 22:00 and 23:00 UTC).
+	night, err := ParseHours("Mon-Sun 00:00-00:59 Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ in, want string }{
+		{"2026-12-04 22:03", "2026-12-05 00:00"},
+		{"2026-12-04 00:30", "2026-12-04 00:30"},
+		{"2026-12-04 00:59", "2026-12-05 00:00"},
+	} {
+		if got := night.Next(at(c.in)); !got.Equal(at(c.want)) {
+			t.Errorf("midnight window: Next(%s) = %s, want %s", c.in, got.In(berlin).Format("Mon 2006-01-02 15:04"), c.want)
+		}
+	}
+	weekend, _ := ParseHours("Sat,Sun 00:00-06:00 Europe/Berlin")
+	if got, want := weekend.Next(at("2026-12-04 12:00")), at("2026-12-05 00:00"); !got.Equal(want) {
+		t.Errorf("Friday noon, weekend nights: Next = %s, want Saturday 00:00", got.In(berlin).Format("Mon 2006-01-02 15:04"))
+	}
 	if always, _ := ParseHours(""); !always.Next(at("2026-12-05 03:00")).Equal(at("2026-12-05 03:00")) {
 		t.Error("no hours: always open")
 	}
