@@ -28,6 +28,7 @@ func analyze(args []string, stdin io.Reader, stdout io.Writer) error {
 type cueJSON struct {
 	Kind     coach.CueKind `json:"kind"`
 	Evidence string        `json:"evidence"`
+	Weak     bool          `json:"weak,omitempty"` // context, not evidence
 }
 
 type resultJSON struct {
@@ -113,7 +114,7 @@ func analyzeOne(c *coach.Coach, out *bufio.Writer, n int, line []byte) {
 	a := c.Assess(text)
 	res := resultJSON{Frustrated: a.Frustrated, Score: round3(a.Score), Cues: make([]cueJSON, 0, len(a.Cues)), Language: a.Language, Unscored: a.Unscored()}
 	for _, cue := range a.Cues {
-		res.Cues = append(res.Cues, cueJSON{cue.Kind, strings.ToValidUTF8(cue.Evidence, "\uFFFD")})
+		res.Cues = append(res.Cues, cueJSON{cue.Kind, strings.ToValidUTF8(cue.Evidence, "\uFFFD"), cue.Weak})
 	}
 	clash := false
 	for _, k := range ourKeys {
@@ -175,7 +176,7 @@ func explain(w io.Writer, c *coach.Coach, text string) {
 	} else {
 		fmt.Fprintln(w, "Cues:")
 		for _, cue := range a.Cues {
-			fmt.Fprintf(w, "  - %s: %q — %s (weight %+.2f)\n", cue.Kind, cue.Evidence, coach.Describe(cue.Kind), cue.Weight)
+			fmt.Fprintf(w, "  - %s: %q — %s (weight %+.2f)\n", cue.Kind, cue.Evidence, describe(cue), cue.Weight)
 		}
 	}
 	if !a.Frustrated {
@@ -186,6 +187,14 @@ func explain(w io.Writer, c *coach.Coach, text string) {
 	fmt.Fprintf(w, "Technique: %s — %s\n", s.Tip.Technique, s.Tip.Title)
 	fmt.Fprintf(w, "Why: %s\n", s.Tip.Why)
 	fmt.Fprintf(w, "Try opening with: %s\n", s.Opening)
+}
+
+// describe says what cue shows, or that it is only context.
+func describe(cue coach.Cue) string {
+	if cue.Weak {
+		return "context, not evidence: " + coach.Describe(cue.Kind) + ", maybe"
+	}
+	return coach.Describe(cue.Kind)
 }
 
 // sentence capitalises the first letter of s.

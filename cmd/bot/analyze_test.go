@@ -119,6 +119,21 @@ func TestAnalyzeExplainsOneMessage(t *testing.T) {
 	if !strings.Contains(out, "calm") || strings.Contains(out, "Technique:") {
 		t.Errorf("calm message explained as:\n%s", out)
 	}
+	// A weak cue is shown as context, not as what the customer shows: a
+	// tool's name in capitals is no shouting, and the 2 hours a job ran
+	// are no wait for an answer, so the opening does not apologise for one.
+	out, _ = runCmd(t, "", "analyze", "IIRC the AMD build uses CIDER")
+	if !strings.Contains(out, `"CIDER" — context, not evidence`) {
+		t.Errorf("a capitalised name explained as:\n%s", out)
+	}
+	out, _ = runCmd(t, "", "analyze", "the job ran 2 hours and then failed, so annoying")
+	if !strings.Contains(out, `"2 hours" — context, not evidence`) || strings.Contains(out, "waiting 2 hours") || !strings.Contains(out, "Try opening with:") {
+		t.Errorf("a run time explained as:\n%s", out)
+	}
+	out, _ = runCmd(t, `{"text":"IIRC the AMD build uses CIDER"}`+"\n", "analyze")
+	if !strings.Contains(out, `{"kind":"shouting","evidence":"CIDER","weak":true}`) {
+		t.Errorf("JSON of a weak cue: %s", out)
+	}
 }
 
 func TestSubcommands(t *testing.T) {

@@ -91,6 +91,10 @@ type Cue struct {
 	End      int
 	// Weight is the cue's contribution to the score, in log-odds.
 	Weight float64
+	// Weak: context, not evidence ("again", "2 hours", one word in
+	// capitals). It adds to the score, but never makes a message
+	// frustrated on its own, and the coaching answers a strong cue first.
+	Weak bool
 }
 
 // Assessment is what Assess makes of one message.
@@ -140,13 +144,25 @@ var priority = map[CueKind]int{
 	Urgency: 6, Failure: 5, Sarcasm: 4, NegativeEmotion: 3, Profanity: 2, Shouting: 1,
 }
 
-// Primary returns the cue the coaching should answer: the most specific kind
-// present, the strongest of that kind; false when there are no cues.
+// Primary returns the cue the coaching should answer: a strong cue before a
+// weak one ("failed" before the "2 hours" the job ran, which is no wait for
+// an answer), then the most specific kind present, then the strongest of
+// that kind; false when there are no cues.
 func (a Assessment) Primary() (Cue, bool) {
 	best := -1
 	for i, c := range a.Cues {
-		if best < 0 || priority[c.Kind] > priority[a.Cues[best].Kind] ||
-			priority[c.Kind] == priority[a.Cues[best].Kind] && c.Weight > a.Cues[best].Weight {
+		if best < 0 {
+			best = i
+			continue
+		}
+		b := a.Cues[best]
+		if c.Weak != b.Weak {
+			if !c.Weak {
+				best = i
+			}
+			continue
+		}
+		if priority[c.Kind] > priority[b.Kind] || priority[c.Kind] == priority[b.Kind] && c.Weight > b.Weight {
 			best = i
 		}
 	}
@@ -291,7 +307,7 @@ func (s *scratch) cues(text string, m *model, idx []int32) []Cue {
 	cs := s.newCues(len(idx))
 	for k, i := range idx {
 		mt := &s.matches[i]
-		cs[k] = Cue{Kind: allKinds[mt.kindIdx], Evidence: text[mt.start:mt.end], Start: int(mt.start), End: int(mt.end), Weight: m.kind[mt.kindIdx] + m.phraseWeight(mt)}
+		cs[k] = Cue{Kind: allKinds[mt.kindIdx], Evidence: text[mt.start:mt.end], Start: int(mt.start), End: int(mt.end), Weight: m.kind[mt.kindIdx] + m.phraseWeight(mt), Weak: mt.weak}
 	}
 	return cs
 }

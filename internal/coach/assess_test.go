@@ -823,3 +823,28 @@ func TestNegatedCalmIsNoReassurance(t *testing.T) {
 		t.Errorf("gratitude with a negator scores %.3f, above the same without it (%.3f)", a.Score, b.Score)
 	}
 }
+
+// The coaching answers a strong cue before a weak one: the 2 hours a job ran
+// are context, and the tip must not apologise for a wait.
+func TestPrimaryPrefersAStrongCue(t *testing.T) {
+	a := Assess("the job ran 2 hours and then failed, so annoying")
+	var weak []string
+	for _, c := range a.Cues {
+		if c.Weak {
+			weak = append(weak, c.Evidence)
+		}
+	}
+	if !slices.Equal(weak, []string{"2 hours"}) {
+		t.Fatalf("weak cues %q, want [2 hours]", weak)
+	}
+	if p, _ := a.Primary(); p.Weak || p.Kind == Waiting {
+		t.Errorf("primary cue %+v, want a strong one", p)
+	}
+	if s := Default().Suggest(a, nil); strings.Contains(s.Opening, "waiting") {
+		t.Errorf("opening %q apologises for a wait", s.Opening)
+	}
+	// With only weak cues, the weak one is still the one to name.
+	if p, ok := Assess("it ran 2 hours").Primary(); !ok || p.Evidence != "2 hours" {
+		t.Errorf("only a weak cue: primary %+v, %v", p, ok)
+	}
+}
