@@ -527,6 +527,11 @@ func FuzzAssess(f *testing.F) {
 				t.Fatalf("unknown kind %q", c.Kind)
 			}
 		}
+		// No cue, no nudge: a frustrated message shows a strong cue of an
+		// emotion (unless more cues than MaxCues hid it).
+		if a.Frustrated && len(a.Cues) < MaxCues && !slices.ContainsFunc(a.Cues, func(c Cue) bool { return evidenceKinds[c.Kind] && !c.Weak }) {
+			t.Fatalf("frustrated with no strong emotion cue: %+v", a.Cues)
+		}
 		s := Default().Suggest(a, nil)
 		if !utf8.ValidString(s.Opening) {
 			t.Fatalf("opening line is not valid UTF-8: %q", s.Opening)
