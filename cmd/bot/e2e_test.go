@@ -549,6 +549,10 @@ func TestEndToEndUnscoredLanguageAndProblemReportNudgeNobody(t *testing.T) {
 	if reply := h.command(agent, "analyze Das funktioniert schon wieder nicht, wir warten seit drei Tagen."); !strings.Contains(reply, "Not scored") || !strings.Contains(reply, "de") {
 		t.Errorf("/empathy analyze of a German message: %q", reply)
 	}
+	// A weak cue is context, not something the customer shows.
+	if reply := h.command(agent, "analyze IIRC the AMD build uses CIDER"); !strings.Contains(reply, "context, not evidence: they are shouting, maybe (“CIDER”)") {
+		t.Errorf("/empathy analyze of a capitalised name: %q", reply)
+	}
 }
 
 // Slack shows no ephemeral message in a thread without replies (it answers
