@@ -61,7 +61,7 @@ func kindIndex(k CueKind) int {
 	return -1
 }
 
-// ValidCueKind reports whether k is a cue kind Assess or AssessInThread can report.
+// ValidCueKind reports whether k is a cue kind Assess or InThread can report.
 func ValidCueKind(k CueKind) bool {
 	if k == Trajectory {
 		return true

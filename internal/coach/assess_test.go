@@ -74,7 +74,7 @@ func TestAssessNamesTheCues(t *testing.T) {
 		// is not frustration (issue 15); "again", "40 minutes", "still not"
 		// are weak; and the others above marked false score below the
 		// threshold set on real Slack traffic (0.60) when nothing else in
-		// the message is upset: the thread's trajectory (AssessInThread)
+		// the message is upset: the thread's trajectory (InThread)
 		// raises them when the customer has been waiting.
 		// 0.57 since the model learned word pairs (it was 0.6x): sarcasm's
 		// weight is at its floor, GoEmotions reading "great" as often glad.

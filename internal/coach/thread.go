@@ -7,7 +7,7 @@ import "math"
 const Trajectory CueKind = "trajectory"
 
 // Earlier is what the thread says about the customer's earlier messages,
-// for [Coach.AssessInThread]. It holds no text: the bot keeps none.
+// for [Coach.InThread]. It holds no text: the bot keeps none.
 type Earlier struct {
 	// Unanswered counts the customer's earlier messages in the thread that
 	// no agent has answered yet (0 when an agent replied after the last).
@@ -26,7 +26,7 @@ const (
 	trajectoryFrustrated = 0.5
 )
 
-// AssessInThread scores text as Assess does, then weighs the thread: a
+// InThread weighs the thread into a, the assessment of a message: a
 // customer who already wrote without an answer and writes again with a cue
 // of an emotion kind, even a weak one ("again?", "2 days"), is escalating.
 // The trajectory is a cue of its own, over the same words as that cue, with
@@ -34,9 +34,9 @@ const (
 // message with no such cue gains nothing: "thanks!" after a silence is not
 // frustration, and neither is a second calm problem report ("the import
 // fails too"), since a failure is a topic, not an emotion. An unscored
-// message stays unscored.
-func (c *Coach) AssessInThread(text string, e Earlier) Assessment {
-	a := c.Assess(text)
+// message stays unscored. The message is assessed once, whatever threads
+// it is read in: a is not changed.
+func (c *Coach) InThread(a Assessment, e Earlier) Assessment {
 	if e.Unanswered <= 0 || a.Unscored() {
 		return a
 	}

@@ -8,8 +8,11 @@ import "testing"
 func TestTrajectoryRaisesAnEscalatingCustomer(t *testing.T) {
 	c := Default()
 	line := "still nothing?"
-	alone := c.AssessInThread(line, Earlier{})
-	after := c.AssessInThread(line, Earlier{Unanswered: 1, Frustrated: true})
+	alone := c.Assess(line)
+	after := c.InThread(alone, Earlier{Unanswered: 1, Frustrated: true})
+	if again := c.InThread(alone, Earlier{}); again.Score != alone.Score || len(again.Cues) != len(alone.Cues) {
+		t.Errorf("no earlier message: %+v, want the message's own assessment %+v", again, alone)
+	}
 	if after.Score <= alone.Score {
 		t.Errorf("%q after an unanswered frustrated message: %.3f, alone %.3f; want higher", line, after.Score, alone.Score)
 	}
@@ -21,12 +24,15 @@ func TestTrajectoryRaisesAnEscalatingCustomer(t *testing.T) {
 			t.Errorf("cue %v: evidence is not the input span", cue)
 		}
 	}
-	if a := c.AssessInThread("thanks!", Earlier{Unanswered: 2, Frustrated: true}); a.Frustrated || a.Has(Trajectory) {
+	if a := c.InThread(c.Assess("thanks!"), Earlier{Unanswered: 2, Frustrated: true}); a.Frustrated || a.Has(Trajectory) {
 		t.Errorf("\"thanks!\" after silence: %.3f %v; want calm with no trajectory", a.Score, kinds(a))
 	}
 	// A second calm problem report is a topic, not an emotion: no trajectory.
-	if a := c.AssessInThread("also, the import fails with error 500", Earlier{Unanswered: 1, Frustrated: true}); a.Frustrated || a.Has(Trajectory) {
+	if a := c.InThread(c.Assess("also, the import fails with error 500"), Earlier{Unanswered: 1, Frustrated: true}); a.Frustrated || a.Has(Trajectory) {
 		t.Errorf("a calm failure after silence: %.3f %v; want no trajectory and no verdict", a.Score, kinds(a))
+	}
+	if alone.Has(Trajectory) || len(after.Cues) != len(alone.Cues)+1 {
+		t.Errorf("InThread changed the assessment it was given: %v", kinds(alone))
 	}
 	if s := c.Suggest(after, nil); s.Cue.Kind != Trajectory || s.Opening == "" {
 		t.Errorf("suggestion for a trajectory: %+v", s)

@@ -97,10 +97,13 @@ func verdict(a coach.Assessment) Verdict {
 }
 
 func (d *Desk) customerMessage(ctx context.Context, m Message, text string) (Outcome, error) {
+	// One assessment, read three ways: the record step picks the reading
+	// that fits what the thread holds.
+	alone := d.coach.Assess(text)
 	as := [3]coach.Assessment{
-		Alone:           d.coach.Assess(text),
-		AfterCalm:       d.coach.AssessInThread(text, coach.Earlier{Unanswered: 1}),
-		AfterFrustrated: d.coach.AssessInThread(text, coach.Earlier{Unanswered: 1, Frustrated: true}),
+		Alone:           alone,
+		AfterCalm:       d.coach.InThread(alone, coach.Earlier{Unanswered: 1}),
+		AfterFrustrated: d.coach.InThread(alone, coach.Earlier{Unanswered: 1, Frustrated: true}),
 	}
 	rec := CustomerRecord{EventID: m.EventID, Channel: m.Channel, Thread: m.Thread, TS: m.TS, User: m.User, At: d.Now(),
 		Cooldown: d.cfg.Cooldown, DedupeFor: d.cfg.DedupeFor, Retention: d.cfg.Retention}
