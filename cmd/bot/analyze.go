@@ -176,7 +176,7 @@ func explain(w io.Writer, c *coach.Coach, text string) {
 	} else {
 		fmt.Fprintln(w, "Cues:")
 		for _, cue := range a.Cues {
-			fmt.Fprintf(w, "  - %s: %q — %s (weight %+.2f)\n", cue.Kind, cue.Evidence, describe(cue), cue.Weight)
+			fmt.Fprintf(w, "  - %s: %q — %s (weight %+.2f)\n", cue.Kind, cue.Evidence, coach.Explain(cue), cue.Weight)
 		}
 	}
 	if !a.Frustrated {
@@ -187,14 +187,6 @@ func explain(w io.Writer, c *coach.Coach, text string) {
 	fmt.Fprintf(w, "Technique: %s — %s\n", s.Tip.Technique, s.Tip.Title)
 	fmt.Fprintf(w, "Why: %s\n", s.Tip.Why)
 	fmt.Fprintf(w, "Try opening with: %s\n", s.Opening)
-}
-
-// describe says what cue shows, or that it is only context.
-func describe(cue coach.Cue) string {
-	if cue.Weak {
-		return "context, not evidence: " + coach.Describe(cue.Kind) + ", maybe"
-	}
-	return coach.Describe(cue.Kind)
 }
 
 // sentence capitalises the first letter of s.

@@ -231,6 +231,15 @@ func index(list []string, s string) int {
 	return -1
 }
 
+// Explain says in plain words what cue shows, for people: its kind's
+// description, or, for a weak cue, that it is only context.
+func Explain(cue Cue) string {
+	if cue.Weak {
+		return "context, not evidence: " + Describe(cue.Kind) + ", maybe"
+	}
+	return Describe(cue.Kind)
+}
+
 // Describe returns a plain-words explanation of a cue kind, for people.
 func Describe(k CueKind) string {
 	switch k {

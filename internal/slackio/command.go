@@ -236,11 +236,7 @@ func (b *Bot) analyzeText(text string) string {
 	}
 	fmt.Fprintf(&sb, "Score %.2f — %s.\n", a.Score, verdict)
 	for _, c := range a.Cues {
-		if c.Weak {
-			fmt.Fprintf(&sb, "• context, not evidence: %s, maybe (“%s”)\n", coach.Describe(c.Kind), escape(trim(c.Evidence, 60)))
-			continue
-		}
-		fmt.Fprintf(&sb, "• %s (“%s”)\n", coach.Describe(c.Kind), escape(trim(c.Evidence, 60)))
+		fmt.Fprintf(&sb, "• %s (“%s”)\n", coach.Explain(c), escape(trim(c.Evidence, 60)))
 	}
 	if a.Frustrated {
 		s := b.coach.Suggest(a, nil)
