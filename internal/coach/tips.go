@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 )
 
 //go:embed tips.txt
@@ -171,25 +170,18 @@ func waitOf(a Assessment) string {
 // waitPhrase returns how long the customer says they have waited, from a
 // waiting cue's evidence: a count and a unit ("3 days", "two weeks", "40
 // minutes"), "for a week", or "since Monday", lower-cased; "" when the
-// evidence is none of these, or when it is an interval or a price
-// ("every 10 minutes", "$4,000 a month", "per hour").
+// evidence is none of these. A rate or a price ("every 10 minutes", "$4,000
+// a month") is no waiting cue in the first place (see scratch.record).
 func waitPhrase(cue Cue, text string) string {
 	if cue.Kind != Waiting || cue.Start < 0 || cue.End > len(text) || cue.Start > cue.End {
 		return ""
 	}
 	ev := strings.ToLower(strings.Join(strings.Fields(strings.ToValidUTF8(cue.Evidence, "")), " "))
 	before := strings.ToLower(strings.TrimRight(text[:cue.Start], " "))
-	for _, interval := range []string{"every", "each", "per", "/"} {
-		if strings.HasSuffix(before, interval) {
-			return ""
-		}
-	}
 	words := strings.Fields(ev)
 	if len(words) < 2 {
 		return ""
 	}
-	units := map[string]bool{"minute": true, "minutes": true, "min": true, "mins": true, "hour": true, "hours": true, "hrs": true,
-		"day": true, "days": true, "week": true, "weeks": true, "month": true, "months": true}
 	switch {
 	case words[0] == "since" && len(words) <= 3:
 		for i, w := range words {
@@ -198,27 +190,19 @@ func waitPhrase(cue Cue, text string) string {
 			}
 		}
 		return strings.Join(words, " ")
-	case len(words) == 2 && (words[0] == "a" || words[0] == "an") && units[words[1]]:
-		// "a month" is a wait only as "for a month": "$4,000 a month" is a price.
+	case len(words) == 2 && (words[0] == "a" || words[0] == "an") && timeUnits[words[1]]:
+		// "a month" is a wait only as "for a month": "a month ago" says when.
 		if strings.HasSuffix(before, "for") {
 			return ev
 		}
 		return ""
-	case len(words) == 2 && isNumber(words[0]) && units[words[1]]:
-		if last := lastRune(before); last == '$' || last == '€' || last == '£' {
-			return ""
-		}
+	case len(words) == 2 && isNumber(words[0]) && timeUnits[words[1]]:
 		return ev
 	}
 	return ""
 }
 
 var days = map[string]bool{"monday": true, "tuesday": true, "wednesday": true, "thursday": true, "friday": true, "saturday": true, "sunday": true}
-
-func lastRune(s string) rune {
-	r, _ := utf8.DecodeLastRuneInString(s)
-	return r
-}
 
 func contains(list []string, s string) bool { return index(list, s) >= 0 }
 
