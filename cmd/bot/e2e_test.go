@@ -555,6 +555,30 @@ func TestEndToEndUnscoredLanguageAndProblemReportNudgeNobody(t *testing.T) {
 	}
 }
 
+// A customer who writes again with nobody answering is escalating (issue
+// 15): "any update?" is only a weak cue alone, and nudges nobody; the same
+// line as the second unanswered message nudges the agent, and the nudge
+// names the thread's trajectory. Had the first message nudged, the single
+// nudge (the cooldown allows one) would name no trajectory.
+func TestEndToEndTheThreadRaisesAFollowUp(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, nil)
+	thread := "1700009300.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "Hi Sam, I'm looking into the export for you."})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: "any update?"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: "any update?"})
+	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second)
+	if !ok {
+		t.Fatal("no nudge for the second unanswered follow-up")
+	}
+	if c := calls[0]; c.Args.Get("user") != agent || !strings.Contains(c.Args.Get("blocks"), coach.Describe(coach.Trajectory)) {
+		t.Errorf("nudge to %q does not name the trajectory: %s", c.Args.Get("user"), c.Args.Get("blocks"))
+	}
+	if calls, _ := h.fake.WaitCalls("chat.postEphemeral", 2, 500*time.Millisecond); len(calls) != 1 {
+		t.Errorf("%d nudges, want 1", len(calls))
+	}
+}
+
 // Slack shows no ephemeral message in a thread without replies (it answers
 // ok and shows nothing): the on-call agent's nudge about a brand-new
 // complaint goes beside the message, at channel level, with a link to it;
