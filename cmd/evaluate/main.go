@@ -33,6 +33,7 @@ import (
 	"github.com/jonreiter/govader"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/rank"
 )
 
 func main() {
@@ -155,9 +156,9 @@ func parseParts(list string) (map[int]bool, error) {
 }
 
 func report(w io.Writer, name string, scores []float64, labels []bool, cut, floor float64) {
-	auc := rocAUC(scores, labels)
-	rec, thr := recallAtPrecision(scores, labels, floor)
-	p, r := atCut(scores, labels, cut)
+	auc := rank.AUC(scores, labels)
+	rec, thr := rank.RecallAtPrecision(scores, labels, floor)
+	p, r := rank.AtCut(scores, labels, cut)
 	fmt.Fprintf(w, "%-11s AUC %.3f | recall %.3f at precision >= %.2f (score >= %.3f) | at its cut-off: precision %.3f recall %.3f\n",
 		name, auc, rec, floor, thr, p, r)
 }
@@ -194,93 +195,6 @@ func flagReport(w io.Writer, c *coach.Coach, items []item, labels []bool) {
 	}
 	fmt.Fprintf(w, "verdict at %.2f: flagged %d of %d (%.1f%%): precision %.3f recall %.3f (%d right, %d false alarms, %d missed) | flagged with no cue %d | unscored %d\n",
 		c.Threshold, tp+fp, len(items), 100*float64(tp+fp)/float64(len(items)), prec, rec, tp, fp, fn, noCue, unscored)
-}
-
-func rocAUC(scores []float64, labels []bool) float64 {
-	idx := sortedDesc(scores)
-	var pos, neg float64
-	for _, l := range labels {
-		if l {
-			pos++
-		} else {
-			neg++
-		}
-	}
-	// Mann–Whitney U with ties counted half.
-	var auc, negAbove float64
-	for i := 0; i < len(idx); {
-		j := i
-		var p, n float64
-		for j < len(idx) && scores[idx[j]] == scores[idx[i]] {
-			if labels[idx[j]] {
-				p++
-			} else {
-				n++
-			}
-			j++
-		}
-		auc += p * (negAbove + n/2)
-		negAbove += n
-		i = j
-	}
-	return 1 - auc/(pos*neg)
-}
-
-// recallAtPrecision returns the best recall over thresholds whose precision is at
-// least floor, and that threshold.
-func recallAtPrecision(scores []float64, labels []bool, floor float64) (float64, float64) {
-	idx := sortedDesc(scores)
-	var pos float64
-	for _, l := range labels {
-		if l {
-			pos++
-		}
-	}
-	var tp, fp, best, thr float64
-	thr = 1
-	for i := 0; i < len(idx); {
-		j := i
-		for j < len(idx) && scores[idx[j]] == scores[idx[i]] {
-			if labels[idx[j]] {
-				tp++
-			} else {
-				fp++
-			}
-			j++
-		}
-		if tp/(tp+fp) >= floor && tp/pos > best {
-			best, thr = tp/pos, scores[idx[i]]
-		}
-		i = j
-	}
-	return best, thr
-}
-
-func atCut(scores []float64, labels []bool, cut float64) (float64, float64) {
-	var tp, fp, fn float64
-	for i, s := range scores {
-		switch {
-		case s >= cut && labels[i]:
-			tp++
-		case s >= cut:
-			fp++
-		case labels[i]:
-			fn++
-		}
-	}
-	if tp+fp == 0 {
-		return 0, 0
-	}
-	return tp / (tp + fp), tp / (tp + fn)
-}
-
-func sortedDesc(scores []float64) []int {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
-	return idx
 }
 
 // load reads the messages of path; with parts, only those under a "# Part N."

@@ -46,6 +46,7 @@ import (
 	"strings"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/rank"
 )
 
 // domainSupport is the feature every support example carries and no
@@ -378,42 +379,17 @@ func readSlack(path, heldOut string, fn func(string)) (int, error) {
 	return n, err
 }
 
-// heldOutAUC is the ROC AUC of weights w on the examples idx: the chance that
-// a frustrated one outscores a calm one, ties counting half.
+// heldOutAUC is the ROC AUC of weights w on the examples idx.
 func heldOutAUC(exs []example, idx []int, w []float64) float64 {
-	type scored struct {
-		z     float64
-		label float64
-	}
-	ss := make([]scored, len(idx))
+	scores := make([]float64, len(idx))
+	labels := make([]bool, len(idx))
 	for k, i := range idx {
 		for j, f := range exs[i].feats {
-			ss[k].z += w[f] * exs[i].vals[j]
+			scores[k] += w[f] * exs[i].vals[j]
 		}
-		ss[k].label = exs[i].label
+		labels[k] = exs[i].label == 1
 	}
-	sort.Slice(ss, func(a, b int) bool { return ss[a].z < ss[b].z })
-	var pos, neg, rankSum float64
-	for a := 0; a < len(ss); {
-		b := a
-		for b < len(ss) && ss[b].z == ss[a].z {
-			b++
-		}
-		mid := float64(a+b+1) / 2 // the average 1-based rank of the tie
-		for k := a; k < b; k++ {
-			if ss[k].label == 1 {
-				pos++
-				rankSum += mid
-			} else {
-				neg++
-			}
-		}
-		a = b
-	}
-	if pos == 0 || neg == 0 {
-		return math.NaN()
-	}
-	return (rankSum - pos*(pos+1)/2) / (pos * neg)
+	return rank.AUC(scores, labels)
 }
 
 // isWordFeature reports whether the feature named n is a word or a word pair:
