@@ -74,12 +74,13 @@ func run(args []string, stdout io.Writer) error {
 	}
 	c := coach.Default()
 	sia := govader.NewSentimentIntensityAnalyzer()
+	as := assessAll(c, items)
 	ours := make([]float64, len(items))
 	vader := make([]float64, len(items))
 	labels := make([]bool, len(items))
 	npos := 0
 	for i, it := range items {
-		ours[i] = c.Assess(it.text).Score
+		ours[i] = as[i].Score
 		// VADER's compound is in [-1, 1]; more negative = more frustrated.
 		vader[i] = -sia.PolarityScores(it.text).Compound
 		labels[i] = it.label
@@ -89,43 +90,52 @@ func run(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: %d messages, %d frustrated (%.1f%%)\n", fs.Arg(0), len(items), npos, 100*float64(npos)/float64(len(items)))
 	report(stdout, "empathybot", ours, labels, c.Threshold, *precision)
-	flagReport(stdout, c, items, labels)
+	flagReport(stdout, c.Threshold, as, labels)
 	report(stdout, "VADER", vader, labels, 0.05, *precision)
 	if *sweep {
 		for t := 0.30; t < 0.951; t += 0.05 {
-			flagReport(stdout, c.WithThreshold(t), items, labels)
+			flagReport(stdout, t, assessAll(c.WithThreshold(t), items), labels)
 		}
 	}
 	if *showErrors {
-		listErrors(stdout, c, items, ours)
+		listErrors(stdout, c.Threshold, items, as)
 	}
 	return nil
 }
 
+// assessAll assesses each item once.
+func assessAll(c *coach.Coach, items []item) []coach.Assessment {
+	as := make([]coach.Assessment, len(items))
+	for i, it := range items {
+		as[i] = c.Assess(it.text)
+	}
+	return as
+}
+
 // listErrors prints the messages the coach's verdict gets wrong, the
-// furthest from it first: a missed complaint with its score, a false alarm
-// with the evidence of its cues.
-func listErrors(w io.Writer, c *coach.Coach, items []item, scores []float64) {
+// furthest from the threshold first: a missed complaint with its score, a
+// false alarm with the evidence of its cues.
+func listErrors(w io.Writer, threshold float64, items []item, as []coach.Assessment) {
 	var wrong []int
 	for i, it := range items {
-		if c.Assess(it.text).Frustrated != it.label {
+		if as[i].Frustrated != it.label {
 			wrong = append(wrong, i)
 		}
 	}
 	sort.SliceStable(wrong, func(a, b int) bool {
-		return math.Abs(scores[wrong[a]]-c.Threshold) > math.Abs(scores[wrong[b]]-c.Threshold)
+		return math.Abs(as[wrong[a]].Score-threshold) > math.Abs(as[wrong[b]].Score-threshold)
 	})
-	fmt.Fprintf(w, "%d errors at the threshold %.2f:\n", len(wrong), c.Threshold)
+	fmt.Fprintf(w, "%d errors at the threshold %.2f:\n", len(wrong), threshold)
 	for _, i := range wrong {
 		what := "false alarm"
 		if items[i].label {
 			what = "missed"
 		}
 		var ev []string
-		for _, cue := range c.Assess(items[i].text).Cues {
+		for _, cue := range as[i].Cues {
 			ev = append(ev, fmt.Sprintf("%s %q", cue.Kind, cue.Evidence))
 		}
-		fmt.Fprintf(w, "%-11s %.3f  %s  [%s]\n", what, scores[i], items[i].text, strings.Join(ev, ", "))
+		fmt.Fprintf(w, "%-11s %.3f  %s  [%s]\n", what, as[i].Score, items[i].text, strings.Join(ev, ", "))
 	}
 }
 
@@ -164,13 +174,12 @@ func report(w io.Writer, name string, scores []float64, labels []bool, cut, floo
 }
 
 // flagReport prints what the coach does at its own verdict (Frustrated, which
-// needs a cue as well as the threshold): precision, recall, the share of
-// messages flagged, how many flagged messages have no cue to show, and how many
-// it left unscored (a language it does not read).
-func flagReport(w io.Writer, c *coach.Coach, items []item, labels []bool) {
+// needs a cue as well as the threshold) in the assessments as: precision,
+// recall, the share of messages flagged, how many flagged messages have no
+// cue to show, and how many it left unscored (a language it does not read).
+func flagReport(w io.Writer, threshold float64, as []coach.Assessment, labels []bool) {
 	var tp, fp, fn, noCue, unscored int
-	for i, it := range items {
-		a := c.Assess(it.text)
+	for i, a := range as {
 		if a.Unscored() {
 			unscored++
 		}
@@ -194,7 +203,7 @@ func flagReport(w io.Writer, c *coach.Coach, items []item, labels []bool) {
 		rec = float64(tp) / float64(tp+fn)
 	}
 	fmt.Fprintf(w, "verdict at %.2f: flagged %d of %d (%.1f%%): precision %.3f recall %.3f (%d right, %d false alarms, %d missed) | flagged with no cue %d | unscored %d\n",
-		c.Threshold, tp+fp, len(items), 100*float64(tp+fp)/float64(len(items)), prec, rec, tp, fp, fn, noCue, unscored)
+		threshold, tp+fp, len(as), 100*float64(tp+fp)/float64(len(as)), prec, rec, tp, fp, fn, noCue, unscored)
 }
 
 // load reads the messages of path; with parts, only those under a "# Part N."
