@@ -118,19 +118,9 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 	for _, v := range r.Verdicts {
 		args = append(args, strconv.FormatFloat(v.Score, 'f', 3, 64), b2s(v.Frustrated), v.Cue)
 	}
-	keys := []string{s.threadKey(r.Channel, r.Thread), s.eventKey(r.Channel, r.Thread, dedupeID(r.EventID, r.TS))}
-	var cmd *redis.Cmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		cmd = recordCustomerScript.Eval(ctx, p, keys, args...)
-		s.mapReply(ctx, p, r.Channel, r.TS, r.Thread)
-		return nil
-	})
+	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, r.TS, r.EventID, 5, args...)
 	if err != nil {
 		return support.CustomerResult{}, fmt.Errorf("record customer message %s/%s: %w", r.Channel, r.TS, err)
-	}
-	res, err := cmd.Slice()
-	if err != nil || len(res) != 5 {
-		return support.CustomerResult{}, fmt.Errorf("record customer message %s/%s: %w (%d fields)", r.Channel, r.TS, err, len(res))
 	}
 	out := support.CustomerResult{Duplicate: res[0] == "dup", Thread: parseThread(r.Channel, r.Thread, pairs(res[2]))}
 	out.Thread.Reopened = res[3] == int64(1)
@@ -156,19 +146,10 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 
 // RecordAgentReply is the record step for an agent's reply.
 func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (support.AgentResult, error) {
-	keys := []string{s.threadKey(r.Channel, r.Thread), s.eventKey(r.Channel, r.Thread, dedupeID(r.EventID, r.TS))}
-	var cmd *redis.Cmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		cmd = recordAgentScript.Eval(ctx, p, keys, r.Agent, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), ms(r.DedupeFor, DedupeTTL))
-		s.mapReply(ctx, p, r.Channel, r.TS, r.Thread)
-		return nil
-	})
+	res, err := s.recordStep(ctx, recordAgentScript, r.Channel, r.Thread, r.TS, r.EventID, 4,
+		r.Agent, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), ms(r.DedupeFor, DedupeTTL))
 	if err != nil {
 		return support.AgentResult{}, fmt.Errorf("record agent reply %s/%s: %w", r.Channel, r.TS, err)
-	}
-	res, err := cmd.Slice()
-	if err != nil || len(res) != 4 {
-		return support.AgentResult{}, fmt.Errorf("record agent reply %s/%s: %w (%d fields)", r.Channel, r.TS, err, len(res))
 	}
 	dec, _ := res[1].(string)
 	out := support.AgentResult{Duplicate: res[0] == "dup", Late: dec == "late", Review: dec == "review",
@@ -178,6 +159,26 @@ func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (su
 		out.Before.FirstReplyWait = time.Duration(w) * time.Millisecond
 	}
 	return out, nil
+}
+
+// recordStep runs a record script on the thread's keys (its hash and the
+// event's dedupe key), with a reply's thread mapping in the same round trip,
+// and returns the script's reply, which must have n fields.
+func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, thread, ts, eventID string, n int, args ...any) ([]any, error) {
+	keys := []string{s.threadKey(channel, thread), s.eventKey(channel, thread, dedupeID(eventID, ts))}
+	var cmd *redis.Cmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		cmd = script.Eval(ctx, p, keys, args...)
+		s.mapReply(ctx, p, channel, ts, thread)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	res, err := cmd.Slice()
+	if err == nil && len(res) != n {
+		err = fmt.Errorf("the script replied %d fields, want %d", len(res), n)
+	}
+	return res, err
 }
 
 // mapReply queues, on p, the reply→thread mapping of a reply (nothing for
