@@ -103,14 +103,6 @@ func (s *Store) eventKey(channel, thread, eventID string) string {
 	return s.prefix + "ev:{" + channel + ":" + thread + "}:" + eventID
 }
 
-// dedupeID is the event's ID, or the message's ts when Slack gave none.
-func dedupeID(eventID, ts string) string {
-	if eventID == "" {
-		return "ts:" + ts
-	}
-	return eventID
-}
-
 // RecordCustomer is the record step for a customer message: one pipeline,
 // one round trip (the reply map, for a reply, rides along).
 func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (support.CustomerResult, error) {
@@ -165,7 +157,7 @@ func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (su
 // event's dedupe key), with a reply's thread mapping in the same round trip,
 // and returns the script's reply, which must have n fields.
 func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, thread, ts, eventID string, n int, args ...any) ([]any, error) {
-	keys := []string{s.threadKey(channel, thread), s.eventKey(channel, thread, dedupeID(eventID, ts))}
+	keys := []string{s.threadKey(channel, thread), s.eventKey(channel, thread, support.DedupeID(eventID, ts))}
 	var cmd *redis.Cmd
 	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		cmd = script.Eval(ctx, p, keys, args...)

@@ -27,6 +27,15 @@ const (
 	AfterFrustrated
 )
 
+// DedupeID is what the record step dedupes a message on: Slack's event ID,
+// or, for an event that has none, the message's ts.
+func DedupeID(eventID, ts string) string {
+	if eventID == "" {
+		return "ts:" + ts
+	}
+	return eventID
+}
+
 // CustomerRecord is one customer message for the record step: IDs, times
 // and verdicts, never text.
 type CustomerRecord struct {

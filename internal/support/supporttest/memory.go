@@ -104,11 +104,13 @@ func (t *memThread) view() support.Thread {
 	return v
 }
 
-func dedupe(eventID, ts string) string {
-	if eventID == "" {
-		return "ts:" + ts
+// begin is what both record steps do first: map a reply to its thread, and
+// name the event's dedupe entry. m.mu is held.
+func (m *Memory) begin(channel, thread, ts, eventID string) (eventKey string) {
+	if ts != thread {
+		m.replies[key(channel, ts)] = thread
 	}
-	return eventID
+	return channel + "|" + thread + "|" + support.DedupeID(eventID, ts)
 }
 
 // RecordCustomer implements support.ThreadStore.
@@ -117,10 +119,7 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 		return support.CustomerResult{}, err
 	}
 	defer m.mu.Unlock()
-	if r.TS != r.Thread {
-		m.replies[key(r.Channel, r.TS)] = r.Thread
-	}
-	evk := r.Channel + "|" + r.Thread + "|" + dedupe(r.EventID, r.TS)
+	evk := m.begin(r.Channel, r.Thread, r.TS, r.EventID)
 	_, known := m.threads[key(r.Channel, r.Thread)]
 	t := m.thread(r.Channel, r.Thread)
 	res := support.CustomerResult{}
@@ -197,10 +196,7 @@ func (m *Memory) RecordAgentReply(_ context.Context, r support.AgentRecord) (sup
 		return support.AgentResult{}, err
 	}
 	defer m.mu.Unlock()
-	if r.TS != r.Thread {
-		m.replies[key(r.Channel, r.TS)] = r.Thread
-	}
-	evk := r.Channel + "|" + r.Thread + "|" + dedupe(r.EventID, r.TS)
+	evk := m.begin(r.Channel, r.Thread, r.TS, r.EventID)
 	t := m.thread(r.Channel, r.Thread)
 	before := t.view()
 	if d, dup := m.events[evk]; dup {
