@@ -152,10 +152,17 @@ func (h *harness) sayHandled(m slackfake.Message) (string, string) {
 // angrily, and fails with msg unless the agent is nudged: the bot still works.
 func (h *harness) expectNudgeInAssignedThread(thread, msg string) {
 	h.t.Helper()
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "hello"})
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry})
-	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
-		h.t.Error(msg)
+	h.expectNudge(thread, agent, customer, msg)
+}
+
+// expectNudge has opener start a thread and writer answer it angrily, and
+// fails with msg unless the first nudge goes to opener.
+func (h *harness) expectNudge(thread, opener, writer, msg string) {
+	h.t.Helper()
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: opener, TS: thread, Text: "Hi, looking into it."})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: writer, ThreadTS: thread, Text: angry})
+	if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok || calls[0].Args.Get("user") != opener {
+		h.t.Errorf("%s: %v", msg, calls)
 	}
 }
 
@@ -506,13 +513,7 @@ func TestEndToEndAgentGroup(t *testing.T) {
 	fake.AddUser(slackfake.User{ID: member, Name: "Gus"})
 	fake.AddUser(slackfake.User{ID: outsider, Name: "Olive"}) // same workspace, not in the group
 	h := startBotOn(t, fake, func(c *Config) { c.Agents = nil; c.AgentGroup = "SAGENTS" })
-	thread := "1700000970.000100"
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: member, TS: thread, Text: "Hi, Gus here."})
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: outsider, ThreadTS: thread, Text: angry})
-	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second)
-	if !ok || calls[0].Args.Get("user") != member {
-		t.Fatalf("the group member was not nudged about the outsider: %v", calls)
-	}
+	h.expectNudge("1700000970.000100", member, outsider, "the group member was not nudged about the outsider")
 	if out := h.command(member, "help"); !strings.Contains(out, "/empathy check") {
 		t.Errorf("group member's /empathy help: %s", out)
 	}
@@ -736,13 +737,7 @@ func TestAgentGroupKeepsTheLastGoodList(t *testing.T) {
 	}
 	h.skew.Store(int64(6 * time.Minute)) // the five-minute cache is stale
 	h.fake.FailWith("usergroups.users.list", "internal_error", 1000)
-	th := "1700008800.000100"
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: member, TS: th, Text: "Hi, Gus again."})
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
-	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second)
-	if !ok || calls[0].Args.Get("user") != member {
-		t.Fatalf("the group member was not nudged with the last good list: %v", calls)
-	}
+	h.expectNudge("1700008800.000100", member, customer, "the group member was not nudged with the last good list")
 	if _, ok := h.fake.WaitCalls("usergroups.users.list:internal_error", 1, 2*time.Second); !ok {
 		t.Error("the refresh never failed: the test proved nothing")
 	}
