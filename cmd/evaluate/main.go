@@ -20,7 +20,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -33,6 +32,7 @@ import (
 	"github.com/jonreiter/govader"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/corpus"
 	"empathybot/internal/rank"
 )
 
@@ -50,7 +50,7 @@ type item struct {
 
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("evaluate", flag.ContinueOnError)
-	format := fs.String("format", "goemotions", "goemotions (text, labels, id), support (label, text), slack (JSON Lines with text and frustrated) or tweeteval (*_text.txt beside *_labels.txt)")
+	format := fs.String("format", "goemotions", "goemotions (text, labels, id), support (label, text), slack (JSON Lines with text and frustrated), twcs (customer tweets of shared/data/twcs) or tweeteval (*_text.txt beside *_labels.txt)")
 	precision := fs.Float64("precision", 0.90, "precision floor for the recall figure")
 	partsFlag := fs.String("parts", "", `only these parts of a file with "# Part N." headers, e.g. "15-22,25"`)
 	showErrors := fs.Bool("errors", false, "list the coach's errors at its threshold, most confident first")
@@ -59,7 +59,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: evaluate [-format goemotions|support|slack|tweeteval] [-parts LIST] [-errors] FILE")
+		return fmt.Errorf("usage: evaluate [-format goemotions|support|slack|twcs|tweeteval] [-parts LIST] [-errors] FILE")
 	}
 	parts, err := parseParts(*partsFlag)
 	if err != nil {
@@ -206,12 +206,29 @@ func flagReport(w io.Writer, threshold float64, as []coach.Assessment, labels []
 		threshold, tp+fp, len(as), 100*float64(tp+fp)/float64(len(as)), prec, rec, tp, fp, fn, noCue, unscored)
 }
 
-// load reads the messages of path; with parts, only those under a "# Part N."
-// header whose N is in parts.
+// load reads the messages of path in format. With parts (support files
+// only), only those under a "# Part N." header whose N is in parts.
 func load(path, format string, parts map[int]bool) ([]item, error) {
-	if format == "tweeteval" {
-		return loadTweetEval(path)
+	if parts != nil && format != "support" {
+		return nil, fmt.Errorf("-parts: only support files have parts")
 	}
+	if parts != nil {
+		return loadParts(path, parts)
+	}
+	cs, err := corpus.Load(path, format, format)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]item, len(cs))
+	for i, c := range cs {
+		items[i] = item{c.Text, c.Frustrated}
+	}
+	return items, nil
+}
+
+// loadParts reads a support file's "label<TAB>text" lines that are under a
+// "# Part N." header whose N is in parts.
+func loadParts(path string, parts map[int]bool) ([]item, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -228,72 +245,14 @@ func load(path, format string, parts map[int]bool) ([]item, error) {
 				part = p
 			}
 		}
-		if line == "" || strings.HasPrefix(line, "#") || parts != nil && !parts[part] {
+		if line == "" || strings.HasPrefix(line, "#") || !parts[part] {
 			continue
 		}
-		fields := strings.Split(line, "\t")
-		switch format {
-		case "slack":
-			var rec struct {
-				Text       string `json:"text"`
-				Frustrated *int   `json:"frustrated"`
-			}
-			if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Frustrated == nil {
-				return nil, fmt.Errorf("%s:%d: want a JSON object with text and frustrated", path, n)
-			}
-			if *rec.Frustrated < 0 {
-				continue // the annotators disagreed: not scored
-			}
-			items = append(items, item{rec.Text, *rec.Frustrated == 1})
-		case "goemotions":
-			if len(fields) < 2 {
-				return nil, fmt.Errorf("%s:%d: want text<TAB>labels", path, n)
-			}
-			lab := false
-			for _, l := range strings.Split(fields[1], ",") {
-				lab = lab || l == "2" || l == "3" || l == "9"
-			}
-			items = append(items, item{fields[0], lab})
-		case "support":
-			if len(fields) < 2 || (fields[0] != "0" && fields[0] != "1") {
-				return nil, fmt.Errorf("%s:%d: want 0|1<TAB>text", path, n)
-			}
-			items = append(items, item{strings.Join(fields[1:], "\t"), fields[0] == "1"})
-		default:
-			return nil, fmt.Errorf("unknown format %q", format)
+		l, text, ok := strings.Cut(line, "\t")
+		if !ok || (l != "0" && l != "1") {
+			return nil, fmt.Errorf("%s:%d: want 0|1<TAB>text", path, n)
 		}
+		items = append(items, item{text, l == "1"})
 	}
 	return items, sc.Err()
-}
-
-// loadTweetEval reads a TweetEval sentiment split: one tweet a line in
-// path (X_text.txt) and its label on the same line of X_labels.txt beside
-// it; negative (0) counts as frustrated.
-func loadTweetEval(path string) ([]item, error) {
-	base, ok := strings.CutSuffix(path, "_text.txt")
-	if !ok {
-		return nil, fmt.Errorf("%s: want a TweetEval *_text.txt file", path)
-	}
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	labels, err := os.ReadFile(base + "_labels.txt")
-	if err != nil {
-		return nil, err
-	}
-	texts := strings.Split(strings.TrimRight(string(text), "\n"), "\n")
-	labs := strings.Split(strings.TrimRight(string(labels), "\n"), "\n")
-	if len(texts) != len(labs) {
-		return nil, fmt.Errorf("%s: %d texts but %d labels", path, len(texts), len(labs))
-	}
-	items := make([]item, len(texts))
-	for i, t := range texts {
-		l := strings.TrimSpace(labs[i])
-		if l != "0" && l != "1" && l != "2" {
-			return nil, fmt.Errorf("%s_labels.txt:%d: want 0, 1 or 2", base, i+1)
-		}
-		items[i] = item{t, l == "0"}
-	}
-	return items, nil
 }
