@@ -33,9 +33,7 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -43,10 +41,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"empathybot/internal/coach"
-	"empathybot/internal/rank"
+	"empathybot/internal/corpus"
 )
 
 // domainSupport is the feature every support example carries and no
@@ -58,17 +57,21 @@ import (
 // scores support messages, so it adds this weight to the bias.
 const domainSupport = "domain:support"
 
-// The two domains of the training data, as indexes.
-const (
-	goEmotions = iota
-	supportDomain
-)
-
 type example struct {
 	feats  []int
 	vals   []float64
 	label  float64
 	weight float64
+}
+
+// source is one labelled set the model learns from.
+type source struct {
+	name, format, path string
+	// weight is each message's weight relative to a GoEmotions comment.
+	weight float64
+	// support: the messages are written to a support team (a support
+	// inbox, a help channel), so they carry the support domain's intercept.
+	support bool
 }
 
 func main() {
@@ -78,121 +81,197 @@ func main() {
 	}
 }
 
+// settings are what the fit takes beside the data.
+type settings struct {
+	epochs                   int
+	l2, phrasePenalty        float64
+	pairPenalty, kindFloor   float64
+	minDF, pairMinDF         int
+	pairMinWeight, threshold float64
+	roomFloor                float64
+}
+
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	goemo := fs.String("goemotions", "../shared/data/goemotions/train.tsv", "GoEmotions train TSV")
-	support := fs.String("support", "internal/coach/traindata/support.tsv", "support-style examples (label<TAB>text)")
-	supportWeight := fs.Float64("support-weight", 10, "weight of each support example relative to a GoEmotions one")
-	slack := fs.String("slack", "", "real Slack help-channel messages (JSON Lines with text, such as ../shared/data/slackchats/clojurians-2019.jsonl), taken as calm; off by default (see readSlack)")
-	slackHeldOut := fs.String("slack-held-out", "../shared/data/slackchats/clojurians-2019-labelled.jsonl", "labelled Slack messages that cmd/evaluate scores: left out of training")
-	slackWeight := fs.Float64("slack-weight", 1, "weight of each Slack message relative to a GoEmotions one")
+	shared := "../shared/data/"
+	goemo := fs.String("goemotions", shared+"goemotions/train.tsv", "GoEmotions train TSV (empty: not used)")
+	support := fs.String("support", "internal/coach/traindata/support.tsv", "support-style examples written for this project, label<TAB>text (empty: not used)")
+	twcs := fs.String("twcs", shared+"twcs/twcs-support-labelled.jsonl", "labelled customer tweets to support accounts (empty: not used)")
+	slack := fs.String("slack", shared+"slackchats/clojurians-2019-labelled.jsonl", "labelled Slack help-channel messages (empty: not used)")
+	tweeteval := fs.String("tweeteval", shared+"tweeteval-sentiment/val_text.txt,"+shared+"tweeteval-sentiment/test_text.txt", "TweetEval sentiment splits, comma-separated; negative counts as frustrated (empty: not used)")
+	weightsFlag := fs.String("source-weights", "goemotions=0.5,support=10,twcs=20,slack=8,tweeteval=1", "each source's weight per message, relative to a GoEmotions comment")
 	out := fs.String("out", "internal/coach/model/weights.tsv", "where to write the weights")
-	epochs := fs.Int("epochs", 12, "passes over the data")
-	// 2e-5, not 1e-5: the support examples count 10 times each, and at 1e-5 a word
-	// seen in a few of them learned a large weight ("invoice" -0.76). Measured on
-	// two hard probe parts (18 and 19): AUC 0.924 -> 0.934 and 0.928 -> 0.936;
-	// GoEmotions dev 0.819 -> 0.816.
-	l2 := fs.Float64("l2", 2e-5, "L2 penalty per update")
-	phrasePenalty := fs.Float64("phrase-penalty", 5, "L2 multiplier for single phrases, relative to words")
-	minDF := fs.Int("min-df", 10, "drop words seen in fewer messages than this (see the doc comment)")
-	pairPenalty := fs.Float64("pair-penalty", 1, "L2 multiplier for word pairs, relative to words")
-	pairMinDF := fs.Int("pair-min-df", 20, "drop word pairs seen in fewer messages than this")
+	var st settings
+	fs.IntVar(&st.epochs, "epochs", 12, "passes over the data")
+	fs.Float64Var(&st.l2, "l2", 2e-5, "L2 penalty per update")
+	fs.Float64Var(&st.phrasePenalty, "phrase-penalty", 5, "L2 multiplier for single phrases, relative to words")
+	fs.IntVar(&st.minDF, "min-df", 10, "drop words seen in fewer messages than this")
+	fs.Float64Var(&st.pairPenalty, "pair-penalty", 1, "L2 multiplier for word pairs, relative to words")
+	fs.IntVar(&st.pairMinDF, "pair-min-df", 20, "drop word pairs seen in fewer messages than this")
+	fs.Float64Var(&st.pairMinWeight, "pair-min-weight", 0.05, "drop word pairs that weigh less than this either way")
+	fs.Float64Var(&st.kindFloor, "kind-floor", 0.3, "least weight of each reportable cue kind (see below)")
+	fs.Float64Var(&st.roomFloor, "room-floor", 0.6, "least weight of the cue kinds a support room knows as upset (see roomKinds)")
+	fs.Float64Var(&st.threshold, "threshold", coach.DefaultThreshold, "the verdict's threshold, for the -loso table")
 	check := fs.Bool("check", false, "write nothing; fail unless -out holds exactly what training writes (the model is up to date with its data, lexicons and code)")
-	validate := fs.Int("validate", 0, "hold out every Kth GoEmotions comment, print the AUC on them and write nothing (0: off)")
-	pairMinWeight := fs.Float64("pair-min-weight", 0.05, "drop word pairs that weigh less than this either way (each costs Assess a lookup)")
-	pairs := fs.Bool("pairs", true, "learn weights for adjacent word pairs")
-	kindFloor := fs.Float64("kind-floor", 0.3, "least weight of each reportable cue kind (see below)")
+	loso := fs.Bool("loso", false, "write nothing; for each source, fit on the others and measure on it (leave one source out), and measure twcs by company (-company-folds)")
+	errorsTo := fs.String("errors", "", "with -loso: write each held-out set's errors at -threshold to this file (it holds the messages' text: keep it out of the repository)")
+	companyFolds := fs.Int("company-folds", 5, "with -loso: folds of twcs companies, each scored by a fit on every other source and the other companies")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-
-	type raw struct {
-		text   string
-		label  float64
-		weight float64
-		domain int // goEmotions or supportDomain
+	weights, err := parseWeights(*weightsFlag)
+	if err != nil {
+		return err
 	}
-	var data []raw
-	err := readLines(*goemo, func(line string) error {
-		f := strings.Split(line, "\t")
-		if len(f) < 2 {
-			return fmt.Errorf("want text<TAB>labels, got %q", line)
-		}
-		label := 0.0
-		for _, l := range strings.Split(f[1], ",") {
-			if l == "2" || l == "3" || l == "9" {
-				label = 1
+	var sources []source
+	add := func(name, format, path string, support bool) {
+		for _, p := range strings.Split(path, ",") {
+			if p != "" {
+				sources = append(sources, source{name, format, p, weights[name], support})
 			}
 		}
-		data = append(data, raw{f[0], label, 1, goEmotions})
-		return nil
-	})
+	}
+	add("goemotions", "goemotions", *goemo, false)
+	add("support", "support", *support, true)
+	add("twcs", "twcs", *twcs, true)
+	add("slack", "slack", *slack, true)
+	add("tweeteval", "tweeteval", *tweeteval, false)
+	for _, s := range sources {
+		if s.weight <= 0 {
+			return fmt.Errorf("-source-weights: no weight for %s", s.name)
+		}
+	}
+	d, err := load(sources)
 	if err != nil {
 		return err
 	}
-	err = readLines(*support, func(line string) error {
-		if strings.HasPrefix(line, "#") {
-			return nil
+	if *loso {
+		var errs io.Writer
+		if *errorsTo != "" {
+			f, err := os.Create(*errorsTo)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			errs = f
 		}
-		l, text, ok := strings.Cut(line, "\t")
-		if !ok || (l != "0" && l != "1") {
-			return fmt.Errorf("want 0|1<TAB>text, got %q", line)
-		}
-		lab := 0.0
-		if l == "1" {
-			lab = 1
-		}
-		data = append(data, raw{text, lab, *supportWeight, supportDomain})
-		return nil
-	})
-	if err != nil {
-		return err
+		return leaveOneOut(stdout, d, st, *companyFolds, errs)
 	}
-
-	if *slack != "" {
-		n, err := readSlack(*slack, *slackHeldOut, func(text string) {
-			data = append(data, raw{text, 0, *slackWeight, supportDomain})
-		})
+	w, names := fit(d, st, func(int) bool { return true }, stdout)
+	buf := write(d, st, w, names)
+	if *check {
+		old, err := os.ReadFile(*out)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "%d Slack messages taken as calm\n", n)
-	}
-
-	// Features, and the words frequent enough to keep.
-	featsOf := make([]map[string]float64, len(data))
-	df := map[string]int{}
-	for i, d := range data {
-		featsOf[i] = coach.Features(d.text)
-		if !*pairs {
-			for k := range featsOf[i] {
-				if strings.HasPrefix(k, "b:") {
-					delete(featsOf[i], k)
-				}
-			}
+		if !bytes.Equal(old, buf) {
+			return fmt.Errorf("%s is not what training writes now: run go run ./cmd/train and commit the result", *out)
 		}
-		for k := range featsOf[i] {
+		fmt.Fprintf(stdout, "%s is up to date\n", *out)
+		return nil
+	}
+	if err := os.WriteFile(*out, buf, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", *out)
+	return nil
+}
+
+// roomKinds are what a customer says to a support team when upset, whatever
+// else the message says: a wait, a second or third ask, a broken promise, a
+// threat to leave or to escalate. Their weights keep at least -room-floor:
+// off-domain data (Reddit, general tweets) sees these words in calm
+// sentences ("I asked twice", "waiting for the weekend") and would pull
+// them down.
+var roomKinds = map[coach.CueKind]bool{
+	coach.RepeatedContact: true, coach.Waiting: true, coach.BrokenPromise: true,
+	coach.ChurnThreat: true, coach.Escalation: true,
+}
+
+// parseWeights reads "name=w,name=w".
+func parseWeights(s string) (map[string]float64, error) {
+	m := map[string]float64{}
+	for _, f := range strings.Split(s, ",") {
+		name, v, ok := strings.Cut(strings.TrimSpace(f), "=")
+		w, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil || w <= 0 {
+			return nil, fmt.Errorf("-source-weights: %q is not name=weight", f)
+		}
+		m[name] = w
+	}
+	return m, nil
+}
+
+// data is the labelled messages of every source with their features.
+type data struct {
+	items  []corpus.Item
+	weight []float64 // per message, before class balancing
+	feats  []map[string]float64
+	names  []string // the sources, in the order first read
+}
+
+func load(sources []source) (*data, error) {
+	d := &data{}
+	seen := map[string]bool{}
+	for _, s := range sources {
+		items, err := corpus.Load(s.path, s.format, s.name)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[s.name] {
+			seen[s.name] = true
+			d.names = append(d.names, s.name)
+		}
+		for _, it := range items {
+			f := coach.Features(it.Text)
+			if s.support {
+				f[domainSupport] = 1
+			}
+			d.items = append(d.items, it)
+			d.weight = append(d.weight, s.weight)
+			d.feats = append(d.feats, f)
+		}
+	}
+	return d, nil
+}
+
+// fit fits the model to the messages i for which use(i) holds and returns
+// its weights with their feature names.
+func fit(d *data, st settings, use func(int) bool, log io.Writer) ([]float64, []string) {
+	var train []int
+	for i := range d.items {
+		if use(i) {
+			train = append(train, i)
+		}
+	}
+	// The words and pairs frequent enough to keep, counted on what is fitted.
+	df := map[string]int{}
+	for _, i := range train {
+		for k := range d.feats[i] {
 			df[k]++
 		}
 	}
 	index := map[string]int{"bias": 0}
 	names := []string{"bias"}
-	var pos, neg [2]float64 // by domain
-	exs := make([]example, len(data))
-	for i, d := range data {
-		ex := example{label: d.label, weight: d.weight}
+	pos, neg := map[string]float64{}, map[string]float64{} // by source
+	exs := make([]example, len(train))
+	for n, i := range train {
+		ex := example{label: 0, weight: d.weight[i]}
+		if d.items[i].Frustrated {
+			ex.label = 1
+			pos[d.items[i].Source] += d.weight[i]
+		} else {
+			neg[d.items[i].Source] += d.weight[i]
+		}
 		ex.feats = append(ex.feats, 0)
 		ex.vals = append(ex.vals, 1)
-		if d.domain == supportDomain {
-			featsOf[i][domainSupport] = 1
-		}
-		keys := make([]string, 0, len(featsOf[i]))
-		for k := range featsOf[i] {
+		keys := make([]string, 0, len(d.feats[i]))
+		for k := range d.feats[i] {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if isWordFeature(k) && df[k] < *minDF || strings.HasPrefix(k, "b:") && df[k] < *pairMinDF {
+			if isWordFeature(k) && df[k] < st.minDF || strings.HasPrefix(k, "b:") && df[k] < st.pairMinDF {
 				continue
 			}
 			id, ok := index[k]
@@ -202,24 +281,23 @@ func run(args []string, stdout io.Writer) error {
 				names = append(names, k)
 			}
 			ex.feats = append(ex.feats, id)
-			ex.vals = append(ex.vals, featsOf[i][k])
+			ex.vals = append(ex.vals, d.feats[i][k])
 		}
-		exs[i] = ex
-		if d.label == 1 {
-			pos[d.domain] += d.weight
-		} else {
-			neg[d.domain] += d.weight
-		}
+		exs[n] = ex
 	}
-	// Balanced classes within each domain: in each, either class carries
-	// half the domain's total weight, so the support intercept learns no
-	// base rate and a score of 0.5 means even odds on a support message.
-	for i := range exs {
-		dom := data[i].domain
-		if exs[i].label == 1 {
-			exs[i].weight *= (pos[dom] + neg[dom]) / (2 * pos[dom])
+	// Balanced classes within each source: in each, either class carries
+	// half the source's total weight, so no source's base rate is learned
+	// (a help channel is 2% frustrated, a support inbox a third) and a
+	// score of 0.5 means even odds on a message of either kind.
+	for n, i := range train {
+		src := d.items[i].Source
+		if pos[src] == 0 || neg[src] == 0 {
+			continue
+		}
+		if exs[n].label == 1 {
+			exs[n].weight *= (pos[src] + neg[src]) / (2 * pos[src])
 		} else {
-			exs[i].weight *= (pos[dom] + neg[dom]) / (2 * neg[dom])
+			exs[n].weight *= (pos[src] + neg[src]) / (2 * neg[src])
 		}
 	}
 
@@ -231,9 +309,9 @@ func run(args []string, stdout io.Writer) error {
 		case i == 0, n == domainSupport:
 			penalty[i] = 0
 		case strings.HasPrefix(n, "phrase:"):
-			penalty[i] = *phrasePenalty
+			penalty[i] = st.phrasePenalty
 		case strings.HasPrefix(n, "b:"):
-			penalty[i] = *pairPenalty
+			penalty[i] = st.pairPenalty
 		case isWordFeature(n):
 			penalty[i] = 1
 		default:
@@ -243,14 +321,15 @@ func run(args []string, stdout io.Writer) error {
 	// A prior: every reportable cue kind is, by how its lexicon was built,
 	// evidence of frustration, so its weight stays at least kindFloor. Without
 	// it, off-domain data decides alone: on Reddit "great, just great" is as
-	// often glee as anger, and GoEmotions pulls sarcasm to 0.09, too little
-	// for it ever to be reported as a cue (shouting, once "[NAME]" no longer
-	// read as capitals, learns 0.31 on its own).
+	// often glee as anger, and GoEmotions pulls sarcasm to 0.09.
 	floor := make([]float64, len(names))
 	for i, n := range names {
 		floor[i] = math.Inf(-1)
 		if k, ok := strings.CutPrefix(n, "kind:"); ok && coach.ValidCueKind(coach.CueKind(k)) {
-			floor[i] = *kindFloor
+			floor[i] = st.kindFloor
+			if roomKinds[coach.CueKind(k)] {
+				floor[i] = max(st.kindFloor, st.roomFloor)
+			}
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -258,25 +337,10 @@ func run(args []string, stdout io.Writer) error {
 	for i := range order {
 		order[i] = i
 	}
-	// -validate K: every Kth GoEmotions comment is held out of training and
-	// scored after it, so that settings are chosen on data that neither
-	// the fit nor cmd/evaluate's dev set sees.
-	var heldOut []int
-	if *validate > 0 {
-		kept := order[:0]
-		for _, i := range order {
-			if data[i].domain == goEmotions && i%*validate == 0 {
-				heldOut = append(heldOut, i)
-			} else {
-				kept = append(kept, i)
-			}
-		}
-		order = kept
-	}
 	w := make([]float64, len(names))
 	g2 := make([]float64, len(names))
 	const lr = 0.1
-	for ep := 0; ep < *epochs; ep++ {
+	for ep := 0; ep < st.epochs; ep++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		var loss float64
 		for _, i := range order {
@@ -289,132 +353,39 @@ func run(args []string, stdout io.Writer) error {
 			loss -= ex.weight * (ex.label*math.Log(p+1e-12) + (1-ex.label)*math.Log(1-p+1e-12))
 			g := ex.weight * (p - ex.label)
 			for k, f := range ex.feats {
-				grad := g*ex.vals[k] + *l2*float64(len(exs))*w[f]*penalty[f]
+				grad := g*ex.vals[k] + st.l2*float64(len(exs))*w[f]*penalty[f]
 				g2[f] += grad * grad
 				w[f] -= lr * grad / (math.Sqrt(g2[f]) + 1e-8)
 				w[f] = max(w[f], floor[f])
 			}
 		}
-		fmt.Fprintf(stdout, "epoch %d: weighted log-loss %.4f\n", ep+1, loss/float64(len(exs)))
+		if log != nil {
+			fmt.Fprintf(log, "epoch %d: weighted log-loss %.4f\n", ep+1, loss/float64(len(exs)))
+		}
 	}
+	return w, names
+}
 
-	if len(heldOut) > 0 {
-		fmt.Fprintf(stdout, "held-out GoEmotions AUC %.4f (%d comments)\n", heldOutAUC(exs, heldOut, w), len(heldOut))
-		return nil
-	}
-
+// write renders the weights as the model file the coach embeds.
+func write(d *data, st settings, w []float64, names []string) []byte {
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "# Written by `go run ./cmd/train` from %d messages (%d features); do not edit by hand.\n", len(exs), len(names))
-	kept := 0
-	order2 := make([]int, len(names))
-	for i := range order2 {
-		order2[i] = i
+	fmt.Fprintf(&buf, "# Written by `go run ./cmd/train` from %d messages of %s; do not edit by hand.\n", len(d.items), strings.Join(d.names, ", "))
+	order := make([]int, len(names))
+	for i := range order {
+		order[i] = i
 	}
-	sort.Slice(order2, func(a, b int) bool { return names[order2[a]] < names[order2[b]] })
-	for _, i := range order2 {
-		if isWordFeature(names[i]) && math.Abs(w[i]) < 0.02 || strings.HasPrefix(names[i], "b:") && math.Abs(w[i]) < *pairMinWeight {
+	sort.Slice(order, func(a, b int) bool { return names[order[a]] < names[order[b]] })
+	for _, i := range order {
+		if isWordFeature(names[i]) && math.Abs(w[i]) < 0.02 || strings.HasPrefix(names[i], "b:") && math.Abs(w[i]) < st.pairMinWeight {
 			continue
 		}
 		fmt.Fprintf(&buf, "%s\t%.4f\n", names[i], w[i])
-		kept++
 	}
-	if *check {
-		old, err := os.ReadFile(*out)
-		if err != nil {
-			return err
-		}
-		if !bytes.Equal(old, buf.Bytes()) {
-			return fmt.Errorf("%s is not what training writes now: run go run ./cmd/train and commit the result", *out)
-		}
-		fmt.Fprintf(stdout, "%s is up to date: %d of %d weights\n", *out, kept, len(names))
-		return nil
-	}
-	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "wrote %s: %d of %d weights\n", *out, kept, len(names))
-	return nil
-}
-
-// readSlack calls fn with the text of each message of the Slack JSON Lines
-// file path that is not in the labelled file heldOut (matched by ts and
-// text), and returns how many it passed. These are real help-channel
-// messages, about 98% of them calm (shared/data/slackchats/README.md): the
-// support domain's calm class learns from them that technical words ("kill",
-// "fatal", "exception", "again", "REPL") are not frustration. The few
-// frustrated ones among them are label noise the weight keeps small; the
-// labelled ones stay out, so cmd/evaluate measures on messages the model has
-// not seen.
-func readSlack(path, heldOut string, fn func(string)) (int, error) {
-	type msg struct {
-		TS   string `json:"ts"`
-		Text string `json:"text"`
-	}
-	skip := map[msg]bool{}
-	if heldOut != "" {
-		err := readLines(heldOut, func(line string) error {
-			var m msg
-			if err := json.Unmarshal([]byte(line), &m); err != nil {
-				return err
-			}
-			skip[m] = true
-			return nil
-		})
-		if err != nil {
-			return 0, err
-		}
-	}
-	n := 0
-	err := readLines(path, func(line string) error {
-		var m msg
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			return err
-		}
-		if !skip[m] && strings.TrimSpace(m.Text) != "" {
-			fn(m.Text)
-			n++
-		}
-		return nil
-	})
-	return n, err
-}
-
-// heldOutAUC is the ROC AUC of weights w on the examples idx.
-func heldOutAUC(exs []example, idx []int, w []float64) float64 {
-	scores := make([]float64, len(idx))
-	labels := make([]bool, len(idx))
-	for k, i := range idx {
-		for j, f := range exs[i].feats {
-			scores[k] += w[f] * exs[i].vals[j]
-		}
-		labels[k] = exs[i].label == 1
-	}
-	return rank.AUC(scores, labels)
+	return buf.Bytes()
 }
 
 // isWordFeature reports whether the feature named n is a word or a word pair:
 // those are many, each seen in few messages, so the rare ones are dropped.
 func isWordFeature(n string) bool {
 	return strings.HasPrefix(n, "w:") || strings.HasPrefix(n, "nw:") || strings.HasPrefix(n, "b:")
-}
-
-func readLines(path string, fn func(string) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		if sc.Text() == "" {
-			continue
-		}
-		if err := fn(sc.Text()); err != nil {
-			return fmt.Errorf("%s:%d: %w", path, n, err)
-		}
-	}
-	return sc.Err()
 }

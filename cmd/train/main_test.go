@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
+
+// noShared switches off the sources that live outside the repository.
+var noShared = []string{"-twcs", "", "-slack", "", "-tweeteval", ""}
 
 // trainFiles writes a tiny GoEmotions-style file and a support file, written
 // for this test, and returns their paths.
@@ -46,7 +48,7 @@ func trainFiles(t *testing.T) (goemo, support string) {
 func TestTrainIsReproducibleAndCheckNoticesAChange(t *testing.T) {
 	goemo, support := trainFiles(t)
 	out := filepath.Join(t.TempDir(), "weights.tsv")
-	args := []string{"-goemotions", goemo, "-support", support, "-min-df", "2", "-pair-min-df", "2", "-out", out}
+	args := append(noShared, "-goemotions", goemo, "-support", support, "-min-df", "2", "-pair-min-df", "2", "-out", out)
 	var stdout bytes.Buffer
 	if err := run(args, &stdout); err != nil {
 		t.Fatal(err)
@@ -77,43 +79,32 @@ func TestTrainIsReproducibleAndCheckNoticesAChange(t *testing.T) {
 	}
 }
 
-// -validate holds out GoEmotions comments, writes nothing, and reports their
-// AUC, which on this separable data is high.
-func TestValidateReportsHeldOutAUC(t *testing.T) {
+// -loso fits on every source but one and measures on that one, for each
+// source, and writes nothing. On this separable data, a model that never
+// saw the support file still ranks its messages right.
+func TestLeaveOneSourceOut(t *testing.T) {
 	goemo, support := trainFiles(t)
 	out := filepath.Join(t.TempDir(), "weights.tsv")
 	var stdout bytes.Buffer
-	if err := run([]string{"-goemotions", goemo, "-support", support, "-min-df", "2", "-out", out, "-validate", "4"}, &stdout); err != nil {
+	args := append(noShared, "-goemotions", goemo, "-support", support, "-min-df", "2", "-pair-min-df", "2", "-out", out, "-loso")
+	if err := run(args, &stdout); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
-		t.Errorf("-validate wrote %s", out)
+		t.Errorf("-loso wrote %s", out)
 	}
+	var n, frust int
 	var auc float64
-	var n int
-	line := stdout.String()[strings.LastIndex(stdout.String(), "held-out"):]
-	if _, err := fmt.Sscanf(line, "held-out GoEmotions AUC %f (%d comments)", &auc, &n); err != nil {
-		t.Fatalf("no AUC in %q: %v", line, err)
+	found := false
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "without support "); ok {
+			if _, err := fmt.Sscan(rest, &n, &frust, &auc); err != nil {
+				t.Fatalf("row %q: %v", line, err)
+			}
+			found = true
+		}
 	}
-	if n == 0 || auc < 0.9 {
-		t.Errorf("held-out AUC %.3f on %d comments, want >= 0.9 on separable data", auc, n)
-	}
-}
-
-func TestHeldOutAUC(t *testing.T) {
-	exs := []example{
-		{feats: []int{0}, vals: []float64{1}, label: 1},
-		{feats: []int{0}, vals: []float64{2}, label: 1},
-		{feats: []int{0}, vals: []float64{0}, label: 0},
-		{feats: []int{0}, vals: []float64{2}, label: 0},
-	}
-	// Scores 1 and 2 (frustrated), 0 and 2 (calm): of the four pairs, 1>0
-	// and 2>0 are ranked right, 1<2 wrong, and 2=2 counts half.
-	got := heldOutAUC(exs, []int{0, 1, 2, 3}, []float64{1})
-	if want := 2.5 / 4; math.Abs(got-want) > 1e-12 {
-		t.Errorf("AUC %v, want %v", got, want)
-	}
-	if got := heldOutAUC(exs, []int{0, 1}, []float64{1}); !math.IsNaN(got) {
-		t.Errorf("AUC of one class only: %v, want NaN", got)
+	if !found || n != 12 || frust != 6 || auc < 0.9 {
+		t.Errorf("held-out support row: n %d frustrated %d AUC %.3f, want 12, 6 and >= 0.9\n%s", n, frust, auc, stdout.String())
 	}
 }

@@ -1,10 +1,9 @@
 package coach
 
 import (
+	"cmp"
 	"math"
-	"math/bits"
 	"slices"
-	"unsafe"
 )
 
 // CueKind names one kind of frustration cue.
@@ -63,7 +62,7 @@ func kindIndex(k CueKind) int {
 
 // ValidCueKind reports whether k is a cue kind Assess or InThread can report.
 func ValidCueKind(k CueKind) bool {
-	if k == Trajectory {
+	if k == Trajectory || k == Tone {
 		return true
 	}
 	i := kindIndex(k)
@@ -76,7 +75,7 @@ func ValidCueKind(k CueKind) bool {
 // precision first: at 0.60 the verdict flags 1.9% of them with precision 0.72
 // and recall 0.78; at 0.45, 2.6% with precision 0.59; at 0.65 recall falls to
 // 0.59. See cmd/evaluate -sweep.
-const DefaultThreshold = 0.60
+const DefaultThreshold = 0.65
 
 // MaxCues bounds how many cues one Assessment lists; a 40,000-character rant
 // still gets a short, readable explanation.
@@ -172,105 +171,113 @@ func (a Assessment) Primary() (Cue, bool) {
 	return a.Cues[best], true
 }
 
-func sigmoid(z float64) float64 {
-	if z > 35 {
-		return 1
-	}
-	if z < -35 {
-		return 0
-	}
-	return 1 / (1 + expSmall(-z))
-}
-
-// exp2Table[j] is 2^(j/64).
-var exp2Table = func() (t [64]float64) {
-	for j := range t {
-		t[j] = math.Exp2(float64(j) / 64)
-	}
-	return t
-}()
-
-// expSmall is e^x for |x| ≤ 36, within 1e-13 relative error of math.Exp and
-// with a shorter dependency chain, which is what Assess waits on at its end:
-// x = (k + j/64)·ln2 + r with |r| ≤ ln2/128, e^x = 2^k · 2^(j/64) · e^r, and e^r
-// is a degree-4 polynomial evaluated in two halves (Estrin's scheme).
-func expSmall(x float64) float64 {
-	const (
-		ln2Over64 = 0.6931471805599453 / 64
-		inv       = 64 / 0.6931471805599453
-	)
-	n := int64(math.Floor(x*inv + 0.5)) // x ≈ n·ln2/64
-	r := x - float64(n)*ln2Over64
-	r2 := r * r
-	p := (1 + r) + r2*((0.5+r*(1.0/6))+r2*(1.0/24))
-	k, j := n>>6, n&63 // n = 64k + j, 0 ≤ j < 64 (arithmetic shift floors)
-	return p * exp2Table[j] * math.Float64frombits(uint64(k+1023)<<52)
-}
+func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
 
 // Assess scores one message with the default coach.
 func Assess(text string) Assessment {
 	return Default().Assess(text)
 }
 
-// Assess scores one message: a score in [0, 1], whether it reaches the coach's
-// threshold, and the cues that explain it. It is safe for concurrent use and
-// accepts any input, including invalid UTF-8.
+// Assess scores one message: the model's probability that it is
+// frustrated, whether that reaches the coach's threshold, and the evidence:
+// the lexicon's cues found in it and the spans of its words that raised the
+// score most. It is safe for concurrent use and accepts any input, including
+// invalid UTF-8.
 func (c *Coach) Assess(text string) Assessment {
 	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
 	m := c.model
-	lx := m.lx
-	lx.scan(s, text)
+	m.lx.scan(s, text)
 
+	// The words: each token's weight, and the weight of the pair it closes
+	// (scaled alike; see wordScale).
+	scale := wordScale(len(s.tokens))
+	s.wordW, s.pairW = s.wordW[:0], s.pairW[:0]
 	z := m.bias
-	var kindCount [16]int32
-	var negCount [16]int32
-	var seen uint32     // bit ki: kind ki matched, negated or not
-	idx := s.cueIdx[:0] // the matches that are cues
-	evidence := false   // a cue of a kind that shows an emotion (see evidenceKinds)
-	for i := range s.matches {
-		mt := &s.matches[i]
-		ki := mt.kindIdx
-		seen |= 1 << ki
-		if mt.negated {
-			negCount[ki]++
-			continue
+	known := 0
+	for i := range s.tokens {
+		t := &s.tokens[i]
+		if t.id != 0 {
+			known++
 		}
-		kindCount[ki]++
-		w := m.phraseWeight(mt)
-		z += w
-		if m.isCue(mt, w) {
-			idx = append(idx, int32(i))
-			if evidenceIdx[ki] && !mt.weak {
-				evidence = true
-			}
+		w, p := m.wordWeight(t)*scale, 0.0
+		if i > 0 {
+			p = m.pairWeight(&s.tokens[i-1], t) * scale
 		}
+		s.wordW, s.pairW = append(s.wordW, w), append(s.pairW, p)
+		z += w + p
 	}
-	for ; seen != 0; seen &= seen - 1 {
-		ki := bits.TrailingZeros32(seen)
-		z += m.kind[ki]*float64(min(kindCount[ki], 3)) + m.negKind[ki]*float64(min(negCount[ki], 3))
-	}
-	pairSum, known := m.readWords(s.tokens)
-	z += (s.wordSum + pairSum) * wordScale(len(s.tokens))
-	z += m.excl*float64(min(s.excl, 3)) + m.quest*float64(min(s.quest, 3))
-
 	if lang := language(text, len(s.tokens), known); lang != "en" {
 		// Not English: the lexicons and weights would give a number that
 		// means nothing. Unscored, never given a random score.
-		s.cueIdx = idx
-		scratchPool.Put(s)
 		return Assessment{Language: lang}
 	}
-	a := Assessment{Score: sigmoid(z), Language: "en", text: text}
-	// No cue that shows an emotion, no verdict: whatever the words, a
-	// message with nothing to quote is not frustrated (issue 15). The score
-	// stays the model's, to rank messages by.
-	a.Frustrated = evidence && a.Score >= c.Threshold
-	if len(idx) > 0 {
-		a.Cues = s.cues(text, m, idx)
+
+	// The lexicon's matches: each phrase's weight, and each kind's weight
+	// once per match, at most three times.
+	var kindCount, negCount [16]int
+	var cues []Cue
+	for i := range s.matches {
+		mt := &s.matches[i]
+		ki := mt.kindIdx
+		if mt.negated {
+			if negCount[ki] < 3 {
+				z += m.negKind[ki]
+			}
+			negCount[ki]++
+			continue
+		}
+		w := m.phraseWeight(mt)
+		if kindCount[ki] < 3 {
+			w += m.kind[ki]
+		}
+		kindCount[ki]++
+		z += w
+		if reportable(ki) && w > 0 {
+			cues = append(cues, Cue{Kind: allKinds[ki], Evidence: text[mt.start:mt.end], Start: int(mt.start), End: int(mt.end), Weight: w + s.within(mt.start, mt.end), Weak: mt.weak})
+		}
 	}
-	s.cueIdx = idx
-	scratchPool.Put(s)
+	z += m.excl*float64(min(s.excl, 3)) + m.quest*float64(min(s.quest, 3))
+
+	a := Assessment{Score: sigmoid(z), Language: "en", text: text}
+	a.Cues = append(cues, s.toneSpans(text, cues)...)
+	slices.SortStableFunc(a.Cues, func(x, y Cue) int { return x.Start - y.Start })
+	if len(a.Cues) > MaxCues {
+		// The strongest MaxCues, still in order of position.
+		byWeight := slices.Clone(a.Cues)
+		slices.SortStableFunc(byWeight, func(x, y Cue) int { return cmp.Compare(y.Weight, x.Weight) })
+		least := byWeight[MaxCues-1].Weight
+		kept := a.Cues[:0]
+		for _, cue := range a.Cues {
+			if cue.Weight >= least && len(kept) < MaxCues {
+				kept = append(kept, cue)
+			}
+		}
+		a.Cues = kept
+	}
+	a.Frustrated = a.FrustratedAt(c.Threshold)
 	return a
+}
+
+// FrustratedAt reports whether a is frustrated at threshold t: a score of
+// at least t, and evidence to quote (a cue, or a span of words that raised
+// the score). A scored message that reaches t always has some, unless its
+// score came from many words each too light to quote; that message is not
+// called frustrated, since a nudge must say why.
+func (a Assessment) FrustratedAt(t float64) bool {
+	return !a.Unscored() && a.Score >= t && len(a.Cues) > 0
+}
+
+// wordWeight is the model's weight of token t's word, negated or not.
+func (m *model) wordWeight(t *token) float64 {
+	i := 2 * int(t.id)
+	if t.negated {
+		i++
+	}
+	if i < len(m.lx.voc.weights) {
+		return m.lx.voc.weights[i]
+	}
+	return 0
 }
 
 // phraseWeight is what match mt adds to the score beside its kind's weight.
@@ -282,54 +289,81 @@ func (m *model) phraseWeight(mt *match) float64 {
 	return w
 }
 
-// isCue reports whether match mt, whose phrase weight is w, is a cue to
-// show: not negated, of a reportable kind, and pushing towards frustration.
-func (m *model) isCue(mt *match, w float64) bool {
-	return !mt.negated && reportable(mt.kindIdx) && m.kind[mt.kindIdx]+w > 0
-}
-
-// cues returns the cues of the matches idx, the first MaxCues by position
-// (ties in match order, as a stable sort leaves them). The matches arrive
-// nearly sorted (the special detectors' hits come last), so the usual few are
-// sorted by insertion; the indexes are sorted and only the cues kept are
-// built, since moving finished Cues, which hold strings, costs write barriers.
-func (s *scratch) cues(text string, m *model, idx []int32) []Cue {
-	if len(idx) <= 16 {
-		for i := 1; i < len(idx); i++ {
-			for j := i; j > 0 && s.matches[idx[j-1]].start > s.matches[idx[j]].start; j-- {
-				idx[j-1], idx[j] = idx[j], idx[j-1]
+// within is the weight of the words (and of the word pairs) wholly inside
+// text[start:end], as the last Assess summed them.
+func (s *scratch) within(start, end int32) float64 {
+	w := 0.0
+	for i := range s.tokens {
+		t := &s.tokens[i]
+		if t.start >= start && t.end <= end {
+			w += s.wordW[i]
+			if i > 0 && s.tokens[i-1].start >= start {
+				w += s.pairW[i]
 			}
 		}
-	} else {
-		slices.SortStableFunc(idx, func(x, y int32) int { return int(s.matches[x].start - s.matches[y].start) })
 	}
-	idx = idx[:min(len(idx), MaxCues)]
-	cs := s.newCues(len(idx))
-	for k, i := range idx {
-		mt := &s.matches[i]
-		cs[k] = Cue{Kind: allKinds[mt.kindIdx], Evidence: text[mt.start:mt.end], Start: int(mt.start), End: int(mt.end), Weight: m.kind[mt.kindIdx] + m.phraseWeight(mt), Weak: mt.weak}
-	}
-	return cs
+	return w
 }
 
-// newCues returns a slice of n cues for an Assessment to keep. Cues are
-// carved from chunks of cueChunk, so that one allocation serves many messages
-// (measured: 303 → 290 ns per message on the benchmark corpus). A chunk is
-// written once, front to back, and each slice's capacity ends at its length,
-// so an Assessment never sees another's cues change. The price:
-// an Assessment kept long keeps its whole chunk alive (3.5 KiB), and with it
-// the texts of the other messages whose cues share the chunk. The bot keeps
-// none: it acts on an Assessment and drops it.
-func (s *scratch) newCues(n int) []Cue {
-	if cap(s.cueBuf)-len(s.cueBuf) < n {
-		s.cueBuf = make([]Cue, 0, max(cueChunk, n))
-	}
-	k := len(s.cueBuf)
-	s.cueBuf = s.cueBuf[:k+n]
-	return s.cueBuf[k : k+n : k+n]
-}
+// Tone is the kind of a span of words that raised the score but is no
+// lexicon cue ("rapidly losing faith", "wasnt helpful"): the model learned
+// it from labelled messages. It shows why the score is high; the coaching
+// answers it with a general acknowledgement.
+const Tone CueKind = "tone"
 
-const cueChunk = 64
+// minTone is the least weight, in log-odds, of a span of words shown as
+// evidence: lighter words are part of the score but say too little alone.
+const minTone = 0.45
+
+// maxTone bounds how many tone spans an assessment quotes.
+const maxTone = 3
+
+// toneSpans returns the spans of one word or two adjacent words of a
+// clause that raised the score most, outside the cues, at most maxTone of
+// them, each weighing at least minTone.
+func (s *scratch) toneSpans(text string, cues []Cue) []Cue {
+	type span struct {
+		from, to int // token indexes, inclusive
+		w        float64
+	}
+	var cands []span
+	for i := range s.tokens {
+		if w := s.wordW[i]; w >= minTone {
+			cands = append(cands, span{i, i, w})
+		}
+		if i > 0 && s.tokens[i-1].clause == s.tokens[i].clause {
+			if w := s.wordW[i-1] + s.wordW[i] + s.pairW[i]; w >= minTone && s.pairW[i] != 0 {
+				cands = append(cands, span{i - 1, i, w})
+			}
+		}
+	}
+	slices.SortStableFunc(cands, func(x, y span) int { return cmp.Compare(y.w, x.w) })
+	var out []Cue
+	taken := func(start, end int) bool {
+		for _, c := range cues {
+			if start < c.End && c.Start < end {
+				return true
+			}
+		}
+		for _, c := range out {
+			if start < c.End && c.Start < end {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range cands {
+		if len(out) == maxTone {
+			break
+		}
+		start, end := int(s.tokens[c.from].start), int(s.tokens[c.to].end)
+		if taken(start, end) {
+			continue
+		}
+		out = append(out, Cue{Kind: Tone, Evidence: text[start:end], Start: start, End: end, Weight: c.w})
+	}
+	return out
+}
 
 // wordScale is the factor on a message's summed word weights: 1 up to
 // longMessage tokens, then longMessage/n, so that a long message counts its
@@ -345,12 +379,3 @@ func wordScale(n int) float64 {
 }
 
 const longMessage = 40
-
-// unsafeString views b as a string without copying; b must not change while the
-// string is in use.
-func unsafeString(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b))
-}

@@ -19,11 +19,18 @@ type Coach struct {
 
 // New builds a coach from the embedded lexicons, model and tip catalogue.
 func New() (*Coach, error) {
+	return NewWithModel(weightsTSV)
+}
+
+// NewWithModel builds a coach like New, with the model weights tsv (in the
+// format cmd/train writes) instead of the embedded ones: for cmd/train to
+// measure a model it has just fitted, as the coach would use it.
+func NewWithModel(tsv string) (*Coach, error) {
 	lx, err := loadLexicon()
 	if err != nil {
 		return nil, err
 	}
-	m, err := parseModel(lx, weightsTSV)
+	m, err := parseModel(lx, tsv)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}

@@ -79,8 +79,7 @@ type lexicon struct {
 	// bytes.
 	cands       []cand
 	candIdx     []candRange
-	pairs       []pairSlot
-	pairMask    uint32
+	pairs       map[[2]int32]candRange
 	numberFirst []*phrase // phrases that start with a number
 	ofID        int32
 	acronyms    map[string]bool
@@ -220,7 +219,7 @@ func (lx *lexicon) finish() {
 	}
 	lx.cands = lx.cands[:0]
 	lx.candIdx = make([]candRange, len(lx.voc.words))
-	var pairs []pairSlot
+	lx.pairs = map[[2]int32]candRange{}
 	for id, list := range firsts {
 		sortLongestFirst(list)
 		// The phrases any next word may continue (one word long, or with
@@ -232,7 +231,6 @@ func (lx *lexicon) finish() {
 				lx.cands = append(lx.cands, cand{p: p, known: 1})
 			} else {
 				seconds[p.second] = true
-				r.seconds |= secondBit(p.second)
 			}
 		}
 		r.hi = uint32(len(lx.cands))
@@ -240,7 +238,7 @@ func (lx *lexicon) finish() {
 		// ...and for each second word a phrase needs, every phrase that
 		// word may continue, still longest first.
 		for _, sec := range sortedIDs(seconds) {
-			pl := pairSlot{key: pairKey(int32(id), sec), lo: uint32(len(lx.cands))}
+			pl := candRange{lo: uint32(len(lx.cands))}
 			for _, p := range list {
 				switch p.second {
 				case 0:
@@ -250,17 +248,7 @@ func (lx *lexicon) finish() {
 				}
 			}
 			pl.hi = uint32(len(lx.cands))
-			pairs = append(pairs, pl)
-		}
-	}
-	size := tableSize(len(pairs))
-	lx.pairs, lx.pairMask = make([]pairSlot, size), uint32(size-1)
-	for _, pl := range pairs {
-		for i := hashKey(pl.key) & lx.pairMask; ; i = (i + 1) & lx.pairMask {
-			if lx.pairs[i].key == 0 {
-				lx.pairs[i] = pl
-				break
-			}
+			lx.pairs[[2]int32{int32(id), sec}] = pl
 		}
 	}
 	lx.voc.build() // last: the table carries the flags
@@ -280,46 +268,17 @@ func sortedIDs(set map[int32]bool) []int32 {
 // is first and whose next word is next (0 when unknown or none): those that
 // need next as their second word, and those any next word may continue.
 func (lx *lexicon) candidates(first, next int32) []cand {
-	r := lx.candIdx[first]
-	if r.seconds&secondBit(next) != 0 {
-		key := pairKey(first, next)
-		for i := hashKey(key) & lx.pairMask; ; i = (i + 1) & lx.pairMask {
-			sl := &lx.pairs[i]
-			if sl.key == key {
-				return lx.cands[sl.lo:sl.hi]
-			}
-			if sl.key == 0 {
-				break
-			}
-		}
+	if r, ok := lx.pairs[[2]int32{first, next}]; ok {
+		return lx.cands[r.lo:r.hi]
 	}
+	r := lx.candIdx[first]
 	return lx.cands[r.lo:r.hi]
 }
 
-// pairKey is the key of a first and second word in lexicon.pairs; never 0,
-// since a first word's ID is never 0.
-func pairKey(first, second int32) uint64 {
-	return uint64(uint32(first))<<32 | uint64(uint32(second))
-}
-
-// pairSlot is where the phrases that start with a pair of words are in
-// lexicon.cands (see finish); key 0 is an empty slot.
-type pairSlot struct {
-	key    uint64
+// candRange is where some phrases to try are in lexicon.cands.
+type candRange struct {
 	lo, hi uint32
 }
-
-// candRange is where the phrases that start with one word and go on with
-// any next word are in lexicon.cands, and a filter of the second words the
-// others need: a token whose next word's secondBit is not in seconds starts
-// none of them, and needs no probe of lexicon.pairs.
-type candRange struct {
-	lo, hi  uint32
-	seconds uint64
-}
-
-// secondBit is the bit of word id in candRange.seconds.
-func secondBit(id int32) uint64 { return 1 << (uint32(id) & 63) }
 
 // cand is a phrase to try at a token that is its first word.
 type cand struct {

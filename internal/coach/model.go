@@ -26,8 +26,9 @@ type model struct {
 	excl    float64
 	quest   float64
 	// The word weights live in the vocabulary's slots (see entry).
-	// pairs holds the weights of two adjacent words of a clause.
-	pairs wordPairs
+	// pairs holds the weights of two adjacent words of a clause, by their
+	// vocab IDs.
+	pairs map[[2]int32]float64
 }
 
 func parseModel(lx *lexicon, tsv string) (*model, error) {
@@ -111,13 +112,9 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 	m.bias += domain
 	// Both words of a pair get a vocab ID, so that the tokenizer knows them
 	// even when their own weights are too small to be written.
-	m.pairs = newWordPairs(len(pairs))
+	m.pairs = make(map[[2]int32]float64, len(pairs))
 	for _, p := range pairs {
-		m.pairs.put(lx.voc.add(p.a), lx.voc.add(p.b), p.w)
-	}
-	if len(lx.voc.words) > maxPairWordID+1 {
-		// A token's ID could not be packed with its neighbour's.
-		return nil, fmt.Errorf("model: %d words in the vocabulary, at most %d with word pairs", len(lx.voc.words), maxPairWordID+1)
+		m.pairs[[2]int32{lx.voc.add(p.a), lx.voc.add(p.b)}] = p.w
 	}
 	// wordW holds the word weights by vocab ID, plain and negated side by
 	// side: wordW[2*id] is the word's weight, wordW[2*id+1] its weight after
@@ -183,88 +180,14 @@ func Features(text string) map[string]float64 {
 	return f
 }
 
-// readWords returns the summed weight of the adjacent word pairs of the
-// tokens, each pair within one clause, and how many of the tokens the
-// vocabulary knows (for the language gate): one pass over the tokens for both.
-func (m *model) readWords(tokens []token) (pairSum float64, known int) {
-	t := &m.pairs
-	for i := range tokens {
-		b := &tokens[i]
-		if b.id != 0 {
-			known++
-		}
-		if i == 0 {
-			continue
-		}
-		a := &tokens[i-1]
-		key := uint32(a.id)<<16 | uint32(b.id)
-		// The filter answers "no" for most pairs of a message without a
-		// branch on either word (which the CPU would mispredict often).
-		if t.maybe(key) && a.clause == b.clause {
-			pairSum += t.get(key)
-		}
+// pairWeight returns the weight of the adjacent tokens a and b as a word
+// pair: 0 unless both are words the vocabulary knows, of one clause, and
+// the model has a weight for the pair.
+func (m *model) pairWeight(a, b *token) float64 {
+	if a.id == 0 || b.id == 0 || a.clause != b.clause {
+		return 0
 	}
-	return pairSum, known
-}
-
-// wordPairs maps a pair of vocab IDs to its weight: an open-addressing hash
-// table at most half full, probed linearly, behind a one-bit-per-hash filter.
-// A message looks a pair up at every word, so the keys are packed apart from
-// the weights, 4 bytes each, and the filter (8 KiB) stays in the CPU's
-// nearest cache.
-type wordPairs struct {
-	filter [1 << 16 / 64]uint64 // bit filterHash(key): some pair may have that hash
-	keys   []uint32             // first<<16 | second; 0 = empty
-	w      []float64
-	mask   uint32
-}
-
-// maxPairWordID bounds the vocab IDs, so that two pack into 32 bits. A word
-// the vocabulary does not know has ID 0, and no pair holds it: its key is
-// found in neither the filter nor the table, or, when the filter errs, the
-// table says 0.
-const maxPairWordID = 1<<16 - 1
-
-func newWordPairs(n int) wordPairs {
-	size := 16
-	for size < 2*n {
-		size *= 2
-	}
-	return wordPairs{keys: make([]uint32, size), w: make([]float64, size), mask: uint32(size - 1)}
-}
-
-func (t *wordPairs) slot(key uint32) uint32 { return (key * 0x9E3779B1 >> 16) & t.mask }
-
-func filterHash(key uint32) uint32 { return key * 0x85EBCA6B >> 16 }
-
-func (t *wordPairs) maybe(key uint32) bool {
-	h := filterHash(key)
-	return t.filter[h>>6]&(1<<(h&63)) != 0
-}
-
-// put records the weight of the pair (a, b) of known words.
-func (t *wordPairs) put(a, b int32, w float64) {
-	key := uint32(a)<<16 | uint32(b)
-	h := filterHash(key)
-	t.filter[h>>6] |= 1 << (h & 63)
-	for i := t.slot(key); ; i = (i + 1) & t.mask {
-		if t.keys[i] == 0 || t.keys[i] == key {
-			t.keys[i], t.w[i] = key, w
-			return
-		}
-	}
-}
-
-// get returns the weight of the pair key, 0 if the model has none.
-func (t *wordPairs) get(key uint32) float64 {
-	for i := t.slot(key); ; i = (i + 1) & t.mask {
-		switch t.keys[i] {
-		case key:
-			return t.w[i]
-		case 0:
-			return 0
-		}
-	}
+	return m.pairs[[2]int32{a.id, b.id}]
 }
 
 var (

@@ -28,17 +28,16 @@ func newMatch(p *phrase, start, end int32) match {
 // negation decides for token k of toks, whose vocabulary entry is e (the
 // token's flags may add fNumber, never fNegator), whether it is negated: a
 // negator precedes it within three words of its clause, and it is not a
-// negator itself. It returns that, the index of the last negator after
-// token k (lastNeg is the one before it), and the word's weight as negated
-// or not.
-func negation(toks []token, k, lastNeg int, e *entry) (negated bool, last int, w float64) {
+// negator itself. It returns that, and the index of the last negator after
+// token k (lastNeg is the one before it).
+func negation(toks []token, k, lastNeg int, e *entry) (negated bool, last int) {
 	if e.flags&fNegator != 0 {
-		return false, k, e.w[0]
+		return false, k
 	}
 	if k-lastNeg <= 3 && toks[lastNeg].clause == toks[k].clause {
-		return true, lastNeg, e.w[1]
+		return true, lastNeg
 	}
-	return false, lastNeg, e.w[0]
+	return false, lastNeg
 }
 
 // emoticon reads a Slack short code (":rage:", ":face_palm::skin-tone-3:")
@@ -166,13 +165,6 @@ var evidenceKinds = map[CueKind]bool{
 	RepeatedContact: true, Waiting: true, BrokenPromise: true, ChurnThreat: true, Escalation: true,
 	Shouting: true, Profanity: true, Sarcasm: true, NegativeEmotion: true,
 }
-
-var evidenceIdx = func() (ev [16]bool) {
-	for i, k := range allKinds {
-		ev[i] = evidenceKinds[k]
-	}
-	return ev
-}()
 
 // requestIdx is requestKind's index in allKinds.
 var requestIdx = kindIndex(requestKind)

@@ -1,17 +1,15 @@
 package coach
 
 import (
-	"encoding/binary"
-	"math/bits"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
-	"unsafe"
 )
 
-// The tokenizer: a fast path that reads eight bytes at a time, beside
-// slowWord, its byte-by-byte reference (FuzzTokenizerPaths holds them equal).
+// The tokenizer: it reads a message byte by byte into tokens (words with
+// their offsets, clause and sentence) and records the special detectors'
+// hits at the separators.
 
 // token is one word of the input.
 // Offsets and counts are int32 to keep tokens small; Assess reads at most
@@ -38,15 +36,12 @@ type scratch struct {
 	excl    int
 	quest   int
 	extra   []match // hits of the special detectors, found while tokenizing
-	slow    bool    // tokenize byte by byte only (tests compare both paths)
-	cueIdx  []int32 // scratch for ordering many cues
-	cueBuf  []Cue   // where newCues carves Assessments' cues from
 
 	anyCaps bool // some token is in capitals
 	lastNeg int  // the index of the last negator token, for the tokenizer
-	// wordSum is the sum of the tokens' word weights in the model, each
-	// plain or negated as the token is (see entry).
-	wordSum float64
+	// wordW and pairW are, by token, the model's weight of its word and of
+	// the word pair it closes, as Assess scaled them.
+	wordW, pairW []float64
 
 	// Tokenizer state the separators change.
 	specials         *lexicon // nil: no special detectors
@@ -60,7 +55,7 @@ var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 func (s *scratch) word(text string, i int) string {
 	t := s.tokens[i]
 	_, s.norm, _, _ = slowWord(text[:t.end], int(t.start), s.norm[:0])
-	return unsafeString(s.norm)
+	return string(s.norm)
 }
 
 // tokenize splits text into words, normalising them to lower case and dropping
@@ -86,122 +81,14 @@ func (s *scratch) tokenizeWith(text string, lx *lexicon) {
 	s.excl, s.quest = 0, 0
 	s.clause, s.sentence = 0, 0
 	s.anyCaps = false
-	s.lastNeg, s.wordSum = -10, 0
-	if lx == nil || s.slow {
-		for i := 0; i < len(text); {
-			i = s.step(text, i, lx)
-		}
-		return
-	}
-	// The hot loop reads the commonest words, ASCII words of up to 8 bytes
-	// that start with a letter, 8 bytes at a time, and looks each up by its
-	// bytes packed into a uint64. Everything else (separators, longer or
-	// non-ASCII words, numerals, URLs, a full token slice) goes to step,
-	// which keeps its state in s. The loop's own state is stored to s
-	// around that call, so nothing is live across it: the compiler then
-	// keeps the loop in registers instead of spilling them on every word.
-	voc := lx.voc
-	tokens, lastNeg, wordSum := s.tokens, s.lastNeg, s.wordSum
-	i := 0
-	for i < len(text) {
-		c := text[i]
-		if c == ' ' {
-			i++ // the commonest separator, and one with no meaning here
-			continue
-		}
-		if c < utf8.RuneSelf && byteClass[c]&clLetter != 0 && len(tokens) < cap(tokens) {
-			x := load8(text, i)
-			letter, alnum := classify8(x)
-			// A letter's case is its bit 5 (0x20), which x<<2 moves to bit 7:
-			// letter&(x<<2) marks the lower-case letters, and setting bit 5 on
-			// every letter (x | letter>>2) lower-cases the word.
-			stop := ^alnum & hi8 // the bytes that are no letter or digit
-			n := bits.TrailingZeros64(stop) >> 3
-			// n == 8 when all 8 bytes are letters or digits; the word may go on.
-			e := i + n
-			var ent *entry
-			var letters int
-			var caps bool
-			if end := endOf(text, e); end == wordEnd || end == urlEnd && !maybeURL(text, i) {
-				m := firstBytes(stop)
-				key := (x | (letter&m)>>2) & m
-				letters = count8(letter & m)
-				caps = letters >= 2 && letter&m&(x<<2) == 0
-				ent = voc.findKey(key)
-			} else if n == 8 {
-				// A word of 9 to 16 bytes: its next 8 bytes likewise.
-				x2 := load8(text, e)
-				letter2, alnum2 := classify8(x2)
-				stop2 := ^alnum2 & hi8
-				n2 := bits.TrailingZeros64(stop2) >> 3
-				if e += n2; n2 < 8 && endOf(text, e) != notEnd {
-					m2 := firstBytes(stop2)
-					letters = count8(letter) + count8(letter2&m2)
-					caps = letters >= 2 && (letter&(x<<2)|letter2&m2&(x2<<2)) == 0
-					ent = voc.findMid(x|letter>>2, (x2|(letter2&m2)>>2)&m2)
-				}
-			} else if text[e] == '\'' && e+1 < len(text) && isWordByte(text[e+1]) {
-				// One apostrophe inside a word of up to 8 bytes without it:
-				// "don't" reads "dont", and a possessive's s goes ("it's",
-				// "customer's"), as slowWord does.
-				x2 := load8(text, e+1)
-				letter2, alnum2 := classify8(x2)
-				stop2 := ^alnum2 & hi8
-				n2 := bits.TrailingZeros64(stop2) >> 3
-				if e2 := e + 1 + n2; n+n2 <= 8 && endOf(text, e2) != notEnd {
-					m := firstBytes(stop)
-					key := (x | (letter&m)>>2) & m
-					letters = count8(letter & m)
-					caps = letter&m&(x<<2) == 0
-					if n2 == 1 && x2&0xdf == 'S' {
-						// The possessive's s: neither in the word nor counted.
-					} else {
-						m2 := firstBytes(stop2)
-						key |= (x2 | (letter2&m2)>>2) & m2 << (8 * n)
-						letters += count8(letter2 & m2)
-						caps = caps && letter2&m2&(x2<<2) == 0
-					}
-					caps = caps && letters >= 2
-					ent = voc.findKey(key)
-					e = e2
-				}
-			}
-			if ent != nil {
-				if caps {
-					s.anyCaps = true
-				}
-				k := len(tokens)
-				tokens = tokens[:k+1]
-				t := &tokens[k] // every field is set: the slot may hold an old token
-				t.start, t.end = int32(i), int32(e)
-				t.clause, t.sentence = s.clause, s.sentence
-				t.letters, t.caps = int32(letters), caps
-				t.id, t.flags = ent.id, ent.flags
-				var w float64
-				t.negated, lastNeg, w = negation(tokens, k, lastNeg, ent)
-				wordSum += w
-				i = e
-				if i < len(text) && text[i] == ' ' {
-					i++ // saves a turn of the loop for the commonest separator
-				}
-				continue
-			}
-		}
-		if s.plainSeparator(text, i) { // the commonest separators, with no call
-			i++
-			continue
-		}
-		s.tokens, s.lastNeg, s.wordSum = tokens, lastNeg, wordSum
+	s.lastNeg = -10
+	for i := 0; i < len(text); {
 		i = s.step(text, i, lx)
-		tokens, lastNeg, wordSum = s.tokens, s.lastNeg, s.wordSum
 	}
-	s.tokens, s.lastNeg, s.wordSum = tokens, lastNeg, wordSum
 }
 
 // step reads what starts at text[i] (a separator, a URL, a word) byte by
-// byte, records it in s, and returns where the next may start. It is the
-// tokenizer's reference: the hot loop of tokenizeWith must do what it does
-// for the words it takes (FuzzTokenizerPaths compares them).
+// byte, records it in s, and returns where the next may start.
 func (s *scratch) step(text string, i int, lx *lexicon) int {
 	c := text[i]
 	if c < utf8.RuneSelf && byteClass[c] == 0 {
@@ -225,19 +112,17 @@ func (s *scratch) step(text string, i int, lx *lexicon) int {
 	tok := token{start: int32(start), end: int32(i), clause: s.clause, sentence: s.sentence, letters: int32(letters), caps: caps}
 	e := &unknown
 	if lx != nil {
-		e = lx.voc.find(unsafeString(norm))
+		e = lx.voc.findBytes(norm)
 		tok.id, tok.flags = e.id, e.flags
 		// A numeral counts as a number whether or not the model knows it as a word.
-		if c >= '0' && c <= '9' && isNumber(unsafeString(norm)) {
+		if c >= '0' && c <= '9' && isNumber(string(norm)) {
 			tok.flags |= fNumber
 		}
 	}
 	s.tokens = append(s.tokens, tok)
 	if lx != nil {
-		var w float64
 		k := len(s.tokens) - 1
-		s.tokens[k].negated, s.lastNeg, w = negation(s.tokens, k, s.lastNeg, e)
-		s.wordSum += w
+		s.tokens[k].negated, s.lastNeg = negation(s.tokens, k, s.lastNeg, e)
 	}
 	if i < len(text) && text[i] == ' ' {
 		i++
@@ -296,7 +181,7 @@ func slowWord(text string, i int, norm []byte) (int, []byte, int, int) {
 
 // plainSeparator does what separator does for the commonest separators, '.'
 // and ',' and a '?' or '!' alone (a run of them may be shouting), and
-// reports whether text[i] was one. The tokenizer's hot loop calls it inline.
+// reports whether text[i] was one.
 func (s *scratch) plainSeparator(text string, i int) bool {
 	switch text[i] {
 	case '.':
@@ -512,40 +397,6 @@ func skipShortToken(text string, i, max int, close byte, ok func(c byte, j int) 
 	return i
 }
 
-// firstBytes returns the mask of the bytes below the lowest byte that stop
-// marks (0x80 in each byte it marks), all of them when it marks none: the
-// lowest set bit, 1<<(8n+7), becomes 1<<(8n), less one; with no bit set,
-// 0 - 1. (uint64(1)<<(8*n) - 1 costs a test for shifts of 64 or more.)
-func firstBytes(stop uint64) uint64 {
-	return (stop&-stop)>>7 - 1
-}
-
-// How the byte after a run of ASCII letters and digits ends it (endOf).
-const (
-	notEnd  = 0 // an apostrophe or a non-ASCII byte: the word may go on
-	wordEnd = 1 // an ASCII separator, or the end of the text
-	urlEnd  = 2 // ':' or '.', which may end a URL's "http", "https" or "www"
-)
-
-var endClass = func() (t [256]uint8) {
-	for c := 0; c < utf8.RuneSelf; c++ {
-		if byteClass[c] == 0 && c != '\'' {
-			t[c] = wordEnd
-		}
-	}
-	t[':'], t['.'] = urlEnd, urlEnd
-	return t
-}()
-
-// endOf classifies how text[e], the byte after a run of ASCII letters and
-// digits, ends it; the end of the text is a wordEnd.
-func endOf(text string, e int) uint8 {
-	if e == len(text) {
-		return wordEnd
-	}
-	return endClass[text[e]]
-}
-
 // maybeURL is a quick test, cheap enough for every word, of whether text[i:]
 // may start a URL ("http:", "https:", "www.").
 func maybeURL(text string, i int) bool {
@@ -577,53 +428,7 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-const (
-	ones8 = 0x0101010101010101
-	hi8   = 0x8080808080808080
-)
-
-// load8 returns the 8 bytes of text at i as a little-endian uint64, padded
-// with zero bytes past the end of text.
-func load8(text string, i int) uint64 {
-	if i+8 <= len(text) {
-		return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(text[i:]), 8))
-	}
-	if len(text) >= 8 {
-		// The last 8 bytes of text, shifted down so that text[i] is lowest:
-		// a load, not a copy (the last word of nearly every message is here).
-		x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(text[len(text)-8:]), 8))
-		return x >> (8 * (8 - (len(text) - i)))
-	}
-	var x uint64
-	for k := len(text) - 1; k >= i; k-- {
-		x = x<<8 | uint64(text[k])
-	}
-	return x
-}
-
-// count8 counts the bytes of x that have 0x80 set; x has no other bits.
-// (A multiply, not bits.OnesCount64, which checks for POPCNT at run time on
-// the default GOAMD64=v1 and keeps a call in the tokenizer's loop.)
-func count8(x uint64) int {
-	return int((x >> 7) * ones8 >> 56)
-}
-
-// classify8 classifies the 8 bytes of x at once: each result has 0x80 in the
-// bytes that are an ASCII letter, and an ASCII letter or digit.
-func classify8(x uint64) (letter, alnum uint64) {
-	// (y + (0x80-c)*ones8) & hi8 has 0x80 in each byte whose low 7 bits y are
-	// at least c; no sum carries into the next byte, since y ≤ 0x7f and
-	// 0x80-c ≤ 0x50. Setting bit 5 folds A-Z onto a-z, and nothing else
-	// onto them.
-	y := x &^ hi8
-	ascii := ^x & hi8
-	l := y | 0x20*ones8
-	letter = (l + (0x80-'a')*ones8) &^ (l + (0x80-'z'-1)*ones8) & ascii
-	digit := (y + (0x80-'0')*ones8) &^ (y + (0x80-'9'-1)*ones8) & ascii
-	return letter, letter | digit
-}
-
-// Byte classes for the ASCII path of the tokenizer.
+// Byte classes of ASCII, for the tokenizer.
 const (
 	clLetter = 1 // bit set for letters
 	clLower  = 1
