@@ -28,7 +28,7 @@ func analyze(args []string, stdin io.Reader, stdout io.Writer) error {
 type cueJSON struct {
 	Kind     coach.CueKind `json:"kind"`
 	Evidence string        `json:"evidence"`
-	Weak     bool          `json:"weak,omitempty"` // context, not evidence
+	Weak     bool          `json:"weak,omitempty"` // a weak sign (see coach.Cue)
 }
 
 type resultJSON struct {

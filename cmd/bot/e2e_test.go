@@ -551,7 +551,7 @@ func TestEndToEndUnscoredLanguageAndProblemReportNudgeNobody(t *testing.T) {
 		t.Errorf("/empathy analyze of a German message: %q", reply)
 	}
 	// A weak cue is context, not something the customer shows.
-	if reply := h.command(agent, "analyze IIRC the AMD build uses CIDER"); !strings.Contains(reply, "context, not evidence: they are shouting, maybe (“CIDER”)") {
+	if reply := h.command(agent, "analyze IIRC the AMD build uses CIDER"); !strings.Contains(reply, "weak sign: they are shouting, maybe (“CIDER”)") {
 		t.Errorf("/empathy analyze of a capitalised name: %q", reply)
 	}
 }

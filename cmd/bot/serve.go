@@ -38,7 +38,7 @@ type Config struct {
 	TriageChannel    string        `envconfig:"EMPATHY_TRIAGE_CHANNEL" desc:"agents' private channel for frustrated customers nobody owns"`
 	AgentGroup       string        `envconfig:"EMPATHY_AGENT_GROUP" desc:"user group ID whose members are agents"`
 	Nudge            string        `envconfig:"EMPATHY_NUDGE" default:"ephemeral" desc:"ephemeral or dm"`
-	Threshold        float64       `envconfig:"EMPATHY_THRESHOLD" default:"0.60" desc:"frustration score that nudges, in (0, 1]"`
+	Threshold        float64       `envconfig:"EMPATHY_THRESHOLD" default:"0.65" desc:"frustration score that nudges, in (0, 1]"`
 	Cooldown         time.Duration `envconfig:"EMPATHY_COOLDOWN" default:"10m" desc:"per-thread nudge cooldown"`
 	ResponseReminder time.Duration `envconfig:"EMPATHY_RESPONSE_REMINDER" default:"10m" desc:"unanswered frustrated customer: remind after"`
 	FollowupAfter    time.Duration `envconfig:"EMPATHY_FOLLOWUP_AFTER" default:"24h" desc:"check in this long after a resolution"`

@@ -90,9 +90,9 @@ type Cue struct {
 	End      int
 	// Weight is the cue's contribution to the score, in log-odds.
 	Weight float64
-	// Weak: context, not evidence ("again", "2 hours", one word in
-	// capitals). It adds to the score, but never makes a message
-	// frustrated on its own, and the coaching answers a strong cue first.
+	// Weak: a weak sign ("again", "2 hours", one word in capitals). It
+	// adds to the score like any other, but the coaching answers a
+	// strong cue first.
 	Weak bool
 }
 
@@ -240,7 +240,7 @@ func (c *Coach) Assess(text string) Assessment {
 	z += m.excl*float64(min(s.excl, 3)) + m.quest*float64(min(s.quest, 3))
 
 	a := Assessment{Score: sigmoid(z), Language: "en", text: text}
-	a.Cues = append(cues, s.toneSpans(text, cues)...)
+	a.Cues = append(cues, s.toneSpans(text, cues, a.Score >= c.Threshold)...)
 	slices.SortStableFunc(a.Cues, func(x, y Cue) int { return x.Start - y.Start })
 	if len(a.Cues) > MaxCues {
 		// The strongest MaxCues, still in order of position.
@@ -315,29 +315,41 @@ const Tone CueKind = "tone"
 // evidence: lighter words are part of the score but say too little alone.
 const minTone = 0.45
 
+// minOnly is the least weight of a span shown when the message has no
+// other evidence (see toneSpans).
+const minOnly = 0.2
+
 // maxTone bounds how many tone spans an assessment quotes.
 const maxTone = 3
 
 // toneSpans returns the spans of one word or two adjacent words of a
 // clause that raised the score most, outside the cues, at most maxTone of
-// them, each weighing at least minTone.
-func (s *scratch) toneSpans(text string, cues []Cue) []Cue {
+// them, each weighing at least minTone (or, when the score is high and
+// there are no cues, the heaviest, from minOnly).
+func (s *scratch) toneSpans(text string, cues []Cue, high bool) []Cue {
 	type span struct {
 		from, to int // token indexes, inclusive
 		w        float64
 	}
 	var cands []span
 	for i := range s.tokens {
-		if w := s.wordW[i]; w >= minTone {
+		if w := s.wordW[i]; w > 0 {
 			cands = append(cands, span{i, i, w})
 		}
 		if i > 0 && s.tokens[i-1].clause == s.tokens[i].clause {
-			if w := s.wordW[i-1] + s.wordW[i] + s.pairW[i]; w >= minTone && s.pairW[i] != 0 {
+			if w := s.wordW[i-1] + s.wordW[i] + s.pairW[i]; w > 0 && s.pairW[i] != 0 {
 				cands = append(cands, span{i - 1, i, w})
 			}
 		}
 	}
 	slices.SortStableFunc(cands, func(x, y span) int { return cmp.Compare(y.w, x.w) })
+	// A message the words alone scored high (high: at the threshold) with
+	// no cue shows its heaviest span whatever its weight, from minOnly, so
+	// that it still says which words did.
+	least := minTone
+	if high && len(cues) == 0 && len(cands) > 0 && cands[0].w >= minOnly {
+		least = cands[0].w
+	}
 	var out []Cue
 	taken := func(start, end int) bool {
 		for _, c := range cues {
@@ -353,7 +365,7 @@ func (s *scratch) toneSpans(text string, cues []Cue) []Cue {
 		return false
 	}
 	for _, c := range cands {
-		if len(out) == maxTone {
+		if len(out) == maxTone || c.w < least {
 			break
 		}
 		start, end := int(s.tokens[c.from].start), int(s.tokens[c.to].end)

@@ -79,7 +79,7 @@ func (c *Coach) Verdict(a Assessment) string {
 	case a.Frustrated:
 		return "frustrated"
 	case a.Score >= c.Threshold:
-		return "no nudge: no cue shows an emotion (a problem report, or only weak cues)"
+		return "no nudge: nothing in it weighs enough to quote as the reason"
 	}
 	return "calm: no nudge"
 }

@@ -216,10 +216,10 @@ func index(list []string, s string) int {
 }
 
 // Explain says in plain words what cue shows, for people: its kind's
-// description, or, for a weak cue, that it is only context.
+// description, or, for a weak cue, that it is only a weak sign.
 func Explain(cue Cue) string {
 	if cue.Weak {
-		return "context, not evidence: " + Describe(cue.Kind) + ", maybe"
+		return "weak sign: " + Describe(cue.Kind) + ", maybe"
 	}
 	return Describe(cue.Kind)
 }
@@ -253,6 +253,8 @@ func Describe(k CueKind) string {
 		return "something they rely on is broken"
 	case Trajectory:
 		return "they wrote before and are still waiting for an answer"
+	case Tone:
+		return "words that upset customers use, as the model learned them"
 	}
 	return "the overall tone is frustrated"
 }
