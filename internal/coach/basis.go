@@ -19,11 +19,32 @@ func (c *Coach) Basis(a Assessment) Basis {
 	b := Basis{Score: a.Score, Wait: waitOf(a)}
 	if cue, ok := a.Primary(); ok {
 		b.Kind = cue.Kind
-		if q := strings.Join(normaliseWords(strings.ToValidUTF8(cue.Evidence, "")), " "); c.own[q] {
-			b.Quote = q
-		}
+		b.Quote = c.ownQuote(cue.Evidence)
 	}
 	return b
+}
+
+// ownQuote returns evidence as our own words: one of the lexicon's phrases,
+// or words the model knows (a Tone span), normalised ("per my last
+// message", "customer service"); an emoji or short code of the lexicon as
+// it is ("😤", ":rage:"); or "" when it is none of these, and must not be
+// kept.
+func (c *Coach) ownQuote(evidence string) string {
+	lx := c.model.lx
+	if lx.emoji[evidence] {
+		return evidence
+	}
+	words := normaliseWords(strings.ToValidUTF8(evidence, ""))
+	q := strings.Join(words, " ")
+	if q == "" || c.own[q] {
+		return q
+	}
+	for _, w := range words {
+		if _, ok := lx.voc.index[canonical(w)]; !ok {
+			return ""
+		}
+	}
+	return q
 }
 
 // SuggestFor is Suggest for a Basis: the tip for its cue (avoiding the

@@ -2,6 +2,7 @@ package coach
 
 import (
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,18 @@ func BenchmarkAssess(b *testing.B) {
 		c.Assess(texts[i%len(texts)])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkAssessLong scores one 40,000-character complaint, the largest
+// message the bot takes whole; the guard is at most 1 ms.
+func BenchmarkAssessLong(b *testing.B) {
+	text := strings.Repeat("We have waited three days and nobody answered, this is unacceptable. ", 600)[:40000]
+	c := Default()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.Assess(text)
+	}
 }
 
 // BenchmarkVADER scores the same corpus with govader, for comparison.

@@ -87,7 +87,7 @@ func nudgeBlocks(score float64, s coach.Suggestion) []slack.Block {
 	why := "the overall tone reads as frustrated"
 	if s.Cue.Kind != "" {
 		why = coach.Describe(s.Cue.Kind)
-		if s.Cue.Kind != coach.Profanity && s.Cue.Kind != coach.Shouting {
+		if s.Cue.Kind != coach.Profanity && s.Cue.Kind != coach.Shouting && s.Cue.Evidence != "" {
 			why += fmt.Sprintf(" (“%s”)", escape(trim(s.Cue.Evidence, 80)))
 		}
 	}
