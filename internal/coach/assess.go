@@ -213,10 +213,11 @@ func (c *Coach) Assess(text string) Assessment {
 		return Assessment{Language: lang}
 	}
 
+	s.sums()
 	// The lexicon's matches: each phrase's weight, and each kind's weight
 	// once per match, at most three times.
 	var kindCount, negCount [16]int
-	var cues []Cue
+	cues := s.hits[:0]
 	for i := range s.matches {
 		mt := &s.matches[i]
 		ki := mt.kindIdx
@@ -234,29 +235,51 @@ func (c *Coach) Assess(text string) Assessment {
 		kindCount[ki]++
 		z += w
 		if reportable(ki) && w > 0 {
-			cues = append(cues, Cue{Kind: allKinds[ki], Evidence: text[mt.start:mt.end], Start: int(mt.start), End: int(mt.end), Weight: w + s.within(mt.start, mt.end), Weak: mt.weak})
+			cues = append(cues, hit{kind: allKinds[ki], start: mt.start, end: mt.end, w: w, weak: mt.weak})
 		}
 	}
 	z += m.excl*float64(min(s.excl, 3)) + m.quest*float64(min(s.quest, 3))
 
 	a := Assessment{Score: sigmoid(z), Language: "en", text: text}
-	a.Cues = append(cues, s.toneSpans(text, cues, a.Score >= c.Threshold)...)
-	slices.SortStableFunc(a.Cues, func(x, y Cue) int { return x.Start - y.Start })
-	if len(a.Cues) > MaxCues {
-		// The strongest MaxCues, still in order of position.
-		byWeight := slices.Clone(a.Cues)
-		slices.SortStableFunc(byWeight, func(x, y Cue) int { return cmp.Compare(y.Weight, x.Weight) })
-		least := byWeight[MaxCues-1].Weight
-		kept := a.Cues[:0]
-		for _, cue := range a.Cues {
-			if cue.Weight >= least && len(kept) < MaxCues {
-				kept = append(kept, cue)
-			}
-		}
-		a.Cues = kept
+	// The heaviest MaxCues cues (the first by position among equals), each
+	// with the weight of the words inside it, then the tone spans outside
+	// them.
+	cues = heaviest(cues, MaxCues)
+	for i := range cues {
+		cues[i].w += s.within(cues[i].start, cues[i].end)
 	}
+	all := heaviest(s.toneSpans(cues, a.Score >= c.Threshold), MaxCues)
+	slices.SortFunc(all, func(x, y hit) int { return cmp.Or(cmp.Compare(x.start, y.start), cmp.Compare(x.end, y.end)) })
+	if len(all) > 0 {
+		a.Cues = make([]Cue, len(all))
+		for i, h := range all {
+			a.Cues[i] = Cue{Kind: h.kind, Evidence: text[h.start:h.end], Start: int(h.start), End: int(h.end), Weight: h.w, Weak: h.weak}
+		}
+	}
+	s.hits = all[:0]
 	a.Frustrated = a.FrustratedAt(c.Threshold)
 	return a
+}
+
+// heaviest returns the n heaviest of hs (the first by position among
+// equals), in no particular order.
+func heaviest(hs []hit, n int) []hit {
+	if len(hs) <= n {
+		return hs
+	}
+	slices.SortFunc(hs, func(x, y hit) int {
+		return cmp.Or(cmp.Compare(y.w, x.w), cmp.Compare(x.start, y.start))
+	})
+	return hs[:n]
+}
+
+// hit is a cue before it is shown: its text is taken only for the cues
+// kept.
+type hit struct {
+	kind       CueKind
+	start, end int32
+	w          float64
+	weak       bool
 }
 
 // FrustratedAt reports whether a is frustrated at threshold t: a score of
@@ -290,19 +313,24 @@ func (m *model) phraseWeight(mt *match) float64 {
 }
 
 // within is the weight of the words (and of the word pairs) wholly inside
-// text[start:end], as the last Assess summed them.
+// text[start:end], as the last Assess summed them (see sums).
 func (s *scratch) within(start, end int32) float64 {
-	w := 0.0
-	for i := range s.tokens {
-		t := &s.tokens[i]
-		if t.start >= start && t.end <= end {
-			w += s.wordW[i]
-			if i > 0 && s.tokens[i-1].start >= start {
-				w += s.pairW[i]
-			}
-		}
+	lo, _ := slices.BinarySearchFunc(s.tokens, start, func(t token, x int32) int { return cmp.Compare(t.start, x) })
+	hi, _ := slices.BinarySearchFunc(s.tokens, end+1, func(t token, x int32) int { return cmp.Compare(t.end, x) })
+	if hi <= lo {
+		return 0
 	}
-	return w
+	return s.cumWord[hi] - s.cumWord[lo] + s.cumPair[hi] - s.cumPair[lo+1]
+}
+
+// sums fills cumWord and cumPair, the running sums of wordW and pairW, for
+// within: cumWord[k] is the weight of the words before token k.
+func (s *scratch) sums() {
+	s.cumWord, s.cumPair = append(s.cumWord[:0], 0), append(s.cumPair[:0], 0)
+	for i := range s.wordW {
+		s.cumWord = append(s.cumWord, s.cumWord[i]+s.wordW[i])
+		s.cumPair = append(s.cumPair, s.cumPair[i]+s.pairW[i])
+	}
 }
 
 // Tone is the kind of a span of words that raised the score but is no
@@ -322,59 +350,52 @@ const minOnly = 0.2
 // maxTone bounds how many tone spans an assessment quotes.
 const maxTone = 3
 
-// toneSpans returns the spans of one word or two adjacent words of a
-// clause that raised the score most, outside the cues, at most maxTone of
+// toneSpans appends to cues the spans of one word or two adjacent words of
+// a clause that raised the score most, outside the cues, at most maxTone of
 // them, each weighing at least minTone (or, when the score is high and
 // there are no cues, the heaviest, from minOnly).
-func (s *scratch) toneSpans(text string, cues []Cue, high bool) []Cue {
-	type span struct {
-		from, to int // token indexes, inclusive
-		w        float64
-	}
-	var cands []span
-	for i := range s.tokens {
-		if w := s.wordW[i]; w > 0 {
-			cands = append(cands, span{i, i, w})
-		}
-		if i > 0 && s.tokens[i-1].clause == s.tokens[i].clause {
-			if w := s.wordW[i-1] + s.wordW[i] + s.pairW[i]; w > 0 && s.pairW[i] != 0 {
-				cands = append(cands, span{i - 1, i, w})
-			}
-		}
-	}
-	slices.SortStableFunc(cands, func(x, y span) int { return cmp.Compare(y.w, x.w) })
-	// A message the words alone scored high (high: at the threshold) with
-	// no cue shows its heaviest span whatever its weight, from minOnly, so
-	// that it still says which words did.
-	least := minTone
-	if high && len(cues) == 0 && len(cands) > 0 && cands[0].w >= minOnly {
-		least = cands[0].w
-	}
-	var out []Cue
-	taken := func(start, end int) bool {
+func (s *scratch) toneSpans(cues []hit, high bool) []hit {
+	n := len(cues)
+	overlaps := func(start, end int32) bool {
 		for _, c := range cues {
-			if start < c.End && c.Start < end {
-				return true
-			}
-		}
-		for _, c := range out {
-			if start < c.End && c.Start < end {
+			if start < c.end && c.start < end {
 				return true
 			}
 		}
 		return false
 	}
-	for _, c := range cands {
-		if len(out) == maxTone || c.w < least {
+	least := minTone
+	if high && n == 0 {
+		// A message the words alone scored high shows its heaviest span
+		// whatever its weight, from minOnly, so that it still says which
+		// words did.
+		least = minOnly
+	}
+	for len(cues)-n < maxTone {
+		// The heaviest span left, by one pass over the tokens.
+		best := hit{kind: Tone, w: least}
+		found := false
+		for i := range s.tokens {
+			t := &s.tokens[i]
+			if w := s.wordW[i]; w >= best.w && !overlaps(t.start, t.end) && (!found || w > best.w) {
+				best.start, best.end, best.w, found = t.start, t.end, w, true
+			}
+			if i > 0 && s.pairW[i] != 0 && s.tokens[i-1].clause == t.clause {
+				a := &s.tokens[i-1]
+				if w := s.wordW[i-1] + s.wordW[i] + s.pairW[i]; w >= best.w && !overlaps(a.start, t.end) && (!found || w > best.w) {
+					best.start, best.end, best.w, found = a.start, t.end, w, true
+				}
+			}
+		}
+		if !found {
 			break
 		}
-		start, end := int(s.tokens[c.from].start), int(s.tokens[c.to].end)
-		if taken(start, end) {
-			continue
+		cues = append(cues, best)
+		if least == minOnly {
+			least = minTone
 		}
-		out = append(out, Cue{Kind: Tone, Evidence: text[start:end], Start: start, End: end, Weight: c.w})
 	}
-	return out
+	return cues
 }
 
 // wordScale is the factor on a message's summed word weights: 1 up to
