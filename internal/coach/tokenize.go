@@ -42,7 +42,7 @@ type scratch struct {
 	// wordW and pairW are, by token, the model's weight of its word and of
 	// the word pair it closes, as Assess scaled them.
 	wordW, pairW []float64
-	hits []hit // the cues of the last Assess, before they were kept
+	hits         []hit // the cues of the last Assess, before they were kept
 	// cumWord and cumPair are their running sums (see sums).
 	cumWord, cumPair []float64
 
