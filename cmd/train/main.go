@@ -89,6 +89,7 @@ type settings struct {
 	minDF, pairMinDF         int
 	pairMinWeight, threshold float64
 	roomFloor                float64
+	balance                  float64
 }
 
 func run(args []string, stdout io.Writer) error {
@@ -110,6 +111,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.IntVar(&st.pairMinDF, "pair-min-df", 20, "drop word pairs seen in fewer messages than this")
 	fs.Float64Var(&st.pairMinWeight, "pair-min-weight", 0.05, "drop word pairs that weigh less than this either way")
 	fs.Float64Var(&st.kindFloor, "kind-floor", 0.3, "least weight of each reportable cue kind (see below)")
+	fs.Float64Var(&st.balance, "balance", 1, "how far classes are balanced within each source: 1 fully, 0 not at all")
 	fs.Float64Var(&st.roomFloor, "room-floor", 0.6, "least weight of the cue kinds a support room knows as upset (see roomKinds)")
 	fs.Float64Var(&st.threshold, "threshold", coach.DefaultThreshold, "the verdict's threshold, for the -loso table")
 	check := fs.Bool("check", false, "write nothing; fail unless -out holds exactly what training writes (the model is up to date with its data, lexicons and code)")
@@ -295,9 +297,9 @@ func fit(d *data, st settings, use func(int) bool, log io.Writer) ([]float64, []
 			continue
 		}
 		if exs[n].label == 1 {
-			exs[n].weight *= (pos[src] + neg[src]) / (2 * pos[src])
+			exs[n].weight *= math.Pow((pos[src]+neg[src])/(2*pos[src]), st.balance)
 		} else {
-			exs[n].weight *= (pos[src] + neg[src]) / (2 * neg[src])
+			exs[n].weight *= math.Pow((pos[src]+neg[src])/(2*neg[src]), st.balance)
 		}
 	}
 

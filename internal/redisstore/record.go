@@ -37,8 +37,10 @@ local retention, dedupe, cooldown, due = ARGV[4], ARGV[5], tonumber(ARGV[6]), to
 local known = redis.call('HEXISTS', th, 'c') == 1
 local replied = redis.call('HGET', th, 'ar') == '1'
 local resolved = redis.call('HGET', th, 'r') == '1'
+-- The thread's trajectory is this customer's own: another customer's
+-- "+1, same here" is no second ask.
 local v = 0
-if known and not replied and not resolved then
+if known and not replied and not resolved and redis.call('HGET', th, 'c') == user then
   if redis.call('HGET', th, 'f') == '1' then v = 2 else v = 1 end
 end
 local score, f, cue = ARGV[8 + v*3], ARGV[9 + v*3], ARGV[10 + v*3]

@@ -165,6 +165,15 @@ func contractTrajectory(t *testing.T, s support.ThreadStore) {
 	if got.Variant != support.AfterCalm || !got.Nudge || !got.Thread.Frustrated || got.Thread.Cue != "trajectory" {
 		t.Errorf("the thread's verdict is the one for its trajectory: %+v", got)
 	}
+	// Another customer in the same thread ("+1, same error here") has no
+	// trajectory of their own: their message is read alone.
+	th2 := "1700000004.000500"
+	must(s.RecordCustomer(ctx, rec("Te", th2, th2, 0, true)))(t)
+	other := rec("Tf", th2, "1700000004.000600", 1, false)
+	other.User = "UOTHER"
+	if got := must(s.RecordCustomer(ctx, other))(t); got.Variant != support.Alone {
+		t.Errorf("a second customer's message read as %d, want alone", got.Variant)
+	}
 }
 
 func contractAgentReply(t *testing.T, s support.ThreadStore) {

@@ -138,7 +138,7 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 		return res, nil
 	}
 	v := support.Alone
-	if known && t.LastCustomer != "" && !t.AgentReplied && !t.Resolved {
+	if known && t.LastCustomer == r.User && !t.AgentReplied && !t.Resolved {
 		v = support.AfterCalm
 		if t.Frustrated {
 			v = support.AfterFrustrated
