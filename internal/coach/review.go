@@ -95,7 +95,7 @@ func (c *Coach) Review(reply string, customer Assessment) []Finding {
 	}
 	if m, ok := ev(ScriptedApology); ok {
 		add(ScriptedApology, m, true, "sincerity over scripts",
-			fmt.Sprintf("%q reads as a script. Name what went wrong instead: \"I'm sorry you've had to chase this — that shouldn't have happened.\"", reply[m.start:m.end]))
+			fmt.Sprintf("%q reads as a script. Name what went wrong instead: \"%s\"", reply[m.start:m.end], acknowledgement(customer)))
 	}
 	if m, ok := ev(PolicySpeak); ok {
 		add(PolicySpeak, m, true, "positive language",
@@ -107,11 +107,8 @@ func (c *Coach) Review(reply string, customer Assessment) []Finding {
 	}
 	acked := count["ack"] > 0
 	if customer.Frustrated && !acked {
-		sug := "Open by acknowledging how they feel and why, before the fix: \"I can see this has been really frustrating.\""
-		if cue, ok := customer.Primary(); ok {
-			sug = "Open by acknowledging how they feel and why, before the fix: \"" + reviewOpening(cue, customer) + "\""
-		}
-		add(NoAcknowledgment, match{}, false, "acknowledge the feeling first", sug)
+		add(NoAcknowledgment, match{}, false, "acknowledge the feeling first",
+			"Open by acknowledging how they feel and why, before the fix: \""+acknowledgement(customer)+"\"")
 	}
 	_, scripted := first[CueKind(ScriptedApology)]
 	if (acked || count["apology"] > 0 || scripted) && count["next"] == 0 {
@@ -149,6 +146,16 @@ func isClockTime(w string) bool {
 		}
 	}
 	return true
+}
+
+// acknowledgement is what a reply to customer could say to acknowledge
+// what they went through: their own situation (a wait, a second ask, a
+// broken promise), never one they did not have.
+func acknowledgement(customer Assessment) string {
+	if cue, ok := customer.Primary(); ok {
+		return reviewOpening(cue, customer)
+	}
+	return "I can see why this has been so frustrating."
 }
 
 // reviewOpening is the acknowledgement a reply to a customer upset in the

@@ -2,6 +2,7 @@ package coach
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -38,7 +39,19 @@ func TestReview(t *testing.T) {
 		// Contractions match with or without the apostrophe ("that's" is "thats").
 		{"acknowledgement in a contraction", "That's frustrating. I'll fix it by 3pm today.", angry, nil},
 		{"dismissive in a contraction", "It's not a big deal, I'll fix it by 3pm today.", angry, []FindingKind{Dismissive, NoAcknowledgment}},
+		// Issue 22: a warm apology in an otherwise excellent reply is no
+		// script, and blame that points at the customer's side is blame.
+		{"a warm apology in a good reply", "I'm so sorry — the export has been failing since Tuesday because of a bug on our side. I've fixed it and re-run your job; I'll confirm by 3pm.", angry, nil},
+		{"blame: not on our side", "I understand. The problem is not on our side, please read the documentation. I'll send the link now.", angry, []FindingKind{Blame}},
 		{"over-apology", "Sorry! I'm sorry, so sorry about this, apologies. I'll fix it now, I understand.", angry, []FindingKind{OverApology}},
+	}
+	// A scripted apology's rewrite acknowledges what this customer went
+	// through, not a chase nobody made.
+	waited := Assess("We have been waiting for two days for an answer, this is unacceptable")
+	for _, f := range Default().Review("We apologise for any inconvenience. I'll fix it by 3pm.", waited) {
+		if f.Kind == ScriptedApology && (strings.Contains(f.Suggestion, "chase") || !strings.Contains(f.Suggestion, "waiting")) {
+			t.Errorf("rewrite for a customer who waited: %q", f.Suggestion)
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
