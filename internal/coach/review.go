@@ -165,6 +165,9 @@ func reviewOpening(cue Cue, customer Assessment) string {
 	case Waiting, Trajectory:
 		return opening("I'm sorry you've been waiting {wait|this long} for an answer.", waitOf(customer))
 	case RepeatedContact:
+		if recurring(cue.Evidence) {
+			return "I know this isn't the first time this has happened to you, and I'm sorry."
+		}
 		return "I'm sorry you've had to raise this more than once."
 	case BrokenPromise:
 		return "You were told this would be done, and it wasn't. I'm sorry."

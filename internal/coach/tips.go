@@ -59,7 +59,7 @@ func parseTips(txt string) ([]Tip, error) {
 		if f[2] != "*" {
 			for _, k := range strings.Split(f[2], ",") {
 				k := CueKind(strings.TrimSpace(k))
-				if !ValidCueKind(k) {
+				if !ValidCueKind(k) && k != Recurring {
 					return nil, fmt.Errorf("tips line %d: unknown cue kind %q", n, k)
 				}
 				t.Cues = append(t.Cues, k)
@@ -98,6 +98,32 @@ type Suggestion struct {
 	Opening string
 }
 
+// Recurring is the tips' name for a repeated-contact cue that says the
+// problem keeps coming back ("third outage", "every single month") rather
+// than that the customer had to ask again: the answer is the pattern, not
+// an apology for a chase nobody made. It is never a cue kind of its own.
+const Recurring CueKind = "recurring"
+
+// recurringWords name a problem that comes back; a repeated-contact cue
+// whose evidence holds one of them is about recurrence (see Recurring).
+var recurringWords = map[string]bool{
+	"outage": true, "outages": true, "incident": true, "incidents": true, "crash": true, "crashes": true,
+	"failure": true, "failures": true, "breaks": true, "breaking": true, "broke": true, "broken": true,
+	"down": true, "downtime": true, "happening": true, "happened": true, "happens": true,
+	"day": true, "week": true, "month": true, "year": true, "release": true, "update": true,
+}
+
+// recurring reports whether the evidence of a repeated-contact cue is
+// about the problem coming back rather than the customer asking again.
+func recurring(evidence string) bool {
+	for _, w := range normaliseWords(evidence) {
+		if recurringWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
 // Suggest picks the tip for an assessment's strongest cue, skipping the tip IDs in
 // recent (most recent first) while another fits; when every fitting tip was shown
 // recently it reuses the one shown longest ago. The opening line quotes the cue's
@@ -109,6 +135,9 @@ func (c *Coach) Suggest(a Assessment, recent []string) Suggestion {
 
 func (c *Coach) suggest(cue Cue, wait string, recent []string) Suggestion {
 	kind := cue.Kind
+	if kind == RepeatedContact && recurring(cue.Evidence) {
+		kind = Recurring
+	}
 	cands := c.Tips(kind)
 	if len(cands) == 0 {
 		cands = c.Tips("")

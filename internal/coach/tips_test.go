@@ -151,3 +151,24 @@ func TestSuggestWithoutACueAcknowledgesFirst(t *testing.T) {
 		t.Errorf("opening %q has an empty quote", s.Opening)
 	}
 }
+
+// Issue 22: "third outage" is a problem that keeps coming back, not a
+// customer who had to ask again; the tip and the reply review say so.
+func TestRecurrenceIsNotAChase(t *testing.T) {
+	c := Default()
+	for _, tt := range []struct {
+		text, tip string
+	}{
+		{"This is the third outage this month and nobody told us", "recur"},
+		{"We have had another outage today, this is ridiculous.", "recur"},
+		{"This is the third time I'm asking about my refund.", "repeat"},
+	} {
+		s := c.Suggest(c.Assess(tt.text), nil)
+		if !strings.Contains(s.Tip.ID, tt.tip) {
+			t.Errorf("%q: tip %s (%q), want a %s tip", tt.text, s.Tip.ID, s.Opening, tt.tip)
+		}
+		if tt.tip == "recur" && strings.Contains(s.Opening, "raise it") {
+			t.Errorf("%q: opening %q speaks of a chase", tt.text, s.Opening)
+		}
+	}
+}
