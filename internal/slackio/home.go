@@ -28,6 +28,9 @@ func statsText(st support.ChannelStats) string {
 	fmt.Fprintf(&sb, "• Nudges: %d · reminders sent: %d\n", st.Counts[support.StatNudges], st.Counts[support.StatReminders])
 	fmt.Fprintf(&sb, "• Resolved: %d · follow-ups sent: %d · follow-ups done: %d\n",
 		st.Counts[support.StatResolved], st.Counts[support.StatFollowupsSent], st.Counts[support.StatFollowupsDone])
+	if n := st.Counts[support.StatUnscored]; n > 0 {
+		fmt.Fprintf(&sb, "• Not scored: *%d* customer messages in a language the coach does not read (only English is scored): read them yourself\n", n)
+	}
 	fmt.Fprintf(&sb, "• Tips rated useful: :+1: %d · :-1: %d", st.Useful, st.NotUsed)
 	if len(st.ByTech) > 0 {
 		type kv struct {

@@ -178,6 +178,9 @@ func (d *Desk) After(ctx context.Context, o Outcome) {
 		if th.NewlyFrustrated {
 			_ = d.store.Count(ctx, th.Channel, StatFrustrated, now)
 		}
+		if o.Assessment.Unscored() {
+			_ = d.store.Count(ctx, th.Channel, StatUnscored, now)
+		}
 		if th.Reopened && th.PendingFollowup != "" {
 			_ = d.queue.Cancel(th.PendingFollowup)
 		}

@@ -405,3 +405,20 @@ func TestDeskAgentActions(t *testing.T) {
 		t.Errorf("the reminder is still open after the agent replied: %v", items)
 	}
 }
+
+// A complaint in a language the coach does not read nudges nobody, but it
+// is counted, so that the channel's week shows it (issue 22).
+func TestUnscoredMessagesAreCounted(t *testing.T) {
+	w := newWorld(t)
+	th := w.say(cust, "", "Hola, la exportación no funciona desde ayer y nadie nos responde. Es inaceptable.")
+	w.say(cust, th, "Das ist jetzt das dritte Mal, dass ich frage. Niemand antwortet uns.")
+	w.say(cust, "", calm)
+	w.expect()
+	st, err := w.store.Stats(context.Background(), ch, w.clock.Now(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := st.Counts[support.StatUnscored]; n != 2 {
+		t.Errorf("unscored count %d, want 2 (the Spanish and the German message)", n)
+	}
+}

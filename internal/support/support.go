@@ -116,6 +116,10 @@ const (
 	StatFollowupsSent = "followups_sent" // check-in nudges delivered
 	StatFollowupsDone = "followups_done" // check-ins an agent marked Done
 	StatResolved      = "resolved"       // threads marked resolved
+	// StatUnscored counts customer messages the coach could not read (a
+	// language it does not score): a German complaint is not silently
+	// calm, it is counted where agents and leads look.
+	StatUnscored = "unscored"
 )
 
 // ChannelStats is a channel's numbers over a period.
