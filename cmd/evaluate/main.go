@@ -4,6 +4,8 @@
 //
 //	go run ./cmd/evaluate ../shared/data/goemotions/dev.tsv
 //	go run ./cmd/evaluate -format support internal/coach/testdata/messages.tsv
+//	go run ./cmd/evaluate -format twcs ../shared/data/twcs/twcs-support-labelled.jsonl
+//	go run ./cmd/evaluate -loso    # the leave-one-source-out table (fits a model per source)
 //
 // For each scorer it prints ROC AUC, the best recall at precision ≥ 0.90, and
 // precision and recall at the scorer's own cut-off (the coach's threshold; VADER's
@@ -33,6 +35,7 @@ import (
 
 	"empathybot/internal/coach"
 	"empathybot/internal/corpus"
+	"empathybot/internal/learn"
 	"empathybot/internal/rank"
 )
 
@@ -55,8 +58,19 @@ func run(args []string, stdout io.Writer) error {
 	partsFlag := fs.String("parts", "", `only these parts of a file with "# Part N." headers, e.g. "15-22,25"`)
 	showErrors := fs.Bool("errors", false, "list the coach's errors at its threshold, most confident first")
 	sweep := fs.Bool("sweep", false, "print the verdict's precision, recall and flag rate at thresholds from 0.30 to 0.95")
+	loso := fs.Bool("loso", false, "print the leave-one-source-out table of the model's sources (internal/learn, as cmd/train -loso): each source scored by a model fitted on the others; reads ../shared, takes no FILE")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *loso {
+		if fs.NArg() != 0 {
+			return fmt.Errorf("-loso takes no FILE: it reads the model's own sources")
+		}
+		d, err := learn.Load(learn.StandardSources())
+		if err != nil {
+			return err
+		}
+		return learn.LeaveOneOut(stdout, d, learn.DefaultSettings(), 5, nil)
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: evaluate [-format goemotions|support|slack|twcs|tweeteval] [-parts LIST] [-errors] FILE")
