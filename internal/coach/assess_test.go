@@ -399,9 +399,9 @@ func TestHeldOutSupportMessages(t *testing.T) {
 
 // Most of what a customer writes in a thread is a plain reply: an order
 // number, a device, "yes please". A reply says nothing either way and scores
-// near the model's prior (0.435), just under the threshold, so a few may
-// tip over it; none may read as clearly frustrated, or the bot would nudge
-// on every thread. (DefaultThreshold's comment quotes these 20.)
+// near the model's prior for a support message, under the threshold, so a
+// few may tip over it; none may read as clearly frustrated, or the bot would
+// nudge on every thread.
 func TestPlainThreadRepliesStayCalm(t *testing.T) {
 	replies := []string{
 		"Chrome on a Mac", "It's the blue one", "yes please", "Order 58812",

@@ -15,14 +15,17 @@
 // [Coach.Assess] tokenises the message, matches the phrase lists (longest match
 // first, with negation and intensifiers; gratitude and the openings of plain
 // requests are matched too, and weigh towards calm, but are never reported),
-// runs detectors for shouting, censored
-// swearing, angry emoji and praise-amid-complaint sarcasm, and sums the learned
-// weights of what it found, of the message's words and of its adjacent word
-// pairs ("how dare", "can we") into a score in [0, 1].
-// A supposition ("what happens if", "in case") negates the cues after it in its
-// clause, as a negator does the three words after it. The model's intercept is
-// the support domain's (see cmd/train), so 0.5 is even odds on a support
-// message. A message is frustrated only with a cue of an emotion as evidence
-// and a score of at least [DefaultThreshold], 0.60. Every reported [Cue] carries the exact
-// evidence and its byte offsets.
+// runs detectors for shouting, censored swearing, angry emoji and
+// praise-amid-complaint sarcasm, and sums the learned weights of what it
+// found, of the message's words and of its adjacent word pairs ("how dare",
+// "can we") into a probability. A supposition ("what happens if", "in case")
+// negates the cues after it in its clause, as a negator does the three words
+// after it. The model's intercept is the support rooms' (see internal/learn),
+// so 0.5 is even odds on a support message.
+//
+// The verdict is that probability against one threshold,
+// [DefaultThreshold]. The evidence is in the [Cue] list: the lexicon's cues,
+// and the spans of words that raised the score most outside them ([Tone]),
+// each with the exact text and its byte offsets; a frustrated message always
+// has some.
 package coach
