@@ -51,6 +51,8 @@ type Config struct {
 	// PingTimeout is how long without a WebSocket ping from Slack before the
 	// connection is presumed dead (slack-go's default when zero). Tests only.
 	PingTimeout time.Duration `ignored:"true"`
+	// APITimeout bounds each Web API call (30 s when zero). Tests only.
+	APITimeout time.Duration `ignored:"true"`
 }
 
 // loadConfig reads and checks the environment; every error names the variable.
@@ -213,7 +215,11 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 	if cfg.BusinessHours != "" {
 		log.Info("business hours: reminders and check-ins due outside them wait for the next opening", "hours", hours.String())
 	}
-	httpClient := &http.Client{Timeout: 30 * time.Second, Transport: metrics.Transport{M: m}}
+	apiTimeout := cfg.APITimeout
+	if apiTimeout <= 0 {
+		apiTimeout = 30 * time.Second
+	}
+	httpClient := &http.Client{Timeout: apiTimeout, Transport: metrics.Transport{M: m}}
 	queue := redisstore.NewQueue(rdb, cfg.RedisPrefix, log)
 	bot := slackio.NewBot(log, slackio.Credentials{BotToken: cfg.BotToken, AppToken: cfg.AppToken, APIURL: cfg.APIURL, PingInterval: cfg.PingTimeout}, c, store, queue, slackio.Config{
 		Channels: cfg.Channels, Agents: cfg.Agents, AgentGroup: cfg.AgentGroup,

@@ -72,7 +72,7 @@ func New() *M {
 	m.WorkQueue = prometheus.NewGauge(prometheus.GaugeOpts{Name: "empathy_work_queue_length", Help: "Acked events waiting for a worker (4096 = full: the event loop waits)."})
 	m.InFlight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "empathy_envelopes_in_flight", Help: "Envelopes being recorded and not yet acked (at the limit, the socket is not read: back-pressure)."})
 	m.RecordFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "empathy_envelopes_unacked_total", Help: "Envelopes left unacked because their record step failed (Redis away or slow); Slack redelivers them."})
-	m.Deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_deliveries_total", Help: "Nudges and reviews that left the durable queue, by kind and outcome (sent, stale, moot, unassigned, snoozed, duplicate, failed)."}, []string{"kind", "outcome"})
+	m.Deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_deliveries_total", Help: "Nudges and reviews that left the durable queue, by kind and outcome (sent, stale, moot, unassigned, snoozed, duplicate, refused, unknown: it may have reached Slack and is not sent again, failed)."}, []string{"kind", "outcome"})
 	m.QueueLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "empathy_queue_latency_seconds", Help: "From the customer's message (a reminder: its due time) to the delivery leaving the queue, by kind.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 15, 60, 300, 900}}, []string{"kind"})
 	m.BuildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "empathy_build_info", Help: "Always 1; the labels say which build runs."}, []string{"version", "goversion"})

@@ -94,7 +94,7 @@ func BenchmarkReminders100k(b *testing.B) {
 				return nil
 			}
 			l := time.Since(r.DueAt())
-			if err := s.FinishDelivery(ctx, r.ID(), true); err != nil {
+			if err := s.FinishDelivery(ctx, r.ID(), support.DeliverySent); err != nil {
 				return err
 			}
 			mu.Lock()

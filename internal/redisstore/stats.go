@@ -199,33 +199,51 @@ func (s *Store) OpenItems(ctx context.Context, agent string) ([]support.OpenItem
 	return out, nil
 }
 
+// beginScript takes a delivery's lease. The key holds "pending:<ms>" while
+// an attempt holds the lease (until <ms>, by Redis's clock), "unknown"
+// after an attempt whose outcome was unknown, "done" once delivered; it
+// lives for the retention period, so that a lease whose holder died is
+// still there when it runs out: the next attempt is told to check.
 var beginScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if v == 'done' then return 'done' end
-if v then return 'busy' end
-redis.call('SET', KEYS[1], 'pending', 'PX', ARGV[1])
-return 'ok'`)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = 'ok'
+if v then
+  local till = tonumber(string.match(v, '^pending:(%d+)$') or '0')
+  if till > now then return 'busy' end
+  state = 'check'
+end
+redis.call('SET', KEYS[1], 'pending:' .. (now + tonumber(ARGV[1])), 'PX', ARGV[2])
+return state`)
 
 // BeginDelivery takes the idempotency key id for lease. Only one caller
-// across replicas gets support.DeliveryOK; once FinishDelivery(…, true) ran, every
-// later caller gets support.DeliveryDone. If the holder dies, the lease expires and
-// the delivery can be retried.
+// across replicas gets support.DeliveryOK or support.DeliveryCheck (the
+// latter when an earlier attempt may have reached Slack: its outcome was
+// unknown, or its holder died and the lease ran out); once
+// FinishDelivery(…, support.DeliverySent) ran, every later caller gets
+// support.DeliveryDone.
 func (s *Store) BeginDelivery(ctx context.Context, id string, lease time.Duration) (string, error) {
-	v, err := beginScript.Run(ctx, s.rdb, []string{s.prefix + "dl:" + id}, lease.Milliseconds()).Text()
+	v, err := beginScript.Run(ctx, s.rdb, []string{s.prefix + "dl:" + id}, lease.Milliseconds(), max(s.retention, lease).Milliseconds()).Text()
 	if err != nil {
 		return "", fmt.Errorf("begin delivery %s: %w", id, err)
 	}
 	return v, nil
 }
 
-// FinishDelivery records the outcome: delivered keeps the key as done for the
-// retention period; otherwise the lease is released for a retry.
-func (s *Store) FinishDelivery(ctx context.Context, id string, delivered bool) error {
+// FinishDelivery records an attempt's outcome: sent keeps the key as done
+// for the retention period; unknown keeps a mark the next attempt reads
+// (support.DeliveryCheck); failed releases it for a retry.
+func (s *Store) FinishDelivery(ctx context.Context, id, outcome string) error {
 	key := s.prefix + "dl:" + id
 	var err error
-	if delivered {
+	switch outcome {
+	case support.DeliverySent:
 		err = s.rdb.Set(ctx, key, "done", s.retention).Err()
-	} else {
+	case support.DeliveryUnknown:
+		err = s.rdb.Set(ctx, key, "unknown", s.retention).Err()
+	default:
 		err = s.rdb.Del(ctx, key).Err()
 	}
 	if err != nil {

@@ -160,11 +160,11 @@ func testDelivery(t *testing.T, open opener) {
 	if st, _ := s.BeginDelivery(ctx, "r1", time.Minute); st != support.DeliveryBusy {
 		t.Errorf("while leased: %s", st)
 	}
-	s.FinishDelivery(ctx, "r1", false) // failed: someone may retry
+	s.FinishDelivery(ctx, "r1", support.DeliveryFailed) // failed: someone may retry
 	if st, _ := s.BeginDelivery(ctx, "r1", time.Minute); st != support.DeliveryOK {
 		t.Errorf("after a failed delivery: %s", st)
 	}
-	s.FinishDelivery(ctx, "r1", true)
+	s.FinishDelivery(ctx, "r1", support.DeliverySent)
 	if st, _ := s.BeginDelivery(ctx, "r1", time.Minute); st != support.DeliveryDone {
 		t.Errorf("after a delivery: %s", st)
 	}
@@ -272,9 +272,11 @@ func testTTL(t *testing.T, open opener) {
 	s.AddOpen(ctx, "UA", support.OpenItem{Kind: support.KindFollowup, Channel: "C1", Thread: "3.3", TaskID: "t", Due: now})
 	s.BeginDelivery(ctx, "d1", time.Minute)
 	s.BeginDelivery(ctx, "d2", time.Minute)
-	s.FinishDelivery(ctx, "d2", true)
+	s.FinishDelivery(ctx, "d2", support.DeliverySent)
+	s.BeginDelivery(ctx, "d3", time.Minute)
+	s.FinishDelivery(ctx, "d3", support.DeliveryUnknown)
 	keys, err := allKeys(ctx, rdb, prefix+"*")
-	if err != nil || len(keys) < 13 {
+	if err != nil || len(keys) < 14 {
 		t.Fatalf("keys: %v %v", keys, err)
 	}
 	for _, k := range keys {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
@@ -275,10 +277,7 @@ func (b *Bot) Triage(ctx context.Context, triage string, n support.Nudge) error 
 	}
 	blocks = append(blocks, slack.NewActionBlock("empathy_triage", button(actClaim, ":eyes: Claim", value(n.Channel, n.Thread), slack.StylePrimary)))
 	fallback := "A frustrated customer has no owner: " + coach.Describe(s.Cue.Kind)
-	return b.retry(ctx, "chat.postMessage", func() error {
-		_, _, err := b.api.PostMessageContext(ctx, triage, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
-		return err
-	})
+	return b.post(ctx, triage, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
 }
 
 // Review delivers a review of an agent's reply privately (support.Notifier).
@@ -403,10 +402,18 @@ func (b *Bot) deliver(ctx context.Context, channel, thread string, inThread bool
 				opts = []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(withLink...)}
 			}
 		}
+		if _, check := support.DeliveryFrom(ctx); check {
+			// An earlier attempt may have shown it, and Slack keeps no
+			// ephemeral message a bot can look up: not sent again.
+			return fmt.Errorf("chat.postEphemeral: %w: an earlier attempt may have shown it", support.ErrUnknownOutcome)
+		}
 		err := b.retry(ctx, "chat.postEphemeral", func() error {
 			_, err := b.api.PostEphemeralContext(ctx, channel, user, append(opts, where...)...)
 			return err
 		})
+		if errors.Is(err, errMaybeDelivered) {
+			return fmt.Errorf("%w: %w", support.ErrUnknownOutcome, err)
+		}
 		if !slackError(err, "user_not_in_channel") {
 			return err
 		}
@@ -428,10 +435,68 @@ func (b *Bot) deliver(ctx context.Context, channel, thread string, inThread bool
 		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, "<"+link+"|Open the thread>", false, false)))
 		opts = []slack.MsgOption{slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...)}
 	}
-	return b.retry(ctx, "chat.postMessage", func() error {
-		_, _, err := b.api.PostMessageContext(ctx, im, opts...)
+	return b.post(ctx, im, opts...)
+}
+
+// deliveryEvent is the metadata event type of every message the bot posts
+// for a delivery; its payload names the delivery ("delivery_id").
+const deliveryEvent = "empathybot_delivery"
+
+// post sends a message to channel for the delivery in ctx
+// (support.DeliveryFrom), with the delivery's ID as message metadata. When
+// an earlier attempt may have reached Slack (check), it first looks for
+// that attempt's message in the channel's recent history, and sends
+// nothing if it is there. A send that may have reached Slack without an
+// answer (the connection lost after the request, no answer in time) is
+// never repeated here: the next attempt looks first.
+func (b *Bot) post(ctx context.Context, channel string, opts ...slack.MsgOption) error {
+	id, check := support.DeliveryFrom(ctx)
+	if id != "" {
+		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: deliveryEvent, EventPayload: map[string]any{"delivery_id": id}}))
+		if check {
+			found, err := b.findDelivery(ctx, channel, id)
+			if err != nil {
+				// Still unknown: look again next time rather than send.
+				return fmt.Errorf("%w: %w", support.ErrLookBeforeRetry, err)
+			}
+			if found {
+				return support.ErrAlreadySent
+			}
+		}
+	}
+	err := b.retry(ctx, "chat.postMessage", func() error {
+		_, _, err := b.api.PostMessageContext(ctx, channel, opts...)
 		return err
 	})
+	if errors.Is(err, errMaybeDelivered) {
+		return fmt.Errorf("%w: %w", support.ErrLookBeforeRetry, err)
+	}
+	return err
+}
+
+// historyLookback is how many of a channel's latest messages findDelivery
+// reads: a delivery's retry comes within minutes, in a DM or a triage
+// channel that gets few messages.
+const historyLookback = 100
+
+// findDelivery reports whether one of channel's recent messages carries
+// delivery id as its metadata.
+func (b *Bot) findDelivery(ctx context.Context, channel, id string) (bool, error) {
+	var found bool
+	err := b.retry(ctx, "conversations.history", func() error {
+		h, err := b.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+			ChannelID: channel, Limit: historyLookback, IncludeAllMetadata: true})
+		if err != nil {
+			return err
+		}
+		for _, m := range h.Messages {
+			if m.Metadata.EventType == deliveryEvent && m.Metadata.EventPayload["delivery_id"] == id {
+				found = true
+			}
+		}
+		return nil
+	})
+	return found, err
 }
 
 // permalink is a link to message ts, or "" when Slack cannot give one.
@@ -459,9 +524,19 @@ type queueKey struct{}
 
 func fromQueue(ctx context.Context) context.Context { return context.WithValue(ctx, queueKey{}, true) }
 
+// errMaybeDelivered marks a call that posts something and may have reached
+// Slack without an answer: the connection was lost after the request went
+// out, or no answer came in time. It is never repeated in place.
+var errMaybeDelivered = errors.New("the request may have reached Slack")
+
+// posting lists the methods whose repetition would show something twice.
+var posting = map[string]bool{"chat.postMessage": true, "chat.postEphemeral": true}
+
 // retry runs call, waiting out short 429s (Retry-After, with jitter) and
-// retrying transient failures (5xx, a dropped connection) a few times with
-// backoff.
+// retrying transient failures (5xx, a connection that was never made, and
+// for a call that posts nothing a dropped connection) a few times with
+// backoff. A posting call that may have reached Slack is not repeated: it
+// returns errMaybeDelivered.
 func (b *Bot) retry(ctx context.Context, method string, call func() error) error {
 	backoff := 200 * time.Millisecond
 	var err error
@@ -469,6 +544,9 @@ func (b *Bot) retry(ctx context.Context, method string, call func() error) error
 		err = call()
 		if err == nil {
 			return nil
+		}
+		if posting[method] && mayHaveReached(err) {
+			return fmt.Errorf("%s: %w: %w", method, errMaybeDelivered, err)
 		}
 		wait := backoff
 		var rl *slack.RateLimitedError
@@ -523,6 +601,26 @@ func knownSlackError(e string) string {
 func slackError(err error, name string) bool {
 	var se slack.SlackErrorResponse
 	return errors.As(err, &se) && se.Err == name
+}
+
+// mayHaveReached reports whether a call that failed with err may
+// nonetheless have reached Slack: a transport failure after the connection
+// was made (closed or reset while waiting for the answer, no answer within
+// the client's timeout, the context ending mid-call). A refused
+// connection, a failed DNS lookup or a dial that failed never sent
+// anything; Slack's own answers (an error, a 429, a 5xx) are not transport
+// failures.
+func mayHaveReached(err error) bool {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+	}
+	var dns *net.DNSError
+	var op *net.OpError
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dns) || errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	return true
 }
 
 // droppedConnection reports whether err is a connection that failed before

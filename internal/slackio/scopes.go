@@ -11,6 +11,9 @@ var MethodScopes = map[string][]string{
 	"chat.postMessage":      {"chat:write"},
 	"chat.getPermalink":     nil,
 	"conversations.open":    {"im:write"},
+	// Looking up a delivery whose outcome is unknown, in the agent's DM or
+	// the triage channel (a private channel).
+	"conversations.history": {"im:history", "groups:history", "channels:history"},
 	"usergroups.users.list": {"usergroups:read"},
 	"views.publish":         nil,
 	"users.info":            {"users:read"},

@@ -207,6 +207,7 @@ const (
 	Snoozed    = "snoozed"
 	Duplicate  = "duplicate" // already delivered
 	Refused    = "refused"   // refused for good (ErrUndeliverable): dropped
+	Unknown    = "unknown"   // may have reached Slack and cannot be looked up: not sent again (ErrUnknownOutcome)
 	Triaged    = "triaged"   // nobody owns the thread: a card went to the triage channel
 )
 
@@ -254,7 +255,7 @@ func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
 		}
 	}
 	if to == "" && d.cfg.Triage != "" {
-		outcome, err := d.once(ctx, t.ID()+"|triage", func() error {
+		outcome, err := d.once(ctx, t.ID()+"|triage", func(ctx context.Context) error {
 			s := d.coach.SuggestFor(t.Basis, nil)
 			return d.notify.Triage(ctx, d.cfg.Triage, Nudge{Channel: t.Channel, Thread: t.Thread, InThread: th.Replies, Score: t.Basis.Score, Suggestion: s})
 		})
@@ -273,7 +274,7 @@ func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
 		_ = d.store.ReleaseNudge(ctx, t.Channel, t.Thread)
 		return Snoozed, nil
 	}
-	outcome, err := d.once(ctx, t.ID()+"|"+to, func() error {
+	outcome, err := d.once(ctx, t.ID()+"|"+to, func(ctx context.Context) error {
 		recent, _ := d.store.RecentTips(ctx, to)
 		s := d.coach.SuggestFor(t.Basis, recent)
 		if err := d.notify.Nudge(ctx, to, Nudge{Channel: t.Channel, Thread: t.Thread, InThread: th.Replies, Score: t.Basis.Score, Suggestion: s}); err != nil {
@@ -301,12 +302,16 @@ func (d *Desk) DeliverReview(ctx context.Context, t ReviewTask) (string, error) 
 	} else if snoozed {
 		return Snoozed, nil
 	}
-	return d.once(ctx, t.ID(), func() error { return d.notify.Review(ctx, t.Agent, t) })
+	return d.once(ctx, t.ID(), func(ctx context.Context) error { return d.notify.Review(ctx, t.Agent, t) })
 }
 
 // once runs send under the idempotency key: across retries and replicas,
-// at most one send succeeds.
-func (d *Desk) once(ctx context.Context, key string, send func() error) (string, error) {
+// at most one send succeeds. Every attempt ends sent, refused or unknown:
+// an attempt that may have reached Slack is never blindly repeated. send
+// gets a context that carries the key and whether an earlier attempt may
+// have reached Slack (WithDelivery), so that the Notifier looks before it
+// sends again.
+func (d *Desk) once(ctx context.Context, key string, send func(context.Context) error) (string, error) {
 	state, err := d.store.BeginDelivery(ctx, key, deliveryLease)
 	if err != nil {
 		return "", err
@@ -317,18 +322,33 @@ func (d *Desk) once(ctx context.Context, key string, send func() error) (string,
 	case DeliveryBusy:
 		return "", ErrBusy
 	}
-	if err := send(); err != nil {
-		_ = d.store.FinishDelivery(context.WithoutCancel(ctx), key, false)
-		if errors.Is(err, ErrUndeliverable) {
-			d.log.Warn("delivery refused for good; dropped", "task", key, "error", err)
-			return Refused, nil
+	err = send(WithDelivery(ctx, key, state == DeliveryCheck))
+	finish := func(outcome string) {
+		if err := d.store.FinishDelivery(context.WithoutCancel(ctx), key, outcome); err != nil {
+			d.log.Warn("delivery outcome not recorded", "task", key, "outcome", outcome, "error", err)
 		}
+	}
+	switch {
+	case err == nil:
+		finish(DeliverySent)
+		return Sent, nil
+	case errors.Is(err, ErrAlreadySent):
+		finish(DeliverySent)
+		return Duplicate, nil
+	case errors.Is(err, ErrUnknownOutcome):
+		finish(DeliveryUnknown)
+		d.log.Warn("delivery outcome unknown; not sent again", "task", key, "error", err)
+		return Unknown, nil
+	case errors.Is(err, ErrLookBeforeRetry):
+		finish(DeliveryUnknown)
 		return "", err
+	case errors.Is(err, ErrUndeliverable):
+		finish(DeliveryFailed)
+		d.log.Warn("delivery refused for good; dropped", "task", key, "error", err)
+		return Refused, nil
 	}
-	if err := d.store.FinishDelivery(context.WithoutCancel(ctx), key, true); err != nil {
-		d.log.Warn("delivery not recorded as done; a retry may repeat it", "task", key, "error", err)
-	}
-	return Sent, nil
+	finish(DeliveryFailed)
+	return "", err
 }
 
 // DeliverReminder is the queue's handler for a reminder or check-in: it
@@ -425,7 +445,7 @@ var reminderStat = map[string]string{KindResponse: StatReminders, KindFollowup: 
 // remindOnce sends one reminder to one agent, exactly once across retries
 // and replicas, and lists it among the agent's open items.
 func (d *Desk) remindOnce(ctx context.Context, r Reminder, to, text string) (string, error) {
-	return d.once(ctx, r.ID()+"|"+to, func() error {
+	return d.once(ctx, r.ID()+"|"+to, func(ctx context.Context) error {
 		if err := d.notify.Remind(ctx, to, r, text); err != nil {
 			return err
 		}

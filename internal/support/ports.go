@@ -42,7 +42,7 @@ type ThreadStore interface {
 	RemoveOpen(ctx context.Context, agent, taskID string) error
 	OpenItems(ctx context.Context, agent string) ([]OpenItem, error)
 	BeginDelivery(ctx context.Context, id string, lease time.Duration) (string, error)
-	FinishDelivery(ctx context.Context, id string, delivered bool) error
+	FinishDelivery(ctx context.Context, id, outcome string) error
 	Ping(ctx context.Context) error
 }
 
@@ -58,7 +58,11 @@ type Scheduler interface {
 
 // Notifier delivers what the desk decided to say, privately to one agent
 // (slackio renders and sends it). An error means "not delivered"; a
-// *RetryLater error says when to try again.
+// *RetryLater error says when to try again; ErrUnknownOutcome and
+// ErrLookBeforeRetry say that it may have been delivered, and
+// ErrAlreadySent that an earlier attempt's was found. The delivery's ID
+// and whether to look for an earlier attempt first are in the context
+// (DeliveryFrom).
 type Notifier interface {
 	Nudge(ctx context.Context, to string, n Nudge) error
 	// Triage posts a card about a frustrated customer nobody owns in the

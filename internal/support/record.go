@@ -1,6 +1,7 @@
 package support
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -122,6 +123,41 @@ func (r ReviewTask) ID() string { return fmt.Sprintf("review:%s:%s:%s", r.Channe
 // ErrUndeliverable marks a delivery the messaging side refused for good (a
 // channel that is gone, blocks it rejects): retrying cannot help.
 var ErrUndeliverable = errors.New("undeliverable")
+
+// ErrUnknownOutcome marks a delivery that may or may not have reached Slack
+// and cannot be looked up (an ephemeral message: Slack keeps no trace a bot
+// can read). It is not sent again: a lost nudge is rare, a doubled one
+// teaches agents to ignore the bot. It is counted as "unknown".
+var ErrUnknownOutcome = errors.New("outcome unknown")
+
+// ErrLookBeforeRetry marks a delivery that may have reached Slack and can be
+// looked up (a posted message carries its delivery ID as metadata): the
+// next attempt looks for it before sending anything.
+var ErrLookBeforeRetry = errors.New("outcome unknown; look before retrying")
+
+// ErrAlreadySent marks a delivery an earlier attempt made: found where it
+// was posted.
+var ErrAlreadySent = errors.New("already sent by an earlier attempt")
+
+type deliveryKey struct{}
+
+type delivery struct {
+	id    string
+	check bool
+}
+
+// WithDelivery returns ctx carrying the delivery's ID and whether an
+// earlier attempt may have reached Slack (check), for the Notifier.
+func WithDelivery(ctx context.Context, id string, check bool) context.Context {
+	return context.WithValue(ctx, deliveryKey{}, delivery{id, check})
+}
+
+// DeliveryFrom returns the delivery ID and check flag WithDelivery put in
+// ctx ("" and false when there are none).
+func DeliveryFrom(ctx context.Context) (id string, check bool) {
+	d, _ := ctx.Value(deliveryKey{}).(delivery)
+	return d.id, d.check
+}
 
 // RetryLater is an error that says when a retry may succeed (a Slack rate
 // limit's Retry-After). The queue waits at least that long, with jitter.

@@ -144,4 +144,15 @@ const (
 	DeliveryOK   = "ok"   // the caller holds the lease and should deliver
 	DeliveryDone = "done" // already delivered: do nothing
 	DeliveryBusy = "busy" // another worker holds the lease: try later
+	// DeliveryCheck: the caller holds the lease, but an earlier attempt may
+	// have reached Slack (its outcome was unknown, or its replica died
+	// while it held the lease): look before sending again.
+	DeliveryCheck = "check"
+)
+
+// Delivery outcomes recorded by FinishDelivery.
+const (
+	DeliverySent    = "sent"    // delivered: every later attempt is a duplicate
+	DeliveryFailed  = "failed"  // not delivered, and Slack never saw it: a retry may send
+	DeliveryUnknown = "unknown" // it may have reached Slack: the next attempt checks first
 )

@@ -90,6 +90,23 @@ type Server struct {
 	tierCalls    map[string][]time.Time     // recent calls of rate-limited methods (tierLimits)
 	members      map[string]map[string]bool // channel → members (SetMembers)
 	methodDelay  map[string]time.Duration
+	lostAnswers  map[string]int        // method → remaining calls carried out, then the connection closed unanswered
+	lateAnswers  map[string]lateAnswer // method → calls carried out, then answered late
+	posted       map[string][]posted   // channel → messages the bot posted, oldest first
+}
+
+// lateAnswer holds the answers of the next n calls of a method back for d
+// after carrying them out.
+type lateAnswer struct {
+	n int
+	d time.Duration
+}
+
+// posted is a message the bot posted, as conversations.history returns it:
+// its ts, text and metadata (event type and payload), never more.
+type posted struct {
+	ts, text string
+	metadata json.RawMessage
 }
 
 // newTS returns a fresh message ts, later than every one before, as Slack's
@@ -144,22 +161,25 @@ func (c *conn) write(msgType int, b []byte) error {
 // New starts a fake Slack on a free loopback port.
 func New() (*Server, error) {
 	s := &Server{
-		TeamID:     "T0EMPATHY",
-		BotUserID:  "UBOT",
-		BotToken:   "xoxb-fake-bot-token",
-		AppToken:   "xapp-fake-app-token",
-		users:      map[string]User{},
-		channels:   map[string]string{},
-		groups:     map[string][]string{},
-		acks:       map[string]Ack{},
-		sent:       map[string]sentEnvelope{},
-		rateLimits: map[string]*rateLimit{},
-		failures:   map[string]int{},
-		drops:      map[string]int{},
-		replies:    map[string]int{},
-		tierCalls:  map[string][]time.Time{},
-		apiErrors:  map[string]apiError{},
-		pingEvery:  2 * time.Second,
+		TeamID:      "T0EMPATHY",
+		BotUserID:   "UBOT",
+		BotToken:    "xoxb-fake-bot-token",
+		AppToken:    "xapp-fake-app-token",
+		users:       map[string]User{},
+		channels:    map[string]string{},
+		groups:      map[string][]string{},
+		acks:        map[string]Ack{},
+		sent:        map[string]sentEnvelope{},
+		rateLimits:  map[string]*rateLimit{},
+		failures:    map[string]int{},
+		drops:       map[string]int{},
+		replies:     map[string]int{},
+		tierCalls:   map[string][]time.Time{},
+		apiErrors:   map[string]apiError{},
+		lostAnswers: map[string]int{},
+		lateAnswers: map[string]lateAnswer{},
+		posted:      map[string][]posted{},
+		pingEvery:   2 * time.Second,
 		// Slack retries an unacked Events API envelope 3 times: at once
 		// after the 3 s deadline, then about 1 and 5 minutes later.
 		redeliver: []time.Duration{3 * time.Second, time.Minute, 5 * time.Minute},
@@ -266,6 +286,25 @@ func (s *Server) DropNext(method string, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.drops[method] = n
+}
+
+// LoseAnswerNext makes the next n calls to method be carried out (a message
+// posted is posted, and recorded as a call) and then their connection
+// closed with no answer: the client reads EOF and cannot tell whether
+// Slack did it.
+func (s *Server) LoseAnswerNext(method string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lostAnswers[method] = n
+}
+
+// AnswerLateNext makes the next n calls to method be carried out at once
+// and answered only after d: past the client's timeout, it has given up
+// waiting although Slack did what it asked.
+func (s *Server) AnswerLateNext(method string, n int, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lateAnswers[method] = lateAnswer{n, d}
 }
 
 // FailWith makes the next n calls to method answer {"ok":false,"error":name},
@@ -522,7 +561,32 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls = append(s.calls, Call{Method: recorded, Args: args, At: time.Now()})
 	s.callCond.Broadcast()
+	lose := s.lostAnswers[method] > 0
+	if lose {
+		s.lostAnswers[method]--
+	}
+	late := s.lateAnswers[method]
+	if late.n > 0 {
+		s.lateAnswers[method] = lateAnswer{late.n - 1, late.d}
+	}
 	s.mu.Unlock()
+	if lose {
+		// Done, but the answer is lost with the connection.
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				c.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	if late.n > 0 {
+		select {
+		case <-time.After(late.d):
+		case <-r.Context().Done():
+			return // the client gave up waiting; the call stays done
+		}
+	}
 	writeJSON(w, resp)
 }
 
@@ -579,11 +643,49 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 		if err := checkBlocks(args.Get("blocks"), 50); err != "" {
 			return map[string]any{"ok": false, "error": "invalid_blocks", "response_metadata": map[string]any{"messages": []string{err}}}
 		}
+		var meta json.RawMessage
+		if m := args.Get("metadata"); m != "" {
+			// Slack checks message metadata: an event_type and an
+			// event_payload object.
+			var md struct {
+				EventType    string          `json:"event_type"`
+				EventPayload json.RawMessage `json:"event_payload"`
+			}
+			if json.Unmarshal([]byte(m), &md) != nil || md.EventType == "" || len(md.EventPayload) == 0 || md.EventPayload[0] != '{' {
+				return map[string]any{"ok": false, "error": "invalid_metadata_format"}
+			}
+			meta = json.RawMessage(m)
+		}
 		s.seq++
 		if th := args.Get("thread_ts"); th != "" {
 			s.replies[args.Get("channel")+"|"+th]++
 		}
-		return ok(map[string]any{"channel": args.Get("channel"), "ts": s.newTS()})
+		ts := s.newTS()
+		s.posted[args.Get("channel")] = append(s.posted[args.Get("channel")], posted{ts: ts, text: args.Get("text"), metadata: meta})
+		return ok(map[string]any{"channel": args.Get("channel"), "ts": ts})
+	case "conversations.history":
+		// The bot's own posts in the channel, newest first, at most limit
+		// (default 100, as Slack's); metadata only with
+		// include_all_metadata, as Slack returns it.
+		ch := args.Get("channel")
+		if ch == "" {
+			return map[string]any{"ok": false, "error": "channel_not_found"}
+		}
+		limit, err := strconv.Atoi(args.Get("limit"))
+		if err != nil || limit <= 0 {
+			limit = 100
+		}
+		withMeta := args.Get("include_all_metadata") == "1" || args.Get("include_all_metadata") == "true"
+		all := s.posted[ch]
+		var msgs []map[string]any
+		for i := len(all) - 1; i >= 0 && len(msgs) < limit; i-- {
+			m := map[string]any{"type": "message", "user": s.BotUserID, "bot_id": "BEMPATHY", "ts": all[i].ts, "text": all[i].text}
+			if withMeta && all[i].metadata != nil {
+				m["metadata"] = all[i].metadata
+			}
+			msgs = append(msgs, m)
+		}
+		return ok(map[string]any{"messages": msgs, "has_more": len(all) > limit})
 	case "conversations.open":
 		users := args.Get("users")
 		if users == "" {

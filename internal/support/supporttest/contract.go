@@ -292,11 +292,28 @@ func contractMisc(t *testing.T, s support.ThreadStore) {
 	if st := must(s.BeginDelivery(ctx, "k", time.Minute))(t); st != support.DeliveryBusy {
 		t.Errorf("second begin while leased: %s", st)
 	}
-	noErr(t, s.FinishDelivery(ctx, "k", false))
+	noErr(t, s.FinishDelivery(ctx, "k", support.DeliveryFailed))
 	if st := must(s.BeginDelivery(ctx, "k", time.Minute))(t); st != support.DeliveryOK {
 		t.Errorf("begin after a failed delivery: %s", st)
 	}
-	noErr(t, s.FinishDelivery(ctx, "k", true))
+	// An attempt that may have reached Slack: the next one checks first.
+	noErr(t, s.FinishDelivery(ctx, "k", support.DeliveryUnknown))
+	if st := must(s.BeginDelivery(ctx, "k", time.Minute))(t); st != support.DeliveryCheck {
+		t.Errorf("begin after an unknown outcome: %s, want check", st)
+	}
+	if st := must(s.BeginDelivery(ctx, "k", time.Minute))(t); st != support.DeliveryBusy {
+		t.Errorf("a check holds the lease too: %s", st)
+	}
+	// A holder that died mid-send leaves its lease: when it runs out, the
+	// next attempt checks first.
+	if st := must(s.BeginDelivery(ctx, "dead", 30*time.Millisecond))(t); st != support.DeliveryOK {
+		t.Fatalf("begin: %s", st)
+	}
+	time.Sleep(80 * time.Millisecond)
+	if st := must(s.BeginDelivery(ctx, "dead", time.Minute))(t); st != support.DeliveryCheck {
+		t.Errorf("begin after a lease ran out: %s, want check", st)
+	}
+	noErr(t, s.FinishDelivery(ctx, "k", support.DeliverySent))
 	if st := must(s.BeginDelivery(ctx, "k", time.Minute))(t); st != support.DeliveryDone {
 		t.Errorf("begin after delivery: %s", st)
 	}

@@ -52,8 +52,9 @@ type memThread struct {
 }
 
 type memDelivery struct {
-	done  bool
-	until time.Time
+	done    bool
+	unknown bool      // the last attempt's outcome was unknown
+	until   time.Time // an attempt's lease; after it, the attempt may have reached Slack
 }
 
 // NewMemory returns an empty store whose clock is clock.
@@ -543,26 +544,33 @@ func (m *Memory) BeginDelivery(_ context.Context, id string, lease time.Duration
 		return "", err
 	}
 	defer m.mu.Unlock()
-	d := m.delivery[id]
+	d, seen := m.delivery[id]
+	state := support.DeliveryOK
 	switch {
 	case d.done:
 		return support.DeliveryDone, nil
 	case d.until.After(m.Clock()):
 		return support.DeliveryBusy, nil
+	case seen:
+		// An attempt whose outcome was unknown, or whose holder died.
+		state = support.DeliveryCheck
 	}
 	m.delivery[id] = memDelivery{until: m.Clock().Add(lease)}
-	return support.DeliveryOK, nil
+	return state, nil
 }
 
 // FinishDelivery implements support.ThreadStore.
-func (m *Memory) FinishDelivery(_ context.Context, id string, delivered bool) error {
+func (m *Memory) FinishDelivery(_ context.Context, id, outcome string) error {
 	if err := m.lock(); err != nil {
 		return err
 	}
 	defer m.mu.Unlock()
-	if delivered {
+	switch outcome {
+	case support.DeliverySent:
 		m.delivery[id] = memDelivery{done: true}
-	} else {
+	case support.DeliveryUnknown:
+		m.delivery[id] = memDelivery{unknown: true}
+	default:
 		delete(m.delivery, id)
 	}
 	return nil
