@@ -200,10 +200,12 @@ func (s *Store) OpenItems(ctx context.Context, agent string) ([]support.OpenItem
 }
 
 // beginScript takes a delivery's lease. The key holds "pending:<ms>" while
-// an attempt holds the lease (until <ms>, by Redis's clock), "unknown"
-// after an attempt whose outcome was unknown, "done" once delivered; it
-// lives for the retention period, so that a lease whose holder died is
-// still there when it runs out: the next attempt is told to check.
+// an attempt holds the lease (until <ms>, by Redis's clock) and has not yet
+// called Slack, "sending:<ms>" once it may have (MarkSending), "unknown"
+// after an attempt whose outcome was unknown, and "done" once delivered. It
+// lives for the retention period, so that a lease whose holder died is still
+// there when it runs out: if the holder may have called Slack, the next
+// attempt is told to check.
 var beginScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if v == 'done' then return 'done' end
@@ -211,12 +213,31 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local state = 'ok'
 if v then
-  local till = tonumber(string.match(v, '^pending:(%d+)$') or '0')
-  if till > now then return 'busy' end
-  state = 'check'
+  local phase, till = string.match(v, '^(%a+):(%d+)$')
+  if till and tonumber(till) > now then return 'busy' end
+  if phase ~= 'pending' then state = 'check' end
 end
 redis.call('SET', KEYS[1], 'pending:' .. (now + tonumber(ARGV[1])), 'PX', ARGV[2])
 return state`)
+
+// sendingScript marks a held lease as one whose holder may have called
+// Slack, keeping its expiry.
+var sendingScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local till = string.match(v, '^pending:(%d+)$')
+if not till then return 0 end
+redis.call('SET', KEYS[1], 'sending:' .. till, 'KEEPTTL')
+return 1`)
+
+// MarkSending records that the holder of delivery id's lease is about to
+// call Slack: if it dies now, the next attempt checks before sending.
+func (s *Store) MarkSending(ctx context.Context, id string) error {
+	if err := sendingScript.Run(ctx, s.rdb, []string{s.prefix + "dl:" + id}).Err(); err != nil {
+		return fmt.Errorf("mark delivery %s sending: %w", id, err)
+	}
+	return nil
+}
 
 // BeginDelivery takes the idempotency key id for lease. Only one caller
 // across replicas gets support.DeliveryOK or support.DeliveryCheck (the

@@ -407,6 +407,9 @@ func (b *Bot) deliver(ctx context.Context, channel, thread string, inThread bool
 			// ephemeral message a bot can look up: not sent again.
 			return fmt.Errorf("chat.postEphemeral: %w: an earlier attempt may have shown it", support.ErrUnknownOutcome)
 		}
+		if err := support.Sending(ctx); err != nil {
+			return err
+		}
 		err := b.retry(ctx, "chat.postEphemeral", func() error {
 			_, err := b.api.PostEphemeralContext(ctx, channel, user, append(opts, where...)...)
 			return err
@@ -463,6 +466,9 @@ func (b *Bot) post(ctx context.Context, channel string, opts ...slack.MsgOption)
 				return support.ErrAlreadySent
 			}
 		}
+	}
+	if err := support.Sending(ctx); err != nil {
+		return err
 	}
 	err := b.retry(ctx, "chat.postMessage", func() error {
 		_, _, err := b.api.PostMessageContext(ctx, channel, opts...)

@@ -322,7 +322,8 @@ func (d *Desk) once(ctx context.Context, key string, send func(context.Context) 
 	case DeliveryBusy:
 		return "", ErrBusy
 	}
-	err = send(WithDelivery(ctx, key, state == DeliveryCheck))
+	mark := func(ctx context.Context) error { return d.store.MarkSending(ctx, key) }
+	err = send(WithDelivery(ctx, key, state == DeliveryCheck, mark))
 	finish := func(outcome string) {
 		if err := d.store.FinishDelivery(context.WithoutCancel(ctx), key, outcome); err != nil {
 			d.log.Warn("delivery outcome not recorded", "task", key, "outcome", outcome, "error", err)

@@ -42,6 +42,9 @@ type ThreadStore interface {
 	RemoveOpen(ctx context.Context, agent, taskID string) error
 	OpenItems(ctx context.Context, agent string) ([]OpenItem, error)
 	BeginDelivery(ctx context.Context, id string, lease time.Duration) (string, error)
+	// MarkSending records that the holder of id's lease may call Slack
+	// now; BeginDelivery tells the next attempt to check only after that.
+	MarkSending(ctx context.Context, id string) error
 	FinishDelivery(ctx context.Context, id, outcome string) error
 	Ping(ctx context.Context) error
 }

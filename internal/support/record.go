@@ -144,12 +144,26 @@ type deliveryKey struct{}
 type delivery struct {
 	id    string
 	check bool
+	mark  func(context.Context) error
 }
 
-// WithDelivery returns ctx carrying the delivery's ID and whether an
-// earlier attempt may have reached Slack (check), for the Notifier.
-func WithDelivery(ctx context.Context, id string, check bool) context.Context {
-	return context.WithValue(ctx, deliveryKey{}, delivery{id, check})
+// WithDelivery returns ctx carrying the delivery's ID, whether an earlier
+// attempt may have reached Slack (check), and mark, which records that
+// this attempt is about to call Slack (see Sending), for the Notifier.
+func WithDelivery(ctx context.Context, id string, check bool, mark func(context.Context) error) context.Context {
+	return context.WithValue(ctx, deliveryKey{}, delivery{id, check, mark})
+}
+
+// Sending records, for the delivery in ctx, that the Notifier is about to
+// make the call that shows something to someone: if this replica dies
+// from here on, the next attempt looks before it sends. With no delivery
+// in ctx it does nothing.
+func Sending(ctx context.Context) error {
+	d, _ := ctx.Value(deliveryKey{}).(delivery)
+	if d.mark == nil {
+		return nil
+	}
+	return d.mark(ctx)
 }
 
 // DeliveryFrom returns the delivery ID and check flag WithDelivery put in

@@ -305,13 +305,24 @@ func contractMisc(t *testing.T, s support.ThreadStore) {
 		t.Errorf("a check holds the lease too: %s", st)
 	}
 	// A holder that died mid-send leaves its lease: when it runs out, the
-	// next attempt checks first.
+	// next attempt checks first. One that died before it called Slack
+	// (no MarkSending) leaves nothing to check.
 	if st := must(s.BeginDelivery(ctx, "dead", 30*time.Millisecond))(t); st != support.DeliveryOK {
+		t.Fatalf("begin: %s", st)
+	}
+	noErr(t, s.MarkSending(ctx, "dead"))
+	if st := must(s.BeginDelivery(ctx, "dead", time.Minute))(t); st != support.DeliveryBusy {
+		t.Errorf("marked sending, still leased: %s, want busy", st)
+	}
+	if st := must(s.BeginDelivery(ctx, "early", 30*time.Millisecond))(t); st != support.DeliveryOK {
 		t.Fatalf("begin: %s", st)
 	}
 	time.Sleep(80 * time.Millisecond)
 	if st := must(s.BeginDelivery(ctx, "dead", time.Minute))(t); st != support.DeliveryCheck {
-		t.Errorf("begin after a lease ran out: %s, want check", st)
+		t.Errorf("begin after a sending lease ran out: %s, want check", st)
+	}
+	if st := must(s.BeginDelivery(ctx, "early", time.Minute))(t); st != support.DeliveryOK {
+		t.Errorf("begin after a lease that never called Slack ran out: %s, want ok", st)
 	}
 	noErr(t, s.FinishDelivery(ctx, "k", support.DeliverySent))
 	if st := must(s.BeginDelivery(ctx, "k", time.Minute))(t); st != support.DeliveryDone {

@@ -54,7 +54,8 @@ type memThread struct {
 type memDelivery struct {
 	done    bool
 	unknown bool      // the last attempt's outcome was unknown
-	until   time.Time // an attempt's lease; after it, the attempt may have reached Slack
+	sending bool      // the lease's holder may have called Slack
+	until   time.Time // an attempt's lease
 }
 
 // NewMemory returns an empty store whose clock is clock.
@@ -551,12 +552,26 @@ func (m *Memory) BeginDelivery(_ context.Context, id string, lease time.Duration
 		return support.DeliveryDone, nil
 	case d.until.After(m.Clock()):
 		return support.DeliveryBusy, nil
-	case seen:
-		// An attempt whose outcome was unknown, or whose holder died.
+	case seen && (d.unknown || d.sending):
+		// An attempt whose outcome was unknown, or whose holder died
+		// after it may have called Slack.
 		state = support.DeliveryCheck
 	}
 	m.delivery[id] = memDelivery{until: m.Clock().Add(lease)}
 	return state, nil
+}
+
+// MarkSending implements support.ThreadStore.
+func (m *Memory) MarkSending(_ context.Context, id string) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if d, ok := m.delivery[id]; ok && !d.done && !d.unknown {
+		d.sending = true
+		m.delivery[id] = d
+	}
+	return nil
 }
 
 // FinishDelivery implements support.ThreadStore.
