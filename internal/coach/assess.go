@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sort"
 )
 
 // CueKind names one kind of frustration cue.
@@ -244,6 +245,7 @@ func (c *Coach) Assess(text string) Assessment {
 	// The heaviest MaxCues cues (the first by position among equals), each
 	// with the weight of the words inside it, then the tone spans outside
 	// them.
+	s.hits = cues[:0] // keep the buffer for the next message
 	cues = heaviest(cues, MaxCues)
 	for i := range cues {
 		cues[i].w += s.within(cues[i].start, cues[i].end)
@@ -256,21 +258,30 @@ func (c *Coach) Assess(text string) Assessment {
 			a.Cues[i] = Cue{Kind: h.kind, Evidence: text[h.start:h.end], Start: int(h.start), End: int(h.end), Weight: h.w, Weak: h.weak}
 		}
 	}
-	s.hits = all[:0]
 	a.Frustrated = a.FrustratedAt(c.Threshold)
 	return a
 }
 
 // heaviest returns the n heaviest of hs (the first by position among
-// equals), in no particular order.
+// equals), heaviest first: one pass that keeps the best n so far, since a
+// long message has thousands of hits and keeps a few.
 func heaviest(hs []hit, n int) []hit {
 	if len(hs) <= n {
 		return hs
 	}
-	slices.SortFunc(hs, func(x, y hit) int {
-		return cmp.Or(cmp.Compare(y.w, x.w), cmp.Compare(x.start, y.start))
-	})
-	return hs[:n]
+	better := func(x, y hit) bool { return x.w > y.w || x.w == y.w && x.start < y.start }
+	top := make([]hit, 0, n+1)
+	for _, h := range hs {
+		if len(top) == n && !better(h, top[n-1]) {
+			continue
+		}
+		i := sort.Search(len(top), func(i int) bool { return better(h, top[i]) })
+		top = slices.Insert(top, i, h)
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	return top
 }
 
 // hit is a cue before it is shown: its text is taken only for the cues

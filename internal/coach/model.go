@@ -29,6 +29,9 @@ type model struct {
 	// pairs holds the weights of two adjacent words of a clause, by their
 	// vocab IDs.
 	pairs map[[2]int32]float64
+	// pairFirst[id] reports whether word id is the first word of some pair
+	// (most words are not, and need no lookup).
+	pairFirst []bool
 }
 
 func parseModel(lx *lexicon, tsv string) (*model, error) {
@@ -113,8 +116,15 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 	// Both words of a pair get a vocab ID, so that the tokenizer knows them
 	// even when their own weights are too small to be written.
 	m.pairs = make(map[[2]int32]float64, len(pairs))
+	var firsts []int32
 	for _, p := range pairs {
-		m.pairs[[2]int32{lx.voc.add(p.a), lx.voc.add(p.b)}] = p.w
+		a := lx.voc.add(p.a)
+		m.pairs[[2]int32{a, lx.voc.add(p.b)}] = p.w
+		firsts = append(firsts, a)
+	}
+	m.pairFirst = make([]bool, len(lx.voc.words))
+	for _, a := range firsts {
+		m.pairFirst[a] = true
 	}
 	// wordW holds the word weights by vocab ID, plain and negated side by
 	// side: wordW[2*id] is the word's weight, wordW[2*id+1] its weight after
@@ -184,7 +194,7 @@ func Features(text string) map[string]float64 {
 // pair: 0 unless both are words the vocabulary knows, of one clause, and
 // the model has a weight for the pair.
 func (m *model) pairWeight(a, b *token) float64 {
-	if a.id == 0 || b.id == 0 || a.clause != b.clause {
+	if a.id == 0 || b.id == 0 || a.clause != b.clause || int(a.id) >= len(m.pairFirst) || !m.pairFirst[a.id] {
 		return 0
 	}
 	return m.pairs[[2]int32{a.id, b.id}]
