@@ -146,8 +146,9 @@ var priority = map[CueKind]int{
 
 // Primary returns the cue the coaching should answer: a strong cue before a
 // weak one ("failed" before the "2 hours" the job ran, which is no wait for
-// an answer), then the most specific kind present, then the strongest of
-// that kind; false when there are no cues.
+// an answer), then the most specific kind present (of repeated contact, a
+// second ask before a problem that came back), then the strongest of that
+// kind; false when there are no cues.
 func (a Assessment) Primary() (Cue, bool) {
 	best := -1
 	for i, c := range a.Cues {
@@ -158,6 +159,14 @@ func (a Assessment) Primary() (Cue, bool) {
 		b := a.Cues[best]
 		if c.Weak != b.Weak {
 			if !c.Weak {
+				best = i
+			}
+			continue
+		}
+		if c.Kind == RepeatedContact && b.Kind == RepeatedContact && recurring(c.Evidence) != recurring(b.Evidence) {
+			// Having to ask again says more to the agent than the problem
+			// coming back: "third time I'm asking… still broken".
+			if !recurring(c.Evidence) {
 				best = i
 			}
 			continue

@@ -162,6 +162,7 @@ func TestRecurrenceIsNotAChase(t *testing.T) {
 		{"This is the third outage this month and nobody told us", "recur"},
 		{"We have had another outage today, this is ridiculous.", "recur"},
 		{"This is the third time I'm asking about my refund.", "repeat"},
+		{"This is the third time I'm asking about this. You said it would be fixed by Friday and it's still broken.", "repeat"},
 	} {
 		s := c.Suggest(c.Assess(tt.text), nil)
 		if !strings.Contains(s.Tip.ID, tt.tip) {
