@@ -192,8 +192,9 @@ func TestEndToEndNudgesTheAssignedAgentOnce(t *testing.T) {
 	}
 	blocks := c.Args.Get("blocks")
 	// The customer wrote earlier in the thread and nobody answered, so the
-	// nudge answers the trajectory (issue 15), over the words that show it.
-	for _, want := range []string{"frustrated", "Opening line", coach.Describe(coach.Trajectory), "still broken"} {
+	// nudge answers the trajectory (issue 15), over the words that show it:
+	// their having asked before, rather than the problem still being there.
+	for _, want := range []string{"frustrated", "Opening line", coach.Describe(coach.Trajectory), "third time"} {
 		if !strings.Contains(blocks, want) {
 			t.Errorf("nudge blocks lack %q: %s", want, blocks)
 		}
