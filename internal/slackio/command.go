@@ -200,7 +200,11 @@ func (b *Bot) tipsText(k coach.CueKind) string {
 		return sb.String()
 	}
 	fmt.Fprintf(&sb, "*When %s:*\n", coach.Describe(k))
-	for _, t := range b.coach.Tips(k) {
+	tips := b.coach.Tips(k)
+	if len(tips) == 0 {
+		tips = b.coach.Tips("") // a cue with no tips of its own (tone) gets the general ones, as a nudge does
+	}
+	for _, t := range tips {
 		fmt.Fprintf(&sb, "• *%s* (%s) — %s\n", escape(t.Title), escape(t.Technique), escape(t.Why))
 	}
 	return sb.String()

@@ -136,3 +136,12 @@ func TestHelpHasNoBareAngleBrackets(t *testing.T) {
 		t.Errorf("help text holds a bare < or >: %s", helpText)
 	}
 }
+
+// /empathy tips for a cue with no tips of its own (a learned tone span)
+// lists the general tips, as a nudge for it would use, never an empty list.
+func TestTipsForToneListsGeneralTips(t *testing.T) {
+	got := testBot().tipsText(coach.Tone)
+	if strings.Count(got, "• ") == 0 {
+		t.Errorf("tips for tone list nothing:\n%s", got)
+	}
+}
