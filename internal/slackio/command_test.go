@@ -2,9 +2,13 @@ package slackio
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -143,5 +147,38 @@ func TestTipsForToneListsGeneralTips(t *testing.T) {
 	got := testBot().tipsText(coach.Tone)
 	if strings.Count(got, "• ") == 0 {
 		t.Errorf("tips for tone list nothing:\n%s", got)
+	}
+}
+
+// A posting call whose context is over before it starts is not made, and
+// is not taken for one that may have reached Slack (which would never be
+// sent again); one that fails after the request went out is, and is not
+// repeated in place.
+func TestRetryTellsNotSentFromMaybeSent(t *testing.T) {
+	b := testBot()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	calls := 0
+	err := b.retry(ctx, "chat.postEphemeral", func() error { calls++; return nil })
+	if calls != 0 || err == nil || errors.Is(err, errMaybeDelivered) {
+		t.Errorf("cancelled before the call: %d calls, err %v", calls, err)
+	}
+	calls = 0
+	lost := &url.Error{Op: "Post", URL: "https://slack.test/api/chat.postEphemeral", Err: io.EOF}
+	err = b.retry(context.Background(), "chat.postEphemeral", func() error { calls++; return lost })
+	if calls != 1 || !errors.Is(err, errMaybeDelivered) {
+		t.Errorf("answer lost: %d calls, err %v; want 1 call and errMaybeDelivered", calls, err)
+	}
+	calls = 0
+	refused := &url.Error{Op: "Post", URL: "https://slack.test/api/chat.postEphemeral", Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}}
+	err = b.retry(context.Background(), "chat.postEphemeral", func() error {
+		calls++
+		if calls < 2 {
+			return refused
+		}
+		return nil
+	})
+	if calls != 2 || err != nil {
+		t.Errorf("a refused connection is retried: %d calls, err %v", calls, err)
 	}
 }

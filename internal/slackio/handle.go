@@ -547,6 +547,10 @@ func (b *Bot) retry(ctx context.Context, method string, call func() error) error
 	backoff := 200 * time.Millisecond
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
+		if cerr := ctx.Err(); cerr != nil {
+			// Over before the call: nothing was sent, whatever the call.
+			return fmt.Errorf("%s: %w", method, cerr)
+		}
 		err = call()
 		if err == nil {
 			return nil
