@@ -223,7 +223,6 @@ func (c *Coach) Assess(text string) Assessment {
 		return Assessment{Language: lang}
 	}
 
-	s.sums()
 	// The lexicon's matches: each phrase's weight, and each kind's weight
 	// once per match, at most three times.
 	var kindCount, negCount [16]int
@@ -333,24 +332,18 @@ func (m *model) phraseWeight(mt *match) float64 {
 }
 
 // within is the weight of the words (and of the word pairs) wholly inside
-// text[start:end], as the last Assess summed them (see sums).
+// text[start:end], as the last Assess summed them: a cue spans a few
+// tokens, found by binary search.
 func (s *scratch) within(start, end int32) float64 {
 	lo, _ := slices.BinarySearchFunc(s.tokens, start, func(t token, x int32) int { return cmp.Compare(t.start, x) })
-	hi, _ := slices.BinarySearchFunc(s.tokens, end+1, func(t token, x int32) int { return cmp.Compare(t.end, x) })
-	if hi <= lo {
-		return 0
+	w := 0.0
+	for i := lo; i < len(s.tokens) && s.tokens[i].end <= end; i++ {
+		w += s.wordW[i]
+		if i > lo {
+			w += s.pairW[i]
+		}
 	}
-	return s.cumWord[hi] - s.cumWord[lo] + s.cumPair[hi] - s.cumPair[lo+1]
-}
-
-// sums fills cumWord and cumPair, the running sums of wordW and pairW, for
-// within: cumWord[k] is the weight of the words before token k.
-func (s *scratch) sums() {
-	s.cumWord, s.cumPair = append(s.cumWord[:0], 0), append(s.cumPair[:0], 0)
-	for i := range s.wordW {
-		s.cumWord = append(s.cumWord, s.cumWord[i]+s.wordW[i])
-		s.cumPair = append(s.cumPair, s.cumPair[i]+s.pairW[i])
-	}
+	return w
 }
 
 // Tone is the kind of a span of words that raised the score but is no

@@ -116,15 +116,12 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 	// Both words of a pair get a vocab ID, so that the tokenizer knows them
 	// even when their own weights are too small to be written.
 	m.pairs = make(map[[2]int32]float64, len(pairs))
-	var firsts []int32
 	for _, p := range pairs {
-		a := lx.voc.add(p.a)
-		m.pairs[[2]int32{a, lx.voc.add(p.b)}] = p.w
-		firsts = append(firsts, a)
+		m.pairs[[2]int32{lx.voc.add(p.a), lx.voc.add(p.b)}] = p.w
 	}
 	m.pairFirst = make([]bool, len(lx.voc.words))
-	for _, a := range firsts {
-		m.pairFirst[a] = true
+	for k := range m.pairs {
+		m.pairFirst[k[0]] = true
 	}
 	// wordW holds the word weights by vocab ID, plain and negated side by
 	// side: wordW[2*id] is the word's weight, wordW[2*id+1] its weight after

@@ -61,7 +61,7 @@ func (c *Coach) InThread(a Assessment, e Earlier) Assessment {
 	cues = append(cues, cue)
 	cues = append(cues, a.Cues...)
 	a.Cues = cues
-	a.Frustrated = a.Score >= c.Threshold
+	a.Frustrated = a.FrustratedAt(c.Threshold)
 	return a
 }
 

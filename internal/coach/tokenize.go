@@ -43,8 +43,6 @@ type scratch struct {
 	// the word pair it closes, as Assess scaled them.
 	wordW, pairW []float64
 	hits         []hit // the cues of the last Assess, before they were kept
-	// cumWord and cumPair are their running sums (see sums).
-	cumWord, cumPair []float64
 
 	// Tokenizer state the separators change.
 	specials         *lexicon // nil: no special detectors
