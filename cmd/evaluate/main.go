@@ -187,37 +187,14 @@ func report(w io.Writer, name string, scores []float64, labels []bool, cut, floo
 		name, auc, rec, floor, thr, p, r)
 }
 
-// flagReport prints what the coach does at its own verdict (Frustrated, which
-// needs a cue as well as the threshold) in the assessments as: precision,
-// recall, the share of messages flagged, how many flagged messages have no
-// cue to show, and how many it left unscored (a language it does not read).
+// flagReport prints what the coach's verdict at threshold makes of the
+// assessments as (made by a coach with that threshold): precision, recall,
+// the share of messages flagged, how many flagged messages have no cue to
+// show, and how many it left unscored (a language it does not read).
 func flagReport(w io.Writer, threshold float64, as []coach.Assessment, labels []bool) {
-	var tp, fp, fn, noCue, unscored int
-	for i, a := range as {
-		if a.Unscored() {
-			unscored++
-		}
-		if a.Frustrated && len(a.Cues) == 0 {
-			noCue++
-		}
-		switch {
-		case a.Frustrated && labels[i]:
-			tp++
-		case a.Frustrated:
-			fp++
-		case labels[i]:
-			fn++
-		}
-	}
-	prec, rec := 0.0, 0.0
-	if tp+fp > 0 {
-		prec = float64(tp) / float64(tp+fp)
-	}
-	if tp+fn > 0 {
-		rec = float64(tp) / float64(tp+fn)
-	}
+	c := learn.CountAt(as, labels, threshold)
 	fmt.Fprintf(w, "verdict at %.2f: flagged %d of %d (%.1f%%): precision %.3f recall %.3f (%d right, %d false alarms, %d missed) | flagged with no cue %d | unscored %d\n",
-		threshold, tp+fp, len(as), 100*float64(tp+fp)/float64(len(as)), prec, rec, tp, fp, fn, noCue, unscored)
+		threshold, c.TP+c.FP, c.N, 100*c.Flagged(), c.Precision(), c.Recall(), c.TP, c.FP, c.FN, c.NoCue, c.Unscored)
 }
 
 // load reads the messages of path in format. With parts (support files

@@ -318,7 +318,8 @@ func LeaveOneOut(w io.Writer, d *Data, st Settings, companyFolds int, errors io.
 	fmt.Fprintf(w, "\nleave one source out, verdict at %.2f:\n", st.Threshold)
 	fmt.Fprintf(w, "%-28s %6s %5s %6s %7s %9s %6s\n", "held out", "n", "frust", "AUC", "flagged", "precision", "recall")
 	for _, h := range results {
-		p, r, flagged := verdict(h.as, h.labels, st.Threshold)
+		c := CountAt(h.as, h.labels, st.Threshold)
+		p, r, flagged := c.Precision(), c.Recall(), c.Flagged()
 		npos := 0
 		for _, l := range h.labels {
 			if l {
@@ -335,7 +336,8 @@ func LeaveOneOut(w io.Writer, d *Data, st Settings, companyFolds int, errors io.
 	for t := 0.30; t < 0.951; t += 0.05 {
 		fmt.Fprintf(w, "%-9.2f", t)
 		for _, h := range results {
-			p, r, f := verdict(h.as, h.labels, t)
+			c := CountAt(h.as, h.labels, t)
+			p, r, f := c.Precision(), c.Recall(), c.Flagged()
 			fmt.Fprintf(w, " | %.2f/%.2f/%5.1f%%   ", p, r, 100*f)
 		}
 		fmt.Fprintln(w)
@@ -366,28 +368,48 @@ func score(d *Data, st Settings, name string, out func(int) bool) (heldOut, erro
 	return h, nil
 }
 
-// verdict returns precision, recall and the share flagged when messages
-// with a score of at least t are frustrated, as the coach decides.
-func verdict(as []coach.Assessment, labels []bool, t float64) (p, r, flagged float64) {
-	var tp, fp, fn int
+// Counts is how the coach's verdict at a threshold fares against labels.
+type Counts struct {
+	TP, FP, FN, N int
+	NoCue         int // flagged with no evidence to quote (the coach never does it)
+	Unscored      int // left unscored: a language the coach does not read
+}
+
+// CountAt counts the verdict on as at threshold t (Assessment.FrustratedAt,
+// the coach's own rule) against labels.
+func CountAt(as []coach.Assessment, labels []bool, t float64) Counts {
+	c := Counts{N: len(as)}
 	for i, a := range as {
 		f := a.FrustratedAt(t)
+		if a.Unscored() {
+			c.Unscored++
+		}
+		if f && len(a.Cues) == 0 {
+			c.NoCue++
+		}
 		switch {
 		case f && labels[i]:
-			tp++
+			c.TP++
 		case f:
-			fp++
+			c.FP++
 		case labels[i]:
-			fn++
+			c.FN++
 		}
 	}
-	if tp+fp > 0 {
-		p = float64(tp) / float64(tp+fp)
+	return c
+}
+
+// Precision, Recall and Flagged (the share of messages flagged) are 0 when
+// undefined.
+func (c Counts) Precision() float64 { return ratio(c.TP, c.TP+c.FP) }
+func (c Counts) Recall() float64    { return ratio(c.TP, c.TP+c.FN) }
+func (c Counts) Flagged() float64   { return ratio(c.TP+c.FP, c.N) }
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
 	}
-	if tp+fn > 0 {
-		r = float64(tp) / float64(tp+fn)
-	}
-	return p, r, float64(tp+fp) / float64(len(as))
+	return float64(a) / float64(b)
 }
 
 // companyFold assigns each company of source src to one of k folds, by

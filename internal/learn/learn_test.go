@@ -3,6 +3,8 @@ package learn
 import (
 	"strings"
 	"testing"
+
+	"empathybot/internal/coach"
 )
 
 // Sources reads every comma-separated path of a source, leaves out a
@@ -40,5 +42,30 @@ func TestStandardSources(t *testing.T) {
 		if !names[n] {
 			t.Errorf("no standard source %s", n)
 		}
+	}
+}
+
+// CountAt applies the coach's own rule: a score at the threshold with
+// evidence to quote; unscored messages and ones with nothing to quote are
+// never flagged.
+func TestCountAt(t *testing.T) {
+	cue := []coach.Cue{{Kind: coach.Waiting, Evidence: "2 days"}}
+	as := []coach.Assessment{
+		{Score: 0.9, Language: "en", Cues: cue}, // right
+		{Score: 0.8, Language: "en", Cues: cue}, // false alarm
+		{Score: 0.9, Language: "en"},            // nothing to quote: not flagged, missed
+		{Score: 0.3, Language: "en", Cues: cue}, // missed
+		{Language: "de"},                        // unscored, calm
+	}
+	labels := []bool{true, false, true, true, false}
+	c := CountAt(as, labels, 0.65)
+	if c.TP != 1 || c.FP != 1 || c.FN != 2 || c.N != 5 || c.Unscored != 1 || c.NoCue != 0 {
+		t.Errorf("counts %+v", c)
+	}
+	if c.Precision() != 0.5 || c.Recall() != 1.0/3 || c.Flagged() != 0.4 {
+		t.Errorf("precision %v recall %v flagged %v", c.Precision(), c.Recall(), c.Flagged())
+	}
+	if z := CountAt(nil, nil, 0.5); z.Precision() != 0 || z.Flagged() != 0 {
+		t.Errorf("empty: %+v", z)
 	}
 }
