@@ -635,10 +635,10 @@ func mayHaveReached(err error) bool {
 
 // droppedConnection reports whether err is a connection that failed before
 // Slack answered: closed (EOF, as a pooled keep-alive connection the server
-// has just dropped gives, typically after a long Retry-After), reset, or
-// refused. Such a call almost always failed before Slack read it, so a retry
-// rarely sends anything twice, and a lost nudge is the worse outcome. A
-// timeout is not one: the call may well have been delivered.
+// has just dropped gives), reset, or refused. A call that posts nothing is
+// retried after one; a posting call is retried only after a refused
+// connection, which sent nothing (see mayHaveReached): the others may have
+// reached Slack.
 func droppedConnection(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)

@@ -513,13 +513,8 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		s.calls = append(s.calls, Call{Method: method + ":dropped", Args: args, At: time.Now()})
 		s.callCond.Broadcast()
 		s.mu.Unlock()
-		if hj, ok := w.(http.Hijacker); ok {
-			if c, _, err := hj.Hijack(); err == nil {
-				c.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler) // closes the connection without an answer
+		hangUp(w)
+		return
 	}
 	if s.failures[method] > 0 {
 		s.failures[method]--
@@ -571,14 +566,8 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if lose {
-		// Done, but the answer is lost with the connection.
-		if hj, ok := w.(http.Hijacker); ok {
-			if c, _, err := hj.Hijack(); err == nil {
-				c.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
+		hangUp(w) // done, but the answer is lost with the connection
+		return
 	}
 	if late.n > 0 {
 		select {
@@ -588,6 +577,18 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, resp)
+}
+
+// hangUp closes the call's connection without an answer: the client reads
+// EOF.
+func hangUp(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if c, _, err := hj.Hijack(); err == nil {
+			c.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // closes the connection without an answer
 }
 
 // tierLimits are calls per minute of the rate-limited methods the bot uses
