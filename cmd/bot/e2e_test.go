@@ -743,3 +743,44 @@ func TestAgentGroupKeepsTheLastGoodList(t *testing.T) {
 		t.Error("the refresh never failed: the test proved nothing")
 	}
 }
+
+// Issue 22: another customer's "+1, same error here" in a thread where a
+// frustrated customer waits is read alone, not as that customer writing
+// again: no second nudge ("I'm sorry you had to write again"), even with
+// the cooldown out of the way.
+func TestEndToEndAnotherCustomersPlusOneIsNoSecondAsk(t *testing.T) {
+	h := startBot(t, func(c *Config) { c.Cooldown = time.Millisecond })
+	thread := "1700000800.000100"
+	h.expectNudgeInAssignedThread(thread, "no nudge for the first customer")
+	time.Sleep(10 * time.Millisecond)
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: "UOTHERCUSTOMER", ThreadTS: thread, Text: "+1, same error here"})
+	if calls, _ := h.fake.WaitCalls("chat.postEphemeral", 2, 2*time.Second); len(calls) != 1 {
+		t.Errorf("%d nudges; another customer's +1 read as the first customer writing again", len(calls))
+	}
+	// The first customer writing again is still their trajectory.
+	time.Sleep(10 * time.Millisecond)
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: "any update?"})
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 2, 5*time.Second); !ok {
+		t.Error("no nudge when the waiting customer follows up")
+	}
+}
+
+// Issue 22: a complaint in a language the coach does not read nudges
+// nobody, and /empathy stats says it was not scored.
+func TestEndToEndUnscoredMessagesShowInStats(t *testing.T) {
+	h := startBot(t, nil)
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: "1700000900.000100",
+		Text: "Das ist jetzt das dritte Mal, dass ich frage. Niemand antwortet uns und es funktioniert immer noch nicht."})
+	var stats string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if stats = h.command(agent, "stats"); strings.Contains(stats, "Not scored: *1*") {
+			break
+		}
+	}
+	if !strings.Contains(stats, "Not scored: *1*") {
+		t.Errorf("stats do not count the unscored message:\n%s", stats)
+	}
+	if n := len(h.fake.Calls("chat.postEphemeral")); n != 0 {
+		t.Errorf("%d nudges for a message the coach cannot read", n)
+	}
+}

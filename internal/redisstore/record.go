@@ -38,10 +38,15 @@ local known = redis.call('HEXISTS', th, 'c') == 1
 local replied = redis.call('HGET', th, 'ar') == '1'
 local resolved = redis.call('HGET', th, 'r') == '1'
 -- The thread's trajectory is this customer's own: another customer's
--- "+1, same here" is no second ask.
+-- "+1, same here" is no second ask, and does not stop the customer who
+-- waits on a frustrated message ('wc') from writing again.
 local v = 0
-if known and not replied and not resolved and redis.call('HGET', th, 'c') == user then
-  if redis.call('HGET', th, 'f') == '1' then v = 2 else v = 1 end
+if known and not replied and not resolved then
+  if redis.call('HGET', th, 'c') == user then
+    if redis.call('HGET', th, 'f') == '1' then v = 2 else v = 1 end
+  elseif redis.call('HGET', th, 'wc') == user then
+    v = 2
+  end
 end
 local score, f, cue = ARGV[8 + v*3], ARGV[9 + v*3], ARGV[10 + v*3]
 local ct, gt = redis.call('HGET', th, 'ct'), redis.call('HGET', th, 'gt')
@@ -58,7 +63,7 @@ local newly, nudge = 0, 0
 if f == '1' then
   newly = redis.call('HSETNX', th, 'ff', at)
   -- a frustrated message (re)starts the wait and re-arms reminders
-  redis.call('HSET', th, 'ws', at)
+  redis.call('HSET', th, 'ws', at, 'wc', user)
   redis.call('HDEL', th, 'rd')
   local nu = tonumber(redis.call('HGET', th, 'nu') or '0')
   if nu <= tonumber(at) then
@@ -91,7 +96,7 @@ else
   d = 'none'
   if redis.call('HGET', th, 'f') == '1' and redis.call('HGET', th, 'ar') ~= '1' then d = 'review' end
   redis.call('HSET', th, 'la', agent, 'ar', '1', 'gt', ts)
-  redis.call('HDEL', th, 'ws')
+  redis.call('HDEL', th, 'ws', 'wc')
   local ff = redis.call('HGET', th, 'ff')
   if ff and redis.call('HSETNX', th, 'fr', at) == 1 then
     waited = tonumber(at) - tonumber(ff)

@@ -174,6 +174,11 @@ func contractTrajectory(t *testing.T, s support.ThreadStore) {
 	if got := must(s.RecordCustomer(ctx, other))(t); got.Variant != support.Alone {
 		t.Errorf("a second customer's message read as %d, want alone", got.Variant)
 	}
+	// The customer who waits on their frustrated message writes again:
+	// still their trajectory, though another customer wrote in between.
+	if got := must(s.RecordCustomer(ctx, rec("Tg", th2, "1700000004.000700", 2, false)))(t); got.Variant != support.AfterFrustrated {
+		t.Errorf("the waiting customer writing again after another's +1 read as %d, want after frustrated", got.Variant)
+	}
 }
 
 func contractAgentReply(t *testing.T, s support.ThreadStore) {

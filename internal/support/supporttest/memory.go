@@ -49,6 +49,7 @@ type memThread struct {
 	firstFrus    time.Time
 	firstReplied bool
 	ri, fi       string // pending reminder and check-in, "gen:n"
+	waiter       string // the customer who waits on the unanswered frustrated message
 }
 
 type memDelivery struct {
@@ -140,9 +141,14 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 		return res, nil
 	}
 	v := support.Alone
-	if known && t.LastCustomer == r.User && !t.AgentReplied && !t.Resolved {
-		v = support.AfterCalm
-		if t.Frustrated {
+	if known && !t.AgentReplied && !t.Resolved {
+		switch r.User {
+		case t.LastCustomer:
+			v = support.AfterCalm
+			if t.Frustrated {
+				v = support.AfterFrustrated
+			}
+		case t.waiter:
 			v = support.AfterFrustrated
 		}
 	}
@@ -163,7 +169,7 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 		if t.firstFrus.IsZero() {
 			t.firstFrus, newly = t.LastCustomerAt, true
 		}
-		t.WaitingSince = t.LastCustomerAt
+		t.WaitingSince, t.waiter = t.LastCustomerAt, r.User
 		t.RemindersDone = false
 		if !t.nudgeUntil.After(t.LastCustomerAt) {
 			t.nudgeUntil = t.LastCustomerAt.Add(r.Cooldown)
@@ -217,7 +223,7 @@ func (m *Memory) RecordAgentReply(_ context.Context, r support.AgentRecord) (sup
 		d, res.Review = "review", true
 	}
 	t.LastAgent, t.AgentReplied, t.gt = r.Agent, true, r.TS
-	t.WaitingSince = time.Time{}
+	t.WaitingSince, t.waiter = time.Time{}, ""
 	if !t.firstFrus.IsZero() && !t.firstReplied {
 		t.firstReplied = true
 		res.Before.FirstReplyWait = time.UnixMilli(r.At.UnixMilli()).Sub(t.firstFrus)
