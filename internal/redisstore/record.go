@@ -34,22 +34,21 @@ local d = redis.call('GET', ev)
 if d then return {'dup', d, redis.call('HGETALL', th), 0, 0} end
 local user, at, ts = ARGV[1], ARGV[2], ARGV[3]
 local retention, dedupe, cooldown, due = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-local known = redis.call('HEXISTS', th, 'c') == 1
-local replied = redis.call('HGET', th, 'ar') == '1'
-local resolved = redis.call('HGET', th, 'r') == '1'
+-- What the thread holds, in one read.
+local h = redis.call('HMGET', th, 'c', 'ar', 'r', 'f', 'wc', 'ct', 'gt')
+local last, replied, resolved, frus, waiter, ct, gt = h[1], h[2] == '1', h[3] == '1', h[4] == '1', h[5], h[6], h[7]
 -- The thread's trajectory is this customer's own: another customer's
 -- "+1, same here" is no second ask, and does not stop the customer who
 -- waits on a frustrated message ('wc') from writing again.
 local v = 0
-if known and not replied and not resolved then
-  if redis.call('HGET', th, 'c') == user then
-    if redis.call('HGET', th, 'f') == '1' then v = 2 else v = 1 end
-  elseif redis.call('HGET', th, 'wc') == user then
+if last and not replied and not resolved then
+  if last == user then
+    if frus then v = 2 else v = 1 end
+  elseif waiter == user then
     v = 2
   end
 end
 local score, f, cue = ARGV[8 + v*3], ARGV[9 + v*3], ARGV[10 + v*3]
-local ct, gt = redis.call('HGET', th, 'ct'), redis.call('HGET', th, 'gt')
 if (ct and older(ts, ct)) or (gt and older(ts, gt)) then
   -- Late: a newer customer message, or an agent reply after this one, is
   -- already recorded. The thread stays as it is; nothing is armed.
