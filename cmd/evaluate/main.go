@@ -70,7 +70,7 @@ func run(args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return learn.LeaveOneOut(stdout, d, learn.DefaultSettings(), 5, nil)
+		return learn.LeaveOneOut(stdout, d, learn.DefaultSettings(), learn.CompanyFolds, nil)
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: evaluate [-format goemotions|support|slack|twcs|tweeteval] [-parts LIST] [-errors] FILE")

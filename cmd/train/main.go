@@ -69,7 +69,7 @@ func run(args []string, stdout io.Writer) error {
 	check := fs.Bool("check", false, "write nothing; fail unless -out holds exactly what training writes (the model is up to date with its data, lexicons and code)")
 	loso := fs.Bool("loso", false, "write nothing; for each source, fit on the others and measure on it (leave one source out), and measure twcs by company (-company-folds)")
 	errorsTo := fs.String("errors", "", "with -loso: write each held-out set's errors at -threshold to this file (it holds the messages' text: keep it out of the repository)")
-	companyFolds := fs.Int("company-folds", 5, "with -loso: folds of twcs companies, each scored by a fit on every other source and the other companies")
+	companyFolds := fs.Int("company-folds", learn.CompanyFolds, "with -loso: folds of twcs companies, each scored by a fit on every other source and the other companies")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

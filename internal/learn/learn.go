@@ -462,6 +462,10 @@ const (
 	SupportExamples = "internal/coach/traindata/support.tsv"
 )
 
+// CompanyFolds is how many folds the twcs companies are held out in by
+// default: each fold is scored by a model fitted without its companies.
+const CompanyFolds = 5
+
 // DefaultWeights is each source's weight per message, relative to a
 // GoEmotions comment, as the committed model was fitted.
 const DefaultWeights = "goemotions=0.5,support=10,twcs=20,slack=8,tweeteval=1"
