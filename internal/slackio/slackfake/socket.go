@@ -179,14 +179,20 @@ func (s *Server) send(env map[string]any) (string, error) {
 		s.sent[id] = sentEnvelope{body: b, at: time.Now(), env: env}
 	}
 	s.mu.Unlock()
-	c, err := s.pick()
-	if err != nil {
-		return "", err
+	// Slack delivers over another of the app's connections when one has
+	// gone (the app reconnected): a connection that fails the write is
+	// dropped, and the envelope goes on the next.
+	for {
+		c, err := s.pick()
+		if err != nil {
+			return "", err
+		}
+		if err := c.write(websocket.TextMessage, b); err != nil {
+			s.remove(c)
+			continue
+		}
+		return id, nil
 	}
-	if err := c.write(websocket.TextMessage, b); err != nil {
-		return "", fmt.Errorf("slackfake: write envelope: %w", err)
-	}
-	return id, nil
 }
 
 // Message describes a message event to deliver.
