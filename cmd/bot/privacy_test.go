@@ -72,19 +72,20 @@ func privacyScan() []string {
 	sentMu.Unlock()
 	var problems []string
 	ours, queue := 0, 0
-	for _, pattern := range []string{runRoot + "*", "asynq:{" + strings.TrimSuffix(runRoot, ":") + "*"} {
+	for _, pattern := range []string{runRoot + "*"} {
 		iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
 		for iter.Next(ctx) {
 			key := iter.Val()
-			isOurs := strings.HasPrefix(key, runRoot)
-			if isOurs {
-				ours++
-				ttl, err := rdb.PTTL(ctx, key).Result()
-				if err == nil && (ttl <= 0 || ttl > time.Hour) {
-					problems = append(problems, fmt.Sprintf("%s: TTL %v, want (0, 1h]", key, ttl))
-				}
-			} else {
+			// The delivery queue's keys (streams, due sets, envelopes) are
+			// under the prefix too, and held to the same rules.
+			if strings.Contains(key, ":q:{") || strings.Contains(key, ":due:{") || strings.Contains(key, ":task:{") {
 				queue++
+			} else {
+				ours++
+			}
+			ttl, err := rdb.PTTL(ctx, key).Result()
+			if err == nil && (ttl <= 0 || ttl > time.Hour) {
+				problems = append(problems, fmt.Sprintf("%s: TTL %v, want (0, 1h]", key, ttl))
 			}
 			for _, v := range values(ctx, rdb, key) {
 				for _, n := range needles {
@@ -128,6 +129,16 @@ func values(ctx context.Context, rdb *redis.Client, key string) []string {
 	case "zset":
 		v, _ := rdb.ZRange(ctx, key, 0, -1).Result()
 		return v
+	case "stream":
+		es, _ := rdb.XRange(ctx, key, "-", "+").Result()
+		var out []string
+		for _, e := range es {
+			for k, v := range e.Values {
+				s, _ := v.(string)
+				out = append(out, k, s)
+			}
+		}
+		return out
 	}
 	return nil
 }

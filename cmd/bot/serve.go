@@ -220,7 +220,7 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 		apiTimeout = 30 * time.Second
 	}
 	httpClient := &http.Client{Timeout: apiTimeout, Transport: metrics.Transport{M: m}}
-	queue := redisstore.NewQueue(rdb, cfg.RedisPrefix, log)
+	queue := redisstore.NewQueue(store, log)
 	bot := slackio.NewBot(log, slackio.Credentials{BotToken: cfg.BotToken, AppToken: cfg.AppToken, APIURL: cfg.APIURL, PingInterval: cfg.PingTimeout}, c, store, queue, slackio.Config{
 		Channels: cfg.Channels, Agents: cfg.Agents, AgentGroup: cfg.AgentGroup,
 		NudgeDM: cfg.Nudge == "dm", Cooldown: cfg.Cooldown, Triage: cfg.TriageChannel,
@@ -296,7 +296,7 @@ func watchQueue(ctx context.Context, q *redisstore.Queue, m *metrics.M) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
-		if sch, pend, err := q.Depth(); err == nil {
+		if sch, pend, err := q.Depth(ctx); err == nil {
 			m.QueueDepth.WithLabelValues("scheduled").Set(float64(sch))
 			m.QueueDepth.WithLabelValues("pending").Set(float64(pend))
 		}

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"empathybot/internal/coach"
 	"empathybot/internal/support"
 	"fmt"
 	"io"
@@ -32,7 +33,7 @@ func benchRedis(b *testing.B) redis.UniversalClient {
 }
 
 // BenchmarkReminders100k schedules 100,000 reminders due over a window and
-// fires them with three replicas (three asynq servers, each with the
+// fires them with three replicas (three queue readers, each with the
 // production handler's idempotency check), reporting firing lateness p50/p99,
 // reminders per second, and how many deliveries the idempotency key absorbed.
 // Run: REDIS_URL=redis://127.0.0.1:6379/0 go test -run '^$' -bench Reminders100k -benchtime 1x ./internal/redisstore/
@@ -47,7 +48,7 @@ func BenchmarkReminders100k(b *testing.B) {
 	for it := 0; it < b.N; it++ {
 		prefix := fmt.Sprintf("bench:%d:", time.Now().UnixNano())
 		s := New(rdb, prefix, time.Hour)
-		q := NewQueue(rdb, prefix, log)
+		q := NewQueue(s, log)
 		ctx, cancel := context.WithCancel(context.Background())
 
 		// Schedule: due times spread evenly over the window, starting after
@@ -110,7 +111,7 @@ func BenchmarkReminders100k(b *testing.B) {
 			serving.Add(1)
 			go func() {
 				defer serving.Done()
-				NewQueue(rdb, prefix, log).Serve(ctx, 5*time.Second, Handlers{Reminder: handler})
+				NewQueue(s, log).Serve(ctx, 5*time.Second, Handlers{Reminder: handler})
 			}()
 		}
 		select {
@@ -141,38 +142,40 @@ func BenchmarkReminders100k(b *testing.B) {
 }
 
 // BenchmarkThreadMemory reports Redis memory per tracked thread: the thread
-// hash, its cooldown, one reply mapping, and (separately) its scheduled
-// reminder in the queue.
+// hash, its cooldown, one reply mapping, and (separately) what the record
+// step queued for it: a nudge and a response reminder.
 func BenchmarkThreadMemory(b *testing.B) {
 	const threads = 1000
 	rdb := benchRedis(b)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
 	for it := 0; it < b.N; it++ {
 		prefix := fmt.Sprintf("mem:%d:", time.Now().UnixNano())
 		s := New(rdb, prefix, 720*time.Hour)
-		q := NewQueue(rdb, prefix, log)
 		now := time.Now()
 		var ours, queue int64
+		sh := s.shardOf("C0123456789", "1700000000.000000")
 		for i := 0; i < threads; i++ {
 			ts := fmt.Sprintf("1700000000.%06d", i)
 			v := support.Verdict{Score: 0.87, Frustrated: true, Cue: "repeated_contact"}
+			n := &support.NudgeTask{Channel: "C0123456789", Thread: ts, TS: ts, At: now.UnixMilli(),
+				Basis: coach.Default().Basis(coach.Default().Assess("This is the third time I'm asking and it's still broken."))}
 			rec := support.CustomerRecord{EventID: "Ev" + ts, Channel: "C0123456789", Thread: ts, TS: ts, User: "U0123456789", At: now,
-				Verdicts: [3]support.Verdict{v, v, v}, Cooldown: 10 * time.Minute, ReminderDue: now.Add(time.Hour)}
+				Verdicts: [3]support.Verdict{v, v, v}, Nudges: [3]*support.NudgeTask{n, n, n}, Cooldown: 10 * time.Minute, ReminderDue: now.Add(time.Hour)}
 			s.RecordCustomer(ctx, rec)
 			s.RecordAgentReply(ctx, support.AgentRecord{EventID: "Ev" + ts + "1", Channel: "C0123456789", Thread: ts, TS: ts + "1", Agent: "U0AGENT0001", At: now})
 			rec.EventID, rec.TS = "Ev"+ts+"2", ts+"2"
 			s.RecordCustomer(ctx, rec)
-			r := support.Reminder{Kind: support.KindResponse, Channel: "C0123456789", Thread: ts, Gen: now.UnixMilli(), N: 1, Due: now.Add(time.Hour).UnixMilli()}
-			q.Schedule(ctx, r)
-			s.SetPending(ctx, r)
 			ours += rdb.MemoryUsage(ctx, s.threadKey("C0123456789", ts), 0).Val()
-			queue += rdb.MemoryUsage(ctx, "asynq:{"+q.Name()+"}:t:"+r.ID(), 0).Val()
 		}
 		// The reply maps (one hash per channel and day), shared by all threads.
 		ours += rdb.MemoryUsage(ctx, s.replyKey("C0123456789", "1700000000.0000001"), 0).Val()
-		// The scheduled sorted set, shared by all threads.
-		queue += rdb.MemoryUsage(ctx, "asynq:{"+q.Name()+"}:scheduled", 0).Val()
+		// The delivery queue, written by the record steps above: each
+		// thread's response reminder (the due set and its envelopes) and
+		// its nudge (the stream; no replica reads it here, so every nudge
+		// is still in it), shared by the threads of the shard.
+		for _, k := range []string{s.dueKey(sh), s.taskKey(sh), s.streamKey(sh)} {
+			queue += rdb.MemoryUsage(ctx, k, 0).Val()
+		}
 		b.ReportMetric(float64(ours)/threads, "store-B/thread")
 		b.ReportMetric(float64(queue)/threads, "queue-B/thread")
 		b.ReportMetric(float64(ours+queue)/threads, "total-B/thread")

@@ -2,144 +2,189 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"empathybot/internal/support"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"slices"
+	mrand "math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 )
 
+// The delivery queue, on Redis Streams.
+//
+// Each shard (see Store.shards) has three keys under its hash tag, beside the
+// threads of that shard:
+//
+//   - q:{qN}    a stream of deliveries to make now, read by the consumer
+//     group "deliver": every replica is a consumer, each entry goes to one;
+//   - due:{qN}  a sorted set of the task IDs that fall due later, by due
+//     time (Unix ms);
+//   - task:{qN} a hash of those tasks' envelopes, by task ID.
+//
+// The record step writes a nudge (XADD) and the reminder it arms (ZADD,
+// HSET) in its own script, so nothing is "armed" without its task. Each
+// replica's reader moves what falls due from the due set to the stream
+// (one script), reads the stream with a blocking XREADGROUP, and hands each
+// entry to a worker. A worker acks (XACK, XDEL) when the delivery is done;
+// a delivery to retry goes back to the due set with its back-off in the same
+// script that acks it. While a delivery runs its entry is claimed again
+// every few seconds (a heartbeat); an entry whose consumer has stopped
+// (SIGKILL, a lost machine) is idle, and after ClaimIdle another replica
+// takes it over with XAUTOCLAIM. Idle, a replica sends about three commands
+// a second per shard: the blocking read and the due-set check, each once a
+// Poll.
+
 // Task types.
 const (
-	taskType   = "empathy:reminder"
-	nudgeType  = "empathy:nudge"
-	reviewType = "empathy:review"
+	taskReminder = "reminder"
+	taskNudge    = "nudge"
+	taskReview   = "review"
 )
 
-// taskRetention is how long a finished task's ID is kept: a task handed
-// over again in that time (a redelivered event) is recognised as the same
-// and not run twice. asynq expires the finished task's keys after it.
-const taskRetention = time.Hour
+// envelope is a task as the queue keeps it: IDs, times and a coach.Basis,
+// never message text (see the payload types in support).
+type envelope struct {
+	Type string          `json:"t"`
+	ID   string          `json:"i"`
+	Try  int             `json:"n,omitempty"` // failed attempts so far
+	Body json.RawMessage `json:"p"`
+}
 
-// maxRetries: a reminder whose delivery fails (Slack down, Redis away) is
-// retried with a back-off capped at one minute, for about three hours, before
-// asynq archives it.
+func newEnvelope(typ, id string, body any) (string, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return "", err
+	}
+	e, err := json.Marshal(envelope{Type: typ, ID: id, Body: b})
+	return string(e), err
+}
+
+// maxRetries: a delivery that fails (Slack down, Redis away) is retried with
+// a back-off capped at one minute, for about three hours, then dropped and
+// logged.
 const maxRetries = 200
 
-// Queue is the durable delayed-task queue of reminders, on asynq: a task is
-// stored in Redis before Schedule returns, leased by one worker at a time,
-// and returned to the queue if its worker dies.
+const group = "deliver"
+
+func (s *Store) streamKey(n uint32) string { return s.prefix + "q:" + tag(n) }
+func (s *Store) dueKey(n uint32) string    { return s.prefix + "due:" + tag(n) }
+func (s *Store) taskKey(n uint32) string   { return s.prefix + "task:" + tag(n) }
+
+// Queue delivers what the record step and the desk schedule: nudges and
+// reviews now, reminders and check-ins when they fall due, each to one
+// replica at a time, handed over when a replica stops.
 type Queue struct {
-	rdb    redis.UniversalClient
-	name   string
-	client *asynq.Client
-	insp   *asynq.Inspector
-	log    *slog.Logger
+	s        *Store
+	log      *slog.Logger
+	consumer string
 
-	// Poll is how often due reminders are moved to the ready list; it
-	// bounds their lateness. Default 200ms.
+	// Poll bounds how long the reader waits in one blocking read, and so how
+	// late a reminder another replica scheduled sooner than any this
+	// replica knew of can be. Default 1 s.
 	Poll time.Duration
-	// Concurrency is the number of reminders handled at once per replica
-	// (default 100; a worker may spend up to a second waiting for the exact
-	// due time, see Serve).
+	// ClaimIdle is how long an entry's consumer must have been silent (no
+	// heartbeat) before another replica takes it over. Default 8 s; the
+	// heartbeat runs every ClaimIdle/4.
+	ClaimIdle time.Duration
+	// Concurrency is the number of deliveries handled at once per replica
+	// (default 100).
 	Concurrency int
+
+	mu       sync.Mutex
+	inflight map[uint32]map[string]bool // by shard, the entry IDs being handled
 }
 
-// QueueName turns a key prefix into an asynq queue name, so deployments (and
-// tests) with different prefixes never share reminders.
-func QueueName(prefix string) string {
-	q := strings.NewReplacer("{", "_", "}", "_").Replace(strings.TrimSuffix(prefix, ":"))
-	if q == "" {
-		q = "empathy"
-	}
-	return q
+// NewQueue builds the queue over the store's Redis and keys.
+func NewQueue(s *Store, log *slog.Logger) *Queue {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return &Queue{s: s, log: log, consumer: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:])),
+		Poll: time.Second, ClaimIdle: 8 * time.Second, Concurrency: 100, inflight: map[uint32]map[string]bool{}}
 }
 
-// NewQueue builds the queue over rdb; prefix is the store's key prefix.
-func NewQueue(rdb redis.UniversalClient, prefix string, log *slog.Logger) *Queue {
-	return &Queue{rdb: rdb, name: QueueName(prefix), client: asynq.NewClientFromRedisClient(rdb),
-		insp: asynq.NewInspectorFromRedisClient(rdb), log: log, Poll: 200 * time.Millisecond, Concurrency: 100}
-}
+// DeliveryLease is how long a delivery's idempotency key is held before
+// another attempt may take it: the time after which a silent consumer's
+// entries are handed over, so a replica that died before it called Slack
+// holds nothing up for longer than that.
+func (q *Queue) DeliveryLease() time.Duration { return q.ClaimIdle }
 
-// Name is the asynq queue name.
-func (q *Queue) Name() string { return q.name }
+var scheduleScript = redis.NewScript(`
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 1`)
 
-// Schedule stores r, due at r.Due. Scheduling a reminder that is already
-// scheduled (the same ID) is not an error and does nothing.
+// Schedule stores r, due at r.Due (one reminder per ID: scheduling it again
+// replaces it).
 func (q *Queue) Schedule(ctx context.Context, r support.Reminder) error {
-	payload, err := json.Marshal(r)
+	env, err := newEnvelope(taskReminder, r.ID(), r)
 	if err != nil {
 		return err
 	}
-	return q.enqueue(ctx, taskType, r.ID(), payload, asynq.ProcessAt(r.DueAt()))
-}
-
-// EnqueueNudge hands a nudge to the queue for delivery now, by any replica.
-func (q *Queue) EnqueueNudge(ctx context.Context, n support.NudgeTask) error {
-	payload, err := json.Marshal(n)
+	n := q.s.shardOf(reminderShard(r))
+	err = scheduleScript.Run(ctx, q.s.rdb, []string{q.s.dueKey(n), q.s.taskKey(n)}, r.ID(), r.Due, env, q.s.retention.Milliseconds()).Err()
 	if err != nil {
-		return err
-	}
-	return q.enqueue(ctx, nudgeType, n.ID(), payload)
-}
-
-// EnqueueReview hands a review of an agent's reply to the queue.
-func (q *Queue) EnqueueReview(ctx context.Context, r support.ReviewTask) error {
-	payload, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
-	return q.enqueue(ctx, reviewType, r.ID(), payload)
-}
-
-func (q *Queue) enqueue(ctx context.Context, typ, id string, payload []byte, opts ...asynq.Option) error {
-	opts = append(opts, asynq.TaskID(id), asynq.Queue(q.name), asynq.MaxRetry(maxRetries), asynq.Timeout(2*time.Minute), asynq.Retention(taskRetention))
-	_, err := q.client.EnqueueContext(ctx, asynq.NewTask(typ, payload), opts...)
-	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("queue %s: %w", id, err)
+		return fmt.Errorf("schedule %s: %w", r.ID(), err)
 	}
 	return nil
 }
 
-// Cancel removes a scheduled reminder. A reminder that already fired, is
-// being delivered, or never existed is not an error: every delivery checks
-// the thread's state anyway, so cancelling is tidiness, not correctness.
-func (q *Queue) Cancel(id string) error {
+// reminderShard is what a reminder is sharded by: its thread, or for a
+// personal reminder its channel and user.
+func reminderShard(r support.Reminder) (string, string) {
+	if r.Thread == "" {
+		return r.Channel, "u:" + r.User
+	}
+	return r.Channel, r.Thread
+}
+
+// Cancel removes a scheduled reminder of the thread. A reminder that already
+// fired, is being delivered, or never existed is not an error: every
+// delivery checks the thread's state anyway, so cancelling is tidiness, not
+// correctness.
+func (q *Queue) Cancel(ctx context.Context, channel, thread, id string) error {
 	if id == "" {
 		return nil
 	}
-	err := q.insp.DeleteTask(q.name, id)
-	if err == nil || errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
+	n := q.s.shardOf(channel, thread)
+	_, err := q.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.ZRem(ctx, q.s.dueKey(n), id)
+		p.HDel(ctx, q.s.taskKey(n), id)
 		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cancel %s: %w", id, err)
 	}
-	if strings.Contains(err.Error(), "FAILED_PRECONDITION") || strings.Contains(err.Error(), "active") {
-		return nil // being delivered right now
-	}
-	return fmt.Errorf("cancel %s: %w", id, err)
+	return nil
 }
 
-// Depth returns how many reminders are scheduled (not yet due) and pending
-// (due, waiting for a worker).
-func (q *Queue) Depth() (scheduled, pending int, err error) {
-	info, err := q.insp.GetQueueInfo(q.name)
-	if err != nil {
-		// A queue that never held a task does not exist yet: it is empty.
-		if qs, qerr := q.insp.Queues(); qerr == nil && !slices.Contains(qs, q.name) {
-			return 0, 0, nil
+// Depth returns how many tasks are scheduled (not yet due) and pending (in
+// the streams: due, or being delivered).
+func (q *Queue) Depth(ctx context.Context) (scheduled, pending int, err error) {
+	for n := uint32(0); n < q.s.shards; n++ {
+		var zc, xl *redis.IntCmd
+		if _, err := q.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			zc = p.ZCard(ctx, q.s.dueKey(n))
+			xl = p.XLen(ctx, q.s.streamKey(n))
+			return nil
+		}); err != nil {
+			return 0, 0, err
 		}
-		return 0, 0, err
+		scheduled += int(zc.Val())
+		pending += int(xl.Val())
 	}
-	return info.Scheduled + info.Retry, info.Pending + info.Active, nil
+	return scheduled, pending, nil
 }
 
 // Handlers deliver tasks. An error means "not delivered, retry later"; a
@@ -159,41 +204,286 @@ func retryDelay(n int, err error) time.Duration {
 	if errors.As(err, &rl) && rl.After > 0 {
 		d = rl.After
 	}
-	return d + time.Duration(rand.Int64N(int64(d)/5+1))
+	return d + time.Duration(mrand.Int64N(int64(d)/5+1))
 }
 
-// Serve runs workers for the queue until ctx ends, then stops taking tasks
-// and waits up to grace for the ones in progress (an unfinished task goes back
-// to the queue and another replica delivers it).
+// moveScript moves up to ARGV[2] tasks due by ARGV[1] from the due set to
+// the stream, and returns the next due time (-1: none).
+var moveScript = redis.NewScript(`
+local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if #first == 0 then return '-1' end
+if tonumber(first[2]) > tonumber(ARGV[1]) then return first[2] end
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local envs = redis.call('HMGET', KEYS[3], unpack(ids))
+for i, id in ipairs(ids) do
+  if envs[i] then redis.call('XADD', KEYS[1], '*', 'd', envs[i]) end
+end
+redis.call('ZREM', KEYS[2], unpack(ids))
+redis.call('HDEL', KEYS[3], unpack(ids))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+if #nxt == 0 then return '-1' end
+return nxt[2]`)
+
+// retryScript acks entry ARGV[1] and schedules its envelope ARGV[3] (ID
+// ARGV[2]) again at ARGV[4], in one step: a retry is never lost between
+// the two.
+var retryScript = redis.NewScript(`
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
+redis.call('XACK', KEYS[1], ARGV[6], ARGV[1])
+redis.call('XDEL', KEYS[1], ARGV[1])
+return 1`)
+
+// Serve reads and delivers until ctx ends, then stops reading and waits up
+// to grace for the deliveries in progress (one that does not finish stays
+// claimed by this replica and is handed over after ClaimIdle).
 func (q *Queue) Serve(ctx context.Context, grace time.Duration, h Handlers) error {
-	srv := asynq.NewServerFromRedisClient(q.rdb, asynq.Config{
-		Concurrency:              q.Concurrency,
-		Queues:                   map[string]int{q.name: 1},
-		DelayedTaskCheckInterval: q.Poll,
-		// An idle worker looks for work this often: it bounds how long a
-		// nudge waits in the queue (one small dequeue script per interval
-		// while idle).
-		TaskCheckInterval:   10 * time.Millisecond,
-		ShutdownTimeout:     grace,
-		HealthCheckInterval: 5 * time.Second,
-		RetryDelayFunc:      func(n int, err error, t *asynq.Task) time.Duration { return retryDelay(n, err) },
-		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
-			id, _ := asynq.GetTaskID(ctx)
-			n, _ := asynq.GetRetryCount(ctx)
-			q.log.Warn("task not delivered; will retry", "task", id, "retry", n, "error", err)
-		}),
-		Logger:   asynqLogger{q.log},
-		LogLevel: asynq.WarnLevel,
-	})
-	mux := asynq.NewServeMux()
-	mux.HandleFunc(taskType, func(ctx context.Context, t *asynq.Task) error {
-		var r support.Reminder
-		if err := json.Unmarshal(t.Payload(), &r); err != nil {
-			return fmt.Errorf("%w: bad reminder payload: %v", asynq.SkipRetry, err)
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	slots := make(chan struct{}, max(q.Concurrency, 1))
+	var workers, readers sync.WaitGroup
+	for n := uint32(0); n < q.s.shards; n++ {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			q.read(ctx, work, n, slots, &workers, h)
+		}()
+	}
+	readers.Add(1)
+	go func() {
+		defer readers.Done()
+		q.heartbeat(ctx)
+	}()
+	<-ctx.Done()
+	readers.Wait()
+	done := make(chan struct{})
+	go func() { workers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		stopWork()
+		<-done
+	}
+	return nil
+}
+
+// read is shard n's reader: it moves due tasks to the stream, reads new
+// entries, takes over silent consumers' entries, and starts a worker for
+// each.
+func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, workers *sync.WaitGroup, h Handlers) {
+	stream, due, tasks := q.s.streamKey(n), q.s.dueKey(n), q.s.taskKey(n)
+	var nextDue, lastClaim time.Time
+	cursor := "0-0"
+	failures := 0
+	pause := func(err error) {
+		failures++
+		if failures == 1 || failures%30 == 0 {
+			q.log.Warn("delivery queue: redis", "shard", n, "error", err)
 		}
-		// asynq keeps due times in whole seconds and may hand a task over up
-		// to a second early: wait for the real due time (a longer wait means
-		// the replicas' clocks disagree; retry rather than hold a worker).
+		select {
+		case <-ctx.Done():
+		case <-time.After(min(time.Duration(failures)*200*time.Millisecond, 5*time.Second)):
+		}
+	}
+	if err := q.ensureGroup(ctx, stream); err != nil && ctx.Err() == nil {
+		pause(err)
+	}
+	for ctx.Err() == nil {
+		now := time.Now()
+		if !now.Before(nextDue) {
+			v, err := moveScript.Run(ctx, q.s.rdb, []string{stream, due, tasks}, now.UnixMilli(), 100, q.s.retention.Milliseconds()).Text()
+			if err != nil {
+				if ctx.Err() == nil {
+					pause(err)
+				}
+				continue
+			}
+			next, _ := strconv.ParseFloat(v, 64)
+			nextDue = now.Add(q.Poll)
+			if next >= 0 {
+				nextDue = time.UnixMilli(int64(next))
+				if nextDue.Before(now) {
+					nextDue = now // more than a batch was due: move the rest next time round
+				}
+			}
+		}
+		// Wait for a free worker, then take as many entries as there are.
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		free := 1
+	fill:
+		for free < 100 {
+			select {
+			case slots <- struct{}{}:
+				free++
+			default:
+				break fill
+			}
+		}
+		var entries []redis.XMessage
+		var err error
+		if time.Since(lastClaim) >= q.ClaimIdle/2 {
+			lastClaim = time.Now()
+			var next string
+			entries, next, err = q.s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: stream, Group: group, Consumer: q.consumer,
+				MinIdle: q.ClaimIdle, Start: cursor, Count: int64(free)}).Result()
+			if err == nil {
+				cursor = next
+				if len(entries) > 0 {
+					q.log.Info("took over deliveries of a silent replica", "shard", n, "entries", len(entries))
+				}
+			}
+		}
+		if err == nil && len(entries) == 0 {
+			block := min(max(time.Until(nextDue), time.Millisecond), q.Poll, max(time.Until(lastClaim.Add(q.ClaimIdle/2)), time.Millisecond))
+			var res []redis.XStream
+			res, err = q.s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: q.consumer, Streams: []string{stream, ">"},
+				Count: int64(free), Block: block}).Result()
+			if errors.Is(err, redis.Nil) {
+				err = nil
+			}
+			for _, s := range res {
+				entries = append(entries, s.Messages...)
+			}
+		}
+		if err != nil {
+			for i := 0; i < free; i++ {
+				<-slots
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if strings.HasPrefix(err.Error(), "NOGROUP") {
+				// The stream expired with its group (nothing written for
+				// the retention period): make both again.
+				err = q.ensureGroup(ctx, stream)
+			}
+			if err != nil {
+				pause(err)
+			}
+			continue
+		}
+		failures = 0
+		for i := len(entries); i < free; i++ {
+			<-slots
+		}
+		for _, e := range entries {
+			q.track(n, e.ID, true)
+			workers.Add(1)
+			go func() {
+				defer workers.Done()
+				defer func() { <-slots }()
+				defer q.track(n, e.ID, false)
+				q.handle(work, n, e, h)
+			}()
+		}
+	}
+}
+
+func (q *Queue) ensureGroup(ctx context.Context, stream string) error {
+	err := q.s.rdb.XGroupCreateMkStream(ctx, stream, group, "0").Err()
+	if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		return err
+	}
+	return q.s.rdb.PExpire(ctx, stream, q.s.retention).Err()
+}
+
+func (q *Queue) track(n uint32, id string, on bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if on {
+		if q.inflight[n] == nil {
+			q.inflight[n] = map[string]bool{}
+		}
+		q.inflight[n][id] = true
+		return
+	}
+	delete(q.inflight[n], id)
+}
+
+// heartbeat claims this replica's entries in progress again every
+// ClaimIdle/4, so that no other replica takes them over while they run.
+// With nothing in progress it sends nothing.
+func (q *Queue) heartbeat(ctx context.Context) {
+	t := time.NewTicker(q.ClaimIdle / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		q.mu.Lock()
+		busy := map[uint32][]string{}
+		for n, ids := range q.inflight {
+			for id := range ids {
+				busy[n] = append(busy[n], id)
+			}
+		}
+		q.mu.Unlock()
+		for n, ids := range busy {
+			err := q.s.rdb.XClaimJustID(ctx, &redis.XClaimArgs{Stream: q.s.streamKey(n), Group: group, Consumer: q.consumer, Messages: ids}).Err()
+			if err != nil && ctx.Err() == nil {
+				q.log.Warn("delivery queue: heartbeat", "shard", n, "error", err)
+			}
+		}
+	}
+}
+
+// handle delivers one entry and acks it, or schedules its retry.
+func (q *Queue) handle(ctx context.Context, n uint32, e redis.XMessage, h Handlers) {
+	raw, _ := e.Values["d"].(string)
+	var env envelope
+	if err := json.Unmarshal([]byte(raw), &env); err != nil || env.ID == "" {
+		q.log.Error("delivery queue: malformed entry dropped", "shard", n, "entry", e.ID)
+		q.ack(ctx, n, e.ID)
+		return
+	}
+	err := q.run(ctx, env, h)
+	if err == nil {
+		q.ack(ctx, n, e.ID)
+		return
+	}
+	if errors.Is(err, errPermanent) {
+		q.log.Error("delivery queue: task dropped", "task", env.ID, "error", err)
+		q.ack(ctx, n, e.ID)
+		return
+	}
+	if env.Try >= maxRetries {
+		q.log.Error("delivery queue: task dropped after its last retry", "task", env.ID, "retries", env.Try, "error", err)
+		q.ack(ctx, n, e.ID)
+		return
+	}
+	q.log.Warn("task not delivered; will retry", "task", env.ID, "retry", env.Try, "error", err)
+	at := time.Now().Add(retryDelay(env.Try, err))
+	env.Try++
+	b, _ := json.Marshal(env)
+	rctx := context.WithoutCancel(ctx)
+	if err := retryScript.Run(rctx, q.s.rdb, []string{q.s.streamKey(n), q.s.dueKey(n), q.s.taskKey(n)},
+		e.ID, env.ID, string(b), at.UnixMilli(), q.s.retention.Milliseconds(), group).Err(); err != nil {
+		// Not acked: the entry stays this replica's and is handed over
+		// (to this one or another) after ClaimIdle.
+		q.log.Warn("delivery queue: retry not recorded; the entry is taken over later", "task", env.ID, "error", err)
+	}
+}
+
+var errPermanent = errors.New("permanent")
+
+func (q *Queue) run(ctx context.Context, env envelope, h Handlers) error {
+	switch env.Type {
+	case taskReminder:
+		var r support.Reminder
+		if err := json.Unmarshal(env.Body, &r); err != nil {
+			return fmt.Errorf("%w: bad reminder payload: %v", errPermanent, err)
+		}
+		// Moved by a replica whose clock may run ahead: wait for the due
+		// time (a longer wait means the clocks disagree; retry).
 		if early := time.Until(r.DueAt()); early > 0 {
 			if early > 5*time.Second {
 				return fmt.Errorf("reminder %s handed over %v early", r.ID(), early)
@@ -205,36 +495,32 @@ func (q *Queue) Serve(ctx context.Context, grace time.Duration, h Handlers) erro
 			}
 		}
 		return h.Reminder(ctx, r)
-	})
-	mux.HandleFunc(nudgeType, func(ctx context.Context, t *asynq.Task) error {
-		var n support.NudgeTask
-		if err := json.Unmarshal(t.Payload(), &n); err != nil {
-			return fmt.Errorf("%w: bad nudge payload: %v", asynq.SkipRetry, err)
+	case taskNudge:
+		var t support.NudgeTask
+		if err := json.Unmarshal(env.Body, &t); err != nil {
+			return fmt.Errorf("%w: bad nudge payload: %v", errPermanent, err)
 		}
-		return h.Nudge(ctx, n)
-	})
-	mux.HandleFunc(reviewType, func(ctx context.Context, t *asynq.Task) error {
-		var r support.ReviewTask
-		if err := json.Unmarshal(t.Payload(), &r); err != nil {
-			return fmt.Errorf("%w: bad review payload: %v", asynq.SkipRetry, err)
+		return h.Nudge(ctx, t)
+	case taskReview:
+		var t support.ReviewTask
+		if err := json.Unmarshal(env.Body, &t); err != nil {
+			return fmt.Errorf("%w: bad review payload: %v", errPermanent, err)
 		}
-		return h.Review(ctx, r)
-	})
-	if err := srv.Start(mux); err != nil {
-		return fmt.Errorf("reminder queue: %w", err)
+		return h.Review(ctx, t)
 	}
-	<-ctx.Done()
-	srv.Shutdown()
-	return nil
+	return fmt.Errorf("%w: unknown task type %q", errPermanent, env.Type)
 }
 
-// asynqLogger sends asynq's own logs to slog.
-type asynqLogger struct{ l *slog.Logger }
-
-func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
-func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
-func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
-func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
-func (a asynqLogger) Fatal(args ...any) {
-	a.l.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true)
+func (q *Queue) ack(ctx context.Context, n uint32, id string) {
+	ctx = context.WithoutCancel(ctx)
+	_, err := q.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.XAck(ctx, q.s.streamKey(n), group, id)
+		p.XDel(ctx, q.s.streamKey(n), id)
+		return nil
+	})
+	if err != nil {
+		// Not acked: handed over after ClaimIdle, and the delivery's
+		// idempotency key makes the second run a duplicate.
+		q.log.Warn("delivery queue: ack failed", "entry", id, "error", err)
+	}
 }

@@ -14,10 +14,10 @@ import (
 
 // The record step of "decide, record, then ack", one script per message:
 // dedupe on the event, the thread by Slack's ts, the trajectory reading,
-// the nudge cooldown and the response reminder, atomically, on keys of one
-// hash slot ({channel:thread}). The event key keeps the decision, so a
-// redelivery gets the same decision back and hands the same tasks to the
-// queue (which keeps one of each).
+// the nudge cooldown and the response reminder, and the deliveries these
+// arm (queue.go), atomically, on keys of one hash slot (the thread's
+// shard). The event key keeps the decision, so a redelivery gets the same
+// decision back and arms nothing again.
 
 // luaOlder compares two Slack timestamps ("1700000000.000100") as numbers
 // without floating point: a shorter one is older; else by bytes.
@@ -35,7 +35,7 @@ if d then return {'dup', d, redis.call('HGETALL', th), 0, 0} end
 local user, at, ts = ARGV[1], ARGV[2], ARGV[3]
 local retention, dedupe, cooldown, due = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 -- What the thread holds, in one read.
-local h = redis.call('HMGET', th, 'c', 'ar', 'r', 'f', 'wc', 'ct', 'gt')
+local h = redis.call('HMGET', th, 'c', 'ar', 'r', 'f', 'wc', 'ct', 'gt', 'ff', 'nu')
 local last, replied, resolved, frus, waiter, ct, gt = h[1], h[2] == '1', h[3] == '1', h[4] == '1', h[5], h[6], h[7]
 -- The thread's trajectory is this customer's own: another customer's
 -- "+1, same here" is no second ask, and does not stop the customer who
@@ -54,36 +54,52 @@ if (ct and older(ts, ct)) or (gt and older(ts, gt)) then
   -- already recorded. The thread stays as it is; nothing is armed.
   d = v .. '|0|0|1|0'
   redis.call('SET', ev, d, 'PX', dedupe)
-  return {'new', d, redis.call('HGETALL', th), 0, 0}
+  return {'new', d, {}, 0, 0}
 end
-redis.call('HSET', th, 'c', user, 'ca', at, 's', score, 'f', f, 'q', cue, 'ct', ts)
-redis.call('HDEL', th, 'ar', 'r')
 local newly, nudge = 0, 0
 if f == '1' then
-  newly = redis.call('HSETNX', th, 'ff', at)
-  -- a frustrated message (re)starts the wait and re-arms reminders
-  redis.call('HSET', th, 'ws', at, 'wc', user)
-  redis.call('HDEL', th, 'rd')
-  local nu = tonumber(redis.call('HGET', th, 'nu') or '0')
-  if nu <= tonumber(at) then
+  -- A frustrated message (re)starts the wait and re-arms reminders.
+  redis.call('HSET', th, 'c', user, 'ca', at, 's', score, 'f', f, 'q', cue, 'ct', ts, 'ws', at, 'wc', user)
+  if not h[8] then
+    redis.call('HSET', th, 'ff', at)
+    newly = 1
+  end
+  redis.call('HDEL', th, 'ar', 'r', 'rd')
+  if tonumber(h[9] or '0') <= tonumber(at) then
     redis.call('HSET', th, 'nu', tonumber(at) + cooldown)
     redis.call('HINCRBY', th, 'n', 1)
     nudge = 1
+    -- The nudge to deliver, written by this step (KEYS[3]: the shard's
+    -- delivery stream).
+    redis.call('XADD', KEYS[3], '*', 'd', ARGV[17 + v])
+    redis.call('PEXPIRE', KEYS[3], retention)
   end
   if due > 0 then
+    -- The response reminder, in the shard's due set with its envelope.
     redis.call('HSET', th, 'ri', at .. ':1')
+    redis.call('ZADD', KEYS[4], due, ARGV[20])
+    redis.call('HSET', KEYS[5], ARGV[20], ARGV[21])
+    redis.call('PEXPIRE', KEYS[4], retention)
+    redis.call('PEXPIRE', KEYS[5], retention)
   end
+else
+  redis.call('HSET', th, 'c', user, 'ca', at, 's', score, 'f', f, 'q', cue, 'ct', ts)
+  if replied or resolved then redis.call('HDEL', th, 'ar', 'r') end
 end
 redis.call('PEXPIRE', th, retention)
 d = v .. '|' .. nudge .. '|' .. ((f == '1' and due > 0) and ARGV[7] or '0') .. '|0|' .. at
 redis.call('SET', ev, d, 'PX', dedupe)
-return {'new', d, redis.call('HGETALL', th), resolved and 1 or 0, newly}`)
+-- The thread after the message, when the caller has a use for it: a
+-- frustrated message, or one that reopens a resolved thread.
+local after = {}
+if f == '1' or resolved then after = redis.call('HGETALL', th) end
+return {'new', d, after, resolved and 1 or 0, newly}`)
 
 var recordAgentScript = redis.NewScript(luaOlder + `
 local th, ev = KEYS[1], KEYS[2]
 local d = redis.call('GET', ev)
 if d then return {'dup', d, redis.call('HGETALL', th), -1} end
-local agent, at, ts, retention, dedupe = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local agent, at, ts, retention, dedupe, review = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local before = redis.call('HGETALL', th)
 local ct = redis.call('HGET', th, 'ct')
 local waited = -1
@@ -93,7 +109,13 @@ if ct and older(ts, ct) then
   d = 'late'
 else
   d = 'none'
-  if redis.call('HGET', th, 'f') == '1' and redis.call('HGET', th, 'ar') ~= '1' then d = 'review' end
+  if review ~= '' and redis.call('HGET', th, 'f') == '1' and redis.call('HGET', th, 'ar') ~= '1' then
+    -- The first reply to a frustrated customer: the review to deliver,
+    -- written by this step.
+    d = 'review'
+    redis.call('XADD', KEYS[3], '*', 'd', review)
+    redis.call('PEXPIRE', KEYS[3], retention)
+  end
   redis.call('HSET', th, 'la', agent, 'ar', '1', 'gt', ts)
   redis.call('HDEL', th, 'ws', 'wc')
   local ff = redis.call('HGET', th, 'ff')
@@ -106,17 +128,38 @@ redis.call('SET', ev, d, 'PX', dedupe)
 return {'new', d, before, waited}`)
 
 func (s *Store) eventKey(channel, thread, eventID string) string {
-	return s.prefix + "ev:{" + channel + ":" + thread + "}:" + eventID
+	return s.prefix + "ev:" + tag(s.shardOf(channel, thread)) + channel + ":" + thread + ":" + eventID
 }
 
 // RecordCustomer is the record step for a customer message: one pipeline,
-// one round trip (the reply map, for a reply, rides along).
+// one round trip (the reply map, for a reply, rides along). The script
+// writes the nudge it decides on to the shard's delivery stream and the
+// reminder it arms to the shard's due set.
 func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (support.CustomerResult, error) {
 	args := []any{r.User, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), ms(r.DedupeFor, DedupeTTL), r.Cooldown.Milliseconds(), dueMs(r.ReminderDue)}
 	for _, v := range r.Verdicts {
 		args = append(args, strconv.FormatFloat(v.Score, 'f', 3, 64), b2s(v.Frustrated), v.Cue)
 	}
-	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, r.TS, r.EventID, 5, args...)
+	for _, n := range r.Nudges {
+		env := ""
+		if n != nil {
+			var err error
+			if env, err = newEnvelope(taskNudge, n.ID(), n); err != nil {
+				return support.CustomerResult{}, err
+			}
+		}
+		args = append(args, env)
+	}
+	rem := support.Reminder{Kind: support.KindResponse, Channel: r.Channel, Thread: r.Thread, Gen: r.At.UnixMilli(), N: 1, Due: dueMs(r.ReminderDue)}
+	remEnv := ""
+	if rem.Due > 0 {
+		var err error
+		if remEnv, err = newEnvelope(taskReminder, rem.ID(), rem); err != nil {
+			return support.CustomerResult{}, err
+		}
+	}
+	args = append(args, rem.ID(), remEnv)
+	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, r.TS, r.EventID, 5, true, args...)
 	if err != nil {
 		return support.CustomerResult{}, fmt.Errorf("record customer message %s/%s: %w", r.Channel, r.TS, err)
 	}
@@ -142,10 +185,19 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 	return out, nil
 }
 
-// RecordAgentReply is the record step for an agent's reply.
+// RecordAgentReply is the record step for an agent's reply; the script
+// writes the review, when there is one and it is due, to the shard's
+// delivery stream.
 func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (support.AgentResult, error) {
-	res, err := s.recordStep(ctx, recordAgentScript, r.Channel, r.Thread, r.TS, r.EventID, 4,
-		r.Agent, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), ms(r.DedupeFor, DedupeTTL))
+	review := ""
+	if r.Review != nil {
+		var err error
+		if review, err = newEnvelope(taskReview, r.Review.ID(), r.Review); err != nil {
+			return support.AgentResult{}, err
+		}
+	}
+	res, err := s.recordStep(ctx, recordAgentScript, r.Channel, r.Thread, r.TS, r.EventID, 4, false,
+		r.Agent, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), ms(r.DedupeFor, DedupeTTL), review)
 	if err != nil {
 		return support.AgentResult{}, fmt.Errorf("record agent reply %s/%s: %w", r.Channel, r.TS, err)
 	}
@@ -161,9 +213,15 @@ func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (su
 
 // recordStep runs a record script on the thread's keys (its hash and the
 // event's dedupe key), with a reply's thread mapping in the same round trip,
-// and returns the script's reply, which must have n fields.
-func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, thread, ts, eventID string, n int, args ...any) ([]any, error) {
-	keys := []string{s.threadKey(channel, thread), s.eventKey(channel, thread, support.DedupeID(eventID, ts))}
+// and returns the script's reply, which must have n fields. Its keys are
+// the thread's, the event's and the shard's delivery stream, and with due
+// the shard's due set and task envelopes.
+func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, thread, ts, eventID string, n int, due bool, args ...any) ([]any, error) {
+	sh := s.shardOf(channel, thread)
+	keys := []string{s.threadKey(channel, thread), s.eventKey(channel, thread, support.DedupeID(eventID, ts)), s.streamKey(sh)}
+	if due {
+		keys = append(keys, s.dueKey(sh), s.taskKey(sh))
+	}
 	var cmd *redis.Cmd
 	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		cmd = script.Eval(ctx, p, keys, args...)

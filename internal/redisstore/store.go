@@ -3,8 +3,9 @@
 // tips. It is the only package that imports go-redis. It never stores message
 // text, and every key it writes has a TTL.
 //
-// Keys of one thread share the hash tag {channel:thread}, so multi-key
-// transactions stay in one Redis Cluster slot.
+// A thread's keys share a shard's hash tag ({q<n>}) with that shard's
+// delivery stream and due set, so the record step that arms a delivery
+// writes it in the same script, in one Redis Cluster slot (see queue.go).
 package redisstore
 
 import (
@@ -24,7 +25,16 @@ type Store struct {
 	rdb       redis.UniversalClient
 	prefix    string
 	retention time.Duration
+	// shards is how many delivery streams (and hash tags) the threads are
+	// spread over: 1 on a single server, ClusterShards on a Redis Cluster.
+	shards uint32
 }
+
+// ClusterShards is how many shards a store on a Redis Cluster spreads its
+// threads and deliveries over: enough for the slots to spread over the
+// masters, few enough that a replica reads them all with one connection
+// each. It is fixed: a thread's keys are found by it.
+const ClusterShards = 16
 
 // New wraps a go-redis client. prefix starts every key ("empathy:" by
 // default); retention is the TTL of thread state and on-call settings.
@@ -35,14 +45,35 @@ func New(rdb redis.UniversalClient, prefix string, retention time.Duration) *Sto
 	if retention <= 0 {
 		retention = 720 * time.Hour
 	}
-	return &Store{rdb: rdb, prefix: prefix, retention: retention}
+	st := &Store{rdb: rdb, prefix: prefix, retention: retention, shards: 1}
+	if _, ok := rdb.(*redis.ClusterClient); ok {
+		st.shards = ClusterShards
+	}
+	return st
 }
 
-// Purge deletes every key under the store's prefix and its reminder queue
-// (for load tests and benchmarks that clean up after themselves). It scans
+// shardOf is the shard of a thread (or, for a personal reminder, of a
+// channel and user): FNV-1a of "channel:thread" modulo the shard count.
+func (s *Store) shardOf(channel, thread string) uint32 {
+	if s.shards <= 1 {
+		return 0
+	}
+	h := uint32(2166136261)
+	for _, b := range []byte(channel + ":" + thread) {
+		h ^= uint32(b)
+		h *= 16777619
+	}
+	return h % s.shards
+}
+
+// tag is shard n's hash tag.
+func tag(n uint32) string { return "{q" + strconv.FormatUint(uint64(n), 10) + "}" }
+
+// Purge deletes every key under the store's prefix, its delivery queue's
+// included (for load tests and benchmarks that clean up after themselves). It scans
 // a single server; on a cluster, scan each master.
 func (s *Store) Purge(ctx context.Context) error {
-	for _, pat := range []string{s.prefix + "*", "asynq:{" + QueueName(s.prefix) + "}*"} {
+	for _, pat := range []string{s.prefix + "*"} {
 		iter := s.rdb.Scan(ctx, 0, pat, 5000).Iterator()
 		var keys []string
 		for iter.Next(ctx) {
@@ -63,7 +94,7 @@ func (s *Store) Purge(ctx context.Context) error {
 			}
 		}
 	}
-	return s.rdb.SRem(ctx, "asynq:queues", QueueName(s.prefix)).Err()
+	return nil
 }
 
 // Close closes the client.
@@ -85,7 +116,7 @@ func (s *Store) FirstDelivery(ctx context.Context, eventID string) (bool, error)
 }
 
 func (s *Store) threadKey(channel, ts string) string {
-	return s.prefix + "th:{" + channel + ":" + ts + "}"
+	return s.prefix + "th:" + tag(s.shardOf(channel, ts)) + channel + ":" + ts
 }
 
 // Every read-modify-write of a thread is one script on one key.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"empathybot/internal/support"
 	"empathybot/internal/support/supporttest"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -53,6 +54,9 @@ func storeSuite(t *testing.T, open opener) {
 		"NudgesAreRemembered":         testNudges,
 		"DeliveryIsOnceAcrossWorkers": testDelivery,
 		"QueueFiresOnceAndCancels":    testQueue,
+		"RecordStepQueuesWhatItArms":  testRecordArms,
+		"SilentConsumerIsTakenOver":   testTakeOver,
+		"RetryGoesBackToTheDueSet":    testRetry,
 		"EveryKeyHasATTLAndNoText":    testTTL,
 	}
 	for name, f := range tests {
@@ -171,9 +175,9 @@ func testDelivery(t *testing.T, open opener) {
 }
 
 func testQueue(t *testing.T, open opener) {
-	_, rdb, prefix := open(t)
+	s, _, _ := open(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	q := NewQueue(rdb, prefix, log)
+	q := NewQueue(s, log)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	now := time.Now()
@@ -184,13 +188,13 @@ func testQueue(t *testing.T, open opener) {
 			t.Fatal(err)
 		}
 	}
-	if sch, _, err := q.Depth(); err != nil || sch != 2 {
+	if sch, _, err := q.Depth(ctx); err != nil || sch != 2 {
 		t.Errorf("depth %d %v, want 2 scheduled", sch, err)
 	}
-	if err := q.Cancel(r2.ID()); err != nil {
+	if err := q.Cancel(ctx, r2.Channel, r2.Thread, r2.ID()); err != nil {
 		t.Fatal(err)
 	}
-	if err := q.Cancel("never-scheduled"); err != nil {
+	if err := q.Cancel(ctx, "C1", "9.9", "never-scheduled"); err != nil {
 		t.Errorf("cancelling an unknown reminder: %v", err)
 	}
 	got := make(chan support.Reminder, 10)
@@ -199,7 +203,7 @@ func testQueue(t *testing.T, open opener) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rq := NewQueue(rdb, prefix, log)
+			rq := NewQueue(s, log)
 			rq.Serve(ctx, time.Second, Handlers{Reminder: func(ctx context.Context, r support.Reminder) error { got <- r; return nil }})
 		}()
 	}
@@ -218,7 +222,7 @@ func testQueue(t *testing.T, open opener) {
 	// the queue is empty, then a few poll intervals more.
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if sch, pend, _ := q.Depth(); sch == 0 && pend == 0 {
+		if sch, pend, _ := q.Depth(ctx); sch == 0 && pend == 0 {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -292,7 +296,7 @@ func TestPurgeRemovesEverythingUnderThePrefix(t *testing.T) {
 	ctx := context.Background()
 	s.RecordCustomer(ctx, support.CustomerRecord{EventID: "E1", Channel: "C1", Thread: "1.1", TS: "1.1", User: "UC", At: time.Now()})
 	s.Count(ctx, "C1", support.StatNudges, time.Now())
-	q := NewQueue(rdb, prefix, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	q := NewQueue(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := q.Schedule(ctx, support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "1.1", Gen: 1, N: 1, Due: time.Now().Add(time.Hour).UnixMilli()}); err != nil {
 		t.Fatal(err)
 	}
@@ -304,10 +308,9 @@ func TestPurgeRemovesEverythingUnderThePrefix(t *testing.T) {
 		t.Fatal(err)
 	}
 	left, _ := allKeys(ctx, rdb, prefix+"*")
-	queue, _ := allKeys(ctx, rdb, "asynq:{"+q.Name()+"}*")
 	kept, _ := allKeys(ctx, rdb, sibling+"*")
-	if len(left) != 0 || len(queue) != 0 || len(kept) != 1 {
-		t.Errorf("after Purge: left %v, queue %v, another prefix's keys %v (want none, none, one)", left, queue, kept)
+	if len(left) != 0 || len(kept) != 1 {
+		t.Errorf("after Purge: left %v, another prefix's keys %v (want none, one)", left, kept)
 	}
 }
 
@@ -324,5 +327,134 @@ func TestURLErrorsHideThePassword(t *testing.T) {
 		if _, _, _, err := Dial(u, nil, slog.New(slog.DiscardHandler), nil); err == nil || strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("Dial(%q) = %v", u, err)
 		}
+	}
+}
+
+// The record step writes what it arms in the same script: a frustrated
+// message's nudge in the shard's stream and its response reminder in the
+// due set; a redelivery writes nothing again, a calm message nothing.
+func testRecordArms(t *testing.T, open opener) {
+	s, rdb, _ := open(t)
+	ctx := context.Background()
+	now := time.Now()
+	v := support.Verdict{Score: 0.9, Frustrated: true, Cue: "waiting"}
+	th := "1700000100.000100"
+	n := &support.NudgeTask{Channel: "C1", Thread: th, TS: th, At: now.UnixMilli()}
+	rec := support.CustomerRecord{EventID: "Ea1", Channel: "C1", Thread: th, TS: th, User: "UC", At: now,
+		Verdicts: [3]support.Verdict{v, v, v}, Nudges: [3]*support.NudgeTask{n, n, n}, Cooldown: time.Minute, ReminderDue: now.Add(time.Hour)}
+	for range 2 { // the first delivery and Slack's retry
+		res, err := s.RecordCustomer(ctx, rec)
+		if err != nil || !res.Nudge || res.Reminder.Kind == "" {
+			t.Fatalf("record: %+v %v", res, err)
+		}
+	}
+	calm := support.Verdict{Score: 0.1}
+	th2 := "1700000100.000200"
+	if _, err := s.RecordCustomer(ctx, support.CustomerRecord{EventID: "Ea2", Channel: "C1", Thread: th2, TS: th2, User: "UC", At: now,
+		Verdicts: [3]support.Verdict{calm, calm, calm}, Cooldown: time.Minute, ReminderDue: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	sh := s.shardOf("C1", th)
+	entries, err := rdb.XRange(ctx, s.streamKey(sh), "-", "+").Result()
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("stream: %d entries (%v), want the one nudge", len(entries), err)
+	}
+	var env envelope
+	if err := json.Unmarshal([]byte(entries[0].Values["d"].(string)), &env); err != nil || env.Type != taskNudge || env.ID != n.ID() {
+		t.Errorf("stream entry %+v (%v), want nudge %s", env, err, n.ID())
+	}
+	rem := support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: th, Gen: now.UnixMilli(), N: 1, Due: now.Add(time.Hour).UnixMilli()}
+	due, err := rdb.ZRangeWithScores(ctx, s.dueKey(sh), 0, -1).Result()
+	if err != nil || len(due) != 1 || due[0].Member != rem.ID() || int64(due[0].Score) != rem.Due {
+		t.Errorf("due set %+v (%v), want %s at %d", due, err, rem.ID(), rem.Due)
+	}
+	if ok, _ := rdb.HExists(ctx, s.taskKey(sh), rem.ID()).Result(); !ok {
+		t.Errorf("no envelope for %s", rem.ID())
+	}
+}
+
+// A delivery whose consumer fell silent (its replica was killed after it
+// read the entry) is taken over by another replica after ClaimIdle.
+func testTakeOver(t *testing.T, open opener) {
+	s, rdb, _ := open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	now := time.Now()
+	v := support.Verdict{Score: 0.9, Frustrated: true, Cue: "waiting"}
+	th := "1700000200.000100"
+	n := &support.NudgeTask{Channel: "C1", Thread: th, TS: th, At: now.UnixMilli()}
+	if _, err := s.RecordCustomer(ctx, support.CustomerRecord{EventID: "Eb1", Channel: "C1", Thread: th, TS: th, User: "UC", At: now,
+		Verdicts: [3]support.Verdict{v, v, v}, Nudges: [3]*support.NudgeTask{n, n, n}, Cooldown: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	sh := s.shardOf("C1", th)
+	stream := s.streamKey(sh)
+	// The replica that dies: it reads the entry and never acks.
+	if err := rdb.XGroupCreateMkStream(ctx, stream, group, "0").Err(); err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+		t.Fatal(err)
+	}
+	if res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: "dead", Streams: []string{stream, ">"}, Count: 10}).Result(); err != nil || len(res[0].Messages) != 1 {
+		t.Fatalf("the dead replica's read: %v %v", res, err)
+	}
+	got := make(chan support.NudgeTask, 4)
+	q := NewQueue(s, slog.New(slog.DiscardHandler))
+	q.ClaimIdle = 500 * time.Millisecond
+	start := time.Now()
+	go q.Serve(ctx, time.Second, Handlers{Nudge: func(ctx context.Context, x support.NudgeTask) error { got <- x; return nil }})
+	select {
+	case x := <-got:
+		if x.ID() != n.ID() {
+			t.Errorf("delivered %s, want %s", x.ID(), n.ID())
+		}
+		t.Logf("taken over after %v", time.Since(start).Round(time.Millisecond))
+	case <-time.After(5 * time.Second):
+		t.Fatal("the silent replica's nudge was not taken over")
+	}
+	select {
+	case x := <-got:
+		t.Errorf("delivered twice: %+v", x)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	if p, _ := rdb.XPending(ctx, stream, group).Result(); p != nil && p.Count != 0 {
+		t.Errorf("%d entries still pending after the delivery", p.Count)
+	}
+}
+
+// A delivery that fails goes back to the due set with its back-off (at
+// least the Retry-After it was given) and is delivered again.
+func testRetry(t *testing.T, open opener) {
+	s, _, _ := open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	q := NewQueue(s, slog.New(slog.DiscardHandler))
+	r := support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "1700000300.000100", Gen: 1, N: 1, Due: time.Now().UnixMilli()}
+	if err := q.Schedule(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	var first, second time.Time
+	done := make(chan struct{})
+	go q.Serve(ctx, time.Second, Handlers{Reminder: func(ctx context.Context, x support.Reminder) error {
+		switch calls.Add(1) {
+		case 1:
+			first = time.Now()
+			return &support.RetryLater{After: 1500 * time.Millisecond, Err: fmt.Errorf("rate limited")}
+		case 2:
+			second = time.Now()
+			close(done)
+		}
+		return nil
+	}})
+	select {
+	case <-done:
+		if gap := second.Sub(first); gap < 1500*time.Millisecond {
+			t.Errorf("retried after %v, before the Retry-After of 1.5 s", gap)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%d calls, want a retry", calls.Load())
+	}
+	time.Sleep(500 * time.Millisecond)
+	if c := calls.Load(); c != 2 {
+		t.Errorf("%d calls, want 2", c)
 	}
 }

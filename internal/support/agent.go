@@ -111,7 +111,7 @@ func (d *Desk) ReminderHandled(ctx context.Context, agent, team, kind, channel, 
 			return err
 		}
 	}
-	_ = d.queue.Cancel(taskID)
+	_ = d.queue.Cancel(ctx, channel, thread, taskID)
 	_ = d.store.RemoveOpen(ctx, agent, taskID)
 	if done && kind == KindFollowup {
 		_ = d.store.Count(ctx, channel, StatFollowupsDone, d.Now())

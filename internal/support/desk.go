@@ -112,6 +112,11 @@ func (d *Desk) customerMessage(ctx context.Context, m Message, text string) (Out
 	}
 	for i, a := range as {
 		rec.Verdicts[i] = verdict(a)
+		if a.Frustrated {
+			// The nudge this reading would deliver: the record step queues
+			// the one it decides on, in the same atomic step.
+			rec.Nudges[i] = &NudgeTask{Channel: m.Channel, Thread: m.Thread, TS: m.TS, At: rec.At.UnixMilli(), Basis: d.coach.Basis(a)}
+		}
 	}
 	res, err := d.store.RecordCustomer(ctx, rec)
 	if err != nil {
@@ -119,48 +124,33 @@ func (d *Desk) customerMessage(ctx context.Context, m Message, text string) (Out
 	}
 	out := Outcome{Role: Customer, Assessment: as[res.Variant], Customer: res}
 	if res.Nudge {
-		n := NudgeTask{Channel: m.Channel, Thread: m.Thread, TS: m.TS, At: rec.At.UnixMilli(), Basis: d.coach.Basis(out.Assessment)}
-		if res.Duplicate {
-			n.At = res.Thread.LastCustomerAt.UnixMilli()
-		}
-		if res.Reminder.Kind != "" {
-			r := res.Reminder
-			n.Arm = &r
-		}
-		if err := d.queue.EnqueueNudge(ctx, n); err != nil {
-			return out, fmt.Errorf("queue the nudge: %w", err)
-		}
-		out.Tasks = append(out.Tasks, n.ID())
-	} else if res.Reminder.Kind != "" {
-		if err := d.queue.Schedule(ctx, res.Reminder); err != nil {
-			return out, fmt.Errorf("schedule the response reminder: %w", err)
-		}
+		out.Tasks = append(out.Tasks, NudgeTask{Channel: m.Channel, Thread: m.Thread, TS: m.TS}.ID())
 	}
 	return out, nil
 }
 
 func (d *Desk) agentReply(ctx context.Context, m Message, text string) (Outcome, error) {
-	res, err := d.store.RecordAgentReply(ctx, AgentRecord{EventID: m.EventID, Channel: m.Channel, Thread: m.Thread, TS: m.TS, Agent: m.User,
-		At: d.Now(), DedupeFor: d.cfg.DedupeFor, Retention: d.cfg.Retention})
+	at := d.Now()
+	rec := AgentRecord{EventID: m.EventID, Channel: m.Channel, Thread: m.Thread, TS: m.TS, Agent: m.User,
+		At: at, DedupeFor: d.cfg.DedupeFor, Retention: d.cfg.Retention}
+	// The review is read before the record step, which queues it only if
+	// the reply is the first to a frustrated customer. The customer's
+	// message is not read again (the bot keeps no text): the review asks
+	// for an acknowledgement of a frustrated customer.
+	if findings := d.coach.Review(text, coach.Assessment{Frustrated: true}); len(findings) > 0 {
+		f := findings[0]
+		rec.Review = &ReviewTask{Channel: m.Channel, Thread: m.Thread, TS: m.TS, Agent: m.User, At: at.UnixMilli(),
+			Kind: string(f.Kind), Quote: f.Evidence, Technique: f.Technique, Suggestion: f.Suggestion}
+	}
+	res, err := d.store.RecordAgentReply(ctx, rec)
 	if err != nil {
 		return Outcome{}, err
 	}
 	out := Outcome{Role: Agent, Agent: res}
-	if !res.Review {
-		return out, nil
+	if res.Review && rec.Review != nil {
+		out.Review = true
+		out.Tasks = append(out.Tasks, rec.Review.ID())
 	}
-	findings := d.coach.Review(text, coach.Assessment{Score: res.Before.LastScore, Frustrated: true})
-	if len(findings) == 0 {
-		return out, nil
-	}
-	f := findings[0]
-	t := ReviewTask{Channel: m.Channel, Thread: m.Thread, TS: m.TS, Agent: m.User, At: d.Now().UnixMilli(),
-		Kind: string(f.Kind), Quote: f.Evidence, Technique: f.Technique, Suggestion: f.Suggestion}
-	if err := d.queue.EnqueueReview(ctx, t); err != nil {
-		return out, fmt.Errorf("queue the review: %w", err)
-	}
-	out.Review = true
-	out.Tasks = append(out.Tasks, t.ID())
 	return out, nil
 }
 
@@ -182,7 +172,7 @@ func (d *Desk) After(ctx context.Context, o Outcome) {
 			_ = d.store.Count(ctx, th.Channel, StatUnscored, now)
 		}
 		if th.Reopened && th.PendingFollowup != "" {
-			_ = d.queue.Cancel(th.PendingFollowup)
+			_ = d.queue.Cancel(ctx, th.Channel, th.TS, th.PendingFollowup)
 		}
 	case Agent:
 		b := o.Agent.Before
@@ -193,7 +183,7 @@ func (d *Desk) After(ctx context.Context, o Outcome) {
 			_ = d.store.AddReplyWait(ctx, b.Channel, now, b.FirstReplyWait)
 		}
 		if b.PendingReminder != "" && !b.AgentReplied {
-			_ = d.queue.Cancel(b.PendingReminder)
+			_ = d.queue.Cancel(ctx, b.Channel, b.TS, b.PendingReminder)
 		}
 	}
 }
@@ -214,21 +204,19 @@ const (
 // ErrBusy means another replica is delivering the same task right now.
 var ErrBusy = errors.New("support: another replica is delivering this")
 
-// deliveryLease is how long one worker may hold a delivery before another
-// may try; longer than any Slack call.
-const deliveryLease = 2 * time.Minute
+// deliveryLease is how long one attempt holds a delivery before another
+// may take it. A second attempt only comes when the queue hands the task
+// over, after its replica fell silent for the queue's ClaimIdle (8 s; a
+// live replica's heartbeat keeps its tasks): so a replica that died before
+// calling Slack holds the delivery up for seconds, not minutes. One that
+// died while calling Slack left the delivery "sending", and the next
+// attempt looks before it sends.
+const deliveryLease = 8 * time.Second
 
 // DeliverNudge is the queue's handler for a nudge: it decides whether the
 // nudge is still true and useful, to whom it goes, and sends it once. An
 // error asks the queue to retry.
 func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
-	if t.Arm != nil {
-		// The reminder this message armed, whatever becomes of the nudge
-		// (scheduling is idempotent; a reminder already due fires at once).
-		if err := d.queue.Schedule(ctx, *t.Arm); err != nil {
-			return "", err
-		}
-	}
 	now := d.Now()
 	if now.Sub(time.UnixMilli(t.At)) > d.cfg.NudgeUseful {
 		return Stale, nil
@@ -502,7 +490,7 @@ func (d *Desk) Resolve(ctx context.Context, channel, thread, user, team string) 
 		if changed {
 			_ = d.store.Count(ctx, channel, StatResolved, now)
 			if th.PendingReminder != "" {
-				_ = d.queue.Cancel(th.PendingReminder)
+				_ = d.queue.Cancel(ctx, th.Channel, th.TS, th.PendingReminder)
 			}
 		}
 		if r.Kind != "" {

@@ -40,6 +40,7 @@ type world struct {
 func newWorld(t *testing.T, agents ...string) *world {
 	clock := supporttest.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	w := &world{t: t, clock: clock, store: supporttest.NewMemory(clock.Now), queue: supporttest.NewQueue(clock), notify: &supporttest.Notifier{Clock: clock}}
+	w.store.Outbox = w.queue
 	dir := supporttest.Directory{}
 	for _, a := range append([]string{dana, lee}, agents...) {
 		dir[a] = true

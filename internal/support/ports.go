@@ -13,7 +13,9 @@ import (
 type ThreadStore interface {
 	// RecordCustomer and RecordAgentReply are the record step of "decide,
 	// record, then ack": one atomic step per message (dedupe on the event,
-	// the thread by Slack's ts, the nudge cooldown, the reminder armed).
+	// the thread by Slack's ts, the nudge cooldown, the reminder armed),
+	// which also writes what it arms to the durable queue: the nudge, the
+	// response reminder, the review.
 	RecordCustomer(ctx context.Context, r CustomerRecord) (CustomerResult, error)
 	RecordAgentReply(ctx context.Context, r AgentRecord) (AgentResult, error)
 	FirstDelivery(ctx context.Context, eventID string) (bool, error)
@@ -49,14 +51,16 @@ type ThreadStore interface {
 	Ping(ctx context.Context) error
 }
 
-// Scheduler is the durable queue (asynq, in redisstore): reminders until
-// they are due, nudges and reviews until they are delivered, on any
-// replica. Each task has an ID: handing the same task over twice is one task.
+// Scheduler is the durable queue (Redis Streams, in redisstore): reminders
+// until they are due, nudges and reviews until they are delivered, on any
+// replica. The record step writes the nudges, reviews and response
+// reminders it decides on itself (ThreadStore); the desk schedules the
+// rest (repeats, check-ins, personal reminders). Each task has an ID:
+// scheduling the same reminder twice is one task.
 type Scheduler interface {
 	Schedule(ctx context.Context, r Reminder) error
-	EnqueueNudge(ctx context.Context, n NudgeTask) error
-	EnqueueReview(ctx context.Context, r ReviewTask) error
-	Cancel(id string) error
+	// Cancel removes the thread's reminder id if it is not yet due.
+	Cancel(ctx context.Context, channel, thread, id string) error
 }
 
 // Notifier delivers what the desk decided to say, privately to one agent

@@ -40,19 +40,24 @@ func DedupeID(eventID, ts string) string {
 // CustomerRecord is one customer message for the record step: IDs, times
 // and verdicts, never text.
 type CustomerRecord struct {
-	EventID              string
-	Channel, Thread, TS  string
-	User                 string
-	At                   time.Time // when we received it
-	Verdicts             [3]Verdict
-	Cooldown             time.Duration // per-thread nudge cooldown
-	ReminderDue          time.Time     // a frustrated message arms a response reminder due then (generation: At); zero: none
+	EventID             string
+	Channel, Thread, TS string
+	User                string
+	At                  time.Time // when we received it
+	Verdicts            [3]Verdict
+	Cooldown            time.Duration // per-thread nudge cooldown
+	ReminderDue         time.Time     // a frustrated message arms a response reminder due then (generation: At); zero: none
+	// Nudges are the nudge each reading (by Verdicts' index) would deliver
+	// (nil where that reading is calm): when the record step decides on a
+	// nudge, it writes that reading's to the durable queue itself, in the
+	// same atomic step, with the reminder it arms.
+	Nudges               [3]*NudgeTask
 	DedupeFor, Retention time.Duration
 }
 
 // CustomerResult is what the record step decided. On a redelivery
-// (Duplicate) it is the first delivery's decision again, so the caller can
-// hand the same tasks to the queue, which keeps one of each.
+// (Duplicate) it is the first delivery's decision again; what it armed was
+// written then, and is not written again.
 type CustomerResult struct {
 	Duplicate bool
 	// Late: an agent already replied after this message, or a newer customer
@@ -60,9 +65,12 @@ type CustomerResult struct {
 	// is left as it is, and nothing is armed.
 	Late     bool
 	Variant  int      // Alone, AfterCalm or AfterFrustrated
-	Nudge    bool     // a nudge is due: the cooldown was free and is now taken
-	Reminder Reminder // the response reminder armed (Kind "" when none)
-	Thread   Thread   // the thread after the message
+	Nudge    bool     // a nudge is due: the cooldown was free and is now taken, and the nudge is queued
+	Reminder Reminder // the response reminder armed and queued (Kind "" when none)
+	// Thread is the thread after the message, for a frustrated message or
+	// one that reopens a resolved thread (otherwise only Channel and TS are
+	// set: a calm message needs nothing back).
+	Thread Thread
 }
 
 // AgentRecord is one agent reply for the record step.
@@ -73,13 +81,17 @@ type AgentRecord struct {
 	At                  time.Time
 	DedupeFor           time.Duration
 	Retention           time.Duration
+	// Review is the review of this reply (nil: none worth sending): the
+	// record step writes it to the durable queue when the reply is the
+	// first to a frustrated customer.
+	Review *ReviewTask
 }
 
 // AgentResult is what the record step decided for an agent reply.
 type AgentResult struct {
 	Duplicate bool
 	Late      bool   // older than the customer's last message: it answers an earlier one
-	Review    bool   // the first reply to a frustrated customer: worth a review
+	Review    bool   // the first reply to a frustrated customer, with a review: it is queued
 	Before    Thread // the thread as it was before the reply, with FirstReplyWait
 }
 
@@ -91,10 +103,6 @@ type NudgeTask struct {
 	TS      string      `json:"m"` // the customer message
 	At      int64       `json:"a"` // Unix ms it was received
 	Basis   coach.Basis `json:"b"`
-	// Arm is the response reminder the same message armed: the delivery
-	// schedules it first thing, so the record step needs one queue call,
-	// not two.
-	Arm *Reminder `json:"r,omitempty"`
 }
 
 // ID is the task's ID and idempotency key: one per customer message.

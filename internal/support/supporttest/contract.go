@@ -41,14 +41,21 @@ func rec(event, thread, ts string, sec int, frustrated bool) support.CustomerRec
 	if frustrated {
 		v = support.Verdict{Score: 0.9, Frustrated: true, Cue: "waiting"}
 	}
-	return support.CustomerRecord{EventID: event, Channel: ch, Thread: thread, TS: ts, User: "UCUST",
+	r := support.CustomerRecord{EventID: event, Channel: ch, Thread: thread, TS: ts, User: "UCUST",
 		At: t0.Add(time.Duration(sec) * time.Second), Verdicts: [3]support.Verdict{v, v, v}, Cooldown: time.Minute, ReminderDue: t0.Add(time.Duration(sec)*time.Second + 10*time.Minute),
 		DedupeFor: time.Hour, Retention: time.Hour}
+	if frustrated {
+		n := &support.NudgeTask{Channel: ch, Thread: thread, TS: ts, At: r.At.UnixMilli()}
+		r.Nudges = [3]*support.NudgeTask{n, n, n}
+	}
+	return r
 }
 
 func agentRec(event, thread, ts string, sec int) support.AgentRecord {
-	return support.AgentRecord{EventID: event, Channel: ch, Thread: thread, TS: ts, Agent: "UAGENT", At: t0.Add(time.Duration(sec) * time.Second),
-		DedupeFor: time.Hour, Retention: time.Hour}
+	at := t0.Add(time.Duration(sec) * time.Second)
+	return support.AgentRecord{EventID: event, Channel: ch, Thread: thread, TS: ts, Agent: "UAGENT", At: at,
+		DedupeFor: time.Hour, Retention: time.Hour,
+		Review: &support.ReviewTask{Channel: ch, Thread: thread, TS: ts, Agent: "UAGENT", At: at.UnixMilli(), Kind: "no_acknowledgement"}}
 }
 
 // must(v, err)(t) is v, failing t on err.
@@ -242,8 +249,9 @@ func contractReminder(t *testing.T, s support.ThreadStore) {
 		t.Fatalf("armed %+v (thread %+v), want %+v", r.Reminder, r.Thread, want)
 	}
 	calm := must(s.RecordCustomer(ctx, rec("M2", th, "1700000007.000200", 30, false)))(t)
-	if calm.Reminder.Kind != "" || !calm.Thread.WaitingSince.Equal(t0) || calm.Thread.NewlyFrustrated {
-		t.Errorf("a calm 'any update?' neither arms nor restarts the wait: %+v", calm)
+	after := must(s.GetThread(ctx, ch, th))(t)
+	if calm.Reminder.Kind != "" || !after.WaitingSince.Equal(t0) || calm.Thread.NewlyFrustrated {
+		t.Errorf("a calm 'any update?' neither arms nor restarts the wait: %+v, thread %+v", calm, after)
 	}
 	off := rec("M3", th, "1700000007.000300", 40, true)
 	off.ReminderDue = time.Time{}

@@ -74,23 +74,24 @@ func (q *Queue) add(t Task) error {
 	return nil
 }
 
+// put is the record step's write (Memory.Outbox): part of the store's
+// atomic step, so it never fails.
+func (q *Queue) put(t Task) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if _, ok := q.tasks[t.ID]; ok || q.done[t.ID] {
+		return
+	}
+	q.tasks[t.ID] = t
+}
+
 // Schedule implements support.Scheduler.
 func (q *Queue) Schedule(_ context.Context, r support.Reminder) error {
 	return q.add(Task{ID: r.ID(), Due: r.DueAt(), Reminder: &r})
 }
 
-// EnqueueNudge implements support.Scheduler.
-func (q *Queue) EnqueueNudge(_ context.Context, n support.NudgeTask) error {
-	return q.add(Task{ID: n.ID(), Due: q.Clock.Now(), Nudge: &n})
-}
-
-// EnqueueReview implements support.Scheduler.
-func (q *Queue) EnqueueReview(_ context.Context, r support.ReviewTask) error {
-	return q.add(Task{ID: r.ID(), Due: q.Clock.Now(), Review: &r})
-}
-
 // Cancel implements support.Scheduler.
-func (q *Queue) Cancel(id string) error {
+func (q *Queue) Cancel(_ context.Context, _, _, id string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	delete(q.tasks, id)

@@ -24,6 +24,10 @@ import (
 // Clock says what "now" is for snoozes and delivery leases.
 type Memory struct {
 	Clock func() time.Time
+	// Outbox is the queue the record step writes the nudges, reviews and
+	// response reminders it decides on to, as redisstore's script writes
+	// them to its stream (nil: they are dropped).
+	Outbox *Queue
 
 	mu       sync.Mutex
 	threads  map[string]*memThread
@@ -182,6 +186,16 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 			res.Reminder = support.Reminder{Kind: support.KindResponse, Channel: r.Channel, Thread: r.Thread, Gen: r.At.UnixMilli(), N: 1, Due: due}
 		}
 	}
+	if m.Outbox != nil {
+		if res.Nudge && r.Nudges[v] != nil {
+			n := *r.Nudges[v]
+			m.Outbox.put(Task{ID: n.ID(), Due: time.UnixMilli(n.At), Nudge: &n})
+		}
+		if res.Reminder.Kind != "" {
+			rem := res.Reminder
+			m.Outbox.put(Task{ID: rem.ID(), Due: rem.DueAt(), Reminder: &rem})
+		}
+	}
 	nudge := 0
 	if res.Nudge {
 		nudge = 1
@@ -219,8 +233,12 @@ func (m *Memory) RecordAgentReply(_ context.Context, r support.AgentRecord) (sup
 		return res, nil
 	}
 	d := "none"
-	if t.Frustrated && !t.AgentReplied {
+	if r.Review != nil && t.Frustrated && !t.AgentReplied {
 		d, res.Review = "review", true
+		if m.Outbox != nil {
+			rv := *r.Review
+			m.Outbox.put(Task{ID: rv.ID(), Due: time.UnixMilli(rv.At), Review: &rv})
+		}
 	}
 	t.LastAgent, t.AgentReplied, t.gt = r.Agent, true, r.TS
 	t.WaitingSince, t.waiter = time.Time{}, ""
