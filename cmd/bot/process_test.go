@@ -82,8 +82,15 @@ func processNudges(t *testing.T, fake *slackfake.Server, thread string, logs *lo
 		{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry},
 	} {
 		remember(m.Text)
-		if _, _, err := fake.SendMessage(m); err != nil {
+		env, _, err := fake.SendMessage(m)
+		if err != nil {
 			t.Fatal(err)
+		}
+		// The agent's message is recorded before the customer writes, as a
+		// person's reply comes after it: a nudge is delivered in
+		// milliseconds, and would otherwise find the thread unowned.
+		if _, ok := fake.WaitAck(env, 10*time.Second); !ok {
+			t.Fatalf("envelope %s not acked; logs:\n%s", env, logs)
 		}
 	}
 	if _, ok := fake.WaitCalls("chat.postEphemeral", 1, 10*time.Second); !ok {

@@ -58,11 +58,12 @@ func main() {
 	threads := flag.Int("threads", 10000, "active threads the messages are spread over")
 	redisURL := flag.String("redis", os.Getenv("REDIS_URL"), "Redis URL (default redis://127.0.0.1:6379/0)")
 	botPath := flag.String("bot", "", "bot binary (default: build ./cmd/bot)")
+	idle := flag.Duration("idle", 10*time.Second, "after the steps, how long to measure the Redis commands the idle replicas send (0: not measured)")
 	flag.Parse()
 	if *redisURL == "" {
 		*redisURL = "redis://127.0.0.1:6379/0"
 	}
-	if err := run(*replicas, *ratesFlag, *step, *threads, *redisURL, *botPath); err != nil {
+	if err := run(*replicas, *ratesFlag, *step, *threads, *redisURL, *botPath, *idle); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
@@ -74,7 +75,7 @@ type proc struct {
 	lastTime time.Time
 }
 
-func run(replicas int, ratesFlag string, step time.Duration, threads int, redisURL, botPath string) error {
+func run(replicas int, ratesFlag string, step time.Duration, threads int, redisURL, botPath string, idle time.Duration) error {
 	var rates []int
 	for _, r := range strings.Split(ratesFlag, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(r))
@@ -231,6 +232,15 @@ func run(replicas int, ratesFlag string, step time.Duration, threads int, redisU
 			fmt.Printf("         %d of %d envelopes not acked within 10 s: saturated\n", n-len(lat), n)
 			break
 		}
+	}
+	if idle > 0 {
+		// Idle: no events. What the replicas still send (the queue's
+		// blocking reads and due-set checks; loadgen's own INFO is one).
+		time.Sleep(2 * time.Second) // the last step's deliveries finish
+		before := redisCommands(ctx, rdb)
+		time.Sleep(idle)
+		after := redisCommands(ctx, rdb)
+		fmt.Printf("idle: %.1f Redis commands/s from %d replica(s) over %v\n", float64(after-before-1)/idle.Seconds(), replicas, idle)
 	}
 	peak := ""
 	for _, p := range procs {

@@ -301,9 +301,11 @@ func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, w
 				}
 				continue
 			}
+			// Checked again at the next due time this replica knows of, and
+			// at least every Poll: another replica may schedule sooner.
 			next, _ := strconv.ParseFloat(v, 64)
 			nextDue = now.Add(q.Poll)
-			if next >= 0 {
+			if next >= 0 && time.UnixMilli(int64(next)).Before(nextDue) {
 				nextDue = time.UnixMilli(int64(next))
 				if nextDue.Before(now) {
 					nextDue = now // more than a batch was due: move the rest next time round

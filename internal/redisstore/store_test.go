@@ -57,6 +57,7 @@ func storeSuite(t *testing.T, open opener) {
 		"RecordStepQueuesWhatItArms":  testRecordArms,
 		"SilentConsumerIsTakenOver":   testTakeOver,
 		"RetryGoesBackToTheDueSet":    testRetry,
+		"SoonerReminderIsSeen":        testSooner,
 		"EveryKeyHasATTLAndNoText":    testTTL,
 	}
 	for name, f := range tests {
@@ -456,5 +457,36 @@ func testRetry(t *testing.T, open opener) {
 	time.Sleep(500 * time.Millisecond)
 	if c := calls.Load(); c != 2 {
 		t.Errorf("%d calls, want 2", c)
+	}
+}
+
+// A reader that knows of a reminder due in an hour still sees, within a
+// Poll, one that another replica schedules for sooner.
+func testSooner(t *testing.T, open opener) {
+	s, _, _ := open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	q := NewQueue(s, slog.New(slog.DiscardHandler))
+	far := support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "1700000400.000100", Gen: 1, N: 1, Due: time.Now().Add(time.Hour).UnixMilli()}
+	if err := q.Schedule(ctx, far); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan support.Reminder, 2)
+	go q.Serve(ctx, time.Second, Handlers{Reminder: func(ctx context.Context, r support.Reminder) error { got <- r; return nil }})
+	time.Sleep(300 * time.Millisecond) // the reader has seen the far one
+	near := support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "1700000400.000200", Gen: 1, N: 1, Due: time.Now().Add(200 * time.Millisecond).UnixMilli()}
+	if err := NewQueue(s, slog.New(slog.DiscardHandler)).Schedule(ctx, near); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-got:
+		if r != near {
+			t.Errorf("fired %+v, want %+v", r, near)
+		}
+		if late := time.Since(near.DueAt()); late > q.Poll+500*time.Millisecond {
+			t.Errorf("fired %v late, past the Poll of %v", late, q.Poll)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the sooner reminder did not fire")
 	}
 }
