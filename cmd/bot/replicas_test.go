@@ -168,6 +168,110 @@ func TestCrashAfterAckLosesNothing(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) { t.Parallel(); crashAfterAck(t, sig) })
 	}
+	t.Run("killed mid-send", func(t *testing.T) { t.Parallel(); crashMidSend(t) })
+}
+
+// Killed mid-send: nudges are DMs and Slack is slow to answer them, so the
+// replica is SIGKILLed while it is sending its share of 30 nudges (the
+// requests are in flight; the local Slack, like a server whose client hung
+// up before the answer, did not post them). The other replica takes the
+// dead one's deliveries over, looks in each DM's history for the delivery's
+// metadata (the dead replica had marked them "sending"), finds nothing and
+// sends: every nudge and every reminder within 15 s of the kill, each once.
+func crashMidSend(t *testing.T) {
+	const n = 30
+	fake := newFake(t)
+	url := realRedisURL(t)
+	noteRedis(url)
+	env := []string{"REDIS_URL=" + url, "EMPATHY_RESPONSE_REMINDER=6s", "EMPATHY_REMINDER_REPEATS=1", "EMPATHY_HTTP_ADDR=127.0.0.1:0",
+		"EMPATHY_NUDGE=dm", "EMPATHY_REDIS_PREFIX=" + testPrefix(t)}
+	p1, logs1 := startProcess(t, fake, env...)
+	if !fake.WaitConnections(1, 10*time.Second) {
+		t.Fatalf("first replica did not connect:\n%s", logs1)
+	}
+	_, logs2 := startProcess(t, fake, env...)
+	if !fake.WaitConnections(2, 10*time.Second) {
+		t.Fatalf("second replica did not connect:\n%s", logs2)
+	}
+	if _, err := fake.SlashCommand(agent, chSupport, "/empathy", "oncall me", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	fake.SetMethodDelay("chat.postMessage", 3*time.Second)
+	remember(angry)
+	var envs []string
+	for i := 0; i < n; i++ {
+		e, _, err := fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, TS: fmt.Sprintf("1700009500.%06d", i*100), Text: angry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, e)
+	}
+	for _, e := range envs {
+		if _, ok := fake.WaitAck(e, 5*time.Second); !ok {
+			t.Fatalf("envelope %s not acked", e)
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // both replicas are sending
+	p1.Process.Signal(syscall.SIGKILL)
+	p1.Wait()
+	killed := time.Now()
+	fake.SetMethodDelay("chat.postMessage", 0)
+	const handover = 15 * time.Second
+	count := func() (nudges, reminders map[string]int) {
+		nudges, reminders = map[string]int{}, map[string]int{}
+		for _, c := range fake.Calls("chat.postMessage") {
+			var md struct {
+				Payload struct {
+					ID string `json:"delivery_id"`
+				} `json:"event_payload"`
+			}
+			if err := json.Unmarshal([]byte(c.Args.Get("metadata")), &md); err != nil {
+				t.Fatalf("a post without its delivery metadata: %v", err)
+			}
+			id := md.Payload.ID
+			switch {
+			case strings.HasPrefix(id, "nudge:"):
+				nudges[strings.Split(id, ":")[2]]++
+			case strings.HasPrefix(id, "response:"):
+				reminders[strings.Split(id, ":")[2]]++
+			default:
+				t.Errorf("unexpected post %q", id)
+			}
+		}
+		return nudges, reminders
+	}
+	for {
+		nudges, reminders := count()
+		if len(nudges) == n && len(reminders) == n {
+			break
+		}
+		if time.Now().After(killed.Add(handover)) {
+			t.Fatalf("%v after the kill: nudges in %d threads, reminders in %d, want %d each\nsurvivor's logs:\n%s",
+				handover, len(nudges), len(reminders), n, logs2)
+		}
+		fake.WaitCalls("chat.postMessage", len(fake.Calls("chat.postMessage"))+1, time.Second)
+	}
+	took := time.Since(killed)
+	time.Sleep(3 * time.Second) // anything doubled would show by now
+	nudges, reminders := count()
+	for th, k := range nudges {
+		if k != 1 {
+			t.Errorf("thread %s: %d nudges", th, k)
+		}
+	}
+	for th, k := range reminders {
+		if k != 1 {
+			t.Errorf("thread %s: %d reminders", th, k)
+		}
+	}
+	// The dead replica's nudges were marked "sending": the survivor looked
+	// before it sent them (otherwise the kill came too late to test this).
+	lookups := len(fake.Calls("conversations.history"))
+	if lookups == 0 {
+		t.Error("no delivery was looked up: the replica was not killed mid-send")
+	}
+	t.Logf("killed mid-send: %d nudges and %d reminders, each once, all within %v of the kill (%d deliveries in doubt looked up first)",
+		len(nudges), len(reminders), took.Round(100*time.Millisecond), lookups)
 }
 
 func crashAfterAck(t *testing.T, sig syscall.Signal) {
