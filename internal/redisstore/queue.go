@@ -312,22 +312,10 @@ func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, w
 				}
 			}
 		}
-		// Wait for a free worker, then take as many entries as there are.
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
-		free := 1
-	fill:
-		for free < 100 {
-			select {
-			case slots <- struct{}{}:
-				free++
-			default:
-				break fill
-			}
-		}
+		// Read at most a batch; each entry then waits for a free worker
+		// (kept claimed by the heartbeat meanwhile), and the next read waits
+		// until the whole batch has one.
+		free := min(max(q.Concurrency, 1), 100)
 		var entries []redis.XMessage
 		var err error
 		if time.Since(lastClaim) >= q.ClaimIdle/2 {
@@ -355,9 +343,6 @@ func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, w
 			}
 		}
 		if err != nil {
-			for i := 0; i < free; i++ {
-				<-slots
-			}
 			if ctx.Err() != nil {
 				return
 			}
@@ -372,11 +357,20 @@ func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, w
 			continue
 		}
 		failures = 0
-		for i := len(entries); i < free; i++ {
-			<-slots
-		}
 		for _, e := range entries {
 			q.track(n, e.ID, true)
+		}
+		for i, e := range entries {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				// Not started: left claimed by this replica, and taken over
+				// by another after ClaimIdle.
+				for _, rest := range entries[i:] {
+					q.track(n, rest.ID, false)
+				}
+				return
+			}
 			workers.Add(1)
 			go func() {
 				defer workers.Done()

@@ -35,7 +35,7 @@ if d then return {'dup', d, redis.call('HGETALL', th), 0, 0} end
 local user, at, ts = ARGV[1], ARGV[2], ARGV[3]
 local retention, dedupe, cooldown, due = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 -- What the thread holds, in one read.
-local h = redis.call('HMGET', th, 'c', 'ar', 'r', 'f', 'wc', 'ct', 'gt', 'ff', 'nu')
+local h = redis.call('HMGET', th, 'c', 'ar', 'r', 'f', 'wc', 'ct', 'gt', 'ff', 'nu', 'n')
 local last, replied, resolved, frus, waiter, ct, gt = h[1], h[2] == '1', h[3] == '1', h[4] == '1', h[5], h[6], h[7]
 -- The thread's trajectory is this customer's own: another customer's
 -- "+1, same here" is no second ask, and does not stop the customer who
@@ -56,18 +56,19 @@ if (ct and older(ts, ct)) or (gt and older(ts, gt)) then
   redis.call('SET', ev, d, 'PX', dedupe)
   return {'new', d, {}, 0, 0}
 end
+local set = {'c', user, 'ca', at, 's', score, 'f', f, 'q', cue, 'ct', ts}
 local newly, nudge = 0, 0
 if f == '1' then
   -- A frustrated message (re)starts the wait and re-arms reminders.
-  redis.call('HSET', th, 'c', user, 'ca', at, 's', score, 'f', f, 'q', cue, 'ct', ts, 'ws', at, 'wc', user)
+  table.insert(set, 'ws'); table.insert(set, at)
+  table.insert(set, 'wc'); table.insert(set, user)
   if not h[8] then
-    redis.call('HSET', th, 'ff', at)
+    table.insert(set, 'ff'); table.insert(set, at)
     newly = 1
   end
-  redis.call('HDEL', th, 'ar', 'r', 'rd')
   if tonumber(h[9] or '0') <= tonumber(at) then
-    redis.call('HSET', th, 'nu', tonumber(at) + cooldown)
-    redis.call('HINCRBY', th, 'n', 1)
+    table.insert(set, 'nu'); table.insert(set, tonumber(at) + cooldown)
+    table.insert(set, 'n'); table.insert(set, tonumber(h[10] or '0') + 1)
     nudge = 1
     -- The nudge to deliver, written by this step (KEYS[3]: the shard's
     -- delivery stream).
@@ -76,23 +77,24 @@ if f == '1' then
   end
   if due > 0 then
     -- The response reminder, in the shard's due set with its envelope.
-    redis.call('HSET', th, 'ri', at .. ':1')
+    table.insert(set, 'ri'); table.insert(set, at .. ':1')
     redis.call('ZADD', KEYS[4], due, ARGV[20])
     redis.call('HSET', KEYS[5], ARGV[20], ARGV[21])
     redis.call('PEXPIRE', KEYS[4], retention)
     redis.call('PEXPIRE', KEYS[5], retention)
   end
-else
-  redis.call('HSET', th, 'c', user, 'ca', at, 's', score, 'f', f, 'q', cue, 'ct', ts)
-  if replied or resolved then redis.call('HDEL', th, 'ar', 'r') end
+  redis.call('HDEL', th, 'ar', 'r', 'rd')
+elseif replied or resolved then
+  redis.call('HDEL', th, 'ar', 'r')
 end
+redis.call('HSET', th, unpack(set))
 redis.call('PEXPIRE', th, retention)
 d = v .. '|' .. nudge .. '|' .. ((f == '1' and due > 0) and ARGV[7] or '0') .. '|0|' .. at
 redis.call('SET', ev, d, 'PX', dedupe)
--- The thread after the message, when the caller has a use for it: a
--- frustrated message, or one that reopens a resolved thread.
+-- The thread after the message, only when the caller has a use for it: a
+-- message that reopens a resolved thread (its check-in to cancel).
 local after = {}
-if f == '1' or resolved then after = redis.call('HGETALL', th) end
+if resolved then after = redis.call('HGETALL', th) end
 return {'new', d, after, resolved and 1 or 0, newly}`)
 
 var recordAgentScript = redis.NewScript(luaOlder + `
@@ -245,7 +247,7 @@ func (s *Store) mapReply(ctx context.Context, p redis.Pipeliner, channel, ts, th
 	}
 	key := s.replyKey(channel, ts)
 	p.HSet(ctx, key, ts, thread)
-	p.Expire(ctx, key, s.retention)
+	s.expire(ctx, p, key)
 }
 
 func dueMs(t time.Time) int64 {

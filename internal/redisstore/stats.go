@@ -25,9 +25,9 @@ func (s *Store) waitsKey(channel string, at time.Time) string {
 // Count adds one to a per-channel, per-day counter.
 func (s *Store) Count(ctx context.Context, channel, field string, at time.Time) error {
 	key := s.statsKey(channel, at)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.HIncrBy(ctx, key, field, 1)
-		p.Expire(ctx, key, s.retention)
+		s.expire(ctx, p, key)
 		return nil
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,6 +29,26 @@ type Store struct {
 	// shards is how many delivery streams (and hash tags) the threads are
 	// spread over: 1 on a single server, ClusterShards on a Redis Cluster.
 	shards uint32
+	// expired remembers, per shared key (a channel's reply map or stats of
+	// a day, an agent's recent nudges), when this replica last set its TTL:
+	// the TTL is set again at most once per expireEvery, not on every write.
+	expired sync.Map // key → time.Time
+}
+
+// expireEvery is how often a replica sets the TTL of a shared key it keeps
+// writing. A key that Redis lost (a restart without persistence) and that
+// a write created again has no TTL until then.
+const expireEvery = time.Hour
+
+// expire queues, on p, key's TTL (retention) if this replica has not set
+// it within expireEvery.
+func (s *Store) expire(ctx context.Context, p redis.Pipeliner, key string) {
+	now := time.Now()
+	if last, ok := s.expired.Load(key); ok && now.Sub(last.(time.Time)) < expireEvery {
+		return
+	}
+	s.expired.Store(key, now)
+	p.Expire(ctx, key, s.retention)
 }
 
 // ClusterShards is how many shards a store on a Redis Cluster spreads its
@@ -221,12 +242,10 @@ func (s *Store) replyKey(channel, ts string) string {
 // MapReply remembers that message ts in channel is a reply in thread, so a
 // reaction on the reply can be traced to its thread.
 func (s *Store) MapReply(ctx context.Context, channel, ts, thread string) error {
-	key := s.replyKey(channel, ts)
-	// One round trip, no MULTI: if the EXPIRE were lost the next reply of the
-	// day sets it again.
+	// One round trip, no MULTI: the TTL is set with the first reply of the
+	// day this replica maps (see expire).
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, ts, thread)
-		p.Expire(ctx, key, s.retention)
+		s.mapReply(ctx, p, channel, ts, thread)
 		return nil
 	})
 	if err != nil {
@@ -324,10 +343,10 @@ func (s *Store) nudgesKey(agent string) string { return s.prefix + "nudges:" + a
 func (s *Store) Nudged(ctx context.Context, agent string, n support.NudgeRecord) error {
 	key := s.nudgesKey(agent)
 	v := strings.Join([]string{n.Tip, n.Channel, n.Thread, n.Cue, strconv.FormatInt(n.At.UnixMilli(), 10)}, "|")
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.LPush(ctx, key, v)
 		p.LTrim(ctx, key, 0, recentNudges-1)
-		p.Expire(ctx, key, s.retention)
+		s.expire(ctx, p, key)
 		return nil
 	})
 	if err != nil {

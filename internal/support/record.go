@@ -67,9 +67,10 @@ type CustomerResult struct {
 	Variant  int      // Alone, AfterCalm or AfterFrustrated
 	Nudge    bool     // a nudge is due: the cooldown was free and is now taken, and the nudge is queued
 	Reminder Reminder // the response reminder armed and queued (Kind "" when none)
-	// Thread is the thread after the message, for a frustrated message or
-	// one that reopens a resolved thread (otherwise only Channel and TS are
-	// set: a calm message needs nothing back).
+	// Thread is the thread after the message when it reopens a resolved
+	// thread (its check-in to cancel); otherwise only Channel, TS,
+	// Reopened and NewlyFrustrated are set: the record step sends back
+	// only what the caller uses.
 	Thread Thread
 }
 

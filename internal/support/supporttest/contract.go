@@ -169,8 +169,9 @@ func contractTrajectory(t *testing.T, s support.ThreadStore) {
 	r2 := rec("Td", "1700000004.000100", "1700000004.000200", 1, false)
 	r2.Verdicts[support.AfterCalm] = support.Verdict{Score: 0.8, Frustrated: true, Cue: "trajectory"}
 	got := must(s.RecordCustomer(ctx, r2))(t)
-	if got.Variant != support.AfterCalm || !got.Nudge || !got.Thread.Frustrated || got.Thread.Cue != "trajectory" {
-		t.Errorf("the thread's verdict is the one for its trajectory: %+v", got)
+	after := must(s.GetThread(ctx, ch, "1700000004.000100"))(t)
+	if got.Variant != support.AfterCalm || !got.Nudge || !after.Frustrated || after.Cue != "trajectory" {
+		t.Errorf("the thread's verdict is the one for its trajectory: %+v, thread %+v", got, after)
 	}
 	// Another customer in the same thread ("+1, same error here") has no
 	// trajectory of their own: their message is read alone.
@@ -235,7 +236,8 @@ func contractResolve(t *testing.T, s support.ThreadStore) {
 	if got := must(s.GetThread(ctx, ch, th))(t); !got.RemindersDone {
 		t.Error("RemindersDone not recorded")
 	}
-	if r := must(s.RecordCustomer(ctx, rec("R3", th, "1700000006.000300", 200, true)))(t); r.Thread.RemindersDone {
+	must(s.RecordCustomer(ctx, rec("R3", th, "1700000006.000300", 200, true)))(t)
+	if got := must(s.GetThread(ctx, ch, th))(t); got.RemindersDone {
 		t.Error("a new frustrated message re-arms the reminders")
 	}
 }
@@ -245,8 +247,9 @@ func contractReminder(t *testing.T, s support.ThreadStore) {
 	th := "1700000007.000100"
 	r := must(s.RecordCustomer(ctx, rec("M1", th, "1700000007.000100", 0, true)))(t)
 	want := support.Reminder{Kind: support.KindResponse, Channel: ch, Thread: th, Gen: t0.UnixMilli(), N: 1, Due: t0.Add(10 * time.Minute).UnixMilli()}
-	if r.Reminder != want || r.Thread.PendingReminder != want.ID() || !r.Thread.WaitingSince.Equal(t0) || !r.Thread.NewlyFrustrated {
-		t.Fatalf("armed %+v (thread %+v), want %+v", r.Reminder, r.Thread, want)
+	armed := must(s.GetThread(ctx, ch, th))(t)
+	if r.Reminder != want || armed.PendingReminder != want.ID() || !armed.WaitingSince.Equal(t0) || !r.Thread.NewlyFrustrated {
+		t.Fatalf("armed %+v (thread %+v), want %+v", r.Reminder, armed, want)
 	}
 	calm := must(s.RecordCustomer(ctx, rec("M2", th, "1700000007.000200", 30, false)))(t)
 	after := must(s.GetThread(ctx, ch, th))(t)
