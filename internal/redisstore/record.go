@@ -13,11 +13,14 @@ import (
 )
 
 // The record step of "decide, record, then ack", one script per message:
-// dedupe on the event, the thread by Slack's ts, the trajectory reading,
-// the nudge cooldown and the response reminder, and the deliveries these
-// arm (queue.go), atomically, on keys of one hash slot (the thread's
-// shard). The event key keeps the decision, so a redelivery gets the same
-// decision back and arms nothing again.
+// dedupe, the thread by Slack's ts, the trajectory reading, the nudge
+// cooldown and the response reminder, and the deliveries these arm
+// (queue.go), atomically, on keys of one hash slot (the thread's shard).
+// The thread keeps its last customer message's and last agent reply's
+// dedupe IDs with their decisions: a redelivery of either gets the same
+// decision back and arms nothing again; a redelivery of an older message
+// is late (Slack's ts order) and arms nothing either. A calm message costs
+// the script, one HMGET and one HSET.
 
 // luaOlder compares two Slack timestamps ("1700000000.000100") as numbers
 // without floating point: a shorter one is older; else by bytes.
@@ -28,14 +31,21 @@ local function older(a, b)
 end
 `
 
+// The customer script. KEYS: the thread's hash, the shard's stream, due set
+// and task envelopes. ARGV: 1 user, 2 at (ms), 3 ts, 4 retention (ms), 5
+// the message's dedupe ID, 6 cooldown (ms), 7 the reminder's due time (ms,
+// 0: none), 8-16 the three readings (score, frustrated, cue), 17-19 their
+// nudges' envelopes, 20-21 the reminder's ID and envelope.
 var recordCustomerScript = redis.NewScript(luaOlder + `
-local th, ev = KEYS[1], KEYS[2]
-local d = redis.call('GET', ev)
-if d then return {'dup', d, redis.call('HGETALL', th), 0, 0} end
-local user, at, ts = ARGV[1], ARGV[2], ARGV[3]
-local retention, dedupe, cooldown, due = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local th = KEYS[1]
+local user, at, ts, retention, dedupe = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local cooldown, due = tonumber(ARGV[6]), tonumber(ARGV[7])
 -- What the thread holds, in one read.
-local h = redis.call('HMGET', th, 'c', 'ar', 'r', 'f', 'wc', 'ct', 'gt', 'ff', 'nu', 'n')
+local h = redis.call('HMGET', th, 'c', 'ar', 'r', 'f', 'wc', 'ct', 'gt', 'ff', 'nu', 'n', 'ce', 'cd', 'ex')
+-- Dedupe: the thread keeps its last customer message's dedupe ID ('ce')
+-- and decision ('cd'). A redelivery of it gets the decision back and arms
+-- nothing again; a redelivery of an older one is late (below).
+if h[11] == dedupe then return {'dup', h[12] or '', {}, 0, 0} end
 local last, replied, resolved, frus, waiter, ct, gt = h[1], h[2] == '1', h[3] == '1', h[4] == '1', h[5], h[6], h[7]
 -- The thread's trajectory is this customer's own: another customer's
 -- "+1, same here" is no second ask, and does not stop the customer who
@@ -48,14 +58,13 @@ if last and not replied and not resolved then
     v = 2
   end
 end
-local score, f, cue = ARGV[8 + v*3], ARGV[9 + v*3], ARGV[10 + v*3]
-if (ct and older(ts, ct)) or (gt and older(ts, gt)) then
+if (ct and not older(ct, ts)) or (gt and older(ts, gt)) then
   -- Late: a newer customer message, or an agent reply after this one, is
-  -- already recorded. The thread stays as it is; nothing is armed.
-  d = v .. '|0|0|1|0'
-  redis.call('SET', ev, d, 'PX', dedupe)
-  return {'new', d, {}, 0, 0}
+  -- already recorded (or this one is, and this is its late redelivery).
+  -- The thread stays as it is; nothing is armed.
+  return {'new', v .. '|0|0|1|0', {}, 0, 0}
 end
+local score, f, cue = ARGV[8 + v*3], ARGV[9 + v*3], ARGV[10 + v*3]
 local set = {'c', user, 'ca', at, 's', score, 'f', f, 'q', cue, 'ct', ts}
 local newly, nudge = 0, 0
 if f == '1' then
@@ -70,75 +79,88 @@ if f == '1' then
     table.insert(set, 'nu'); table.insert(set, tonumber(at) + cooldown)
     table.insert(set, 'n'); table.insert(set, tonumber(h[10] or '0') + 1)
     nudge = 1
-    -- The nudge to deliver, written by this step (KEYS[3]: the shard's
-    -- delivery stream).
-    redis.call('XADD', KEYS[3], '*', 'd', ARGV[17 + v])
-    redis.call('PEXPIRE', KEYS[3], retention)
+    -- The nudge to deliver, written by this step.
+    redis.call('XADD', KEYS[2], '*', 'd', ARGV[17 + v])
+    redis.call('PEXPIRE', KEYS[2], retention)
   end
   if due > 0 then
     -- The response reminder, in the shard's due set with its envelope.
     table.insert(set, 'ri'); table.insert(set, at .. ':1')
-    redis.call('ZADD', KEYS[4], due, ARGV[20])
-    redis.call('HSET', KEYS[5], ARGV[20], ARGV[21])
+    redis.call('ZADD', KEYS[3], due, ARGV[20])
+    redis.call('HSET', KEYS[4], ARGV[20], ARGV[21])
+    redis.call('PEXPIRE', KEYS[3], retention)
     redis.call('PEXPIRE', KEYS[4], retention)
-    redis.call('PEXPIRE', KEYS[5], retention)
   end
   redis.call('HDEL', th, 'ar', 'r', 'rd')
 elseif replied or resolved then
   redis.call('HDEL', th, 'ar', 'r')
 end
+local d = v .. '|' .. nudge .. '|' .. ((f == '1' and due > 0) and ARGV[7] or '0') .. '|0|' .. at
+table.insert(set, 'ce'); table.insert(set, dedupe)
+table.insert(set, 'cd'); table.insert(set, d)
+-- The thread's TTL is renewed when a tenth of it has passed since it was
+-- last set ('ex'), not on every message.
+local renew = not h[13] or tonumber(at) - tonumber(h[13]) > tonumber(retention) / 10
+if renew then table.insert(set, 'ex'); table.insert(set, at) end
 redis.call('HSET', th, unpack(set))
-redis.call('PEXPIRE', th, retention)
-d = v .. '|' .. nudge .. '|' .. ((f == '1' and due > 0) and ARGV[7] or '0') .. '|0|' .. at
-redis.call('SET', ev, d, 'PX', dedupe)
+if renew then redis.call('PEXPIRE', th, retention) end
 -- The thread after the message, only when the caller has a use for it: a
 -- message that reopens a resolved thread (its check-in to cancel).
 local after = {}
 if resolved then after = redis.call('HGETALL', th) end
 return {'new', d, after, resolved and 1 or 0, newly}`)
 
+// The agent script. KEYS: the thread's hash and the shard's stream. ARGV:
+// 1 agent, 2 at (ms), 3 ts, 4 retention (ms), 5 the reply's dedupe ID, 6
+// its review's envelope ('' for none). It returns the thread's fields the
+// desk uses as they were before the reply.
 var recordAgentScript = redis.NewScript(luaOlder + `
-local th, ev = KEYS[1], KEYS[2]
-local d = redis.call('GET', ev)
-if d then return {'dup', d, redis.call('HGETALL', th), -1} end
+local th = KEYS[1]
 local agent, at, ts, retention, dedupe, review = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local before = redis.call('HGETALL', th)
-local ct = redis.call('HGET', th, 'ct')
+local names = {'ct', 'gt', 'f', 'ar', 'ff', 'fr', 'ri', 'rd', 'la', 'cb', 'ae', 'ad', 'ex'}
+local h = redis.call('HMGET', th, unpack(names))
+local before = {}
+for i = 1, 10 do
+  if h[i] then table.insert(before, names[i]); table.insert(before, h[i]) end
+end
+if h[11] == dedupe then return {'dup', h[12] or '', before, -1} end
+local ct, gt = h[1], h[2]
 local waited = -1
-if ct and older(ts, ct) then
-  -- older than the customer's last message: it answered an earlier one
-  redis.call('HSET', th, 'la', agent)
+local d
+local set = {'la', agent}
+if (ct and older(ts, ct)) or (gt and not older(gt, ts)) then
+  -- Older than the customer's last message: it answered an earlier one
+  -- (or a later agent reply is recorded, or this is its redelivery).
   d = 'late'
 else
   d = 'none'
-  if review ~= '' and redis.call('HGET', th, 'f') == '1' and redis.call('HGET', th, 'ar') ~= '1' then
+  if review ~= '' and h[3] == '1' and h[4] ~= '1' then
     -- The first reply to a frustrated customer: the review to deliver,
     -- written by this step.
     d = 'review'
-    redis.call('XADD', KEYS[3], '*', 'd', review)
-    redis.call('PEXPIRE', KEYS[3], retention)
+    redis.call('XADD', KEYS[2], '*', 'd', review)
+    redis.call('PEXPIRE', KEYS[2], retention)
   end
-  redis.call('HSET', th, 'la', agent, 'ar', '1', 'gt', ts)
+  for _, x in ipairs({'ar', '1', 'gt', ts}) do table.insert(set, x) end
+  if h[5] and not h[6] then
+    table.insert(set, 'fr'); table.insert(set, at)
+    waited = tonumber(at) - tonumber(h[5])
+  end
   redis.call('HDEL', th, 'ws', 'wc')
-  local ff = redis.call('HGET', th, 'ff')
-  if ff and redis.call('HSETNX', th, 'fr', at) == 1 then
-    waited = tonumber(at) - tonumber(ff)
-  end
 end
-redis.call('PEXPIRE', th, retention)
-redis.call('SET', ev, d, 'PX', dedupe)
+for _, x in ipairs({'ae', dedupe, 'ad', d}) do table.insert(set, x) end
+local renew = not h[13] or tonumber(at) - tonumber(h[13]) > tonumber(retention) / 10
+if renew then table.insert(set, 'ex'); table.insert(set, at) end
+redis.call('HSET', th, unpack(set))
+if renew then redis.call('PEXPIRE', th, retention) end
 return {'new', d, before, waited}`)
-
-func (s *Store) eventKey(channel, thread, eventID string) string {
-	return s.prefix + "ev:" + tag(s.shardOf(channel, thread)) + channel + ":" + thread + ":" + eventID
-}
 
 // RecordCustomer is the record step for a customer message: one pipeline,
 // one round trip (the reply map, for a reply, rides along). The script
 // writes the nudge it decides on to the shard's delivery stream and the
 // reminder it arms to the shard's due set.
 func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (support.CustomerResult, error) {
-	args := []any{r.User, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), ms(r.DedupeFor, DedupeTTL), r.Cooldown.Milliseconds(), dueMs(r.ReminderDue)}
+	args := []any{r.User, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), support.DedupeID(r.EventID, r.TS), r.Cooldown.Milliseconds(), dueMs(r.ReminderDue)}
 	for _, v := range r.Verdicts {
 		args = append(args, strconv.FormatFloat(v.Score, 'f', 3, 64), b2s(v.Frustrated), v.Cue)
 	}
@@ -161,7 +183,7 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 		}
 	}
 	args = append(args, rem.ID(), remEnv)
-	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, r.TS, r.EventID, 5, true, args...)
+	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, r.TS, 5, true, args...)
 	if err != nil {
 		return support.CustomerResult{}, fmt.Errorf("record customer message %s/%s: %w", r.Channel, r.TS, err)
 	}
@@ -198,8 +220,8 @@ func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (su
 			return support.AgentResult{}, err
 		}
 	}
-	res, err := s.recordStep(ctx, recordAgentScript, r.Channel, r.Thread, r.TS, r.EventID, 4, false,
-		r.Agent, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), ms(r.DedupeFor, DedupeTTL), review)
+	res, err := s.recordStep(ctx, recordAgentScript, r.Channel, r.Thread, r.TS, 4, false,
+		r.Agent, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), support.DedupeID(r.EventID, r.TS), review)
 	if err != nil {
 		return support.AgentResult{}, fmt.Errorf("record agent reply %s/%s: %w", r.Channel, r.TS, err)
 	}
@@ -213,14 +235,14 @@ func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (su
 	return out, nil
 }
 
-// recordStep runs a record script on the thread's keys (its hash and the
-// event's dedupe key), with a reply's thread mapping in the same round trip,
+// recordStep runs a record script on the thread's keys, with a reply's
+// thread mapping in the same round trip,
 // and returns the script's reply, which must have n fields. Its keys are
-// the thread's, the event's and the shard's delivery stream, and with due
-// the shard's due set and task envelopes.
-func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, thread, ts, eventID string, n int, due bool, args ...any) ([]any, error) {
+// the thread's and the shard's delivery stream, and with due the shard's
+// due set and task envelopes.
+func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, thread, ts string, n int, due bool, args ...any) ([]any, error) {
 	sh := s.shardOf(channel, thread)
-	keys := []string{s.threadKey(channel, thread), s.eventKey(channel, thread, support.DedupeID(eventID, ts)), s.streamKey(sh)}
+	keys := []string{s.threadKey(channel, thread), s.streamKey(sh)}
 	if due {
 		keys = append(keys, s.dueKey(sh), s.taskKey(sh))
 	}
