@@ -112,7 +112,7 @@ return {'new', d, after, resolved and 1 or 0, newly}`)
 
 // The agent script. KEYS: the thread's hash and the shard's stream. ARGV:
 // 1 agent, 2 at (ms), 3 ts, 4 retention (ms), 5 the reply's dedupe ID, 6
-// its review's envelope (” for none). It returns the thread's fields the
+// its review's envelope (empty for none). It returns the thread's fields the
 // desk uses as they were before the reply.
 var recordAgentScript = redis.NewScript(luaOlder + `
 local th = KEYS[1]
