@@ -275,7 +275,7 @@ func (q *Queue) Serve(ctx context.Context, grace time.Duration, h Handlers) erro
 // each.
 func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, workers *sync.WaitGroup, h Handlers) {
 	stream, due, tasks := q.s.streamKey(n), q.s.dueKey(n), q.s.taskKey(n)
-	var nextDue, lastClaim time.Time
+	var nextDue, lastClaim, lastTidy time.Time
 	cursor := "0-0"
 	failures := 0
 	pause := func(err error) {
@@ -311,6 +311,10 @@ func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, w
 					nextDue = now // more than a batch was due: move the rest next time round
 				}
 			}
+		}
+		if time.Since(lastTidy) >= tidyEvery {
+			lastTidy = time.Now()
+			q.tidy(ctx, stream)
 		}
 		// Read at most a batch; each entry then waits for a free worker
 		// (kept claimed by the heartbeat meanwhile), and the next read waits
@@ -378,6 +382,29 @@ func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, w
 				defer q.track(n, e.ID, false)
 				q.handle(work, n, e, h)
 			}()
+		}
+	}
+}
+
+// tidyEvery is how often a reader removes the group's consumers that are
+// gone: every replica that ever started is one (its name has its host and
+// process), and Redis keeps them until told.
+const tidyEvery = 10 * time.Minute
+
+// goneAfter is how long a consumer with nothing pending must have been
+// silent to count as gone.
+var goneAfter = time.Hour
+
+// tidy removes the consumers of stream's group that hold no entries and
+// have not read for an hour: replicas that stopped.
+func (q *Queue) tidy(ctx context.Context, stream string) {
+	cs, err := q.s.rdb.XInfoConsumers(ctx, stream, group).Result()
+	if err != nil {
+		return // no group yet, or Redis away: next time
+	}
+	for _, c := range cs {
+		if c.Name != q.consumer && c.Pending == 0 && c.Idle > goneAfter {
+			_ = q.s.rdb.XGroupDelConsumer(ctx, stream, group, c.Name).Err()
 		}
 	}
 }

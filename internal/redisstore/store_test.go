@@ -58,6 +58,7 @@ func storeSuite(t *testing.T, open opener) {
 		"SilentConsumerIsTakenOver":   testTakeOver,
 		"RetryGoesBackToTheDueSet":    testRetry,
 		"SoonerReminderIsSeen":        testSooner,
+		"GoneConsumersAreRemoved":     testTidy,
 		"EveryKeyHasATTLAndNoText":    testTTL,
 	}
 	for name, f := range tests {
@@ -488,5 +489,33 @@ func testSooner(t *testing.T, open opener) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the sooner reminder did not fire")
+	}
+}
+
+// A replica that stopped leaves its consumer in the group; a reader removes
+// it once it holds nothing and has been silent for goneAfter.
+func testTidy(t *testing.T, open opener) {
+	s, rdb, _ := open(t)
+	ctx := context.Background()
+	stream := s.streamKey(0)
+	if err := rdb.XGroupCreateMkStream(ctx, stream, group, "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The gone replica read once (nothing there) and stopped.
+	rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: "gone-replica", Streams: []string{stream, ">"}, Count: 1, Block: -1})
+	time.Sleep(20 * time.Millisecond)
+	q := NewQueue(s, slog.New(slog.DiscardHandler))
+	saved := goneAfter
+	goneAfter = 10 * time.Millisecond
+	defer func() { goneAfter = saved }()
+	q.tidy(ctx, stream)
+	cs, err := rdb.XInfoConsumers(ctx, stream, group).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.Name == "gone-replica" {
+			t.Errorf("the gone consumer is still in the group")
+		}
 	}
 }
