@@ -160,7 +160,7 @@ func TestEndToEndOnRedisCluster(t *testing.T) {
 // is in Redis and in the durable queue, so the surviving replica delivers
 // every nudge and every reminder, each exactly once, within 15 s of the
 // stop: the deliveries the dead replica had read are taken over once it has
-// been silent for the queue's ClaimIdle (8 s).
+// been silent for the queue's ClaimIdle (6 s).
 func TestCrashAfterAckLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: two replicas, a SIGKILL and a SIGTERM, and the handover after it (about 30 s)")

@@ -92,7 +92,7 @@ type Queue struct {
 	// replica knew of can be. Default 1 s.
 	Poll time.Duration
 	// ClaimIdle is how long an entry's consumer must have been silent (no
-	// heartbeat) before another replica takes it over. Default 8 s; the
+	// heartbeat) before another replica takes it over. Default 6 s; the
 	// heartbeat runs every ClaimIdle/4.
 	ClaimIdle time.Duration
 	// Concurrency is the number of deliveries handled at once per replica
@@ -109,7 +109,7 @@ func NewQueue(s *Store, log *slog.Logger) *Queue {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return &Queue{s: s, log: log, consumer: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:])),
-		Poll: time.Second, ClaimIdle: 8 * time.Second, Concurrency: 100, inflight: map[uint32]map[string]bool{}}
+		Poll: time.Second, ClaimIdle: 6 * time.Second, Concurrency: 100, inflight: map[uint32]map[string]bool{}}
 }
 
 // DeliveryLease is how long a delivery's idempotency key is held before
@@ -239,28 +239,22 @@ return 1`)
 
 // Serve reads and delivers until ctx ends, then stops reading and waits up
 // to grace for the deliveries in progress (one that does not finish stays
-// claimed by this replica and is handed over after ClaimIdle).
+// claimed by this replica and is handed over after ClaimIdle). It does not
+// wait for a read blocked in Redis (up to Poll): what such a read returns
+// after ctx ended is not started, and is handed over the same way.
 func (q *Queue) Serve(ctx context.Context, grace time.Duration, h Handlers) error {
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	slots := make(chan struct{}, max(q.Concurrency, 1))
-	var workers, readers sync.WaitGroup
+	w := &workers{}
 	for n := uint32(0); n < q.s.shards; n++ {
-		readers.Add(1)
-		go func() {
-			defer readers.Done()
-			q.read(ctx, work, n, slots, &workers, h)
-		}()
+		go q.read(ctx, work, n, slots, w, h)
 	}
-	readers.Add(1)
-	go func() {
-		defer readers.Done()
-		q.heartbeat(ctx)
-	}()
+	go q.heartbeat(ctx)
 	<-ctx.Done()
-	readers.Wait()
+	w.close()
 	done := make(chan struct{})
-	go func() { workers.Wait(); close(done) }()
+	go func() { w.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(grace):
@@ -270,10 +264,35 @@ func (q *Queue) Serve(ctx context.Context, grace time.Duration, h Handlers) erro
 	return nil
 }
 
+// workers counts the deliveries in progress; once closed it starts no more.
+type workers struct {
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// start reports whether a delivery may start (and counts it); false once
+// the queue is stopping.
+func (w *workers) start() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return false
+	}
+	w.wg.Add(1)
+	return true
+}
+
+func (w *workers) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+}
+
 // read is shard n's reader: it moves due tasks to the stream, reads new
 // entries, takes over silent consumers' entries, and starts a worker for
 // each.
-func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, workers *sync.WaitGroup, h Handlers) {
+func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, w *workers, h Handlers) {
 	stream, due, tasks := q.s.streamKey(n), q.s.dueKey(n), q.s.taskKey(n)
 	var nextDue, lastClaim, lastTidy time.Time
 	cursor := "0-0"
@@ -365,9 +384,15 @@ func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, w
 			q.track(n, e.ID, true)
 		}
 		for i, e := range entries {
+			started := false
 			select {
 			case slots <- struct{}{}:
+				if started = w.start(); !started {
+					<-slots
+				}
 			case <-ctx.Done():
+			}
+			if !started {
 				// Not started: left claimed by this replica, and taken over
 				// by another after ClaimIdle.
 				for _, rest := range entries[i:] {
@@ -375,9 +400,8 @@ func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, w
 				}
 				return
 			}
-			workers.Add(1)
 			go func() {
-				defer workers.Done()
+				defer w.wg.Done()
 				defer func() { <-slots }()
 				defer q.track(n, e.ID, false)
 				q.handle(work, n, e, h)

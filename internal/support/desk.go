@@ -206,12 +206,12 @@ var ErrBusy = errors.New("support: another replica is delivering this")
 
 // deliveryLease is how long one attempt holds a delivery before another
 // may take it. A second attempt only comes when the queue hands the task
-// over, after its replica fell silent for the queue's ClaimIdle (8 s; a
+// over, after its replica fell silent for the queue's ClaimIdle (6 s; a
 // live replica's heartbeat keeps its tasks): so a replica that died before
 // calling Slack holds the delivery up for seconds, not minutes. One that
 // died while calling Slack left the delivery "sending", and the next
 // attempt looks before it sends.
-const deliveryLease = 8 * time.Second
+const deliveryLease = 6 * time.Second
 
 // DeliverNudge is the queue's handler for a nudge: it decides whether the
 // nudge is still true and useful, to whom it goes, and sends it once. An

@@ -181,10 +181,17 @@ func (s *Server) send(env map[string]any) (string, error) {
 	s.mu.Unlock()
 	// Slack delivers over another of the app's connections when one has
 	// gone (the app reconnected): a connection that fails the write is
-	// dropped, and the envelope goes on the next.
+	// dropped, and the envelope goes on the next. With none connected at
+	// the moment (every replica reconnecting), Slack keeps the event and
+	// delivers it when a connection comes: here, for up to 10 s.
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := s.pick()
 		if err != nil {
+			if time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+				continue
+			}
 			return "", err
 		}
 		if err := c.write(websocket.TextMessage, b); err != nil {
