@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -217,6 +220,36 @@ func TestDeployIsHardened(t *testing.T) {
 	if !strings.Contains(readRepo(t, "deploy/k8s/kustomization.yaml"), "networkpolicy.yaml") {
 		t.Error("no NetworkPolicy in the kustomization")
 	}
+	// /metrics is reachable from the monitoring namespace only; the pods
+	// listen on all interfaces because the ConfigMap says so (the binary's
+	// default is 127.0.0.1).
+	var np struct {
+		Spec struct {
+			Ingress []struct {
+				From []struct {
+					NamespaceSelector *struct {
+						MatchLabels map[string]string `yaml:"matchLabels"`
+					} `yaml:"namespaceSelector"`
+				} `yaml:"from"`
+			} `yaml:"ingress"`
+		} `yaml:"spec"`
+	}
+	if err := yaml.Unmarshal([]byte(readRepo(t, "deploy/k8s/networkpolicy.yaml")), &np); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range np.Spec.Ingress {
+		if len(in.From) == 0 {
+			t.Error("the NetworkPolicy admits port 8080 from anywhere")
+		}
+		for _, f := range in.From {
+			if f.NamespaceSelector == nil || f.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] != "monitoring" {
+				t.Errorf("an ingress rule admits more than the monitoring namespace: %+v", f)
+			}
+		}
+	}
+	if !strings.Contains(readRepo(t, "deploy/k8s/configmap.yaml"), `EMPATHY_HTTP_ADDR: ":8080"`) {
+		t.Error("the ConfigMap does not open the HTTP port the probes and Prometheus need")
+	}
 	if !regexp.MustCompile(`FROM gcr.io/distroless/static-debian13:nonroot@sha256:[0-9a-f]{64}`).MatchString(readRepo(t, "deploy/Dockerfile")) {
 		t.Error("the runtime base is not static-debian13:nonroot pinned by digest")
 	}
@@ -289,5 +322,48 @@ func TestMonitoringUsesTheRealMetrics(t *testing.T) {
 				t.Errorf("%s uses %s, which the bot does not export", where, m)
 			}
 		}
+	}
+}
+
+// No built binary is in the repository (a committed one went into every
+// Docker build context): no file starts with an ELF, Mach-O or PE header.
+func TestNoBinariesInTheRepository(t *testing.T) {
+	root := filepath.Join("..", "..")
+	ignored := map[string]bool{} // the root entries of .gitignore (/bot: a local build)
+	for _, l := range strings.Split(readRepo(t, ".gitignore"), "\n") {
+		if strings.HasPrefix(l, "/") {
+			ignored[filepath.Join(root, l[1:])] = true
+		}
+	}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".git" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if ignored[path] {
+			return nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		head := make([]byte, 4)
+		n, _ := io.ReadFull(f, head)
+		head = head[:n]
+		for _, magic := range [][]byte{{0x7f, 'E', 'L', 'F'}, {0xcf, 0xfa, 0xed, 0xfe}, {'M', 'Z'}} {
+			if bytes.HasPrefix(head, magic) {
+				t.Errorf("%s is a built binary: delete it (the .gitignore lists the usual ones)", path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

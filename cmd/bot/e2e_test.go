@@ -484,6 +484,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		t.Errorf("valid config refused: %v", err)
 	} else if cfg.Threshold != coach.DefaultThreshold {
 		t.Errorf("EMPATHY_THRESHOLD unset: threshold %v, want the coach's default %v", cfg.Threshold, coach.DefaultThreshold)
+	} else if cfg.HTTPAddr != "127.0.0.1:8080" {
+		t.Errorf("EMPATHY_HTTP_ADDR unset: %q, want this machine only (127.0.0.1:8080)", cfg.HTTPAddr)
 	}
 	for _, u := range []string{"http://127.0.0.1:9/api/", "http://localhost:9/api/", "http://[::1]:9/api/"} {
 		env["SLACK_API_URL"] = u

@@ -99,7 +99,7 @@ func healthcheck(ctx context.Context, args []string, env Env, stdout io.Writer) 
 	case 0:
 		addr := env.Getenv("EMPATHY_HTTP_ADDR")
 		if addr == "" {
-			addr = ":8080"
+			addr = "127.0.0.1:8080"
 		}
 		if strings.HasPrefix(addr, ":") {
 			addr = "127.0.0.1" + addr

@@ -45,7 +45,7 @@ type Config struct {
 	ReminderRepeats  int           `envconfig:"EMPATHY_REMINDER_REPEATS" default:"3" desc:"response reminders per message, 0-10"`
 	BusinessHours    string        `envconfig:"EMPATHY_BUSINESS_HOURS" desc:"e.g. Mon-Fri 09:00-18:00 Europe/Berlin; reminders wait for the next opening"`
 	Retention        time.Duration `envconfig:"EMPATHY_RETENTION" default:"720h" desc:"TTL of every key"`
-	HTTPAddr         string        `envconfig:"EMPATHY_HTTP_ADDR" default:":8080" desc:"/healthz, /readyz, /metrics (off disables)"`
+	HTTPAddr         string        `envconfig:"EMPATHY_HTTP_ADDR" default:"127.0.0.1:8080" desc:"/healthz, /readyz, /metrics: this machine only by default; :8080 opens it (the manifests do, for probes and Prometheus); off disables"`
 	LogLevel         string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 
 	// PingTimeout is how long without a WebSocket ping from Slack before the

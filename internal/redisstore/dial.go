@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"regexp"
+	neturl "net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,7 +22,7 @@ import (
 func CheckURL(url string) error {
 	opt, err := redis.ParseURL(url)
 	if err != nil {
-		return redact(err)
+		return redactURL(url, err)
 	}
 	if opt.DB < 0 || opt.DB > 15 {
 		return fmt.Errorf("database %d: Redis has 16 (0-15) unless configured otherwise, and a cluster only 0", opt.DB)
@@ -29,19 +30,40 @@ func CheckURL(url string) error {
 	return nil
 }
 
-var userinfo = regexp.MustCompile(`//[^@/\s"]*@`)
+// errBadURL is what a Redis URL that does not parse is reported as. The
+// parser's own message is never shown: it quotes the URL, or the part of it
+// it tripped on, and with a password holding "/", "@" or a space that part
+// is the password.
+var errBadURL = errors.New("not a valid Redis URL (want redis://[user:password@]host:port[/db], or rediss:// for TLS; " +
+	"percent-encode a password's / ? # @ : % and spaces); the value is not shown, as it may hold a password")
 
-// redact takes credentials out of an error that quotes a Redis URL (Go's
-// URL parser quotes the whole URL, password included).
-func redact(err error) error {
+// redactURL returns go-redis's error about rawURL without its credentials:
+// when the URL parses as a URL, every form of its user and password
+// (as written, decoded, and quoted) is cut from the message; when it does
+// not, nothing of it is shown (errBadURL).
+func redactURL(rawURL string, err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
-	if red := userinfo.ReplaceAllString(msg, "//REDACTED@"); red != msg {
-		return errors.New(red)
+	u, perr := neturl.Parse(rawURL)
+	if perr != nil {
+		return errBadURL
 	}
-	return err
+	msg := err.Error()
+	var secrets []string
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		secrets = append(secrets, u.User.String(), u.User.Username(), pw)
+	}
+	for _, sec := range secrets {
+		if sec == "" {
+			continue
+		}
+		for _, form := range []string{sec, neturl.QueryEscape(sec), strings.Trim(strconv.Quote(sec), `"`)} {
+			msg = strings.ReplaceAll(msg, form, "REDACTED")
+		}
+	}
+	return errors.New(msg)
 }
 
 // Dial connects to Redis: a cluster when clusterAddrs is set (credentials and
@@ -67,7 +89,7 @@ func dial(url string, clusterAddrs []string, log *slog.Logger) (redis.UniversalC
 		if url != "" {
 			u, err := redis.ParseURL(url)
 			if err != nil {
-				return nil, nil, fmt.Errorf("REDIS_URL: %v", redact(err))
+				return nil, nil, fmt.Errorf("REDIS_URL: %v", redactURL(url, err))
 			}
 			opt.Username, opt.Password, opt.TLSConfig = u.Username, u.Password, u.TLSConfig
 		}
@@ -75,7 +97,7 @@ func dial(url string, clusterAddrs []string, log *slog.Logger) (redis.UniversalC
 	case url != "":
 		opt, err := redis.ParseURL(url)
 		if err != nil {
-			return nil, nil, fmt.Errorf("REDIS_URL: %v", redact(err))
+			return nil, nil, fmt.Errorf("REDIS_URL: %v", redactURL(url, err))
 		}
 		// Deadlines in contexts (readiness probes, shutdown) bound every call.
 		opt.ContextTimeoutEnabled = true
