@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/redistest"
 	"empathybot/internal/slackio"
 	"empathybot/internal/slackio/slackfake"
 )
@@ -413,6 +415,71 @@ func TestInvalidAuthIsAnErrorNotARetryLoop(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("invalid_auth did not end the run")
+	}
+}
+
+// A Socket Mode refusal that retrying cannot mend (the bot token given as
+// the app token: Slack answers not_allowed_token_type) stops the bot with
+// Slack's error and the variable to fix, and is counted by its name; it was
+// retried forever, logged only as connection_error.
+func TestSocketModeRefusalIsNamed(t *testing.T) {
+	fake, err := slackfake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	cfg := Config{BotToken: fake.BotToken, AppToken: fake.BotToken, APIURL: fake.APIURL(), HTTPAddr: "off",
+		Threshold: coach.DefaultThreshold, Cooldown: time.Minute, Retention: time.Hour}
+	var logs lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- runBot(context.Background(), cfg, slog.New(slog.NewJSONHandler(&logs, nil)), nil) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not_allowed_token_type") || !strings.Contains(err.Error(), "SLACK_APP_TOKEN") {
+			t.Errorf("err = %v, want Slack's not_allowed_token_type naming SLACK_APP_TOKEN", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not_allowed_token_type did not end the run")
+	}
+	if !strings.Contains(logs.String(), `"slack_error":"not_allowed_token_type"`) {
+		t.Errorf("the log does not name Slack's error:\n%s", logs.String())
+	}
+}
+
+// A Redis that refuses the password, or cannot be reached, stops the bot at
+// start-up with one line that names REDIS_URL and never the password; it
+// used to start anyway and log the failure over and over (58-72 lines in
+// 10 s).
+func TestRedisRefusalStopsStartUp(t *testing.T) {
+	srv := redistest.Start(t, "--requirepass", "right-one")
+	fake, err := slackfake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	for _, c := range []struct {
+		url, want string
+	}{
+		{"redis://:wr0ng-pass@" + srv.Addr() + "/0", "refuses the credentials"},
+		{"redis://:wr0ng-pass@127.0.0.1:" + strconv.Itoa(redistest.FreePort(t)) + "/0", "cannot reach Redis"},
+	} {
+		cfg := Config{BotToken: fake.BotToken, AppToken: fake.AppToken, APIURL: fake.APIURL(), HTTPAddr: "off", RedisURL: c.url,
+			Threshold: coach.DefaultThreshold, Cooldown: time.Minute, Retention: time.Hour, RedisStartupWait: 2 * time.Second}
+		var logs lockedBuffer
+		start := time.Now()
+		err := runBot(context.Background(), cfg, slog.New(slog.NewJSONHandler(&logs, nil)), nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "REDIS_URL") || strings.Contains(err.Error(), "wr0ng") {
+			t.Errorf("%s: err = %v, want %q naming REDIS_URL without the password", c.want, err, c.want)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("%s: start-up took %v to give up", c.want, took)
+		}
+		if n := strings.Count(logs.String(), "\n"); n > 3 || strings.Contains(logs.String(), "wr0ng") {
+			t.Errorf("%s: %d log lines:\n%s", c.want, n, logs.String())
+		}
+		if len(fake.Calls("apps.connections.open")) > 0 {
+			t.Errorf("%s: the bot connected to Slack without its Redis", c.want)
+		}
 	}
 }
 

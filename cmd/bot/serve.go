@@ -53,6 +53,9 @@ type Config struct {
 	PingTimeout time.Duration `ignored:"true"`
 	// APITimeout bounds each Web API call (30 s when zero). Tests only.
 	APITimeout time.Duration `ignored:"true"`
+	// RedisStartupWait is how long start-up waits for an unreachable Redis
+	// (0: 15 s); tests shorten it.
+	RedisStartupWait time.Duration `ignored:"true"`
 }
 
 // loadConfig reads and checks the environment; every error names the variable.
@@ -204,6 +207,16 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 		return err
 	}
 	defer closeEmbedded()
+	// A Redis that cannot be reached at start-up may be starting beside the
+	// bot: it gets 15 s; one that refuses the password stops the bot at once.
+	wait := cfg.RedisStartupWait
+	if wait <= 0 {
+		wait = 15 * time.Second
+	}
+	if err := redisstore.WaitReady(ctx, rdb, wait); err != nil {
+		rdb.Close()
+		return err
+	}
 	store := redisstore.New(rdb, cfg.RedisPrefix, cfg.Retention)
 	defer store.Close()
 

@@ -33,8 +33,9 @@ type M struct {
 	RedisErrors     *prometheus.CounterVec // command
 	QueueDepth      *prometheus.GaugeVec   // state=scheduled|pending
 	SocketConnected prometheus.Gauge
-	WorkQueue       prometheus.Gauge // commands and clicks acked and waiting for a worker
-	InFlight        prometheus.Gauge // envelopes being recorded, not yet acked
+	SocketErrors    *prometheus.CounterVec // error: Slack's error name, or network
+	WorkQueue       prometheus.Gauge       // commands and clicks acked and waiting for a worker
+	InFlight        prometheus.Gauge       // envelopes being recorded, not yet acked
 	RecordFailures  prometheus.Counter
 	Deliveries      *prometheus.CounterVec   // kind=nudge|review, outcome
 	QueueLatency    *prometheus.HistogramVec // kind: from the event (or due time) to delivery
@@ -69,6 +70,7 @@ func New() *M {
 	m.RedisErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_redis_errors_total", Help: "Redis command failures, by command."}, []string{"command"})
 	m.QueueDepth = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "empathy_queue_depth", Help: "Reminders in the queue, by state."}, []string{"state"})
 	m.SocketConnected = prometheus.NewGauge(prometheus.GaugeOpts{Name: "empathy_socket_connected", Help: "1 while the Socket Mode connection is up."})
+	m.SocketErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "empathy_socket_errors_total", Help: "Socket Mode connection attempts that failed, by Slack's error name (not_allowed_token_type, invalid_auth...) or network."}, []string{"error"})
 	m.WorkQueue = prometheus.NewGauge(prometheus.GaugeOpts{Name: "empathy_work_queue_length", Help: "Acked events waiting for a worker (4096 = full: the event loop waits)."})
 	m.InFlight = prometheus.NewGauge(prometheus.GaugeOpts{Name: "empathy_envelopes_in_flight", Help: "Envelopes being recorded and not yet acked (at the limit, the socket is not read: back-pressure)."})
 	m.RecordFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "empathy_envelopes_unacked_total", Help: "Envelopes left unacked because their record step failed (Redis away or slow); Slack redelivers them."})
@@ -77,7 +79,7 @@ func New() *M {
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 15, 60, 300, 900}}, []string{"kind"})
 	m.BuildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "empathy_build_info", Help: "Always 1; the labels say which build runs."}, []string{"version", "goversion"})
 	m.ours = []prometheus.Collector{m.QueueLatency, m.BuildInfo, m.InFlight, m.RecordFailures, m.Deliveries, m.Envelopes, m.AckLatency, m.Assessments, m.Unscored, m.Nudges, m.Reviews, m.RemindersSched, m.RemindersFired,
-		m.ReminderLate, m.Feedback, m.Commands, m.Actions, m.SlackCalls, m.SlackErrors, m.RedisErrors, m.QueueDepth, m.SocketConnected, m.WorkQueue}
+		m.ReminderLate, m.Feedback, m.Commands, m.Actions, m.SlackCalls, m.SlackErrors, m.RedisErrors, m.QueueDepth, m.SocketConnected, m.SocketErrors, m.WorkQueue}
 	for _, c := range m.ours {
 		f(c)
 	}

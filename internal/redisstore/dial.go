@@ -72,7 +72,7 @@ func redactURL(rawURL string, err error) error {
 // returned func releases the embedded server. go-redis's own log lines go to
 // log.
 func Dial(url string, clusterAddrs []string, log *slog.Logger, m *metrics.M) (redis.UniversalClient, *Health, func(), error) {
-	redis.SetLogger(redisLogger{log})
+	redis.SetLogger(&redisLogger{l: log, last: map[string]time.Time{}})
 	h := &Health{m: m}
 	rdb, closer, err := dial(url, clusterAddrs, log)
 	if err != nil {
@@ -223,8 +223,89 @@ func (h *Health) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proce
 	}
 }
 
-type redisLogger struct{ l *slog.Logger }
+// redisLogger sends go-redis's own log lines to slog, each kind of line at
+// most once per redisLogEvery (a Redis that is away makes go-redis log every
+// failed dial: tens of lines a second), with the count of those left out.
+type redisLogger struct {
+	l    *slog.Logger
+	mu   sync.Mutex
+	last map[string]time.Time // by format
+	left map[string]int
+}
 
-func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+const redisLogEvery = 10 * time.Second
+
+func (r *redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.mu.Lock()
+	now := time.Now()
+	if at, ok := r.last[format]; ok && now.Sub(at) < redisLogEvery {
+		if r.left == nil {
+			r.left = map[string]int{}
+		}
+		r.left[format]++
+		r.mu.Unlock()
+		return
+	}
+	r.last[format] = now
+	left := r.left[format]
+	delete(r.left, format)
+	r.mu.Unlock()
+	if left > 0 {
+		r.l.Warn(fmt.Sprintf(format, v...), "component", "go-redis", "repeated", left)
+		return
+	}
 	r.l.Warn(fmt.Sprintf(format, v...), "component", "go-redis")
+}
+
+// WaitReady pings Redis until it answers, for at most wait: at start-up a
+// Redis that refuses the credentials stops the bot at once, and one that
+// cannot be reached stops it after wait, each with one line that says
+// what to fix (never the password). Once running, the bot rides out an
+// outage instead (see Health).
+func WaitReady(ctx context.Context, rdb redis.UniversalClient, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := rdb.Ping(pctx).Err()
+		cancel()
+		if err == nil {
+			return nil
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "WRONGPASS") || strings.Contains(msg, "NOAUTH") || strings.Contains(msg, "invalid password") ||
+			strings.Contains(msg, "NOPERM") || strings.Contains(msg, "AUTH") {
+			return fmt.Errorf("REDIS_URL: Redis at %s refuses the credentials (%s): check the user and password", addrOf(rdb), firstWord(msg))
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("REDIS_URL: cannot reach Redis at %s after %v: %v", addrOf(rdb), wait, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func addrOf(rdb redis.UniversalClient) string {
+	switch c := rdb.(type) {
+	case *redis.Client:
+		return c.Options().Addr
+	case *redis.ClusterClient:
+		return strings.Join(c.Options().Addrs, ",")
+	}
+	return "?"
+}
+
+// firstWord is a Redis error's code (WRONGPASS, NOAUTH...), or the error
+// up to its first colon.
+func firstWord(msg string) string {
+	if w, _, ok := strings.Cut(msg, " "); ok && strings.ToUpper(w) == w {
+		return w
+	}
+	w, _, _ := strings.Cut(msg, ":")
+	return w
 }

@@ -80,7 +80,7 @@ func (s *Server) Restart() {
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
-	c := redis.NewClient(&redis.Options{Addr: s.Addr()})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), Password: s.password()})
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -91,6 +91,16 @@ func (s *Server) Restart() {
 	}
 	log, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
 	s.t.Fatalf("redis-server on %d did not come up:\n%s", s.Port, log)
+}
+
+// password is the --requirepass the server was started with, if any.
+func (s *Server) password() string {
+	for i, a := range s.args {
+		if a == "--requirepass" && i+1 < len(s.args) {
+			return s.args[i+1]
+		}
+	}
+	return ""
 }
 
 // Stop stops the server the way an operator would (SIGTERM: with AOF on,

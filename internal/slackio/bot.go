@@ -86,6 +86,7 @@ type Bot struct {
 
 	jobs      chan func(context.Context)
 	connected atomic.Bool
+	fatal     chan error // a Socket Mode refusal that retrying cannot mend
 	inflight  sync.WaitGroup
 	intake    chan struct{} // one token per envelope being recorded
 	kib       chan struct{} // one token per KiB of envelope being recorded
@@ -133,7 +134,7 @@ func newBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach
 	if cfg.InFlightBytes <= 0 {
 		cfg.InFlightBytes = 4 << 20
 	}
-	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, queue: queue, cfg: cfg, metrics: cfg.Metrics, Now: time.Now,
+	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, queue: queue, cfg: cfg, metrics: cfg.Metrics, Now: time.Now, fatal: make(chan error, 1),
 		watched: map[string]bool{}, agents: map[string]bool{}, teams: map[string]teamEntry{}, jobs: make(chan func(context.Context), 256),
 		intake: make(chan struct{}, cfg.InFlight), kib: make(chan struct{}, max(cfg.InFlightBytes>>10, 64))}
 	b.desk = support.NewDesk(log, c, store, queue, b, b, support.Config{Cooldown: cfg.Cooldown, Policy: cfg.Policy, Agents: cfg.Agents, Triage: cfg.Triage})
@@ -150,6 +151,54 @@ func newBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach
 type teamEntry struct {
 	team string
 	at   time.Time
+}
+
+// permanentSocketErrors are the apps.connections.open errors that retrying
+// cannot mend, with what to do about each: the bot stops and says so rather
+// than retry forever.
+var permanentSocketErrors = map[string]string{
+	"not_allowed_token_type": "SLACK_APP_TOKEN must be the app-level token (xapp-...) with connections:write, not the bot token",
+	"invalid_auth":           "the app-level token is not valid: make a new one under Basic Information → App-Level Tokens",
+	"not_authed":             "no app-level token was sent",
+	"token_revoked":          "the app-level token was revoked: make a new one",
+	"token_expired":          "the app-level token expired: make a new one",
+	"account_inactive":       "the app or its workspace is deactivated",
+	"missing_scope":          "the app-level token lacks connections:write",
+	"invalid_token":          "the app-level token is malformed",
+}
+
+// socketError names a Socket Mode connection failure for logs and metrics:
+// Slack's error name from an ok:false answer (a short snake_case word), else
+// "http_<code>", else "network".
+func socketError(err error) string {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && validErrorName(se.Err) {
+		return se.Err
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		return fmt.Sprintf("http_%d", sc.Code)
+	}
+	if err != nil {
+		// slack-go returns some ok:false answers as plain errors whose text
+		// is Slack's error name.
+		if msg := err.Error(); validErrorName(msg) {
+			return msg
+		}
+	}
+	return "network"
+}
+
+func validErrorName(s string) bool {
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // ErrInvalidAuth means Slack refused a token; retrying will not help.
@@ -206,6 +255,9 @@ loop:
 	for {
 		select {
 		case <-ctx.Done():
+			break loop
+		case err := <-b.fatal:
+			runErr = err
 			break loop
 		case err := <-smErr:
 			if err != nil && !errors.Is(err, context.Canceled) {
@@ -266,9 +318,27 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 		return
 	case socketmode.EventTypeConnecting:
 		return
-	case socketmode.EventTypeConnectionError, socketmode.EventTypeDisconnect:
+	case socketmode.EventTypeConnectionError:
 		b.setConnected(false)
-		b.log.Warn("socket mode connection problem", "type", string(evt.Type))
+		var cause error
+		if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+			cause = ce.ErrorObj
+		}
+		name := socketError(cause)
+		b.metrics.SocketErrors.WithLabelValues(name).Inc()
+		if hint, ok := permanentSocketErrors[name]; ok {
+			b.log.Error("slack refuses the Socket Mode connection; not retrying", "slack_error", name)
+			select {
+			case b.fatal <- fmt.Errorf("SLACK_APP_TOKEN: slack refuses the Socket Mode connection: %s (%s)", name, hint):
+			default:
+			}
+			return
+		}
+		b.log.Warn("socket mode connection failed; retrying", "slack_error", name)
+		return
+	case socketmode.EventTypeDisconnect:
+		b.setConnected(false)
+		b.log.Warn("socket mode disconnected; reconnecting")
 		return
 	case socketmode.EventTypeInvalidAuth:
 		b.setConnected(false)

@@ -538,7 +538,15 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		wantToken = s.AppToken
 	}
 	if token != wantToken {
-		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
+		// Slack's answer to a token of the wrong kind: apps.connections.open
+		// takes only an app-level token (xapp-), and the Web API methods do
+		// not take one.
+		e := "invalid_auth"
+		if method == "apps.connections.open" && (strings.HasPrefix(token, "xoxb-") || strings.HasPrefix(token, "xoxp-")) ||
+			method != "apps.connections.open" && strings.HasPrefix(token, "xapp-") {
+			e = "not_allowed_token_type"
+		}
+		writeJSON(w, map[string]any{"ok": false, "error": e})
 		return
 	}
 	resp := s.answer(method, args, r)
