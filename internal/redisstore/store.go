@@ -181,12 +181,7 @@ func (s *Store) Resolve(ctx context.Context, channel, ts, agent string, at time.
 
 // Claim assigns the thread to agent.
 func (s *Store) Claim(ctx context.Context, channel, ts, agent string) error {
-	key := s.threadKey(channel, ts)
-	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, key, "cb", agent)
-		p.Expire(ctx, key, s.retention)
-		return nil
-	})
+	err := claimScript.Run(ctx, s.rdb, []string{s.threadKey(channel, ts)}, agent, s.retention.Milliseconds()).Err()
 	if err != nil {
 		return fmt.Errorf("claim %s/%s: %w", channel, ts, err)
 	}
@@ -266,6 +261,20 @@ func (s *Store) ThreadOf(ctx context.Context, channel, ts string) (string, error
 	}
 	return v, nil
 }
+
+// claimScript makes ARGV[1] the thread's owner. A new owner (not the one
+// who claimed it or last replied) gets a fresh cooldown: the nudge cooldown
+// another agent's nudge or the triage card took is given back, so the
+// customer's next frustrated message nudges the new owner.
+var claimScript = redis.NewScript(`
+local h = redis.call('HMGET', KEYS[1], 'cb', 'la')
+local owner = h[1] or h[2]
+if owner ~= ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'nu')
+end
+redis.call('HSET', KEYS[1], 'cb', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`)
 
 var releaseScript = redis.NewScript(`
 if redis.call('HDEL', KEYS[1], 'nu') == 1 then redis.call('HINCRBY', KEYS[1], 'n', -1) end

@@ -25,6 +25,7 @@ func StoreContract(t *testing.T, open func(t *testing.T) support.ThreadStore) {
 		"RepliesMapToTheirThread":             contractReplies,
 		"OnCallSnoozeAndDeliveryKeys":         contractMisc,
 		"UnknownThreadsAreNotFoundNorCreated": contractUnknown,
+		"ClaimGivesANewOwnerAFreshCooldown":   contractClaimCooldown,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) { f(t, open(t)) })
@@ -367,5 +368,25 @@ func noErr(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A claim by a new owner (the triage card's Claim, a 👀) gives the nudge
+// cooldown back: the customer's next frustrated message, within the
+// cooldown the triage card took, nudges the new owner. The owner claiming
+// again changes nothing.
+func contractClaimCooldown(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	th := "1700000009.000100"
+	if r := must(s.RecordCustomer(ctx, rec("K1", th, th, 0, true)))(t); !r.Nudge {
+		t.Fatal("the first frustrated message takes the cooldown")
+	}
+	noErr(t, s.Claim(ctx, ch, th, "UNEW"))
+	if r := must(s.RecordCustomer(ctx, rec("K2", th, "1700000009.000200", 10, true)))(t); !r.Nudge {
+		t.Error("after a claim by a new owner, the next frustrated message (within the cooldown) does not nudge")
+	}
+	noErr(t, s.Claim(ctx, ch, th, "UNEW"))
+	if r := must(s.RecordCustomer(ctx, rec("K3", th, "1700000009.000300", 20, true)))(t); r.Nudge {
+		t.Error("the owner claiming again gave the cooldown back")
 	}
 }

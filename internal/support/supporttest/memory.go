@@ -269,7 +269,11 @@ func (m *Memory) Claim(_ context.Context, channel, ts, agent string) error {
 		return err
 	}
 	defer m.mu.Unlock()
-	m.thread(channel, ts).ClaimedBy = agent
+	t := m.thread(channel, ts)
+	if t.Assignee() != agent {
+		t.nudgeUntil = time.Time{} // a new owner gets a fresh cooldown
+	}
+	t.ClaimedBy = agent
 	return nil
 }
 
