@@ -99,6 +99,18 @@ var numberWords = map[string]bool{
 
 // isNumber reports whether a normalised word stands for a count: digits
 // ("3", "48"), ordinals ("3rd", "10th"), "10x" or a number word.
+// text is the phrase in its own words, a placeholder written "…".
+func (p *phrase) text() string {
+	words := make([]string, len(p.words))
+	for i, w := range p.words {
+		if w == numberToken || w == anyToken {
+			w = "…"
+		}
+		words[i] = w
+	}
+	return strings.Join(words, " ")
+}
+
 func isNumber(w string) bool {
 	if numberWords[w] {
 		return true

@@ -76,10 +76,32 @@ func (c *Coach) Review(reply string, customer Assessment) []Finding {
 			count["next"]++
 		}
 	}
+	// A finding quotes the reply's words of the phrase, as written, and
+	// nothing between them: a review waits in the durable queue, which
+	// keeps no message text (markup between the words, an address, a
+	// token in a URL). When the span holds other words than the phrase's,
+	// it quotes the lexicon's own phrase.
+	own := func(m match) string {
+		p := c.review.phrases[m.pid]
+		span := reply[m.start:m.end]
+		var t scratch
+		t.tokenize(span)
+		if len(t.tokens) != len(p.words) {
+			return p.text()
+		}
+		words := make([]string, len(t.tokens))
+		for i, tok := range t.tokens {
+			words[i] = span[tok.start:tok.end] // as written
+			if digits(words[i]) > 4 {
+				return p.text()
+			}
+		}
+		return strings.Join(words, " ")
+	}
 	add := func(k FindingKind, m match, ok bool, technique, suggestion string) {
 		f := Finding{Kind: k, Technique: technique, Suggestion: suggestion}
 		if ok {
-			f.Evidence, f.Start, f.End = reply[m.start:m.end], int(m.start), int(m.end)
+			f.Evidence, f.Start, f.End = own(m), int(m.start), int(m.end)
 		}
 		found = append(found, f)
 	}
@@ -87,23 +109,23 @@ func (c *Coach) Review(reply string, customer Assessment) []Finding {
 
 	if m, ok := ev(Dismissive); ok {
 		add(Dismissive, m, true, "let them vent, then steer",
-			fmt.Sprintf("Drop %q: it tells them their feeling doesn't count. Acknowledge it instead: \"I can see why this is frustrating — let's sort it out.\"", reply[m.start:m.end]))
+			fmt.Sprintf("Drop %q: it tells them their feeling doesn't count. Acknowledge it instead: \"I can see why this is frustrating — let's sort it out.\"", own(m)))
 	}
 	if m, ok := ev(Blame); ok {
 		add(Blame, m, true, "take ownership",
-			fmt.Sprintf("Replace %q with what happens now: \"Here's how we'll get this working for you: …\". Fix the problem, not the person.", reply[m.start:m.end]))
+			fmt.Sprintf("Replace %q with what happens now: \"Here's how we'll get this working for you: …\". Fix the problem, not the person.", own(m)))
 	}
 	if m, ok := ev(ScriptedApology); ok {
 		add(ScriptedApology, m, true, "sincerity over scripts",
-			fmt.Sprintf("%q reads as a script. Name what went wrong instead: \"%s\"", reply[m.start:m.end], acknowledgement(customer)))
+			fmt.Sprintf("%q reads as a script. Name what went wrong instead: \"%s\"", own(m), acknowledgement(customer)))
 	}
 	if m, ok := ev(PolicySpeak); ok {
 		add(PolicySpeak, m, true, "positive language",
-			fmt.Sprintf("Instead of %q, say what you can do: \"What I can do is … and I'll have it done by …\".", reply[m.start:m.end]))
+			fmt.Sprintf("Instead of %q, say what you can do: \"What I can do is … and I'll have it done by …\".", own(m)))
 	}
 	if m, ok := ev(NegativePhrasing); ok && count["alternative"] == 0 {
 		add(NegativePhrasing, m, true, "positive language",
-			fmt.Sprintf("%q only says what can't be done. Add the alternative: \"What I can do instead is …\".", reply[m.start:m.end]))
+			fmt.Sprintf("%q only says what can't be done. Add the alternative: \"What I can do instead is …\".", own(m)))
 	}
 	acked := count["ack"] > 0
 	if customer.Frustrated && !acked {

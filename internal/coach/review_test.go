@@ -63,7 +63,7 @@ func TestReview(t *testing.T) {
 				if f.Suggestion == "" || !techniques[f.Technique] {
 					t.Errorf("finding %s: suggestion %q technique %q", f.Kind, f.Suggestion, f.Technique)
 				}
-				if f.Evidence != "" && tt.reply[f.Start:f.End] != f.Evidence {
+				if f.Evidence != "" && strings.Join(strings.Fields(tt.reply[f.Start:f.End]), " ") != f.Evidence {
 					t.Errorf("finding %s: evidence %q is not reply[%d:%d]", f.Kind, f.Evidence, f.Start, f.End)
 				}
 			}

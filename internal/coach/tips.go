@@ -211,6 +211,14 @@ func waitPhrase(cue Cue, text string) string {
 	if len(words) < 2 {
 		return ""
 	}
+	for _, w := range words {
+		// A wait is a few digits at most ("40 minutes", "since 9am"): a
+		// longer run is some other number of the customer's (a card, an
+		// order), which the queue must not keep.
+		if digits(w) > 4 {
+			return ""
+		}
+	}
 	switch {
 	case words[0] == "since" && len(words) <= 3:
 		for i, w := range words {
@@ -229,6 +237,16 @@ func waitPhrase(cue Cue, text string) string {
 		return ev
 	}
 	return ""
+}
+
+func digits(w string) int {
+	n := 0
+	for _, r := range w {
+		if r >= '0' && r <= '9' {
+			n++
+		}
+	}
+	return n
 }
 
 var days = map[string]bool{"monday": true, "tuesday": true, "wednesday": true, "thursday": true, "friday": true, "saturday": true, "sunday": true}
