@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -851,5 +852,26 @@ func TestEndToEndUnscoredMessagesShowInStats(t *testing.T) {
 	}
 	if n := len(h.fake.Calls("chat.postEphemeral")); n != 0 {
 		t.Errorf("%d nudges for a message the coach cannot read", n)
+	}
+}
+
+// Issue 24: a message whose words are only in its rich_text blocks (the
+// text field empty, as some clients and apps send it) is read from the
+// blocks: the angry customer is heard.
+func TestEndToEndRichTextOnlyMessageIsRead(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, nil)
+	thread := "1700008800.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "Hi, looking into it."})
+	blocks, _ := json.Marshal([]any{map[string]any{"type": "rich_text", "block_id": "b1", "elements": []any{
+		map[string]any{"type": "rich_text_section", "elements": []any{
+			map[string]any{"type": "text", "text": "This is the third time I'm asking. You said it would be fixed by Friday and it's still broken. Ridiculous "},
+			map[string]any{"type": "emoji", "name": "rage"},
+		}},
+	}}})
+	remember("This is the third time I'm asking.")
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: "", Blocks: blocks})
+	if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok || calls[0].Args.Get("user") != agent {
+		t.Errorf("a frustrated message sent as blocks only: no nudge (%v)", calls)
 	}
 }

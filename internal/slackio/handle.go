@@ -38,7 +38,11 @@ func (b *Bot) recordMessage(ctx context.Context, eventID string, retry int, m *s
 		b.rememberTeam(m.User, m.UserTeam) // reactions carry no team: this is how we will know
 	}
 	msg := support.Message{EventID: eventID, Channel: m.Channel, Thread: thread, TS: m.TimeStamp, User: m.User, Team: m.UserTeam}
-	out, err := b.desk.Message(rctx, msg, m.Text)
+	text := m.Text
+	if strings.TrimSpace(text) == "" {
+		text = richText(m.Blocks) // a message sent with blocks only
+	}
+	out, err := b.desk.Message(rctx, msg, text)
 	if err != nil {
 		b.metrics.RecordFailures.Inc()
 		log.Warn("message not recorded; not acked, Slack will redeliver it", "error", err)

@@ -215,6 +215,9 @@ type Message struct {
 	// often carry only team (the author's team, always sent).
 	UserTeam string
 	Team     string // defaults to the author's team
+	// Blocks, when set, are sent as the event's blocks (JSON, as Slack
+	// sends them: a rich_text block for what the author typed).
+	Blocks json.RawMessage
 }
 
 var slackMarkup = regexp.MustCompile(`<(?:[@#!][^<>]*|https?://[^<>]*|mailto:[^<>]*)>`)
@@ -271,6 +274,9 @@ func (s *Server) SendMessage(m Message) (envelopeID, eventID string, err error) 
 	}
 	if m.BotID != "" {
 		ev["bot_id"] = m.BotID
+	}
+	if m.Blocks != nil {
+		ev["blocks"] = m.Blocks
 	}
 	envelopeID, err = s.SendEvent(eventID, ev)
 	return envelopeID, eventID, err
