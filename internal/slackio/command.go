@@ -239,8 +239,24 @@ func (b *Bot) analyzeText(text string) string {
 		verdict = "*frustrated*"
 	}
 	fmt.Fprintf(&sb, "Score %.2f — %s.\n", a.Score, verdict)
+	// Each cue once: a long message says "still broken" many times, and a
+	// line per time says nothing more (the count does).
+	var keys []string
+	line, times := map[string]string{}, map[string]int{}
 	for _, c := range a.Cues {
-		fmt.Fprintf(&sb, "• %s (“%s”)\n", coach.Explain(c), escape(trim(c.Evidence, 60)))
+		k := coach.Explain(c) + "\x00" + strings.ToLower(c.Evidence)
+		if times[k] == 0 {
+			keys = append(keys, k)
+			line[k] = fmt.Sprintf("%s (“%s”)", coach.Explain(c), escape(trim(c.Evidence, 60)))
+		}
+		times[k]++
+	}
+	for _, k := range keys {
+		if n := times[k]; n > 1 {
+			fmt.Fprintf(&sb, "• %s ×%d\n", line[k], n)
+		} else {
+			fmt.Fprintf(&sb, "• %s\n", line[k])
+		}
 	}
 	if a.Frustrated {
 		s := b.coach.Suggest(a, nil)

@@ -182,3 +182,26 @@ func TestRetryTellsNotSentFromMaybeSent(t *testing.T) {
 		t.Errorf("a refused connection is retried: %d calls, err %v", calls, err)
 	}
 }
+
+// /empathy analyze of a long message lists each cue once, with a count,
+// not once per time the customer said it.
+func TestAnalyzeListsEachCueOnce(t *testing.T) {
+	b := testBot()
+	text := strings.Repeat("It's still broken. I've been waiting 3 days. ", 40) + "Ridiculous!"
+	out := b.analyzeText(text)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	seen := map[string]bool{}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "• ") {
+			continue
+		}
+		cue, _, _ := strings.Cut(l, " ×")
+		if seen[cue] {
+			t.Errorf("cue listed twice: %q\n%s", cue, out)
+		}
+		seen[cue] = true
+	}
+	if len(lines) > 12 || !strings.Contains(out, "×") {
+		t.Errorf("%d lines, want each cue once with its count:\n%s", len(lines), out)
+	}
+}
