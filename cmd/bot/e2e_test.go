@@ -875,3 +875,37 @@ func TestEndToEndRichTextOnlyMessageIsRead(t *testing.T) {
 		t.Errorf("a frustrated message sent as blocks only: no nudge (%v)", calls)
 	}
 }
+
+// Issue 24: an edit that turns a calm message into a complaint is read
+// again (the agent is nudged); deleting a frustrated message the customer
+// waits on stops its reminders.
+func TestEndToEndEditsAndDeletions(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) { c.ResponseReminder = 2 * time.Second })
+	thread := "1700008900.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "Hi, looking into it."})
+	calm := slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, TS: "1700008900.000200", Text: "Thanks, I'll check."}
+	h.sayHandled(calm)
+	remember(angry)
+	env, _, err := h.fake.EditMessage(calm, angry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.fake.WaitAck(env, 2*time.Second); !ok {
+		t.Fatal("the edit was not acked")
+	}
+	if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok || calls[0].Args.Get("user") != agent {
+		t.Fatalf("a calm message edited into a complaint: no nudge (%v)", calls)
+	}
+	// The complaint is deleted before its reminder (2 s) is due: no reminder.
+	edited := calm
+	edited.Text = angry
+	env, _, err = h.fake.DeleteMessage(edited)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.fake.WaitAck(env, 2*time.Second); !ok {
+		t.Fatal("the deletion was not acked")
+	}
+	h.noMoreDMs(thread, 0, 4*time.Second)
+}

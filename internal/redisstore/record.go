@@ -35,7 +35,8 @@ end
 // and task envelopes. ARGV: 1 user, 2 at (ms), 3 ts, 4 retention (ms), 5
 // the message's dedupe ID, 6 cooldown (ms), 7 the reminder's due time (ms,
 // 0: none), 8-16 the three readings (score, frustrated, cue), 17-19 their
-// nudges' envelopes, 20-21 the reminder's ID and envelope.
+// nudges' envelopes, 20-21 the reminder's ID and envelope, 22 "1" for an
+// edit of the message.
 var recordCustomerScript = redis.NewScript(luaOlder + `
 local th = KEYS[1]
 local user, at, ts, retention, dedupe = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -58,10 +59,12 @@ if last and not replied and not resolved then
     v = 2
   end
 end
-if (ct and not older(ct, ts)) or (gt and older(ts, gt)) then
+local edit = ARGV[22] == '1'
+if (ct and (older(ts, ct) or (ts == ct and not edit))) or (gt and older(ts, gt)) or (edit and ts ~= ct) then
   -- Late: a newer customer message, or an agent reply after this one, is
-  -- already recorded (or this one is, and this is its late redelivery).
-  -- The thread stays as it is; nothing is armed.
+  -- already recorded (or this one is, and this is its late redelivery; or
+  -- this is an edit of a message that is no longer the last). The thread
+  -- stays as it is; nothing is armed.
   return {'new', v .. '|0|0|1|0', {}, 0, 0}
 end
 local score, f, cue = ARGV[8 + v*3], ARGV[9 + v*3], ARGV[10 + v*3]
@@ -92,8 +95,10 @@ if f == '1' then
     redis.call('PEXPIRE', KEYS[4], retention)
   end
   redis.call('HDEL', th, 'ar', 'r', 'rd')
-elseif replied or resolved then
-  redis.call('HDEL', th, 'ar', 'r')
+else
+  if replied or resolved then redis.call('HDEL', th, 'ar', 'r') end
+  -- An edit that turns a complaint calm: the customer no longer waits on it.
+  if edit and frus then redis.call('HDEL', th, 'ws', 'wc') end
 end
 local d = v .. '|' .. nudge .. '|' .. ((f == '1' and due > 0) and ARGV[7] or '0') .. '|0|' .. at
 table.insert(set, 'ce'); table.insert(set, dedupe)
@@ -182,7 +187,7 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 			return support.CustomerResult{}, err
 		}
 	}
-	args = append(args, rem.ID(), remEnv)
+	args = append(args, rem.ID(), remEnv, b2s(r.Edit))
 	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, r.TS, 5, true, args...)
 	if err != nil {
 		return support.CustomerResult{}, fmt.Errorf("record customer message %s/%s: %w", r.Channel, r.TS, err)
@@ -284,4 +289,20 @@ func ms(d, fallback time.Duration) int64 {
 		d = fallback
 	}
 	return d.Milliseconds()
+}
+
+var deletedScript = redis.NewScript(`
+local h = redis.call('HMGET', KEYS[1], 'ct', 'f', 'ri', 'ws')
+if h[1] ~= ARGV[1] or h[2] ~= '1' or not h[4] then return '' end
+redis.call('HDEL', KEYS[1], 'ws', 'wc', 'ri')
+redis.call('HSET', KEYS[1], 'f', '0')
+return h[3] or ''`)
+
+// MessageDeleted implements support.ThreadStore.
+func (s *Store) MessageDeleted(ctx context.Context, channel, thread, ts string) (string, error) {
+	v, err := deletedScript.Run(ctx, s.rdb, []string{s.threadKey(channel, thread)}, ts).Text()
+	if err != nil {
+		return "", fmt.Errorf("message deleted %s/%s: %w", channel, ts, err)
+	}
+	return support.PendingID(support.KindResponse, channel, thread, v), nil
 }

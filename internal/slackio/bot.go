@@ -498,10 +498,27 @@ func (b *Bot) recordFor(eventID string, retry int, ev slackevents.EventsAPIEvent
 	cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
 	switch inner := ev.InnerEvent.Data.(type) {
 	case *slackevents.MessageEvent:
+		switch inner.SubType {
+		case "message_changed":
+			return b.recordFor(eventID, retry, editedMessage(ev, inner))
+		case "message_deleted":
+			if !b.watching(inner.Channel) || inner.PreviousMessage == nil || inner.DeletedTimeStamp == "" {
+				return nil
+			}
+			channel, ts, thread := inner.Channel, inner.DeletedTimeStamp, inner.PreviousMessage.ThreadTimestamp
+			if thread == "" {
+				thread = ts
+			}
+			return func(ctx context.Context) (func(context.Context), []string, bool) {
+				after, ok := b.recordDeletion(ctx, eventID, channel, thread, ts)
+				return after, nil, ok
+			}
+		}
 		if !b.wantMessage(inner) {
 			return nil
 		}
 		msg := *inner
+		edit := ev.Type == editedType
 		// Real events often carry team and no user_team (slack-go reads
 		// only user_team): the author's team is user_team, else team.
 		if msg.UserTeam == "" && cb != nil && cb.InnerEvent != nil {
@@ -513,7 +530,7 @@ func (b *Bot) recordFor(eventID string, retry int, ev slackevents.EventsAPIEvent
 			}
 		}
 		return func(ctx context.Context) (func(context.Context), []string, bool) {
-			return b.recordMessage(ctx, eventID, retry, &msg)
+			return b.recordMessage(ctx, eventID, retry, &msg, edit)
 		}
 	case *slackevents.ReactionAddedEvent:
 		if !b.watching(inner.Item.Channel) || inner.Item.Type != "message" {
@@ -540,6 +557,25 @@ func (b *Bot) recordFor(eventID string, retry int, ev slackevents.EventsAPIEvent
 		}
 	}
 	return nil
+}
+
+// editedType marks the event editedMessage makes of a message_changed.
+const editedType = "empathybot_edited"
+
+// editedMessage turns a message_changed event into the message as it now
+// reads, for the record step to read again (marked editedType). A change
+// that is no edit by its author (a link preview attached, a bot's update)
+// becomes an event the record step ignores.
+func editedMessage(ev slackevents.EventsAPIEvent, m *slackevents.MessageEvent) slackevents.EventsAPIEvent {
+	out := slackevents.EventsAPIEvent{Type: editedType}
+	nm := m.Message
+	if nm == nil || nm.Edited == nil || nm.BotID != "" || nm.SubType != "" && nm.SubType != "thread_broadcast" && nm.SubType != "file_share" {
+		return out
+	}
+	edited := &slackevents.MessageEvent{Type: "message", Channel: m.Channel, User: nm.User, Text: nm.Text, TimeStamp: nm.Timestamp,
+		ThreadTimeStamp: nm.ThreadTimestamp, UserTeam: nm.Team, Blocks: nm.Blocks}
+	out.InnerEvent = slackevents.EventsAPIInnerEvent{Type: "message", Data: edited}
+	return out
 }
 
 // wantMessage drops, before any I/O, what is not a person speaking in a watched channel.

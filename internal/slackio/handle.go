@@ -26,7 +26,7 @@ const recordBudget = time.Second
 // recordMessage is the record step for one message event: it decodes the
 // message, has the desk decide and record it, and reports whether the
 // envelope may be acked. The desk's After work runs later, after the ack.
-func (b *Bot) recordMessage(ctx context.Context, eventID string, retry int, m *slackevents.MessageEvent) (after func(context.Context), tasks []string, ok bool) {
+func (b *Bot) recordMessage(ctx context.Context, eventID string, retry int, m *slackevents.MessageEvent, edit bool) (after func(context.Context), tasks []string, ok bool) {
 	thread := m.ThreadTimeStamp
 	if thread == "" {
 		thread = m.TimeStamp
@@ -37,7 +37,7 @@ func (b *Bot) recordMessage(ctx context.Context, eventID string, retry int, m *s
 	if m.UserTeam != "" {
 		b.rememberTeam(m.User, m.UserTeam) // reactions carry no team: this is how we will know
 	}
-	msg := support.Message{EventID: eventID, Channel: m.Channel, Thread: thread, TS: m.TimeStamp, User: m.User, Team: m.UserTeam}
+	msg := support.Message{EventID: eventID, Channel: m.Channel, Thread: thread, TS: m.TimeStamp, User: m.User, Team: m.UserTeam, Edit: edit}
 	text := m.Text
 	if strings.TrimSpace(text) == "" {
 		text = richText(m.Blocks) // a message sent with blocks only
@@ -72,6 +72,19 @@ func (b *Bot) recordMessage(ctx context.Context, eventID string, retry int, m *s
 		log.Debug("agent reply recorded", "review", out.Review, "late", out.Agent.Late)
 	}
 	return func(ctx context.Context) { b.desk.After(ctx, out) }, out.Tasks, true
+}
+
+// recordDeletion is the record step for a deleted message: a frustrated
+// customer message the thread waits on no longer raises its reminders.
+func (b *Bot) recordDeletion(ctx context.Context, eventID, channel, thread, ts string) (after func(context.Context), ok bool) {
+	rctx, cancel := context.WithTimeout(onAckPath(ctx), recordBudget)
+	defer cancel()
+	if err := b.desk.Deleted(rctx, channel, thread, ts); err != nil {
+		b.metrics.RecordFailures.Inc()
+		b.log.Warn("deletion not recorded; not acked, Slack will redeliver it", "event", eventID, "channel", channel, "error", err)
+		return nil, false
+	}
+	return nil, true
 }
 
 // recordReaction is the record step for 👀 (claim) and ✅ (resolve); it

@@ -64,6 +64,9 @@ type Message struct {
 	TS      string
 	User    string
 	Team    string // the user's team when the event says; "" when it does not
+	// Edit: the message was edited (message_changed): a customer's is read
+	// again in place of what it said; an agent's changes nothing.
+	Edit bool
 }
 
 // Outcome is what the desk made of a message, for the caller's logs and
@@ -83,9 +86,26 @@ type Outcome struct {
 // Slack redelivers and the record step's dedupe makes that safe.
 func (d *Desk) Message(ctx context.Context, m Message, text string) (Outcome, error) {
 	if d.dir.Role(ctx, m.User, m.Team) == Agent {
+		if m.Edit {
+			return Outcome{Role: Agent, Agent: AgentResult{Late: true}}, nil
+		}
 		return d.agentReply(ctx, m, text)
 	}
 	return d.customerMessage(ctx, m, text)
+}
+
+// Deleted is the record step for a deleted message (message_deleted): when
+// it was the thread's last customer message and a frustrated one, the
+// customer no longer waits on it, and its response reminder is cancelled.
+func (d *Desk) Deleted(ctx context.Context, channel, thread, ts string) error {
+	pending, err := d.store.MessageDeleted(ctx, channel, thread, ts)
+	if err != nil {
+		return err
+	}
+	if pending != "" {
+		_ = d.queue.Cancel(ctx, channel, thread, pending) // moot anyway: the thread no longer waits
+	}
+	return nil
 }
 
 func verdict(a coach.Assessment) Verdict {
@@ -106,7 +126,7 @@ func (d *Desk) customerMessage(ctx context.Context, m Message, text string) (Out
 		AfterFrustrated: d.coach.InThread(alone, coach.Earlier{Unanswered: 1, Frustrated: true}),
 	}
 	rec := CustomerRecord{EventID: m.EventID, Channel: m.Channel, Thread: m.Thread, TS: m.TS, User: m.User, At: d.Now(),
-		Cooldown: d.cfg.Cooldown, DedupeFor: d.cfg.DedupeFor, Retention: d.cfg.Retention}
+		Cooldown: d.cfg.Cooldown, DedupeFor: d.cfg.DedupeFor, Retention: d.cfg.Retention, Edit: m.Edit}
 	if due, ok := d.cfg.Policy.ArmResponse(ThreadState{Frustrated: true, LastCustomerAt: rec.At}); ok {
 		rec.ReminderDue = due.At // armed only if the record step finds the message frustrated and in order
 	}

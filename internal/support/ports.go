@@ -19,6 +19,11 @@ type ThreadStore interface {
 	RecordCustomer(ctx context.Context, r CustomerRecord) (CustomerResult, error)
 	RecordAgentReply(ctx context.Context, r AgentRecord) (AgentResult, error)
 	FirstDelivery(ctx context.Context, eventID string) (bool, error)
+	// MessageDeleted records that message ts of the thread was deleted:
+	// when it was the thread's last customer message and frustrated, the
+	// thread no longer waits on it; it returns the pending response
+	// reminder's ID to cancel ("" when none).
+	MessageDeleted(ctx context.Context, channel, thread, ts string) (string, error)
 	Claim(ctx context.Context, channel, ts, agent string) error
 	// Resolve marks the thread resolved and records the check-in it arms
 	// (generation: at) as pending; false when it already was resolved.

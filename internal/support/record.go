@@ -52,6 +52,10 @@ type CustomerRecord struct {
 	// nudge, it writes that reading's to the durable queue itself, in the
 	// same atomic step, with the reminder it arms.
 	Nudges               [3]*NudgeTask
+	// Edit: the customer edited this message (Slack's message_changed);
+	// it is read again in place of what it said, if it is still the
+	// thread's last customer message.
+	Edit                 bool
 	DedupeFor, Retention time.Duration
 }
 

@@ -282,6 +282,45 @@ func (s *Server) SendMessage(m Message) (envelopeID, eventID string, err error) 
 	return envelopeID, eventID, err
 }
 
+// EditMessage sends what Slack sends when the author of orig (as it was
+// sent) edits it to text: a message_changed event carrying the message as
+// it now reads, with edited, and the previous message.
+func (s *Server) EditMessage(orig Message, text string) (envelopeID, eventID string, err error) {
+	s.mu.Lock()
+	s.seq++
+	eventID = fmt.Sprintf("Ev%06d", s.seq)
+	ts := s.newTS()
+	s.mu.Unlock()
+	msg := map[string]any{"type": "message", "user": orig.User, "text": EscapeText(text), "ts": orig.TS,
+		"edited": map[string]any{"user": orig.User, "ts": ts}}
+	prev := map[string]any{"type": "message", "user": orig.User, "text": EscapeText(orig.Text), "ts": orig.TS}
+	if orig.ThreadTS != "" {
+		msg["thread_ts"], prev["thread_ts"] = orig.ThreadTS, orig.ThreadTS
+	}
+	ev := map[string]any{"type": "message", "subtype": "message_changed", "hidden": true, "channel": orig.Channel,
+		"ts": ts, "event_ts": ts, "message": msg, "previous_message": prev, "channel_type": "channel"}
+	envelopeID, err = s.SendEvent(eventID, ev)
+	return envelopeID, eventID, err
+}
+
+// DeleteMessage sends what Slack sends when orig (as it was sent) is
+// deleted: a message_deleted event with deleted_ts and the previous message.
+func (s *Server) DeleteMessage(orig Message) (envelopeID, eventID string, err error) {
+	s.mu.Lock()
+	s.seq++
+	eventID = fmt.Sprintf("Ev%06d", s.seq)
+	ts := s.newTS()
+	s.mu.Unlock()
+	prev := map[string]any{"type": "message", "user": orig.User, "text": EscapeText(orig.Text), "ts": orig.TS}
+	if orig.ThreadTS != "" {
+		prev["thread_ts"] = orig.ThreadTS
+	}
+	ev := map[string]any{"type": "message", "subtype": "message_deleted", "hidden": true, "channel": orig.Channel,
+		"ts": ts, "event_ts": ts, "deleted_ts": orig.TS, "previous_message": prev, "channel_type": "channel"}
+	envelopeID, err = s.SendEvent(eventID, ev)
+	return envelopeID, eventID, err
+}
+
 // SendEvent wraps an inner event in an events_api envelope with the given event ID.
 func (s *Server) SendEvent(eventID string, inner map[string]any) (string, error) {
 	payload := map[string]any{"token": "verification", "team_id": s.TeamID, "api_app_id": "AEMPATHY",

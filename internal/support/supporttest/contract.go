@@ -26,6 +26,7 @@ func StoreContract(t *testing.T, open func(t *testing.T) support.ThreadStore) {
 		"OnCallSnoozeAndDeliveryKeys":         contractMisc,
 		"UnknownThreadsAreNotFoundNorCreated": contractUnknown,
 		"ClaimGivesANewOwnerAFreshCooldown":   contractClaimCooldown,
+		"EditsAreReadAgainDeletionsCancel":    contractEditDelete,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) { f(t, open(t)) })
@@ -388,5 +389,42 @@ func contractClaimCooldown(t *testing.T, s support.ThreadStore) {
 	noErr(t, s.Claim(ctx, ch, th, "UNEW"))
 	if r := must(s.RecordCustomer(ctx, rec("K3", th, "1700000009.000300", 20, true)))(t); r.Nudge {
 		t.Error("the owner claiming again gave the cooldown back")
+	}
+}
+
+// An edit of the thread's last customer message is read again: calm made
+// angry arms the nudge and the reminder; angry made calm stops the wait.
+// An edit of an older message changes nothing. Deleting the frustrated
+// message the customer waits on stops the wait and names its reminder.
+func contractEditDelete(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	th := "1700000010.000100"
+	must(s.RecordCustomer(ctx, rec("D1", th, th, 0, false)))(t)
+	edit := rec("D2", th, th, 5, true)
+	edit.Edit = true
+	if r := must(s.RecordCustomer(ctx, edit))(t); !r.Nudge || r.Reminder.Kind == "" || r.Late {
+		t.Errorf("a calm message edited into a complaint: %+v", r)
+	}
+	calm := rec("D3", th, th, 10, false)
+	calm.Edit = true
+	must(s.RecordCustomer(ctx, calm))(t)
+	if got := must(s.GetThread(ctx, ch, th))(t); got.Frustrated || !got.WaitingSince.IsZero() {
+		t.Errorf("a complaint edited calm still waits: %+v", got)
+	}
+	must(s.RecordCustomer(ctx, rec("D4", th, "1700000010.000200", 20, true)))(t)
+	old := rec("D5", th, th, 25, true)
+	old.Edit = true
+	if r := must(s.RecordCustomer(ctx, old))(t); !r.Late {
+		t.Errorf("an edit of a message that is no longer the last: %+v", r)
+	}
+	if p := must(s.MessageDeleted(ctx, ch, th, th))(t); p != "" {
+		t.Errorf("deleting an older message names reminder %q", p)
+	}
+	want := support.Reminder{Kind: support.KindResponse, Channel: ch, Thread: th, Gen: t0.Add(20 * time.Second).UnixMilli(), N: 1}.ID()
+	if p := must(s.MessageDeleted(ctx, ch, th, "1700000010.000200"))(t); p != want {
+		t.Errorf("deleting the complaint: reminder %q, want %q", p, want)
+	}
+	if got := must(s.GetThread(ctx, ch, th))(t); got.Frustrated || !got.WaitingSince.IsZero() || got.PendingReminder != "" {
+		t.Errorf("after the complaint was deleted: %+v", got)
 	}
 }

@@ -157,7 +157,7 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 		}
 	}
 	res.Variant = v
-	if (t.ct != "" && older(r.TS, t.ct)) || (t.gt != "" && older(r.TS, t.gt)) {
+	if (t.ct != "" && (older(r.TS, t.ct) || r.TS == t.ct && !r.Edit)) || (t.gt != "" && older(r.TS, t.gt)) || (r.Edit && r.TS != t.ct) {
 		res.Late = true
 		m.events[evk] = fmt.Sprintf("%d|0|0|1|0", v)
 		res.Thread = t.view()
@@ -165,6 +165,9 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 	}
 	vd := r.Verdicts[v]
 	wasResolved := t.Resolved
+	if r.Edit && t.Frustrated && !vd.Frustrated {
+		t.WaitingSince, t.waiter = time.Time{}, "" // the complaint was edited away
+	}
 	t.LastCustomer, t.LastCustomerAt, t.LastScore, t.Frustrated, t.Cue, t.ct = r.User, time.UnixMilli(r.At.UnixMilli()), round3(vd.Score), vd.Frustrated, vd.Cue, r.TS
 	t.AgentReplied, t.Resolved = false, false
 	var due int64
@@ -248,6 +251,21 @@ func (m *Memory) RecordAgentReply(_ context.Context, r support.AgentRecord) (sup
 	}
 	m.events[evk] = d
 	return res, nil
+}
+
+// MessageDeleted implements support.ThreadStore.
+func (m *Memory) MessageDeleted(_ context.Context, channel, thread, ts string) (string, error) {
+	if err := m.lock(); err != nil {
+		return "", err
+	}
+	defer m.mu.Unlock()
+	t, ok := m.threads[key(channel, thread)]
+	if !ok || t.ct != ts || !t.Frustrated || t.WaitingSince.IsZero() {
+		return "", nil
+	}
+	pending := support.PendingID(support.KindResponse, channel, thread, t.ri)
+	t.WaitingSince, t.waiter, t.ri, t.Frustrated = time.Time{}, "", "", false
+	return pending, nil
 }
 
 // FirstDelivery implements support.ThreadStore.
