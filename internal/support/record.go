@@ -51,7 +51,7 @@ type CustomerRecord struct {
 	// (nil where that reading is calm): when the record step decides on a
 	// nudge, it writes that reading's to the durable queue itself, in the
 	// same atomic step, with the reminder it arms.
-	Nudges               [3]*NudgeTask
+	Nudges [3]*NudgeTask
 	// Edit: the customer edited this message (Slack's message_changed);
 	// it is read again in place of what it said, if it is still the
 	// thread's last customer message.
