@@ -572,21 +572,59 @@ func TestFaultSlowDirectoryNeverHoldsAnAck(t *testing.T) {
 	h.fake.SetMethodDelay("users.info", 3*time.Second)
 	th := "1700008900.000100"
 	env1, _ := h.say(slackfake.Message{Channel: chSupport, User: customer, TS: th, Text: "Hi, how do I export invoices?"})
+	// The agent's first 👀 after a restart: Slack sends no team with it.
 	env2, err := h.fake.SendEvent("EvSlowClaim", map[string]any{"type": "reaction_added", "user": agent, "reaction": "eyes",
 		"item": map[string]any{"type": "message", "channel": chSupport, "ts": th}, "event_ts": th})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.promptAcks([]string{env1, env2}, 250*time.Millisecond)
+	h.promptAcks([]string{env1, env2}, 600*time.Millisecond)
 	if _, ok := h.fake.WaitCalls("users.info", 1, 5*time.Second); !ok {
 		t.Fatal("the unknown reactor was never looked up")
 	}
-	time.Sleep(200 * time.Millisecond) // the answer travels back and is cached
-	// Known now (cached): the next 👀 claims, and the claimer is nudged.
-	h.react(agent, "eyes", chSupport, th)
+	// Acked at once, the 👀 claims once users.info answers (3 s): the
+	// customer's next angry message nudges the agent who claimed it. (It
+	// used to count as a customer's 👀, and the thread stayed unowned.)
+	time.Sleep(3500 * time.Millisecond)
 	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: th, Text: angry})
 	calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second)
 	if !ok || calls[0].Args.Get("user") != agent {
-		t.Errorf("the agent's second 👀 did not claim the thread: %v", calls)
+		t.Errorf("the agent's first 👀 did not claim the thread: %v", calls)
+	}
+}
+
+// With no agent list, a guest of our own workspace (is_restricted) is a
+// customer: the team ID alone made guests agents, and a guest customer ran
+// /empathy oncall me and then received another customer's nudge.
+func TestGuestsOfOurWorkspaceAreCustomers(t *testing.T) {
+	t.Parallel()
+	fake := newFake(t)
+	fake.AddUser(slackfake.User{ID: "UGUEST", Name: "Gus", TeamID: fake.TeamID, Guest: true})
+	h := startBotOn(t, fake, func(c *Config) { c.Agents = nil })
+	out, err := h.fake.SlashCommand("UGUEST", chSupport, "/empathy", "oncall me", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the guest was told: %s", out)
+	if !strings.Contains(string(out), "isn't on the support team") && !strings.Contains(string(out), "agents") {
+		t.Errorf("a guest set themselves on call: %s", out)
+	}
+	if who, _ := h.fake.SlashCommand(agent, chSupport, "/empathy", "oncall", 5*time.Second); strings.Contains(string(who), "UGUEST") {
+		t.Errorf("the guest is on call: %s", who)
+	}
+	// The guest writes angrily in a thread the agent opened: they are the
+	// customer, and the agent is nudged.
+	th := "1700008950.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: th, UserTeam: fake.TeamID, Text: "Hi, looking into it."})
+	remember(angry)
+	env, _, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: "UGUEST", ThreadTS: th, UserTeam: fake.TeamID, Text: angry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.fake.WaitAck(env, 5*time.Second); !ok {
+		t.Fatal("the guest's message was never acked")
+	}
+	if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok || calls[0].Args.Get("user") != agent {
+		t.Errorf("a guest's complaint: %v", calls)
 	}
 }

@@ -345,7 +345,8 @@ func TestEndToEndButtonsHomeStatsAndRemind(t *testing.T) {
 // With no agent list, team membership decides: a Slack Connect guest's ✅
 // resolves nothing, a member's does. Reactions carry no team; both reactors
 // wrote in the channel before, so the bot knows their teams from those
-// messages and asks Slack nothing.
+// messages: it asks Slack nothing about the Slack Connect customer, and
+// once about the member (whether a guest of our workspace).
 func TestEndToEndTeamDecidesWhoResolves(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, func(c *Config) { c.Agents = nil; c.FollowupAfter = time.Second })
@@ -358,8 +359,9 @@ func TestEndToEndTeamDecidesWhoResolves(t *testing.T) {
 	h.react(agent, "white_check_mark", chSupport, m)
 	h.waitDMs(m, 1, 6*time.Second)
 	h.noMoreDMs(g, 0, 1500*time.Millisecond)
-	if n := len(h.fake.Calls("users.info")); n != 0 {
-		t.Errorf("%d users.info calls for reactors whose teams the bot had seen", n)
+	calls := h.fake.Calls("users.info")
+	if len(calls) != 1 || calls[0].Args.Get("user") != agent {
+		t.Errorf("%d users.info calls (%v), want one, about the member", len(calls), calls)
 	}
 }
 

@@ -37,6 +37,7 @@ type Config struct {
 	Agents           []string      `envconfig:"EMPATHY_AGENTS" desc:"agent user IDs"`
 	TriageChannel    string        `envconfig:"EMPATHY_TRIAGE_CHANNEL" desc:"agents' private channel for frustrated customers nobody owns"`
 	AgentGroup       string        `envconfig:"EMPATHY_AGENT_GROUP" desc:"user group ID whose members are agents"`
+	AgentTeams       []string      `envconfig:"EMPATHY_AGENT_TEAMS" desc:"with no agent list: other workspace IDs of our Enterprise Grid organisation whose members (not guests) are agents"`
 	Nudge            string        `envconfig:"EMPATHY_NUDGE" default:"ephemeral" desc:"ephemeral or dm"`
 	Threshold        float64       `envconfig:"EMPATHY_THRESHOLD" default:"0.65" desc:"frustration score that nudges, in (0, 1]"`
 	Cooldown         time.Duration `envconfig:"EMPATHY_COOLDOWN" default:"10m" desc:"per-thread nudge cooldown"`
@@ -235,7 +236,7 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 	httpClient := &http.Client{Timeout: apiTimeout, Transport: metrics.Transport{M: m}}
 	queue := redisstore.NewQueue(store, log)
 	bot := slackio.NewBot(log, slackio.Credentials{BotToken: cfg.BotToken, AppToken: cfg.AppToken, APIURL: cfg.APIURL, PingInterval: cfg.PingTimeout}, c, store, queue, slackio.Config{
-		Channels: cfg.Channels, Agents: cfg.Agents, AgentGroup: cfg.AgentGroup,
+		Channels: cfg.Channels, Agents: cfg.Agents, AgentGroup: cfg.AgentGroup, AgentTeams: cfg.AgentTeams,
 		NudgeDM: cfg.Nudge == "dm", Cooldown: cfg.Cooldown, Triage: cfg.TriageChannel,
 		Policy:  support.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats, Hours: hours},
 		Metrics: m, HTTPClient: httpClient,

@@ -87,6 +87,16 @@ func (c *Coach) Tips(k CueKind) []Tip {
 	return append(first, rest...)
 }
 
+// TipByID returns the catalogue's tip id.
+func (c *Coach) TipByID(id string) (Tip, bool) {
+	for _, t := range c.tips {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Tip{}, false
+}
+
 // AllTips returns the whole catalogue.
 func (c *Coach) AllTips() []Tip { return append([]Tip(nil), c.tips...) }
 

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"empathybot/internal/support"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -251,6 +252,20 @@ func (s *Store) BeginDelivery(ctx context.Context, id string, lease time.Duratio
 		return "", fmt.Errorf("begin delivery %s: %w", id, err)
 	}
 	return v, nil
+}
+
+// Delivered reports whether delivery id was sent, or may have been: done,
+// unknown, or being sent (its holder called Slack, and a button in what
+// it sent can be clicked before the outcome is recorded).
+func (s *Store) Delivered(ctx context.Context, id string) (bool, error) {
+	v, err := s.rdb.Get(ctx, s.prefix+"dl:"+id).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("delivery %s: %w", id, err)
+	}
+	return v == "done" || v == "unknown" || strings.HasPrefix(v, "sending:"), nil
 }
 
 // FinishDelivery records an attempt's outcome: sent keeps the key as done

@@ -26,9 +26,12 @@ import (
 
 // Config is what the bot needs from the environment.
 type Config struct {
-	Channels   []string      // watched channel IDs; empty: every channel the bot is in
-	Agents     []string      // agent user IDs
-	AgentGroup string        // user group whose members are agents
+	Channels   []string // watched channel IDs; empty: every channel the bot is in
+	Agents     []string // agent user IDs
+	AgentGroup string   // user group whose members are agents
+	// AgentTeams are other workspaces (of our Enterprise Grid organisation)
+	// whose members are agents, beside our own.
+	AgentTeams []string
 	NudgeDM    bool          // DM the agent instead of an ephemeral message in the thread
 	Triage     string        // the agents' triage channel ("": none)
 	Cooldown   time.Duration // per-thread nudge cooldown
@@ -82,7 +85,8 @@ type Bot struct {
 	groupBackoff time.Duration
 
 	teamsMu sync.Mutex
-	teams   map[string]teamEntry // user → team, for payloads without one
+	teams   map[string]teamEntry     // user → team, for payloads without one
+	looking map[string]chan struct{} // users.info lookups on their way, by user
 
 	jobs      chan func(context.Context)
 	connected atomic.Bool
@@ -135,7 +139,7 @@ func newBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach
 		cfg.InFlightBytes = 4 << 20
 	}
 	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, queue: queue, cfg: cfg, metrics: cfg.Metrics, Now: time.Now, fatal: make(chan error, 1),
-		watched: map[string]bool{}, agents: map[string]bool{}, teams: map[string]teamEntry{}, jobs: make(chan func(context.Context), 256),
+		watched: map[string]bool{}, agents: map[string]bool{}, teams: map[string]teamEntry{}, looking: map[string]chan struct{}{}, jobs: make(chan func(context.Context), 256),
 		intake: make(chan struct{}, cfg.InFlight), kib: make(chan struct{}, max(cfg.InFlightBytes>>10, 64))}
 	b.desk = support.NewDesk(log, c, store, queue, b, b, support.Config{Cooldown: cfg.Cooldown, Policy: cfg.Policy, Agents: cfg.Agents, Triage: cfg.Triage})
 	b.desk.Now = func() time.Time { return b.Now() }
@@ -151,6 +155,11 @@ func newBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach
 type teamEntry struct {
 	team string
 	at   time.Time
+	// full: from users.info, so guest is known; an entry from an event's
+	// team is not.
+	full   bool
+	guest  bool // is_restricted or is_ultra_restricted: a guest, never an agent
+	failed bool // users.info failed: the event's team decides (kept a minute)
 }
 
 // permanentSocketErrors are the apps.connections.open errors that retrying

@@ -56,7 +56,7 @@ func (b *Bot) command(cmd slack.SlashCommand) (now *reply, later func(context.Co
 	case !known:
 		// Deciding needs the agent group from Slack: answer after the ack.
 		return nil, func(ctx context.Context) reply {
-			if !b.isAgent(ctx, cmd.UserID, "") {
+			if b.Role(ctx, cmd.UserID, "") != support.Agent {
 				return ephemeral(refusal)
 			}
 			r, l := b.agentCommand(log, cmd, sub, rest)

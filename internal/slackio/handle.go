@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -43,6 +44,11 @@ func (b *Bot) recordMessage(ctx context.Context, eventID string, retry int, m *s
 		text = richText(m.Blocks) // a message sent with blocks only
 	}
 	out, err := b.desk.Message(rctx, msg, text)
+	if errors.Is(err, support.ErrUnknownAuthor) {
+		b.metrics.RecordFailures.Inc()
+		log.Info("author not known yet (users.info on its way); not acked, Slack will redeliver it")
+		return nil, nil, false
+	}
 	if err != nil {
 		b.metrics.RecordFailures.Inc()
 		log.Warn("message not recorded; not acked, Slack will redeliver it", "error", err)
@@ -99,12 +105,24 @@ func (b *Bot) recordReaction(ctx context.Context, r *slackevents.ReactionAddedEv
 		log.Warn("reaction not recorded; not acked", "error", err)
 		return nil, false
 	}
-	switch r.Reaction {
-	case "eyes":
-		err = b.desk.Claim(rctx, r.Item.Channel, thread, r.User, "")
-	default:
-		_, after, err = b.desk.Resolve(rctx, r.Item.Channel, thread, r.User, "")
+	if b.Role(rctx, r.User, "") == support.Unplaced {
+		// A reaction carries no team, and users.info has not answered yet
+		// (the reactor's first after a restart): acked now, applied once
+		// Slack says who it is, so an agent's first 👀 still claims.
+		log.Debug("reactor not known yet; the reaction applies once users.info answers")
+		return func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, 40*time.Second)
+			defer cancel()
+			after, err := b.applyReaction(ctx, r, thread)
+			if err != nil && !errors.Is(err, support.ErrNotAgent) {
+				log.Warn("reaction not applied", "error", err)
+			}
+			if after != nil {
+				after(ctx)
+			}
+		}, true
 	}
+	after, err = b.applyReaction(rctx, r, thread)
 	switch {
 	case errors.Is(err, support.ErrNotAgent):
 		log.Debug("a customer's reaction claims and resolves nothing")
@@ -116,35 +134,128 @@ func (b *Bot) recordReaction(ctx context.Context, r *slackevents.ReactionAddedEv
 	return after, true
 }
 
+// applyReaction has the desk claim (👀) or resolve (✅) the thread.
+func (b *Bot) applyReaction(ctx context.Context, r *slackevents.ReactionAddedEvent, thread string) (after func(context.Context), err error) {
+	switch r.Reaction {
+	case "eyes":
+		err = b.desk.Claim(ctx, r.Item.Channel, thread, r.User, "")
+	default:
+		_, after, err = b.desk.Resolve(ctx, r.Item.Channel, thread, r.User, "")
+	}
+	return after, err
+}
+
 // Role tells agents from customers (support.Directory): EMPATHY_AGENTS and
-// the agent group when set; otherwise members of our own team are agents
-// and Slack Connect guests are customers. Whoever it cannot place is a
-// customer: an unknown user never gets an agent's powers.
+// the agent group when set; otherwise the members of our own team (and of
+// EMPATHY_AGENT_TEAMS) are agents, except its guests, and Slack Connect
+// users are customers. Whoever it cannot place is never an agent: on the
+// record step, a user whose lookup has not landed is support.Unplaced.
 func (b *Bot) Role(ctx context.Context, user, team string) support.Role {
-	if b.isAgent(ctx, user, team) {
+	if user == "" {
+		return support.Customer
+	}
+	if len(b.agents) > 0 || b.cfg.AgentGroup != "" {
+		if b.agents[user] || b.cfg.AgentGroup != "" && b.groupMember(ctx, user) {
+			return support.Agent
+		}
+		return support.Customer
+	}
+	if team == "" {
+		// A reaction or a file carries no team: an earlier event may have
+		// said it.
+		b.teamsMu.Lock()
+		if e, ok := b.teams[user]; ok && b.Now().Sub(e.at) < 10*time.Minute {
+			team = e.team
+		}
+		b.teamsMu.Unlock()
+	}
+	if team != "" && !b.ourTeam(team) {
+		return support.Customer // another organisation: a Slack Connect customer
+	}
+	// Our team, or no team in the payload: who it is, and whether a guest,
+	// is in users.info (cached).
+	e, known := b.identity(ctx, user)
+	switch {
+	case !known && isAckPath(ctx):
+		return support.Unplaced
+	case !known:
+		return support.Customer
+	case e.failed:
+		// Slack could not say: the event's own team decides, and with none
+		// the user is a customer.
+		if b.ourTeam(team) {
+			return support.Agent
+		}
+		return support.Customer
+	case b.ourTeam(e.team) && !e.guest:
 		return support.Agent
 	}
 	return support.Customer
 }
 
-func (b *Bot) isAgent(ctx context.Context, user, userTeam string) bool {
-	if user == "" {
-		return false
+// identityWait is how long the record step waits for a users.info lookup
+// it needs (well within the record budget); a lookup that takes longer
+// goes on, and its answer is cached for the redelivery.
+const identityWait = 400 * time.Millisecond
+
+// identity returns what users.info says of user (team, guest), cached ten
+// minutes; one lookup per user at a time. On the record step it waits at
+// most identityWait; known is false when the answer has not landed.
+func (b *Bot) identity(ctx context.Context, user string) (e teamEntry, known bool) {
+	b.teamsMu.Lock()
+	if e, ok := b.teams[user]; ok && e.full && (b.Now().Sub(e.at) < 10*time.Minute && !e.failed || b.Now().Sub(e.at) < time.Minute) {
+		b.teamsMu.Unlock()
+		return e, true
 	}
-	if len(b.agents) > 0 || b.cfg.AgentGroup != "" {
-		if b.agents[user] {
-			return true
-		}
-		return b.cfg.AgentGroup != "" && b.groupMember(ctx, user)
+	wait, busy := b.looking[user]
+	if !busy {
+		wait = make(chan struct{})
+		b.looking[user] = wait
+		b.background(func(ctx context.Context) {
+			b.lookupUser(ctx, user)
+			b.teamsMu.Lock()
+			delete(b.looking, user)
+			b.teamsMu.Unlock()
+			close(wait)
+		})
 	}
-	if userTeam == "" {
-		// Reactions and some payloads carry no team: ask Slack (cached).
-		userTeam = b.userTeam(ctx, user)
-		if userTeam == "" {
-			return false // unknown: a customer
-		}
+	b.teamsMu.Unlock()
+	limit := 30 * time.Second
+	if isAckPath(ctx) {
+		limit = identityWait
 	}
-	return b.ourTeam(userTeam)
+	select {
+	case <-wait:
+	case <-ctx.Done():
+		return teamEntry{}, false
+	case <-time.After(limit):
+		return teamEntry{}, false
+	}
+	b.teamsMu.Lock()
+	defer b.teamsMu.Unlock()
+	e, ok := b.teams[user]
+	return e, ok && e.full
+}
+
+// lookupUser asks users.info about user and caches the answer.
+func (b *Bot) lookupUser(ctx context.Context, user string) {
+	var u *slack.User
+	err := b.retry(ctx, "users.info", func() error {
+		var err error
+		u, err = b.api.GetUserInfoContext(ctx, user)
+		return err
+	})
+	b.teamsMu.Lock()
+	defer b.teamsMu.Unlock()
+	if len(b.teams) > 10000 {
+		b.teams = map[string]teamEntry{} // bound the cache
+	}
+	if err != nil {
+		b.log.Warn("users.info failed; the event's team decides, and with none the user is a customer", "user", user, "error", err)
+		b.teams[user] = teamEntry{at: b.Now(), full: true, failed: true}
+		return
+	}
+	b.teams[user] = teamEntry{team: u.TeamID, at: b.Now(), full: true, guest: u.IsRestricted || u.IsUltraRestricted}
 }
 
 type ackPathKey struct{}
@@ -172,6 +283,9 @@ func (b *Bot) background(lookup func(ctx context.Context)) {
 func (b *Bot) rememberTeam(user, team string) {
 	b.teamsMu.Lock()
 	defer b.teamsMu.Unlock()
+	if e, ok := b.teams[user]; ok && e.full && e.team == team {
+		return // users.info's answer says more (a guest)
+	}
 	if len(b.teams) > 10000 {
 		b.teams = map[string]teamEntry{} // bound the cache
 	}
@@ -182,36 +296,7 @@ func (b *Bot) rememberTeam(user, team string) {
 // workspace, or (Enterprise Grid) our organisation's E… ID. Another E… ID is
 // another organisation (Slack Connect).
 func (b *Bot) ourTeam(team string) bool {
-	return team != "" && (team == b.teamID || b.enterpriseID != "" && team == b.enterpriseID)
-}
-
-// userTeam returns user's team ID from users.info, cached for ten minutes;
-// "" if Slack cannot say.
-func (b *Bot) userTeam(ctx context.Context, user string) string {
-	b.teamsMu.Lock()
-	if e, ok := b.teams[user]; ok && b.Now().Sub(e.at) < 10*time.Minute {
-		b.teamsMu.Unlock()
-		return e.team
-	}
-	b.teamsMu.Unlock()
-	if isAckPath(ctx) {
-		b.background(func(ctx context.Context) { b.userTeam(ctx, user) })
-		return ""
-	}
-	var team string
-	err := b.retry(ctx, "users.info", func() error {
-		u, err := b.api.GetUserInfoContext(ctx, user)
-		if err == nil {
-			team = u.TeamID
-		}
-		return err
-	})
-	if err != nil {
-		b.log.Warn("user's team unknown; taken for a customer", "user", user, "error", err)
-		return ""
-	}
-	b.rememberTeam(user, team)
-	return team
+	return team != "" && (team == b.teamID || b.enterpriseID != "" && team == b.enterpriseID || slices.Contains(b.cfg.AgentTeams, team))
 }
 
 // groupMember reports whether user is in the agent group. The member list

@@ -63,7 +63,7 @@ func statsText(st support.ChannelStats) string {
 func (b *Bot) publishHome(ctx context.Context, user string) {
 	log := b.log.With("user", user)
 	var blocks []slack.Block
-	if !b.isAgent(ctx, user, "") {
+	if b.Role(ctx, user, "") != support.Agent {
 		blocks = []slack.Block{slack.NewSectionBlock(md("Hi! I help the support team here. There is nothing for you to do on this page."), nil, nil)}
 	} else {
 		blocks = b.homeBlocks(ctx, log, user)

@@ -19,7 +19,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	user := cb.User.ID
 	b.metrics.Actions.WithLabelValues(knownAction(a.ActionID)).Inc()
 	log := b.log.With("action", a.ActionID, "user", user, "channel", cb.Channel.ID)
-	if !b.isAgent(ctx, user, cb.User.TeamID) {
+	if b.Role(ctx, user, cb.User.TeamID) != support.Agent {
 		b.answerAction(ctx, log, cb, "Sorry, these buttons are for the support team.", false)
 		return
 	}
@@ -88,14 +88,20 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		}
 		text = fmt.Sprintf(":zzz: Nudges paused for %s. `/empathy snooze off` brings them back.", coach.HumanDuration(d))
 	case actUseful, actNotUseful:
-		channel, thread, cue, technique := part(0), part(1), part(2), part(3)
+		// The button names the thread; the cue and the technique come from
+		// the record of the nudge sent to this agent, never from the button.
+		channel, thread := part(0), part(1)
 		useful := a.ActionID == actUseful
-		if !b.watching(channel) || !coach.ValidCueKind(coach.CueKind(cue)) {
+		if !b.watching(channel) {
 			text = "I couldn't tell which nudge that was."
 			break
 		}
 		// One vote per person per nudge, however often they click.
-		counted, err := b.desk.Vote(ctx, user, cb.User.TeamID, channel, thread, cue, technique, useful)
+		counted, cue, err := b.desk.Vote(ctx, user, cb.User.TeamID, channel, thread, useful)
+		if errors.Is(err, support.ErrBadRequest) {
+			text = "I couldn't find that nudge among the ones I sent you."
+			break
+		}
 		if err != nil {
 			log.Warn("feedback not saved", "error", err)
 			text = "I couldn't save that just now; please try again."

@@ -68,17 +68,38 @@ func (d *Desk) RemindMe(ctx context.Context, agent, team, channel string, dur ti
 	return r, nil
 }
 
-// Vote records a 👍 or 👎 on a nudge's technique, once per agent and
-// nudge; counted is false for a repeated vote.
-func (d *Desk) Vote(ctx context.Context, agent, team, channel, thread, cue, technique string, useful bool) (counted bool, err error) {
+// Vote records a 👍 or 👎 on the last nudge agent received about the
+// thread, once per agent and nudge; counted is false for a repeated vote.
+// The cue and the technique are read from the nudge's record, never from
+// the button: a vote on a nudge the agent was not sent is refused
+// (ErrBadRequest).
+func (d *Desk) Vote(ctx context.Context, agent, team, channel, thread string, useful bool) (counted bool, cue string, err error) {
 	if err := d.agent(ctx, agent, team); err != nil {
-		return false, err
+		return false, "", err
 	}
-	first, err := d.store.FirstDelivery(ctx, "vote:"+agent+":"+channel+"|"+thread+"|"+cue+"|"+technique)
+	recent, err := d.store.RecentNudges(ctx, agent, 50)
+	if err != nil {
+		return false, "", err
+	}
+	var rec *NudgeRecord
+	for i := range recent {
+		if recent[i].Channel == channel && recent[i].Thread == thread {
+			rec = &recent[i]
+			break
+		}
+	}
+	if rec == nil {
+		return false, "", fmt.Errorf("%w: no nudge about %s/%s was sent to %s", ErrBadRequest, channel, thread, agent)
+	}
+	tip, ok := d.coach.TipByID(rec.Tip)
+	if !ok {
+		return false, "", fmt.Errorf("%w: the nudge's tip %q is no longer in the catalogue", ErrBadRequest, rec.Tip)
+	}
+	first, err := d.store.FirstDelivery(ctx, fmt.Sprintf("vote:%s:%s|%s|%d", agent, channel, thread, rec.At.UnixMilli()))
 	if err != nil || !first {
-		return false, err
+		return false, rec.Cue, err
 	}
-	return true, d.store.Feedback(ctx, channel, cue, technique, useful, d.Now())
+	return true, rec.Cue, d.store.Feedback(ctx, channel, rec.Cue, tip.Technique, useful, d.Now())
 }
 
 // TaskOf reports whether taskID is a reminder of kind for channel's thread
@@ -105,6 +126,13 @@ func (d *Desk) ReminderHandled(ctx context.Context, agent, team, kind, channel, 
 	}
 	if !TaskOf(taskID, kind, channel, thread, agent) {
 		return fmt.Errorf("%w: task %q is not this thread's", ErrBadRequest, taskID)
+	}
+	// The reminder must exist and have been sent to whoever clicks: a made-up
+	// task ID in a forged button silences nobody's reminders.
+	if sent, err := d.store.Delivered(ctx, taskID+"|"+agent); err != nil {
+		return err
+	} else if !sent {
+		return fmt.Errorf("%w: reminder %q was not sent to %s", ErrBadRequest, taskID, agent)
 	}
 	if kind == KindResponse {
 		if err := d.store.RemindersDone(ctx, channel, thread); err != nil {

@@ -85,7 +85,11 @@ type Outcome struct {
 // returns nil may the envelope be acked; on an error nothing is lost, since
 // Slack redelivers and the record step's dedupe makes that safe.
 func (d *Desk) Message(ctx context.Context, m Message, text string) (Outcome, error) {
-	if d.dir.Role(ctx, m.User, m.Team) == Agent {
+	role := d.dir.Role(ctx, m.User, m.Team)
+	if role == Unplaced {
+		return Outcome{}, ErrUnknownAuthor
+	}
+	if role == Agent {
 		if m.Edit {
 			return Outcome{Role: Agent, Agent: AgentResult{Late: true}}, nil
 		}

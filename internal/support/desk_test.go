@@ -377,10 +377,26 @@ func TestDeskAgentActions(t *testing.T) {
 	if _, err := w.desk.Snooze(ctx, cust, "", time.Hour); !errors.Is(err, support.ErrNotAgent) {
 		t.Errorf("a customer snoozed: %v", err)
 	}
+	// Votes: on a nudge Lee was sent (Dana is snoozed), once; its cue and
+	// technique come from the nudge's record. A vote about a thread he was
+	// not nudged in (a forged button), or by someone else, is refused.
+	nt := w.say(cust, "", calm)
+	w.say(lee, nt, "Looking.")
+	w.say(cust, nt, angry)
+	w.run()
 	for i, want := range []bool{true, false} {
-		if counted, err := w.desk.Vote(ctx, dana, "", ch, "1.1", "waiting", "ownership", true); err != nil || counted != want {
-			t.Errorf("vote %d: counted %v (%v), want %v", i+1, counted, err, want)
+		if counted, cue, err := w.desk.Vote(ctx, lee, "", ch, nt, true); err != nil || counted != want || cue == "" {
+			t.Errorf("vote %d: counted %v cue %q (%v), want %v", i+1, counted, cue, err, want)
 		}
+	}
+	if _, _, err := w.desk.Vote(ctx, lee, "", ch, "1.1", true); !errors.Is(err, support.ErrBadRequest) {
+		t.Errorf("a vote on a nudge that was never sent: %v", err)
+	}
+	if _, _, err := w.desk.Vote(ctx, dana, "", ch, nt, true); !errors.Is(err, support.ErrBadRequest) {
+		t.Errorf("a vote on another agent's nudge: %v", err)
+	}
+	if st, _ := w.store.Stats(ctx, ch, w.clock.Now(), 7); st.Useful != 1 {
+		t.Errorf("useful votes %d, want 1", st.Useful)
 	}
 	th := w.say(cust, "", calm)
 	w.say(dana, th, "Looking.")
@@ -393,6 +409,18 @@ func TestDeskAgentActions(t *testing.T) {
 	task := items[0].TaskID
 	if err := w.desk.ReminderHandled(ctx, dana, "", support.KindResponse, ch, "9999.0001", task, true); !errors.Is(err, support.ErrBadRequest) {
 		t.Errorf("a task handled through another thread's button: %v", err)
+	}
+	// A made-up task of the right shape, or a reminder sent to someone
+	// else, silences nothing.
+	forged := support.Reminder{Kind: support.KindResponse, Channel: ch, Thread: th, Gen: 12345, N: 1}.ID()
+	if err := w.desk.ReminderHandled(ctx, dana, "", support.KindResponse, ch, th, forged, true); !errors.Is(err, support.ErrBadRequest) {
+		t.Errorf("a made-up task ID: %v", err)
+	}
+	if err := w.desk.ReminderHandled(ctx, lee, "", support.KindResponse, ch, th, task, true); !errors.Is(err, support.ErrBadRequest) {
+		t.Errorf("Lee handled the reminder sent to Dana: %v", err)
+	}
+	if th2, _ := w.store.GetThread(ctx, ch, th); th2.RemindersDone {
+		t.Error("a refused Done stopped the thread's reminders")
 	}
 	r, err := w.desk.RemindMe(ctx, lee, "", ch, time.Hour)
 	if err != nil {

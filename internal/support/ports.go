@@ -2,6 +2,7 @@ package support
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"empathybot/internal/coach"
@@ -53,6 +54,10 @@ type ThreadStore interface {
 	// now; BeginDelivery tells the next attempt to check only after that.
 	MarkSending(ctx context.Context, id string) error
 	FinishDelivery(ctx context.Context, id, outcome string) error
+	// Delivered reports whether delivery id was sent, or may have been (its
+	// outcome unknown, or being sent): a button that names a reminder acts
+	// only if that reminder was sent to whoever clicks.
+	Delivered(ctx context.Context, id string) (bool, error)
 	Ping(ctx context.Context) error
 }
 
@@ -97,11 +102,20 @@ type Nudge struct {
 // Role is who a user is to the desk.
 type Role int
 
-// Roles. Unknown is never an agent: an unknown user has no agent's powers.
+// Roles. Only Agent is an agent: an unknown user has no agent's powers.
 const (
 	Customer Role = iota
 	Agent
+	// Unplaced: the directory cannot tell yet (a lookup is on its way). The
+	// record step of a message by an unknown author fails (the envelope is
+	// not acked, and Slack redelivers it once the author is known);
+	// everywhere else Unplaced is not Agent.
+	Unplaced
 )
+
+// ErrUnknownAuthor is the record step's answer for a message whose author
+// the directory cannot place yet.
+var ErrUnknownAuthor = errors.New("support: the author is not known yet")
 
 // Directory tells agents from customers (slackio: EMPATHY_AGENTS, the agent
 // group, the user's team). When it cannot tell, it says Customer.

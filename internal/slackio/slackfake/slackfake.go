@@ -31,6 +31,9 @@ type User struct {
 	Name   string
 	TeamID string
 	IsBot  bool
+	// Guest: a multi-channel guest of the workspace (is_restricted): a
+	// member of its team that is not one of its people.
+	Guest bool
 }
 
 // Call is one recorded Web API call.
@@ -707,6 +710,7 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 			return map[string]any{"ok": false, "error": "user_not_found"}
 		}
 		return ok(map[string]any{"user": map[string]any{"id": u.ID, "name": u.Name, "team_id": u.TeamID, "is_bot": u.IsBot,
+			"is_restricted": u.Guest, "is_ultra_restricted": false,
 			"real_name": u.Name, "profile": map[string]any{"real_name": u.Name, "display_name": u.Name}}})
 	case "conversations.info":
 		name, found := s.channels[args.Get("channel")]

@@ -253,6 +253,16 @@ func (m *Memory) RecordAgentReply(_ context.Context, r support.AgentRecord) (sup
 	return res, nil
 }
 
+// Delivered implements support.ThreadStore.
+func (m *Memory) Delivered(_ context.Context, id string) (bool, error) {
+	if err := m.lock(); err != nil {
+		return false, err
+	}
+	defer m.mu.Unlock()
+	d := m.delivery[id]
+	return d.done || d.unknown || d.sending, nil
+}
+
 // MessageDeleted implements support.ThreadStore.
 func (m *Memory) MessageDeleted(_ context.Context, channel, thread, ts string) (string, error) {
 	if err := m.lock(); err != nil {
