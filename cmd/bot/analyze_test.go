@@ -195,6 +195,8 @@ func TestDemoInteractive(t *testing.T) {
 		"new",
 		"c2: We have been waiting two days for an answer. Unacceptable.",
 		"click Claim",
+		"click Claim 2", // the older of the two: the nudge's, in thread 1
+		"c2: " + strings.Repeat("so slow ", 25000), // 200,000 characters on one line
 		"thread 1",
 		"react ✅",
 		"/empathy tips waiting",
@@ -214,7 +216,17 @@ func TestDemoInteractive(t *testing.T) {
 		t.Fatalf("demo --interactive: %v\n%s", err, out)
 	}
 	transcript := out.String()
+	// Slack's markup is shown as a person reads it in Slack.
+	for _, raw := range []string{"<@U", "<!date", "&lt;", "&gt;", "<#C"} {
+		if strings.Contains(transcript, raw) {
+			t.Errorf("the transcript shows Slack's raw markup %q:\n%s", raw, transcript)
+		}
+	}
+	if n := strings.Count(transcript, "clicks ["); n != 3 {
+		t.Errorf("%d clicks, want 3 (Claim on the card, Claim 2 on the older nudge)", n)
+	}
 	for _, want := range []string{
+		"Slack takes at most 40000 in a message",
 		"Sam (customer): Hi, the export", "(thread 1)", "sounds frustrated", "clicks [:eyes: Claim]", "It's yours",
 		"start the line with", "(thread 2)", "in #support-triage", "has no owner", "the card in #support-triage now reads", "claimed the frustrated customer",
 		"(back in thread 1)", "reacts ✅ to thread 1", "When they have been waiting", "App Home (Dana)", "Open follow-ups",

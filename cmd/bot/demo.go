@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -100,7 +101,7 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		for _, c := range fake.Calls("chat.postEphemeral")[seen:] {
 			seen++
 			fmt.Fprintf(stdout, "    🔒 only %s sees, from empathybot:\n", names[c.Args.Get("user")])
-			for _, line := range strings.Split(blocksText(c.Args.Get("blocks"), c.Args.Get("text")), "\n") {
+			for _, line := range strings.Split(terminalText(blocksText(c.Args.Get("blocks"), c.Args.Get("text")), names), "\n") {
 				fmt.Fprintf(stdout, "       │ %s\n", line)
 			}
 			shown = append(shown, shownMessage{to: c.Args.Get("user"), channel: c.Args.Get("channel"), container: "ephemeral", blocks: c.Args.Get("blocks")})
@@ -113,7 +114,7 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 			} else {
 				fmt.Fprintf(stdout, "    📋 in %s, from empathybot:\n", names[to])
 			}
-			for _, line := range strings.Split(blocksText(c.Args.Get("blocks"), c.Args.Get("text")), "\n") {
+			for _, line := range strings.Split(terminalText(blocksText(c.Args.Get("blocks"), c.Args.Get("text")), names), "\n") {
 				fmt.Fprintf(stdout, "       │ %s\n", line)
 			}
 			shown = append(shown, shownMessage{to: strings.TrimPrefix(to, "D"), channel: to, container: "message", blocks: c.Args.Get("blocks")})
@@ -234,6 +235,45 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 
 // blocksText turns Block Kit JSON into plain lines for the transcript;
 // buttons become one line of [labels].
+// slackMarkup is Slack's markup in message text: <@U…>, <#C…|name>,
+// <!date^…|fallback>, <!here>, <url|label>.
+var slackMarkup = regexp.MustCompile(`<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>`)
+
+// terminalText renders Slack's markup for a terminal: a mention as the
+// person's name, a channel as #name, a date as its fallback text, a link as
+// its label, and &lt; &gt; &amp; as the characters.
+func terminalText(s string, names map[string]string) string {
+	s = slackMarkup.ReplaceAllStringFunc(s, func(m string) string {
+		p := slackMarkup.FindStringSubmatch(m)
+		kind, target, label := p[1], p[2], p[3]
+		switch kind {
+		case "@":
+			if n := names[target]; n != "" {
+				return "@" + strings.SplitN(n, " ", 2)[0]
+			}
+			if label != "" {
+				return "@" + label
+			}
+			return "@" + target
+		case "#":
+			if label != "" {
+				return "#" + label
+			}
+			return "#" + target
+		case "!":
+			if label != "" {
+				return label // <!date^…^{time}|2:30 PM>
+			}
+			return "@" + strings.SplitN(target, "^", 2)[0] // <!here>
+		}
+		if label != "" {
+			return label
+		}
+		return target
+	})
+	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+}
+
 func blocksText(blocksJSON, fallback string) string {
 	type text struct {
 		Text string `json:"text"`

@@ -48,8 +48,8 @@ const playHelp = `Type, one per line:
   a: TEXT        Dana (agent) writes;  l: TEXT  Lee (agent) writes
   new            the next message starts a new thread;  thread N  goes back to thread N
   react 👀|✅     Dana reacts to the current thread (claim it, or mark it resolved)
-  click LABEL    Dana clicks a button on the latest message that has it (Claim, Resolved,
-                 Snooze 1 h, Useful, Not useful, Done, Not needed)
+  click LABEL [N]  Dana clicks a button on the latest message that has it (Claim, Resolved,
+                 Snooze 1 h, Useful, Not useful, Done, Not needed); N: the Nth latest (2: the one before)
   /empathy ...   Dana runs a command (help, tips, check, analyze, oncall, snooze, remind, stats)
   home           Dana opens the bot's App Home
   help           this list.  Ctrl-D ends.
@@ -63,17 +63,32 @@ func (p *player) printf(format string, a ...any) {
 
 func (p *player) play(stdin io.Reader, remind time.Duration) error {
 	p.printf("%s\n(reminders after %v; a frustrated customer nobody owns gets a card in #support-triage)\n", playHelp, remind)
-	sc := bufio.NewScanner(stdin)
-	sc.Buffer(make([]byte, 64<<10), 64<<10)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if err := p.line(line); err != nil {
+	r := bufio.NewReader(stdin)
+	for {
+		line, err := r.ReadString('\n')
+		if line != "" {
+			line = strings.TrimSpace(line)
+			if n := len([]rune(line)); n > maxMessage {
+				// Slack takes at most 40,000 characters in a message.
+				p.printf("    (%d characters: Slack takes at most %d in a message; sending the first %d)\n", n, maxMessage, maxMessage)
+				line = string([]rune(line)[:maxMessage])
+			}
+			if err := p.line(line); err != nil {
+				return err
+			}
+			p.printPrivate()
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
 			return err
 		}
-		p.printPrivate()
 	}
-	return sc.Err()
 }
+
+// maxMessage is the most characters Slack takes in one message.
+const maxMessage = 40000
 
 func (p *player) line(line string) error {
 	if who, text, ok := strings.Cut(line, ":"); ok && p.users[strings.TrimSpace(who)] != "" && !strings.HasPrefix(line, "/") {
@@ -117,7 +132,11 @@ func (p *player) line(line string) error {
 	case f[0] == "react" && len(f) == 2:
 		return p.react(f[1])
 	case f[0] == "click" && len(f) >= 2:
-		return p.click(strings.Join(f[1:], " "))
+		nth := 1
+		if n, err := strconv.Atoi(f[len(f)-1]); err == nil && len(f) >= 3 && n >= 1 {
+			nth, f = n, f[:len(f)-1]
+		}
+		return p.click(strings.Join(f[1:], " "), nth)
 	case strings.HasPrefix(line, "/empathy"):
 		return p.command(p.users["a"], strings.TrimSpace(strings.TrimPrefix(line, "/empathy")))
 	case f[0] == "home":
@@ -149,9 +168,9 @@ func (p *player) react(what string) error {
 	return nil
 }
 
-// click presses the button labelled label on the latest message shown to
-// Dana (or posted in the triage channel) that has one.
-func (p *player) click(label string) error {
+// click presses the button labelled label on the nth latest message shown
+// to Dana (or posted in the triage channel) that has one (1: the latest).
+func (p *player) click(label string, nth int) error {
 	shown := p.shown()
 	for i := len(shown) - 1; i >= 0; i-- {
 		m := shown[i]
@@ -161,6 +180,9 @@ func (p *player) click(label string) error {
 		for _, b := range buttons(m.blocks) {
 			if !strings.EqualFold(strings.Trim(stripEmoji(b.text), " "), label) {
 				continue
+			}
+			if nth--; nth > 0 {
+				break // an older one is wanted
 			}
 			p.printf("%s clicks [%s]\n", p.names[p.users["a"]], b.text)
 			ch := p.channel
@@ -183,7 +205,7 @@ func (p *player) click(label string) error {
 				if r.Type == "in_channel" {
 					where = "    📋 the card in #support-triage now reads:"
 				}
-				p.printf("%s\n       │ %s\n", where, r.Text)
+				p.printf("%s\n       │ %s\n", where, terminalText(r.Text, p.names))
 			}
 			return nil
 		}
@@ -209,7 +231,7 @@ func (p *player) home() error {
 	}
 	json.Unmarshal([]byte(calls[len(calls)-1].Args.Get("view")), &view)
 	p.printf("  ┌─ empathybot · App Home (Dana) ─────────────\n")
-	for _, line := range strings.Split(blocksText(string(view.Blocks), ""), "\n") {
+	for _, line := range strings.Split(terminalText(blocksText(string(view.Blocks), ""), p.names), "\n") {
 		p.printf("  │ %s\n", line)
 	}
 	p.printf("  └────────────────────────────────────────────\n")

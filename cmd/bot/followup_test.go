@@ -461,3 +461,29 @@ func TestBusinessHoursHoldTheReminder(t *testing.T) {
 	h.expectNudgeInAssignedThread(th, "no nudge outside business hours: nudges are never held")
 	h.noMoreDMs(th, 0, 3*time.Second)
 }
+
+// Issue 24: "Remind me in 1 h" on a response reminder reminds the agent
+// about that thread later and pauses nothing else; the reminder's Snooze
+// used to pause all of the agent's nudges.
+func TestEndToEndRemindLaterPausesNothingElse(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) { c.ResponseReminder = time.Second })
+	a := "1700001400.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: a, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: a, Text: angry})
+	rem := h.waitDMs(a, 1, 5*time.Second)
+	out := string(h.click(agent, "empathy_remind_later", buttonValue(t, rem[0].Args.Get("blocks"), "empathy_remind_later")))
+	if !strings.Contains(out, "remind you") {
+		t.Errorf("remind later: %s", out)
+	}
+	if home := h.command(agent, "snooze"); strings.Contains(home, "paused until") {
+		t.Errorf("the agent is snoozed after Remind me later: %s", home)
+	}
+	nudges := len(h.fake.Calls("chat.postEphemeral"))
+	b := "1700001401.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: b, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: b, Text: angry})
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", nudges+1, 5*time.Second); !ok {
+		t.Error("no nudge after Remind me later on a reminder: the agent's nudges were paused")
+	}
+}

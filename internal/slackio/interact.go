@@ -87,6 +87,18 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 			break
 		}
 		text = fmt.Sprintf(":zzz: Nudges paused for %s. `/empathy snooze off` brings them back.", coach.HumanDuration(d))
+	case actRemindLater:
+		channel := part(0)
+		if channel == "" || !b.watching(channel) {
+			text = "I couldn't tell which thread that was."
+			break
+		}
+		if _, err := b.desk.RemindMe(ctx, user, cb.User.TeamID, channel, time.Hour); err != nil {
+			log.Warn("reminder not scheduled", "error", err)
+			text = "I couldn't schedule that just now; please try again."
+			break
+		}
+		text = ":alarm_clock: I'll remind you about this in 1 hour. Your nudges stay on."
 	case actUseful, actNotUseful:
 		// The button names the thread; the cue and the technique come from
 		// the record of the nudge sent to this agent, never from the button.
@@ -150,7 +162,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 // knownAction and knownCue keep metric label sets bounded.
 func knownAction(id string) string {
 	switch id {
-	case actClaim, actResolve, actSnooze1h, actSnooze1d, actUseful, actNotUseful, actDone, actNotNeeded:
+	case actClaim, actResolve, actSnooze1h, actSnooze1d, actUseful, actNotUseful, actDone, actNotNeeded, actRemindLater:
 		return id
 	}
 	return "unknown"

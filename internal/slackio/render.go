@@ -24,16 +24,20 @@ func escape(s string) string {
 
 // Button action IDs.
 const (
-	actClaim      = "empathy_claim"
-	actResolve    = "empathy_resolve"
-	actSnooze1h   = "empathy_snooze_1h"
-	actSnooze1d   = "empathy_snooze_1d"
-	actUseful     = "empathy_useful"
-	actNotUseful  = "empathy_not_useful"
-	actDone       = "empathy_done"
-	actNotNeeded  = "empathy_not_needed"
-	valueSep      = "|"
-	maxValueBytes = 1900 // Slack allows 2000
+	actClaim     = "empathy_claim"
+	actResolve   = "empathy_resolve"
+	actSnooze1h  = "empathy_snooze_1h"
+	actSnooze1d  = "empathy_snooze_1d"
+	actUseful    = "empathy_useful"
+	actNotUseful = "empathy_not_useful"
+	actDone      = "empathy_done"
+	actNotNeeded = "empathy_not_needed"
+	// actRemindLater, on a response reminder: remind me about this thread
+	// in an hour (a personal reminder). It pauses nothing else: snoozing
+	// one reminder used to pause all of the agent's nudges.
+	actRemindLater = "empathy_remind_later"
+	valueSep       = "|"
+	maxValueBytes  = 1900 // Slack allows 2000
 )
 
 func value(parts ...string) string {
@@ -75,7 +79,7 @@ func reminderButtons(kind, channel, thread, taskID string) slack.Block {
 	}
 	if kind == "response" {
 		els = append([]slack.BlockElement{button(actClaim, ":eyes: Claim", value(channel, thread), "")}, els...)
-		els = append(els, button(actSnooze1h, "Snooze 1 h", "", ""))
+		els = append(els, button(actRemindLater, "Remind me in 1 h", value(channel, thread), ""))
 	}
 	// block_id must be unique within a message or view (App Home lists many).
 	return slack.NewActionBlock(trim("r:"+taskID, 200), els...)
