@@ -253,3 +253,30 @@ func TestHelpExitsZero(t *testing.T) {
 		t.Errorf("bot demo --bogus: %v, want a usage error", err)
 	}
 }
+
+// The README's "Explain one message" example is what `bot analyze` prints
+// for its message, line for line, up to the "...".
+func TestReadmeAnalyzeExampleMatches(t *testing.T) {
+	readme := readRepo(t, "README.md")
+	const cmd = `go run ./cmd/bot analyze "`
+	i := strings.Index(readme, cmd)
+	if i < 0 {
+		t.Fatal("the README has no analyze example")
+	}
+	msg, _, _ := strings.Cut(readme[i+len(cmd):], "\"\n")
+	// The command's block closes; the next block is its output.
+	_, rest, ok1 := strings.Cut(readme[i:], "```\n")
+	_, rest, ok2 := strings.Cut(rest, "```\n")
+	block, _, ok3 := strings.Cut(rest, "```")
+	if !ok1 || !ok2 || !ok3 {
+		t.Fatal("no output block after the analyze example")
+	}
+	want, _, _ := strings.Cut(block, "...")
+	out, err := runCmd(t, "", "analyze", msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out, want) {
+		t.Errorf("the README shows:\n%s\nbot analyze prints:\n%s", want, out)
+	}
+}
