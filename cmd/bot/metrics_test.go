@@ -32,17 +32,7 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 	h.expectNudgeInAssignedThread("1700006000.000100", "no nudge")
 	h.waitDMs("1700006000.000100", 1, 8*time.Second) // the response reminder
 	h.command(agent, "help")
-	// The DM is on the wire before the bot counts it: wait for the count.
-	out := scrape(t, addr)
-	settled := func(out string) bool {
-		return strings.Contains(out, `empathy_reminders_fired_total{kind="response",outcome="sent"} 1`) &&
-			strings.Contains(out, `empathy_deliveries_total{kind="nudge",outcome="sent"} 1`)
-	}
-	for deadline := time.Now().Add(5 * time.Second); !settled(out) && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-		out = scrape(t, addr)
-	}
-	for _, want := range []string{
+	wants := []string{
 		`empathy_envelopes_total{type="events_api"} 2`,
 		`empathy_envelopes_total{type="slash_commands"} 1`,
 		`empathy_ack_latency_seconds_count 3`, // two messages, one command (hello needs no ack)
@@ -64,10 +54,25 @@ func TestMetricsCountWhatHappens(t *testing.T) {
 		`empathy_reminders_fired_total{kind="response",outcome="sent"} 1`,
 		`empathy_reminder_lateness_seconds_count 1`,
 		`empathy_queue_depth{state="scheduled"}`,
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("/metrics lacks %s", want)
+	}
+	// A message is on the wire before the bot counts what it did: wait
+	// until every count has been made (a condition, not a clock).
+	missing := func(out string) []string {
+		var m []string
+		for _, w := range wants {
+			if !strings.Contains(out, w) {
+				m = append(m, w)
+			}
 		}
+		return m
+	}
+	out := scrape(t, addr)
+	for deadline := time.Now().Add(20 * time.Second); len(missing(out)) > 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		out = scrape(t, addr)
+	}
+	for _, w := range missing(out) {
+		t.Errorf("/metrics lacks %s", w)
 	}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
