@@ -487,3 +487,31 @@ func TestEndToEndRemindLaterPausesNothingElse(t *testing.T) {
 		t.Error("no nudge after Remind me later on a reminder: the agent's nudges were paused")
 	}
 }
+
+// Issue 24: an agent switches the bot off in one channel without a restart
+// (/empathy unwatch, kept in Redis for every replica) and on again.
+func TestEndToEndUnwatchAndWatchAChannel(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, nil)
+	if out := h.command(customer, "unwatch"); strings.Contains(out, "stopped") {
+		t.Errorf("a customer switched the bot off: %s", out)
+	}
+	if out := h.command(agent, "unwatch"); !strings.Contains(out, "stopped reading") {
+		t.Fatalf("unwatch: %s", out)
+	}
+	off := "1700001500.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: off, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: off, Text: angry})
+	if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 1500*time.Millisecond); ok {
+		t.Errorf("a nudge in a channel switched off: %v", calls)
+	}
+	if out := h.command(agent, "watch"); !strings.Contains(out, "reading") {
+		t.Fatalf("watch: %s", out)
+	}
+	on := "1700001501.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: on, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: on, Text: angry})
+	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
+		t.Error("no nudge after /empathy watch")
+	}
+}

@@ -304,6 +304,40 @@ func (s *Store) SetOnCall(ctx context.Context, channel, agent string) error {
 	return nil
 }
 
+// SetWatching implements support.ThreadStore.
+func (s *Store) SetWatching(ctx context.Context, channel string, on bool) error {
+	key := s.prefix + "off"
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if on {
+			p.SRem(ctx, key, channel)
+		} else {
+			p.SAdd(ctx, key, channel)
+		}
+		p.Expire(ctx, key, s.retention)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("watching %s: %w", channel, err)
+	}
+	return nil
+}
+
+// ChannelsOff implements support.ThreadStore. Reading renews the set's
+// TTL (the retention period): the switches last while any replica runs.
+func (s *Store) ChannelsOff(ctx context.Context) ([]string, error) {
+	key := s.prefix + "off"
+	var members *redis.StringSliceCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		members = p.SMembers(ctx, key)
+		p.Expire(ctx, key, s.retention)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("channels off: %w", err)
+	}
+	return members.Val(), nil
+}
+
 // OnCall returns the on-call agent of channel, or "".
 func (s *Store) OnCall(ctx context.Context, channel string) (string, error) {
 	v, err := s.rdb.Get(ctx, s.prefix+"oncall:"+channel).Result()

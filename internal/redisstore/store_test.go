@@ -276,6 +276,7 @@ func testTTL(t *testing.T, open opener) {
 	s.AddReplyWait(ctx, "C1", now, time.Minute)
 	s.Feedback(ctx, "C1", "waiting", "ownership", true, now)
 	s.AddOpen(ctx, "UA", support.OpenItem{Kind: support.KindFollowup, Channel: "C1", Thread: "3.3", TaskID: "t", Due: now})
+	s.SetWatching(ctx, "C9", false)
 	s.BeginDelivery(ctx, "d1", time.Minute)
 	s.BeginDelivery(ctx, "d2", time.Minute)
 	s.FinishDelivery(ctx, "d2", support.DeliverySent)

@@ -90,7 +90,9 @@ type Bot struct {
 
 	jobs      chan func(context.Context)
 	connected atomic.Bool
-	fatal     chan error // a Socket Mode refusal that retrying cannot mend
+	offMu     sync.Mutex
+	off       map[string]bool // channels an agent switched off (/empathy unwatch), from the store
+	fatal     chan error      // a Socket Mode refusal that retrying cannot mend
 	inflight  sync.WaitGroup
 	intake    chan struct{} // one token per envelope being recorded
 	kib       chan struct{} // one token per KiB of envelope being recorded
@@ -239,6 +241,13 @@ func (b *Bot) Run(ctx context.Context) error {
 	} else {
 		b.log.Info("frustrated customers nobody owns get a card in the triage channel", "triage", b.cfg.Triage)
 	}
+
+	if chans, err := b.store.ChannelsOff(ctx); err == nil {
+		for _, c := range chans {
+			b.setOff(c, true)
+		}
+	}
+	go b.watchOff(ctx)
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
@@ -601,8 +610,54 @@ func (b *Bot) wantMessage(m *slackevents.MessageEvent) bool {
 }
 
 func (b *Bot) watching(channel string) bool {
+	return b.configured(channel) && !b.isOff(channel)
+}
+
+// configured reports whether channel is one the bot is set up to read
+// (EMPATHY_CHANNELS, or every channel it is in when that is empty).
+func (b *Bot) configured(channel string) bool {
 	if channel == "" || channel == b.cfg.Triage {
 		return false // the agents' own channel is never a support channel
 	}
 	return len(b.watched) == 0 || b.watched[channel]
+}
+
+// isOff reports whether an agent switched channel off (/empathy unwatch).
+func (b *Bot) isOff(channel string) bool {
+	b.offMu.Lock()
+	defer b.offMu.Unlock()
+	return b.off[channel]
+}
+
+func (b *Bot) setOff(channel string, off bool) {
+	b.offMu.Lock()
+	defer b.offMu.Unlock()
+	if b.off == nil {
+		b.off = map[string]bool{}
+	}
+	b.off[channel] = off
+}
+
+// offEvery is how often a replica reads the channels switched off: a
+// switch made on another replica takes effect within it.
+const offEvery = 10 * time.Second
+
+// watchOff keeps the switched-off channels current until ctx ends.
+func (b *Bot) watchOff(ctx context.Context) {
+	for {
+		if chans, err := b.store.ChannelsOff(ctx); err == nil {
+			off := make(map[string]bool, len(chans))
+			for _, c := range chans {
+				off[c] = true
+			}
+			b.offMu.Lock()
+			b.off = off
+			b.offMu.Unlock()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(offEvery):
+		}
+	}
 }

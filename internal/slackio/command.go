@@ -34,6 +34,7 @@ const helpText = "*/empathy* — your private empathy coach. Only you see these 
 	"• `/empathy snooze &lt;duration|off&gt;` — pause your nudges (e.g. `30m`, `2h`, `1d`)\n" +
 	"• `/empathy remind &lt;duration&gt;` — remind me to follow up in this channel (e.g. `2h`, `1d`)\n" +
 	"• `/empathy stats` — this channel's last 7 days: frustrated threads, time to first reply, follow-ups\n" +
+	"• `/empathy unwatch` / `/empathy watch` — stop or start reading this channel, for everyone, at once\n" +
 	"• `/empathy help` — this message"
 
 // command answers /empathy. It never posts anything publicly. Subcommands that
@@ -72,7 +73,7 @@ func (b *Bot) command(cmd slack.SlashCommand) (now *reply, later func(context.Co
 // knownSub keeps the metric's label set bounded.
 func knownSub(sub string) string {
 	switch sub {
-	case "", "help", "tips", "check", "analyze", "analyse", "oncall", "snooze", "remind", "stats":
+	case "", "help", "tips", "check", "analyze", "analyse", "oncall", "snooze", "remind", "stats", "watch", "unwatch":
 		if sub == "" {
 			return "help"
 		}
@@ -95,10 +96,17 @@ func (b *Bot) agentFast(user, team string) (agent, known bool) {
 		}
 		return false, false
 	}
-	if team == "" || b.teamID == "" {
-		return false, false // only users.info can tell; unknown is never an agent
+	if team != "" && b.teamID != "" && !b.ourTeam(team) {
+		return false, true // another organisation: a Slack Connect customer
 	}
-	return b.ourTeam(team), true
+	// Our team or none: only users.info tells a member from a guest.
+	b.teamsMu.Lock()
+	e, ok := b.teams[user]
+	b.teamsMu.Unlock()
+	if ok && e.full && !e.failed && b.Now().Sub(e.at) < 10*time.Minute {
+		return b.ourTeam(e.team) && !e.guest, true
+	}
+	return false, false
 }
 
 func (b *Bot) agentCommand(log logger, cmd slack.SlashCommand, sub, rest string) (*reply, func(context.Context) reply) {
@@ -121,6 +129,22 @@ func (b *Bot) agentCommand(log logger, cmd slack.SlashCommand, sub, rest string)
 	case "oncall", "remind", "stats":
 		if !b.watching(cmd.ChannelID) {
 			return answer("I only work in the support channels I watch; run this in one of them.")
+		}
+	case "watch", "unwatch":
+		if !b.configured(cmd.ChannelID) {
+			return answer("This isn't one of the support channels I'm set up for (`EMPATHY_CHANNELS`).")
+		}
+		on := sub == "watch"
+		return nil, func(ctx context.Context) reply {
+			if err := b.store.SetWatching(ctx, cmd.ChannelID, on); err != nil {
+				log.Warn("watching not saved", "error", err)
+				return ephemeral("I couldn't save that just now; please try again.")
+			}
+			b.setOff(cmd.ChannelID, !on)
+			if on {
+				return ephemeral(fmt.Sprintf(":eyes: I'm reading <#%s> again: frustrated customers here nudge their agents.", cmd.ChannelID))
+			}
+			return ephemeral(fmt.Sprintf(":see_no_evil: I've stopped reading <#%s>, for everyone: no scores, nudges or reminders for what is written here from now on. `/empathy watch` turns me back on.", cmd.ChannelID))
 		}
 	}
 	switch sub {

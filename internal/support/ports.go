@@ -36,6 +36,10 @@ type ThreadStore interface {
 	ThreadOf(ctx context.Context, channel, ts string) (string, error)
 	ReleaseNudge(ctx context.Context, channel, ts string) error
 	SetOnCall(ctx context.Context, channel, agent string) error
+	// SetWatching switches the reading of a channel on or off for every
+	// replica (/empathy watch, unwatch); ChannelsOff lists those off.
+	SetWatching(ctx context.Context, channel string, on bool) error
+	ChannelsOff(ctx context.Context) ([]string, error)
 	OnCall(ctx context.Context, channel string) (string, error)
 	Snooze(ctx context.Context, agent string, d time.Duration) error
 	Snoozed(ctx context.Context, agent string) (bool, error)

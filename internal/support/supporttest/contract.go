@@ -27,6 +27,7 @@ func StoreContract(t *testing.T, open func(t *testing.T) support.ThreadStore) {
 		"UnknownThreadsAreNotFoundNorCreated": contractUnknown,
 		"ClaimGivesANewOwnerAFreshCooldown":   contractClaimCooldown,
 		"EditsAreReadAgainDeletionsCancel":    contractEditDelete,
+		"ChannelsSwitchOffAndOn":              contractWatching,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) { f(t, open(t)) })
@@ -426,5 +427,20 @@ func contractEditDelete(t *testing.T, s support.ThreadStore) {
 	}
 	if got := must(s.GetThread(ctx, ch, th))(t); got.Frustrated || !got.WaitingSince.IsZero() || got.PendingReminder != "" {
 		t.Errorf("after the complaint was deleted: %+v", got)
+	}
+}
+
+// /empathy unwatch and watch: a channel switched off is listed, and
+// switched on again it is not.
+func contractWatching(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	if off := must(s.ChannelsOff(ctx))(t); len(off) != 0 {
+		t.Errorf("channels off at first: %v", off)
+	}
+	noErr(t, s.SetWatching(ctx, "C1", false))
+	noErr(t, s.SetWatching(ctx, "C2", false))
+	noErr(t, s.SetWatching(ctx, "C1", true))
+	if off := must(s.ChannelsOff(ctx))(t); len(off) != 1 || off[0] != "C2" {
+		t.Errorf("channels off: %v, want [C2]", off)
 	}
 }

@@ -28,6 +28,7 @@ type Memory struct {
 	// response reminders it decides on to, as redisstore's script writes
 	// them to its stream (nil: they are dropped).
 	Outbox *Queue
+	off    map[string]bool // channels switched off
 
 	mu       sync.Mutex
 	threads  map[string]*memThread
@@ -251,6 +252,37 @@ func (m *Memory) RecordAgentReply(_ context.Context, r support.AgentRecord) (sup
 	}
 	m.events[evk] = d
 	return res, nil
+}
+
+// SetWatching implements support.ThreadStore.
+func (m *Memory) SetWatching(_ context.Context, channel string, on bool) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if m.off == nil {
+		m.off = map[string]bool{}
+	}
+	if on {
+		delete(m.off, channel)
+	} else {
+		m.off[channel] = true
+	}
+	return nil
+}
+
+// ChannelsOff implements support.ThreadStore.
+func (m *Memory) ChannelsOff(context.Context) ([]string, error) {
+	if err := m.lock(); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	var out []string
+	for c := range m.off {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // Delivered implements support.ThreadStore.
