@@ -628,3 +628,33 @@ func TestGuestsOfOurWorkspaceAreCustomers(t *testing.T) {
 		t.Errorf("a guest's complaint: %v", calls)
 	}
 }
+
+// Issue 24: with no agent list, an agent's "Also send to channel" reply
+// after a restart (Slack sends it without the author's team, and users.info
+// is slow) is not taken for a customer's: it stays unacked until Slack has
+// said who wrote it, and on Slack's redelivery it counts as the agent's
+// reply, so the customer's response reminder does not fire.
+func TestFaultUnknownAuthorWaitsForSlack(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) { c.Agents = nil; c.ResponseReminder = 3 * time.Second })
+	h.fake.SetMethodDelay("users.info", time.Second)
+	th := "1700009100.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: th, Text: angry})
+	env, _, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: th, SubType: "thread_broadcast",
+		Text: "Sorry for the trouble, Sam, I'm on it and will update you by 3pm."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.fake.WaitAck(env, 700*time.Millisecond); ok {
+		t.Fatal("acked before the author was known: it was taken for a customer's message")
+	}
+	time.Sleep(1500 * time.Millisecond) // users.info has answered, and the answer is cached
+	renv, err := h.fake.Redeliver(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.fake.WaitAck(renv, 2*time.Second); !ok {
+		t.Fatal("the redelivered reply was not acked")
+	}
+	h.noMoreDMs(th, 0, 4*time.Second) // the agent replied: no response reminder
+}

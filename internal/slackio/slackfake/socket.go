@@ -263,6 +263,10 @@ func (s *Server) SendMessage(m Message) (envelopeID, eventID string, err error) 
 	// Slack escapes &, < and > in message text, except in its own markup.
 	ev := map[string]any{"type": "message", "channel": m.Channel, "user": m.User, "text": EscapeText(m.Text),
 		"ts": m.TS, "event_ts": m.TS, "team": m.Team, "channel_type": "channel"}
+	if m.SubType == "thread_broadcast" || m.SubType == "file_share" {
+		// Slack sends these without the author's team.
+		delete(ev, "team")
+	}
 	if m.UserTeam != "" {
 		ev["user_team"] = m.UserTeam
 	}
