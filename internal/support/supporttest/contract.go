@@ -3,6 +3,7 @@ package supporttest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -28,6 +29,9 @@ func StoreContract(t *testing.T, open func(t *testing.T) support.ThreadStore) {
 		"ClaimGivesANewOwnerAFreshCooldown":   contractClaimCooldown,
 		"EditsAreReadAgainDeletionsCancel":    contractEditDelete,
 		"ChannelsSwitchOffAndOn":              contractWatching,
+		"StatsFeedbackAndWaits":               contractStats,
+		"OpenItemsSoonestFirst":               contractOpenItems,
+		"NudgeHistoryNewestFirst":             contractNudgeHistory,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) { f(t, open(t)) })
@@ -442,5 +446,72 @@ func contractWatching(t *testing.T, s support.ThreadStore) {
 	noErr(t, s.SetWatching(ctx, "C1", true))
 	if off := must(s.ChannelsOff(ctx))(t); len(off) != 1 || off[0] != "C2" {
 		t.Errorf("channels off: %v, want [C2]", off)
+	}
+}
+
+// Stats add up a channel's counts, votes (by cue kind and technique) and
+// first-reply waits over the days asked for, and no other channel's.
+func contractStats(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	noErr(t, s.Count(ctx, ch, support.StatNudges, t0))
+	noErr(t, s.Count(ctx, ch, support.StatNudges, t0.Add(-24*time.Hour)))
+	noErr(t, s.Count(ctx, ch, support.StatFrustrated, t0))
+	noErr(t, s.Count(ctx, "COTHER", support.StatNudges, t0))
+	noErr(t, s.Count(ctx, ch, support.StatNudges, t0.Add(-30*24*time.Hour))) // outside a 7-day window
+	noErr(t, s.Feedback(ctx, ch, "waiting", "ownership", true, t0))
+	noErr(t, s.Feedback(ctx, ch, "waiting", "ownership", false, t0))
+	noErr(t, s.Feedback(ctx, ch, "churn_threat", "next step", true, t0))
+	for _, w := range []time.Duration{2 * time.Minute, 4 * time.Minute, 9 * time.Minute} {
+		noErr(t, s.AddReplyWait(ctx, ch, t0, w))
+	}
+	st := must(s.Stats(ctx, ch, t0, 7))(t)
+	if st.Counts[support.StatNudges] != 2 || st.Counts[support.StatFrustrated] != 1 {
+		t.Errorf("counts %v, want 2 nudges and 1 frustrated", st.Counts)
+	}
+	if st.Useful != 2 || st.NotUsed != 1 || st.ByCue["waiting"] != [2]int{1, 1} || st.ByTech["next step"] != [2]int{1, 0} {
+		t.Errorf("votes: useful %d, not %d, by cue %v, by technique %v", st.Useful, st.NotUsed, st.ByCue, st.ByTech)
+	}
+	if st.FirstReplies != 3 || st.MedianFirstReply != 4*time.Minute {
+		t.Errorf("first replies %d, median %v; want 3, 4m", st.FirstReplies, st.MedianFirstReply)
+	}
+}
+
+// Open items come back soonest first, and one removed is gone.
+func contractOpenItems(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	later := support.OpenItem{Kind: support.KindFollowup, Channel: ch, Thread: "1.2", TaskID: "followup:" + ch + ":1.2:1:1", Due: t0.Add(time.Hour)}
+	sooner := support.OpenItem{Kind: support.KindResponse, Channel: ch, Thread: "1.1", TaskID: "response:" + ch + ":1.1:1:1", Due: t0}
+	noErr(t, s.AddOpen(ctx, "UAGENT", later))
+	noErr(t, s.AddOpen(ctx, "UAGENT", sooner))
+	items := must(s.OpenItems(ctx, "UAGENT"))(t)
+	if len(items) != 2 || items[0].TaskID != sooner.TaskID || items[1].TaskID != later.TaskID || !items[0].Due.Equal(t0) {
+		t.Fatalf("open items %+v, want the response then the check-in", items)
+	}
+	if other := must(s.OpenItems(ctx, "UOTHER"))(t); len(other) != 0 {
+		t.Errorf("another agent's open items: %v", other)
+	}
+	noErr(t, s.RemoveOpen(ctx, "UAGENT", sooner.TaskID))
+	if items := must(s.OpenItems(ctx, "UAGENT"))(t); len(items) != 1 || items[0].TaskID != later.TaskID {
+		t.Errorf("after removing one: %+v", items)
+	}
+}
+
+// An agent's nudges come back newest first, as many as asked; the recent
+// tips are theirs.
+func contractNudgeHistory(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	for i, tip := range []string{"ack-wait", "own-it", "next-step"} {
+		noErr(t, s.Nudged(ctx, "UAGENT", support.NudgeRecord{Channel: ch, Thread: fmt.Sprintf("1.%d", i), Cue: "waiting", Tip: tip, At: t0.Add(time.Duration(i) * time.Minute)}))
+	}
+	got := must(s.RecentNudges(ctx, "UAGENT", 2))(t)
+	if len(got) != 2 || got[0].Tip != "next-step" || got[1].Tip != "own-it" || got[0].Thread != "1.2" || !got[0].At.Equal(t0.Add(2*time.Minute)) || got[0].Cue != "waiting" {
+		t.Errorf("recent nudges %+v, want next-step then own-it", got)
+	}
+	tips := must(s.RecentTips(ctx, "UAGENT"))(t)
+	if len(tips) != 3 || tips[0] != "next-step" {
+		t.Errorf("recent tips %v", tips)
+	}
+	if other := must(s.RecentNudges(ctx, "UOTHER", 5))(t); len(other) != 0 {
+		t.Errorf("another agent's nudges: %v", other)
 	}
 }
