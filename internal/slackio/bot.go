@@ -58,7 +58,7 @@ type Bot struct {
 	sm      *socketmode.Client
 	coach   *coach.Coach
 	desk    *support.Desk
-	store   support.ThreadStore
+	store   store
 	queue   support.Scheduler
 	cfg     Config
 	metrics *metrics.M
@@ -99,6 +99,17 @@ type Bot struct {
 
 	settleMu sync.Mutex
 	settles  map[string]chan struct{} // task ID → closed when delivered (only with AfterEvent)
+}
+
+// store is what slackio reads and writes itself; everything else goes
+// through the desk.
+type store interface {
+	ThreadOf(ctx context.Context, channel, ts string) (string, error)
+	OnCall(ctx context.Context, channel string) (string, error)
+	RecentNudges(ctx context.Context, agent string, n int) ([]support.NudgeRecord, error)
+	SetWatching(ctx context.Context, channel string, on bool) error
+	ChannelsOff(ctx context.Context) ([]string, error)
+	Stats(ctx context.Context, channel string, now time.Time, days int) (support.ChannelStats, error)
 }
 
 // Credentials are how the bot reaches Slack.

@@ -8,23 +8,40 @@ import (
 	"empathybot/internal/coach"
 )
 
-// ThreadStore is the state the desk keeps: threads, cooldowns, on-call
-// agents, snoozes, recent nudges, stats, open items and delivery keys.
-// redisstore implements it, and supporttest in memory.
+// ThreadStore is the state the desk keeps, in five roles: the record step,
+// the threads, the agents, the channels and the delivery keys. redisstore
+// implements it, and supporttest in memory; one contract suite
+// (supporttest.StoreContract) checks both. A caller that needs less
+// declares its own smaller interface (slackio does).
 type ThreadStore interface {
-	// RecordCustomer and RecordAgentReply are the record step of "decide,
-	// record, then ack": one atomic step per message (dedupe on the event,
-	// the thread by Slack's ts, the nudge cooldown, the reminder armed),
-	// which also writes what it arms to the durable queue: the nudge, the
-	// response reminder, the review.
+	Recorder
+	Threads
+	Agents
+	Channels
+	Deliveries
+	Ping(ctx context.Context) error
+}
+
+// Recorder is the record step of "decide, record, then ack".
+type Recorder interface {
+	// RecordCustomer and RecordAgentReply are one atomic step per message
+	// (dedupe on the event, the thread by Slack's ts, the nudge cooldown,
+	// the reminder armed), which also writes what it arms to the durable
+	// queue: the nudge, the response reminder, the review.
 	RecordCustomer(ctx context.Context, r CustomerRecord) (CustomerResult, error)
 	RecordAgentReply(ctx context.Context, r AgentRecord) (AgentResult, error)
-	FirstDelivery(ctx context.Context, eventID string) (bool, error)
 	// MessageDeleted records that message ts of the thread was deleted:
 	// when it was the thread's last customer message and frustrated, the
 	// thread no longer waits on it; it returns the pending response
 	// reminder's ID to cancel ("" when none).
 	MessageDeleted(ctx context.Context, channel, thread, ts string) (string, error)
+	// FirstDelivery records an ID (an event, a vote) and reports whether it
+	// is new.
+	FirstDelivery(ctx context.Context, eventID string) (bool, error)
+}
+
+// Threads are the threads' state beside the record step.
+type Threads interface {
 	Claim(ctx context.Context, channel, ts, agent string) error
 	// Resolve marks the thread resolved and records the check-in it arms
 	// (generation: at) as pending; false when it already was resolved.
@@ -35,24 +52,39 @@ type ThreadStore interface {
 	MapReply(ctx context.Context, channel, ts, thread string) error
 	ThreadOf(ctx context.Context, channel, ts string) (string, error)
 	ReleaseNudge(ctx context.Context, channel, ts string) error
+}
+
+// Agents is what is kept about agents: on call, snoozes, the nudges they
+// were sent, their open items.
+type Agents interface {
 	SetOnCall(ctx context.Context, channel, agent string) error
-	// SetWatching switches the reading of a channel on or off for every
-	// replica (/empathy watch, unwatch); ChannelsOff lists those off.
-	SetWatching(ctx context.Context, channel string, on bool) error
-	ChannelsOff(ctx context.Context) ([]string, error)
 	OnCall(ctx context.Context, channel string) (string, error)
 	Snooze(ctx context.Context, agent string, d time.Duration) error
 	Snoozed(ctx context.Context, agent string) (bool, error)
 	RecentTips(ctx context.Context, agent string) ([]string, error)
 	Nudged(ctx context.Context, agent string, n NudgeRecord) error
 	RecentNudges(ctx context.Context, agent string, n int) ([]NudgeRecord, error)
+	AddOpen(ctx context.Context, agent string, item OpenItem) error
+	RemoveOpen(ctx context.Context, agent, taskID string) error
+	OpenItems(ctx context.Context, agent string) ([]OpenItem, error)
+}
+
+// Channels is what is kept per channel: whether it is read, and its
+// numbers.
+type Channels interface {
+	// SetWatching switches the reading of a channel on or off for every
+	// replica (/empathy watch, unwatch); ChannelsOff lists those off.
+	SetWatching(ctx context.Context, channel string, on bool) error
+	ChannelsOff(ctx context.Context) ([]string, error)
 	Count(ctx context.Context, channel, field string, at time.Time) error
 	AddReplyWait(ctx context.Context, channel string, at time.Time, wait time.Duration) error
 	Feedback(ctx context.Context, channel, cue, technique string, useful bool, at time.Time) error
 	Stats(ctx context.Context, channel string, now time.Time, days int) (ChannelStats, error)
-	AddOpen(ctx context.Context, agent string, item OpenItem) error
-	RemoveOpen(ctx context.Context, agent, taskID string) error
-	OpenItems(ctx context.Context, agent string) ([]OpenItem, error)
+}
+
+// Deliveries are the idempotency keys of deliveries: sent once, across
+// retries and replicas.
+type Deliveries interface {
 	BeginDelivery(ctx context.Context, id string, lease time.Duration) (string, error)
 	// MarkSending records that the holder of id's lease may call Slack
 	// now; BeginDelivery tells the next attempt to check only after that.
@@ -62,7 +94,6 @@ type ThreadStore interface {
 	// outcome unknown, or being sent): a button that names a reminder acts
 	// only if that reminder was sent to whoever clicks.
 	Delivered(ctx context.Context, id string) (bool, error)
-	Ping(ctx context.Context) error
 }
 
 // Scheduler is the durable queue (Redis Streams, in redisstore): reminders
