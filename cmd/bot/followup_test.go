@@ -469,8 +469,7 @@ func TestEndToEndRemindLaterPausesNothingElse(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, func(c *Config) { c.ResponseReminder = time.Second })
 	a := "1700001400.000100"
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: a, Text: "hello"})
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: a, Text: angry})
+	h.angryInAgentsThread(a)
 	rem := h.waitDMs(a, 1, 5*time.Second)
 	out := string(h.click(agent, "empathy_remind_later", buttonValue(t, rem[0].Args.Get("blocks"), "empathy_remind_later")))
 	if !strings.Contains(out, "remind you") {
@@ -481,8 +480,7 @@ func TestEndToEndRemindLaterPausesNothingElse(t *testing.T) {
 	}
 	nudges := len(h.fake.Calls("chat.postEphemeral"))
 	b := "1700001401.000100"
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: b, Text: "hello"})
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: b, Text: angry})
+	h.angryInAgentsThread(b)
 	if _, ok := h.fake.WaitCalls("chat.postEphemeral", nudges+1, 5*time.Second); !ok {
 		t.Error("no nudge after Remind me later on a reminder: the agent's nudges were paused")
 	}
@@ -500,8 +498,7 @@ func TestEndToEndUnwatchAndWatchAChannel(t *testing.T) {
 		t.Fatalf("unwatch: %s", out)
 	}
 	off := "1700001500.000100"
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: off, Text: "hello"})
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: off, Text: angry})
+	h.angryInAgentsThread(off)
 	if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 1500*time.Millisecond); ok {
 		t.Errorf("a nudge in a channel switched off: %v", calls)
 	}
@@ -509,9 +506,16 @@ func TestEndToEndUnwatchAndWatchAChannel(t *testing.T) {
 		t.Fatalf("watch: %s", out)
 	}
 	on := "1700001501.000100"
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: on, Text: "hello"})
-	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: on, Text: angry})
+	h.angryInAgentsThread(on)
 	if _, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok {
 		t.Error("no nudge after /empathy watch")
 	}
+}
+
+// angryInAgentsThread has the agent open thread and the customer answer it
+// angrily, each recorded before the next.
+func (h *harness) angryInAgentsThread(thread string) {
+	h.t.Helper()
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "hello"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry})
 }

@@ -199,19 +199,7 @@ func crashMidSend(t *testing.T) {
 	}
 	fake.SetMethodDelay("chat.postMessage", 3*time.Second)
 	remember(angry)
-	var envs []string
-	for i := 0; i < n; i++ {
-		e, _, err := fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, TS: fmt.Sprintf("1700009500.%06d", i*100), Text: angry})
-		if err != nil {
-			t.Fatal(err)
-		}
-		envs = append(envs, e)
-	}
-	for _, e := range envs {
-		if _, ok := fake.WaitAck(e, 5*time.Second); !ok {
-			t.Fatalf("envelope %s not acked", e)
-		}
-	}
+	sendAngryThreads(t, fake, n, "1700009500")
 	time.Sleep(500 * time.Millisecond) // both replicas are sending
 	p1.Process.Signal(syscall.SIGKILL)
 	p1.Wait()
@@ -297,19 +285,7 @@ func crashAfterAck(t *testing.T, sig syscall.Signal) {
 	// being delivered, not done.
 	fake.SetDelay(300 * time.Millisecond)
 	remember(angry)
-	var envs []string
-	for i := 0; i < n; i++ {
-		e, _, err := fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, TS: fmt.Sprintf("1700009000.%06d", i*100), Text: angry})
-		if err != nil {
-			t.Fatal(err)
-		}
-		envs = append(envs, e)
-	}
-	for _, e := range envs {
-		if _, ok := fake.WaitAck(e, 5*time.Second); !ok {
-			t.Fatalf("envelope %s not acked", e)
-		}
-	}
+	sendAngryThreads(t, fake, n, "1700009000")
 	stopped := time.Now()
 	p1.Process.Signal(sig)
 	p1.Wait()
@@ -495,6 +471,25 @@ func waitProgress(fake *slackfake.Server, method string, n int, stall time.Durat
 		}
 		if len(calls) == before {
 			return before, false
+		}
+	}
+}
+
+// sendAngryThreads has the customer start n threads angrily (ts
+// sec.000000, sec.000100, ...) and waits until every envelope is acked.
+func sendAngryThreads(t *testing.T, fake *slackfake.Server, n int, sec string) {
+	t.Helper()
+	var envs []string
+	for i := 0; i < n; i++ {
+		e, _, err := fake.SendMessage(slackfake.Message{Channel: chSupport, User: customer, TS: fmt.Sprintf("%s.%06d", sec, i*100), Text: angry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, e)
+	}
+	for _, e := range envs {
+		if _, ok := fake.WaitAck(e, 5*time.Second); !ok {
+			t.Fatalf("envelope %s not acked", e)
 		}
 	}
 }
