@@ -2,9 +2,9 @@ package redisstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -31,133 +31,202 @@ local function older(a, b)
 end
 `
 
+// luaRead is a function for the scripts: the thread's fields named in
+// names, read with one HMGET, as a table by name (false when absent).
+const luaRead = `
+local function read(th, names)
+  local codes = {}
+  for i, n in ipairs(names) do codes[i] = F[n] end
+  local got = redis.call('HMGET', th, unpack(codes))
+  local h = {}
+  for i, n in ipairs(names) do h[n] = got[i] end
+  return h
+end
+-- set adds the thread fields of t (by name) to the list l for one HSET.
+local function set(l, t)
+  for n, v in pairs(t) do table.insert(l, F[n]); table.insert(l, v) end
+end
+`
+
+// customerArgs is the customer script's one argument, as JSON: the
+// message, the three readings of it (by what the thread held before:
+// support.Alone, AfterCalm, AfterFrustrated), the nudge each would
+// deliver and the response reminder it arms. Times are Unix ms.
+type customerArgs struct {
+	User        string     `json:"user"`
+	At          int64      `json:"at,string"`
+	TS          string     `json:"ts"`
+	RetentionMS int64      `json:"retention_ms,string"`
+	Dedupe      string     `json:"dedupe"`
+	CooldownMS  int64      `json:"cooldown_ms,string"`
+	ReminderDue int64      `json:"reminder_due,string"` // 0: none
+	Readings    [3]reading `json:"readings"`
+	Nudges      [3]string  `json:"nudges"` // each reading's nudge envelope ("" where it is calm)
+	ReminderID  string     `json:"reminder_id"`
+	Reminder    string     `json:"reminder"` // its envelope
+	Edit        bool       `json:"edit"`     // an edit of the message
+}
+
+type reading struct {
+	Score      string `json:"score"`
+	Frustrated bool   `json:"frustrated"`
+	Cue        string `json:"cue"`
+}
+
+// decision is what the record step decided for a message, as the script
+// returns it and keeps it for a redelivery (JSON).
+type decision struct {
+	Variant     int    `json:"variant"`
+	Nudge       bool   `json:"nudge"`
+	ReminderDue string `json:"reminder_due"` // Unix ms; "0": none
+	Late        bool   `json:"late"`
+	Gen         string `json:"gen"` // the first delivery's receipt time, Unix ms
+	Review      bool   `json:"review"`
+}
+
 // The customer script. KEYS: the thread's hash, the shard's stream, due set
-// and task envelopes. ARGV: 1 user, 2 at (ms), 3 ts, 4 retention (ms), 5
-// the message's dedupe ID, 6 cooldown (ms), 7 the reminder's due time (ms,
-// 0: none), 8-16 the three readings (score, frustrated, cue), 17-19 their
-// nudges' envelopes, 20-21 the reminder's ID and envelope, 22 "1" for an
-// edit of the message.
-var recordCustomerScript = redis.NewScript(luaOlder + `
+// and task envelopes. ARGV[1]: customerArgs. It returns the kind ("dup" or
+// "new"), the decision (JSON), the thread's fields when the message
+// reopens a resolved thread, whether it did, and whether this is the
+// thread's first frustrated message.
+var recordCustomerScript = redis.NewScript(luaFields + luaOlder + luaRead + `
+local a = cjson.decode(ARGV[1])
 local th = KEYS[1]
-local user, at, ts, retention, dedupe = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local cooldown, due = tonumber(ARGV[6]), tonumber(ARGV[7])
--- What the thread holds, in one read.
-local h = redis.call('HMGET', th, 'c', 'ar', 'r', 'f', 'wc', 'ct', 'gt', 'ff', 'nu', 'n', 'ce', 'cd', 'ex')
--- Dedupe: the thread keeps its last customer message's dedupe ID ('ce')
--- and decision ('cd'). A redelivery of it gets the decision back and arms
--- nothing again; a redelivery of an older one is late (below).
-if h[11] == dedupe then return {'dup', h[12] or '', {}, 0, 0} end
-local last, replied, resolved, frus, waiter, ct, gt = h[1], h[2] == '1', h[3] == '1', h[4] == '1', h[5], h[6], h[7]
+local h = read(th, {'customer', 'agent_replied', 'resolved', 'frustrated', 'waiting_customer', 'customer_ts', 'agent_ts',
+  'first_frustrated', 'nudge_until', 'nudges', 'customer_event', 'customer_decision', 'ttl_set'})
+-- Dedupe: a redelivery of the thread's last customer message gets its
+-- decision back and arms nothing again; a redelivery of an older one is
+-- late (below).
+if h.customer_event == a.dedupe then return {'dup', h.customer_decision or '{}', {}, 0, 0} end
+local replied, resolved, frus = h.agent_replied == '1', h.resolved == '1', h.frustrated == '1'
+local ct, gt = h.customer_ts, h.agent_ts
 -- The thread's trajectory is this customer's own: another customer's
 -- "+1, same here" is no second ask, and does not stop the customer who
--- waits on a frustrated message ('wc') from writing again.
+-- waits on a frustrated message from writing again.
 local v = 0
-if last and not replied and not resolved then
-  if last == user then
+if h.customer and not replied and not resolved then
+  if h.customer == a.user then
     if frus then v = 2 else v = 1 end
-  elseif waiter == user then
+  elseif h.waiting_customer == a.user then
     v = 2
   end
 end
-local edit = ARGV[22] == '1'
-if (ct and (older(ts, ct) or (ts == ct and not edit))) or (gt and older(ts, gt)) or (edit and ts ~= ct) then
+if (ct and (older(a.ts, ct) or (a.ts == ct and not a.edit))) or (gt and older(a.ts, gt)) or (a.edit and a.ts ~= ct) then
   -- Late: a newer customer message, or an agent reply after this one, is
   -- already recorded (or this one is, and this is its late redelivery; or
   -- this is an edit of a message that is no longer the last). The thread
   -- stays as it is; nothing is armed.
-  return {'new', v .. '|0|0|1|0', {}, 0, 0}
+  return {'new', cjson.encode({variant = v, nudge = false, reminder_due = '0', late = true, gen = '0', review = false}), {}, 0, 0}
 end
-local score, f, cue = ARGV[8 + v*3], ARGV[9 + v*3], ARGV[10 + v*3]
-local set = {'c', user, 'ca', at, 's', score, 'f', f, 'q', cue, 'ct', ts}
-local newly, nudge = 0, 0
-if f == '1' then
+local r = a.readings[v + 1]
+local f = r.frustrated and '1' or '0'
+local fields = {customer = a.user, customer_at = a.at, score = r.score, frustrated = f, cue = r.cue, customer_ts = a.ts}
+local due = tonumber(a.reminder_due)
+local newly, nudge = 0, false
+if r.frustrated then
   -- A frustrated message (re)starts the wait and re-arms reminders.
-  table.insert(set, 'ws'); table.insert(set, at)
-  table.insert(set, 'wc'); table.insert(set, user)
-  if not h[8] then
-    table.insert(set, 'ff'); table.insert(set, at)
+  fields.waiting_since, fields.waiting_customer = a.at, a.user
+  if not h.first_frustrated then
+    fields.first_frustrated = a.at
     newly = 1
   end
-  if tonumber(h[9] or '0') <= tonumber(at) then
-    table.insert(set, 'nu'); table.insert(set, tonumber(at) + cooldown)
-    table.insert(set, 'n'); table.insert(set, tonumber(h[10] or '0') + 1)
-    nudge = 1
+  if tonumber(h.nudge_until or '0') <= tonumber(a.at) then
+    fields.nudge_until = tostring(tonumber(a.at) + tonumber(a.cooldown_ms))
+    fields.nudges = tostring(tonumber(h.nudges or '0') + 1)
+    nudge = true
     -- The nudge to deliver, written by this step.
-    redis.call('XADD', KEYS[2], '*', 'd', ARGV[17 + v])
-    redis.call('PEXPIRE', KEYS[2], retention)
+    redis.call('XADD', KEYS[2], '*', 'd', a.nudges[v + 1])
+    redis.call('PEXPIRE', KEYS[2], a.retention_ms)
   end
   if due > 0 then
     -- The response reminder, in the shard's due set with its envelope.
-    table.insert(set, 'ri'); table.insert(set, at .. ':1')
-    redis.call('ZADD', KEYS[3], due, ARGV[20])
-    redis.call('HSET', KEYS[4], ARGV[20], ARGV[21])
-    redis.call('PEXPIRE', KEYS[3], retention)
-    redis.call('PEXPIRE', KEYS[4], retention)
+    fields.reminder = a.at .. ':1'
+    redis.call('ZADD', KEYS[3], due, a.reminder_id)
+    redis.call('HSET', KEYS[4], a.reminder_id, a.reminder)
+    redis.call('PEXPIRE', KEYS[3], a.retention_ms)
+    redis.call('PEXPIRE', KEYS[4], a.retention_ms)
   end
-  redis.call('HDEL', th, 'ar', 'r', 'rd')
+  redis.call('HDEL', th, F.agent_replied, F.resolved, F.reminders_done)
 else
-  if replied or resolved then redis.call('HDEL', th, 'ar', 'r') end
+  if replied or resolved then redis.call('HDEL', th, F.agent_replied, F.resolved) end
   -- An edit that turns a complaint calm: the customer no longer waits on it.
-  if edit and frus then redis.call('HDEL', th, 'ws', 'wc') end
+  if a.edit and frus then redis.call('HDEL', th, F.waiting_since, F.waiting_customer) end
 end
-local d = v .. '|' .. nudge .. '|' .. ((f == '1' and due > 0) and ARGV[7] or '0') .. '|0|' .. at
-table.insert(set, 'ce'); table.insert(set, dedupe)
-table.insert(set, 'cd'); table.insert(set, d)
+local d = cjson.encode({variant = v, nudge = nudge, reminder_due = (r.frustrated and due > 0) and a.reminder_due or '0',
+  late = false, gen = a.at, review = false})
+fields.customer_event, fields.customer_decision = a.dedupe, d
 -- The thread's TTL is renewed when a tenth of it has passed since it was
--- last set ('ex'), not on every message.
-local renew = not h[13] or tonumber(at) - tonumber(h[13]) > tonumber(retention) / 10
-if renew then table.insert(set, 'ex'); table.insert(set, at) end
-redis.call('HSET', th, unpack(set))
-if renew then redis.call('PEXPIRE', th, retention) end
+-- last set, not on every message.
+local renew = not h.ttl_set or tonumber(a.at) - tonumber(h.ttl_set) > tonumber(a.retention_ms) / 10
+if renew then fields.ttl_set = a.at end
+local l = {}
+set(l, fields)
+redis.call('HSET', th, unpack(l))
+if renew then redis.call('PEXPIRE', th, a.retention_ms) end
 -- The thread after the message, only when the caller has a use for it: a
 -- message that reopens a resolved thread (its check-in to cancel).
 local after = {}
 if resolved then after = redis.call('HGETALL', th) end
 return {'new', d, after, resolved and 1 or 0, newly}`)
 
-// The agent script. KEYS: the thread's hash and the shard's stream. ARGV:
-// 1 agent, 2 at (ms), 3 ts, 4 retention (ms), 5 the reply's dedupe ID, 6
-// its review's envelope (empty for none). It returns the thread's fields the
-// desk uses as they were before the reply.
-var recordAgentScript = redis.NewScript(luaOlder + `
+// agentArgs is the agent script's one argument, as JSON.
+type agentArgs struct {
+	Agent       string `json:"agent"`
+	At          int64  `json:"at,string"`
+	TS          string `json:"ts"`
+	RetentionMS int64  `json:"retention_ms,string"`
+	Dedupe      string `json:"dedupe"`
+	Review      string `json:"review"` // the review's envelope ("" for none)
+}
+
+// The agent script. KEYS: the thread's hash and the shard's stream.
+// ARGV[1]: agentArgs. It returns the kind, the decision (JSON), the
+// thread's fields the desk uses as they were before the reply, and how
+// long the first frustrated message waited for it (ms; -1: not the first
+// reply after one).
+var recordAgentScript = redis.NewScript(luaFields + luaOlder + luaRead + `
+local a = cjson.decode(ARGV[1])
 local th = KEYS[1]
-local agent, at, ts, retention, dedupe, review = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local names = {'ct', 'gt', 'f', 'ar', 'ff', 'fr', 'ri', 'rd', 'la', 'cb', 'ae', 'ad', 'ex'}
-local h = redis.call('HMGET', th, unpack(names))
+local shown = {'customer_ts', 'agent_ts', 'frustrated', 'agent_replied', 'first_frustrated', 'first_reply', 'reminder',
+  'reminders_done', 'last_agent', 'claimed_by'}
+local h = read(th, {'customer_ts', 'agent_ts', 'frustrated', 'agent_replied', 'first_frustrated', 'first_reply', 'reminder',
+  'reminders_done', 'last_agent', 'claimed_by', 'agent_event', 'agent_decision', 'ttl_set'})
 local before = {}
-for i = 1, 10 do
-  if h[i] then table.insert(before, names[i]); table.insert(before, h[i]) end
+for _, n in ipairs(shown) do
+  if h[n] then table.insert(before, F[n]); table.insert(before, h[n]) end
 end
-if h[11] == dedupe then return {'dup', h[12] or '', before, -1} end
-local ct, gt = h[1], h[2]
+if h.agent_event == a.dedupe then return {'dup', h.agent_decision or '{}', before, -1} end
+local ct, gt = h.customer_ts, h.agent_ts
 local waited = -1
-local d
-local set = {'la', agent}
-if (ct and older(ts, ct)) or (gt and not older(gt, ts)) then
+local late, review = false, false
+local fields = {last_agent = a.agent}
+if (ct and older(a.ts, ct)) or (gt and not older(gt, a.ts)) then
   -- Older than the customer's last message: it answered an earlier one
   -- (or a later agent reply is recorded, or this is its redelivery).
-  d = 'late'
+  late = true
 else
-  d = 'none'
-  if review ~= '' and h[3] == '1' and h[4] ~= '1' then
+  if a.review ~= '' and h.frustrated == '1' and h.agent_replied ~= '1' then
     -- The first reply to a frustrated customer: the review to deliver,
     -- written by this step.
-    d = 'review'
-    redis.call('XADD', KEYS[2], '*', 'd', review)
-    redis.call('PEXPIRE', KEYS[2], retention)
+    review = true
+    redis.call('XADD', KEYS[2], '*', 'd', a.review)
+    redis.call('PEXPIRE', KEYS[2], a.retention_ms)
   end
-  for _, x in ipairs({'ar', '1', 'gt', ts}) do table.insert(set, x) end
-  if h[5] and not h[6] then
-    table.insert(set, 'fr'); table.insert(set, at)
-    waited = tonumber(at) - tonumber(h[5])
+  fields.agent_replied, fields.agent_ts = '1', a.ts
+  if h.first_frustrated and not h.first_reply then
+    fields.first_reply = a.at
+    waited = tonumber(a.at) - tonumber(h.first_frustrated)
   end
-  redis.call('HDEL', th, 'ws', 'wc')
+  redis.call('HDEL', th, F.waiting_since, F.waiting_customer)
 end
-for _, x in ipairs({'ae', dedupe, 'ad', d}) do table.insert(set, x) end
-local renew = not h[13] or tonumber(at) - tonumber(h[13]) > tonumber(retention) / 10
-if renew then table.insert(set, 'ex'); table.insert(set, at) end
-redis.call('HSET', th, unpack(set))
-if renew then redis.call('PEXPIRE', th, retention) end
+local d = cjson.encode({variant = 0, nudge = false, reminder_due = '0', late = late, gen = a.at, review = review})
+fields.agent_event, fields.agent_decision = a.dedupe, d
+local renew = not h.ttl_set or tonumber(a.at) - tonumber(h.ttl_set) > tonumber(a.retention_ms) / 10
+if renew then fields.ttl_set = a.at end
+local l = {}
+set(l, fields)
+redis.call('HSET', th, unpack(l))
+if renew then redis.call('PEXPIRE', th, a.retention_ms) end
 return {'new', d, before, waited}`)
 
 // RecordCustomer is the record step for a customer message: one pipeline,
@@ -165,50 +234,45 @@ return {'new', d, before, waited}`)
 // writes the nudge it decides on to the shard's delivery stream and the
 // reminder it arms to the shard's due set.
 func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (support.CustomerResult, error) {
-	args := []any{r.User, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), support.DedupeID(r.EventID, r.TS), r.Cooldown.Milliseconds(), dueMs(r.ReminderDue)}
-	for _, v := range r.Verdicts {
-		args = append(args, strconv.FormatFloat(v.Score, 'f', 3, 64), b2s(v.Frustrated), v.Cue)
+	a := customerArgs{User: r.User, At: r.At.UnixMilli(), TS: r.TS, RetentionMS: ms(r.Retention, s.retention), Dedupe: support.DedupeID(r.EventID, r.TS),
+		CooldownMS: r.Cooldown.Milliseconds(), ReminderDue: dueMs(r.ReminderDue), Edit: r.Edit}
+	for i, v := range r.Verdicts {
+		a.Readings[i] = reading{Score: strconv.FormatFloat(v.Score, 'f', 3, 64), Frustrated: v.Frustrated, Cue: v.Cue}
 	}
-	for _, n := range r.Nudges {
-		env := ""
+	for i, n := range r.Nudges {
 		if n != nil {
 			var err error
-			if env, err = newEnvelope(taskNudge, n.ID(), n); err != nil {
+			if a.Nudges[i], err = newEnvelope(taskNudge, n.ID(), n); err != nil {
 				return support.CustomerResult{}, err
 			}
 		}
-		args = append(args, env)
 	}
-	rem := support.Reminder{Kind: support.KindResponse, Channel: r.Channel, Thread: r.Thread, Gen: r.At.UnixMilli(), N: 1, Due: dueMs(r.ReminderDue)}
-	remEnv := ""
+	rem := support.Reminder{Kind: support.KindResponse, Channel: r.Channel, Thread: r.Thread, Gen: a.At, N: 1, Due: a.ReminderDue}
+	a.ReminderID = rem.ID()
 	if rem.Due > 0 {
 		var err error
-		if remEnv, err = newEnvelope(taskReminder, rem.ID(), rem); err != nil {
+		if a.Reminder, err = newEnvelope(taskReminder, rem.ID(), rem); err != nil {
 			return support.CustomerResult{}, err
 		}
 	}
-	args = append(args, rem.ID(), remEnv, b2s(r.Edit))
-	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, r.TS, 5, true, args...)
+	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, r.TS, 5, true, a)
 	if err != nil {
 		return support.CustomerResult{}, fmt.Errorf("record customer message %s/%s: %w", r.Channel, r.TS, err)
 	}
 	out := support.CustomerResult{Duplicate: res[0] == "dup", Thread: parseThread(r.Channel, r.Thread, pairs(res[2]))}
 	out.Thread.Reopened = res[3] == int64(1)
 	out.Thread.NewlyFrustrated = res[4] == int64(1)
-	dec, _ := res[1].(string)
-	f := strings.Split(dec, "|")
-	if len(f) != 5 {
-		return out, fmt.Errorf("record customer message %s/%s: bad decision %q", r.Channel, r.TS, dec)
+	var d decision
+	if raw, _ := res[1].(string); json.Unmarshal([]byte(raw), &d) != nil {
+		return out, fmt.Errorf("record customer message %s/%s: bad decision %q", r.Channel, r.TS, res[1])
 	}
-	out.Variant, _ = strconv.Atoi(f[0])
-	out.Variant = min(max(out.Variant, support.Alone), support.AfterFrustrated)
-	out.Nudge = f[1] == "1"
-	out.Late = f[3] == "1"
-	if due, _ := strconv.ParseInt(f[2], 10, 64); due > 0 {
+	out.Variant = min(max(d.Variant, support.Alone), support.AfterFrustrated)
+	out.Nudge, out.Late = d.Nudge, d.Late
+	if due, _ := strconv.ParseInt(d.ReminderDue, 10, 64); due > 0 {
 		// The generation is the first delivery's receipt time, also on a
 		// redelivery (a reminder a newer message superseded finds itself
 		// moot when it falls due).
-		gen, _ := strconv.ParseInt(f[4], 10, 64)
+		gen, _ := strconv.ParseInt(d.Gen, 10, 64)
 		out.Reminder = support.Reminder{Kind: support.KindResponse, Channel: r.Channel, Thread: r.Thread, Gen: gen, N: 1, Due: due}
 	}
 	return out, nil
@@ -218,20 +282,22 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 // writes the review, when there is one and it is due, to the shard's
 // delivery stream.
 func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (support.AgentResult, error) {
-	review := ""
+	a := agentArgs{Agent: r.Agent, At: r.At.UnixMilli(), TS: r.TS, RetentionMS: ms(r.Retention, s.retention), Dedupe: support.DedupeID(r.EventID, r.TS)}
 	if r.Review != nil {
 		var err error
-		if review, err = newEnvelope(taskReview, r.Review.ID(), r.Review); err != nil {
+		if a.Review, err = newEnvelope(taskReview, r.Review.ID(), r.Review); err != nil {
 			return support.AgentResult{}, err
 		}
 	}
-	res, err := s.recordStep(ctx, recordAgentScript, r.Channel, r.Thread, r.TS, 4, false,
-		r.Agent, r.At.UnixMilli(), r.TS, ms(r.Retention, s.retention), support.DedupeID(r.EventID, r.TS), review)
+	res, err := s.recordStep(ctx, recordAgentScript, r.Channel, r.Thread, r.TS, 4, false, a)
 	if err != nil {
 		return support.AgentResult{}, fmt.Errorf("record agent reply %s/%s: %w", r.Channel, r.TS, err)
 	}
-	dec, _ := res[1].(string)
-	out := support.AgentResult{Duplicate: res[0] == "dup", Late: dec == "late", Review: dec == "review",
+	var d decision
+	if raw, _ := res[1].(string); json.Unmarshal([]byte(raw), &d) != nil {
+		return support.AgentResult{}, fmt.Errorf("record agent reply %s/%s: bad decision %q", r.Channel, r.TS, res[1])
+	}
+	out := support.AgentResult{Duplicate: res[0] == "dup", Late: d.Late, Review: d.Review,
 		Before: parseThread(r.Channel, r.Thread, pairs(res[2]))}
 	out.Before.FirstReplyWait = -1
 	if w, ok := res[3].(int64); ok && w >= 0 {
@@ -245,7 +311,11 @@ func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (su
 // and returns the script's reply, which must have n fields. Its keys are
 // the thread's and the shard's delivery stream, and with due the shard's
 // due set and task envelopes.
-func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, thread, ts string, n int, due bool, args ...any) ([]any, error) {
+func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, thread, ts string, n int, due bool, args any) ([]any, error) {
+	arg, err := json.Marshal(args)
+	if err != nil {
+		return nil, err
+	}
 	sh := s.shardOf(channel, thread)
 	keys := []string{s.threadKey(channel, thread), s.streamKey(sh)}
 	if due {
@@ -253,7 +323,7 @@ func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, t
 	}
 	var cmd *redis.Cmd
 	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		cmd = script.Eval(ctx, p, keys, args...)
+		cmd = script.Eval(ctx, p, keys, string(arg))
 		s.mapReply(ctx, p, channel, ts, thread)
 		return nil
 	}); err != nil {
@@ -291,11 +361,11 @@ func ms(d, fallback time.Duration) int64 {
 	return d.Milliseconds()
 }
 
-var deletedScript = redis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'ct', 'f', 'ri', 'ws')
+var deletedScript = redis.NewScript(luaFields + `
+local h = redis.call('HMGET', KEYS[1], F.customer_ts, F.frustrated, F.reminder, F.waiting_since)
 if h[1] ~= ARGV[1] or h[2] ~= '1' or not h[4] then return '' end
-redis.call('HDEL', KEYS[1], 'ws', 'wc', 'ri')
-redis.call('HSET', KEYS[1], 'f', '0')
+redis.call('HDEL', KEYS[1], F.waiting_since, F.waiting_customer, F.reminder)
+redis.call('HSET', KEYS[1], F.frustrated, '0')
 return h[3] or ''`)
 
 // MessageDeleted implements support.ThreadStore.

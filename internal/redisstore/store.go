@@ -142,10 +142,10 @@ func (s *Store) threadKey(channel, ts string) string {
 
 // Every read-modify-write of a thread is one script on one key.
 var (
-	resolveScript = redis.NewScript(`
-if redis.call('HGET', KEYS[1], 'r') == '1' then return {redis.call('HGETALL', KEYS[1]), 0} end
+	resolveScript = redis.NewScript(luaFields + `
+if redis.call('HGET', KEYS[1], F.resolved) == '1' then return {redis.call('HGETALL', KEYS[1]), 0} end
 -- the check-in this resolution arms (generation: its time)
-redis.call('HSET', KEYS[1], 'r', '1', 'ra', ARGV[1], 'rb', ARGV[2], 'fi', ARGV[1] .. ':1')
+redis.call('HSET', KEYS[1], F.resolved, '1', F.resolved_at, ARGV[1], F.resolved_by, ARGV[2], F.followup, ARGV[1] .. ':1')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {redis.call('HGETALL', KEYS[1]), 1}`)
 
@@ -191,17 +191,17 @@ func (s *Store) Claim(ctx context.Context, channel, ts, agent string) error {
 // SetPending records the thread's scheduled response reminder or check-in
 // (by generation and number; support.Thread rebuilds its ID), so it can be cancelled.
 func (s *Store) SetPending(ctx context.Context, r support.Reminder) error {
-	field := "ri"
+	name := "reminder"
 	if r.Kind == support.KindFollowup {
-		field = "fi"
+		name = "followup"
 	}
-	return s.setFields(ctx, r.Channel, r.Thread, field, strconv.FormatInt(r.Gen, 10)+":"+strconv.Itoa(r.N))
+	return s.setFields(ctx, r.Channel, r.Thread, field(name), strconv.FormatInt(r.Gen, 10)+":"+strconv.Itoa(r.N))
 }
 
 // RemindersDone marks the reminders of the thread's current customer message
 // done: later repeats are not sent.
 func (s *Store) RemindersDone(ctx context.Context, channel, ts string) error {
-	return s.setFields(ctx, channel, ts, "rd", "1")
+	return s.setFields(ctx, channel, ts, field("reminders_done"), "1")
 }
 
 func (s *Store) setFields(ctx context.Context, channel, ts string, kv ...string) error {
@@ -266,18 +266,18 @@ func (s *Store) ThreadOf(ctx context.Context, channel, ts string) (string, error
 // who claimed it or last replied) gets a fresh cooldown: the nudge cooldown
 // another agent's nudge or the triage card took is given back, so the
 // customer's next frustrated message nudges the new owner.
-var claimScript = redis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'cb', 'la')
+var claimScript = redis.NewScript(luaFields + `
+local h = redis.call('HMGET', KEYS[1], F.claimed_by, F.last_agent)
 local owner = h[1] or h[2]
 if owner ~= ARGV[1] then
-  redis.call('HDEL', KEYS[1], 'nu')
+  redis.call('HDEL', KEYS[1], F.nudge_until)
 end
-redis.call('HSET', KEYS[1], 'cb', ARGV[1])
+redis.call('HSET', KEYS[1], F.claimed_by, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`)
 
-var releaseScript = redis.NewScript(`
-if redis.call('HDEL', KEYS[1], 'nu') == 1 then redis.call('HINCRBY', KEYS[1], 'n', -1) end
+var releaseScript = redis.NewScript(luaFields + `
+if redis.call('HDEL', KEYS[1], F.nudge_until) == 1 then redis.call('HINCRBY', KEYS[1], F.nudges, -1) end
 return 1`)
 
 // ReleaseNudge undoes TryNudge after a nudge could not be delivered, so the
@@ -426,19 +426,21 @@ func (s *Store) RecentTips(ctx context.Context, agent string) ([]string, error) 
 }
 
 func parseThread(channel, ts string, m map[string]string) support.Thread {
-	t := support.Thread{Channel: channel, TS: ts, ClaimedBy: m["cb"], LastAgent: m["la"],
-		LastCustomer: m["c"], Cue: m["q"], Frustrated: m["f"] == "1", AgentReplied: m["ar"] == "1",
-		Resolved: m["r"] == "1", ResolvedBy: m["rb"], RemindersDone: m["rd"] == "1", FirstReplyWait: -1}
-	t.LastCustomerAt = msTime(m["ca"])
-	t.ResolvedAt = msTime(m["ra"])
-	t.WaitingSince = msTime(m["ws"])
-	t.LastScore, _ = strconv.ParseFloat(m["s"], 64)
-	t.Nudges, _ = strconv.Atoi(m["n"])
+	get := func(name string) string { return m[field(name)] }
+	t := support.Thread{Channel: channel, TS: ts, ClaimedBy: get("claimed_by"), LastAgent: get("last_agent"),
+		LastCustomer: get("customer"), Cue: get("cue"), Frustrated: get("frustrated") == "1", AgentReplied: get("agent_replied") == "1",
+		Resolved: get("resolved") == "1", ResolvedBy: get("resolved_by"), RemindersDone: get("reminders_done") == "1", FirstReplyWait: -1}
+	t.LastCustomerAt = msTime(get("customer_at"))
+	t.ResolvedAt = msTime(get("resolved_at"))
+	t.WaitingSince = msTime(get("waiting_since"))
+	t.LastScore, _ = strconv.ParseFloat(get("score"), 64)
+	t.Nudges, _ = strconv.Atoi(get("nudges"))
 	// A reply is a message whose ts is not the thread's: the last customer
 	// message or the last agent reply says whether there has been one.
-	t.Replies = m["ct"] != "" && m["ct"] != ts || m["gt"] != "" && m["gt"] != ts
-	t.PendingReminder = support.PendingID(support.KindResponse, channel, ts, m["ri"])
-	t.PendingFollowup = support.PendingID(support.KindFollowup, channel, ts, m["fi"])
+	ct, gt := get("customer_ts"), get("agent_ts")
+	t.Replies = ct != "" && ct != ts || gt != "" && gt != ts
+	t.PendingReminder = support.PendingID(support.KindResponse, channel, ts, get("reminder"))
+	t.PendingFollowup = support.PendingID(support.KindFollowup, channel, ts, get("followup"))
 	return t
 }
 
