@@ -74,14 +74,16 @@ type reading struct {
 }
 
 // decision is what the record step decided for a message, as the script
-// returns it and keeps it for a redelivery (JSON).
+// returns it and keeps it in the thread for a redelivery (JSON, with short
+// keys and only what is set: a hash value over 64 bytes would make Redis
+// keep the whole thread in its larger encoding).
 type decision struct {
-	Variant     int    `json:"variant"`
-	Nudge       bool   `json:"nudge"`
-	ReminderDue string `json:"reminder_due"` // Unix ms; "0": none
+	Variant     int    `json:"v"`
+	Nudge       bool   `json:"n"`
+	ReminderDue string `json:"due"` // Unix ms; absent: none
 	Late        bool   `json:"late"`
 	Gen         string `json:"gen"` // the first delivery's receipt time, Unix ms
-	Review      bool   `json:"review"`
+	Review      bool   `json:"rv"`
 }
 
 // The customer script. KEYS: the thread's hash, the shard's stream, due set
@@ -116,7 +118,7 @@ if (ct and (older(a.ts, ct) or (a.ts == ct and not a.edit))) or (gt and older(a.
   -- already recorded (or this one is, and this is its late redelivery; or
   -- this is an edit of a message that is no longer the last). The thread
   -- stays as it is; nothing is armed.
-  return {'new', cjson.encode({variant = v, nudge = false, reminder_due = '0', late = true, gen = '0', review = false}), {}, 0, 0}
+  return {'new', cjson.encode({v = v, late = true}), {}, 0, 0}
 end
 local r = a.readings[v + 1]
 local f = r.frustrated and '1' or '0'
@@ -152,8 +154,10 @@ else
   -- An edit that turns a complaint calm: the customer no longer waits on it.
   if a.edit and frus then redis.call('HDEL', th, F.waiting_since, F.waiting_customer) end
 end
-local d = cjson.encode({variant = v, nudge = nudge, reminder_due = (r.frustrated and due > 0) and a.reminder_due or '0',
-  late = false, gen = a.at, review = false})
+local dec = {v = v, gen = a.at}
+if nudge then dec.n = true end
+if r.frustrated and due > 0 then dec.due = a.reminder_due end
+local d = cjson.encode(dec)
 fields.customer_event, fields.customer_decision = a.dedupe, d
 -- The thread's TTL is renewed when a tenth of it has passed since it was
 -- last set, not on every message.
@@ -219,7 +223,10 @@ else
   end
   redis.call('HDEL', th, F.waiting_since, F.waiting_customer)
 end
-local d = cjson.encode({variant = 0, nudge = false, reminder_due = '0', late = late, gen = a.at, review = review})
+local dec = {gen = a.at}
+if late then dec.late = true end
+if review then dec.rv = true end
+local d = cjson.encode(dec)
 fields.agent_event, fields.agent_decision = a.dedupe, d
 local renew = not h.ttl_set or tonumber(a.at) - tonumber(h.ttl_set) > tonumber(a.retention_ms) / 10
 if renew then fields.ttl_set = a.at end
