@@ -451,10 +451,3 @@ func msTime(s string) time.Time {
 	}
 	return time.UnixMilli(ms)
 }
-
-func b2s(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
-}
