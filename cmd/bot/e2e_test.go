@@ -138,8 +138,10 @@ func (h *harness) say(m slackfake.Message) (envelopeID, eventID string) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if _, ok := h.fake.WaitAck(env, 2*time.Second); !ok {
-		h.t.Fatalf("envelope %s not acked", env)
+	// Acked at once, or (an author the bot must look up first) on Slack's
+	// redelivery 3 s later.
+	if _, ok := h.fake.WaitEventAck(ev, 6*time.Second); !ok {
+		h.t.Fatalf("event %s not acked", ev)
 	}
 	return env, ev
 }

@@ -640,11 +640,11 @@ func TestGuestsOfOurWorkspaceAreCustomers(t *testing.T) {
 	th := "1700008950.000100"
 	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: th, UserTeam: fake.TeamID, Text: "Hi, looking into it."})
 	remember(angry)
-	env, _, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: "UGUEST", ThreadTS: th, UserTeam: fake.TeamID, Text: angry})
+	_, ev, err := h.fake.SendMessage(slackfake.Message{Channel: chSupport, User: "UGUEST", ThreadTS: th, UserTeam: fake.TeamID, Text: angry})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := h.fake.WaitAck(env, 5*time.Second); !ok {
+	if _, ok := h.fake.WaitEventAck(ev, 8*time.Second); !ok {
 		t.Fatal("the guest's message was never acked")
 	}
 	if calls, ok := h.fake.WaitCalls("chat.postEphemeral", 1, 5*time.Second); !ok || calls[0].Args.Get("user") != agent {

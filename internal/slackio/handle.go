@@ -193,14 +193,10 @@ func (b *Bot) Role(ctx context.Context, user, team string) support.Role {
 	return support.Customer
 }
 
-// identityWait is how long the record step waits for a users.info lookup
-// it needs (well within the record budget); a lookup that takes longer
-// goes on, and its answer is cached for the redelivery.
-const identityWait = 400 * time.Millisecond
-
 // identity returns what users.info says of user (team, guest), cached ten
-// minutes; one lookup per user at a time. On the record step it waits at
-// most identityWait; known is false when the answer has not landed.
+// minutes; one lookup per user at a time. On the record step it never
+// waits: known is false until the answer has landed (the message is left
+// unacked, and Slack's redelivery finds it cached).
 func (b *Bot) identity(ctx context.Context, user string) (e teamEntry, known bool) {
 	b.teamsMu.Lock()
 	if e, ok := b.teams[user]; ok && e.full && (b.Now().Sub(e.at) < 10*time.Minute && !e.failed || b.Now().Sub(e.at) < time.Minute) {
@@ -220,15 +216,16 @@ func (b *Bot) identity(ctx context.Context, user string) (e teamEntry, known boo
 		})
 	}
 	b.teamsMu.Unlock()
-	limit := 30 * time.Second
 	if isAckPath(ctx) {
-		limit = identityWait
+		// The record step never waits for the Web API: the answer is
+		// cached for Slack's redelivery.
+		return teamEntry{}, false
 	}
 	select {
 	case <-wait:
 	case <-ctx.Done():
 		return teamEntry{}, false
-	case <-time.After(limit):
+	case <-time.After(30 * time.Second):
 		return teamEntry{}, false
 	}
 	b.teamsMu.Lock()
@@ -283,8 +280,8 @@ func (b *Bot) background(lookup func(ctx context.Context)) {
 func (b *Bot) rememberTeam(user, team string) {
 	b.teamsMu.Lock()
 	defer b.teamsMu.Unlock()
-	if e, ok := b.teams[user]; ok && e.full && e.team == team {
-		return // users.info's answer says more (a guest)
+	if e, ok := b.teams[user]; ok && e.full {
+		return // users.info's answer (or its failure) says more: a guest
 	}
 	if len(b.teams) > 10000 {
 		b.teams = map[string]teamEntry{} // bound the cache

@@ -562,6 +562,22 @@ func (s *Server) WaitAck(envelopeID string, timeout time.Duration) (Ack, bool) {
 	return a, ok
 }
 
+// WaitEventAck waits until an attempt of Events API event eventID, the
+// first or one of Slack's redeliveries, is acked.
+func (s *Server) WaitEventAck(eventID string, timeout time.Duration) (Ack, bool) {
+	var a Ack
+	ok := s.waitUntil(s.ackCond, timeout, func() bool {
+		for id, ack := range s.acks {
+			if p, _ := s.sent[id].env["payload"].(map[string]any); p != nil && p["event_id"] == eventID {
+				a = ack
+				return true
+			}
+		}
+		return false
+	})
+	return a, ok
+}
+
 // AckLatencies returns the latency of every ack received so far.
 func (s *Server) AckLatencies() []time.Duration {
 	s.mu.Lock()
