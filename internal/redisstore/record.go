@@ -31,8 +31,9 @@ local function older(a, b)
 end
 `
 
-// luaRead is a function for the scripts: the thread's fields named in
-// names, read with one HMGET, as a table by name (false when absent).
+// luaRead holds the record scripts' two functions: read, the thread's
+// fields named in names with one HMGET, as a table by name (false when
+// absent); and write (below).
 const luaRead = `
 local function read(th, names)
   local codes = {}
@@ -42,9 +43,16 @@ local function read(th, names)
   for i, n in ipairs(names) do h[n] = got[i] end
   return h
 end
--- set adds the thread fields of t (by name) to the list l for one HSET.
-local function set(l, t)
-  for n, v in pairs(t) do table.insert(l, F[n]); table.insert(l, v) end
+-- write sets the thread fields (by name) in one HSET, and renews the
+-- thread's TTL when a tenth of it has passed since it was last set
+-- (ttl_set), not on every message.
+local function write(th, fields, ttl_set, at, retention)
+  local renew = not ttl_set or tonumber(at) - tonumber(ttl_set) > tonumber(retention) / 10
+  if renew then fields.ttl_set = at end
+  local l = {}
+  for n, v in pairs(fields) do table.insert(l, F[n]); table.insert(l, v) end
+  redis.call('HSET', th, unpack(l))
+  if renew then redis.call('PEXPIRE', th, retention) end
 end
 `
 
@@ -159,14 +167,7 @@ if nudge then dec.n = true end
 if r.frustrated and due > 0 then dec.due = a.reminder_due end
 local d = cjson.encode(dec)
 fields.customer_event, fields.customer_decision = a.dedupe, d
--- The thread's TTL is renewed when a tenth of it has passed since it was
--- last set, not on every message.
-local renew = not h.ttl_set or tonumber(a.at) - tonumber(h.ttl_set) > tonumber(a.retention_ms) / 10
-if renew then fields.ttl_set = a.at end
-local l = {}
-set(l, fields)
-redis.call('HSET', th, unpack(l))
-if renew then redis.call('PEXPIRE', th, a.retention_ms) end
+write(th, fields, h.ttl_set, a.at, a.retention_ms)
 -- The thread after the message, only when the caller has a use for it: a
 -- message that reopens a resolved thread (its check-in to cancel).
 local after = {}
@@ -228,12 +229,7 @@ if late then dec.late = true end
 if review then dec.rv = true end
 local d = cjson.encode(dec)
 fields.agent_event, fields.agent_decision = a.dedupe, d
-local renew = not h.ttl_set or tonumber(a.at) - tonumber(h.ttl_set) > tonumber(a.retention_ms) / 10
-if renew then fields.ttl_set = a.at end
-local l = {}
-set(l, fields)
-redis.call('HSET', th, unpack(l))
-if renew then redis.call('PEXPIRE', th, a.retention_ms) end
+write(th, fields, h.ttl_set, a.at, a.retention_ms)
 return {'new', d, before, waited}`)
 
 // RecordCustomer is the record step for a customer message: one pipeline,
