@@ -109,14 +109,9 @@ func NewQueue(s *Store, log *slog.Logger) *Queue {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return &Queue{s: s, log: log, consumer: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:])),
-		Poll: time.Second, ClaimIdle: 6 * time.Second, Concurrency: 100, inflight: map[uint32]map[string]bool{}}
+		Poll: time.Second, ClaimIdle: support.Handover, Concurrency: 100, inflight: map[uint32]map[string]bool{}}
 }
 
-// DeliveryLease is how long a delivery's idempotency key is held before
-// another attempt may take it: the time after which a silent consumer's
-// entries are handed over, so a replica that died before it called Slack
-// holds nothing up for longer than that.
-func (q *Queue) DeliveryLease() time.Duration { return q.ClaimIdle }
 
 var scheduleScript = redis.NewScript(`
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])

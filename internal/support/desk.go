@@ -228,14 +228,14 @@ const (
 // ErrBusy means another replica is delivering the same task right now.
 var ErrBusy = errors.New("support: another replica is delivering this")
 
-// deliveryLease is how long one attempt holds a delivery before another
-// may take it. A second attempt only comes when the queue hands the task
-// over, after its replica fell silent for the queue's ClaimIdle (6 s; a
-// live replica's heartbeat keeps its tasks): so a replica that died before
-// calling Slack holds the delivery up for seconds, not minutes. One that
-// died while calling Slack left the delivery "sending", and the next
-// attempt looks before it sends.
-const deliveryLease = 6 * time.Second
+// Handover is how long a delivery's replica must be silent before another
+// replica takes it over: the durable queue's default idle time before it
+// hands a task over (a live replica's heartbeat keeps its tasks), and the
+// lease one attempt holds on a delivery's idempotency key. So a replica
+// that died before calling Slack holds the delivery up for seconds, not
+// minutes; one that died while calling Slack left the delivery "sending",
+// and the next attempt looks before it sends.
+const Handover = 6 * time.Second
 
 // DeliverNudge is the queue's handler for a nudge: it decides whether the
 // nudge is still true and useful, to whom it goes, and sends it once. An
@@ -324,7 +324,7 @@ func (d *Desk) DeliverReview(ctx context.Context, t ReviewTask) (string, error) 
 // have reached Slack (WithDelivery), so that the Notifier looks before it
 // sends again.
 func (d *Desk) once(ctx context.Context, key string, send func(context.Context) error) (string, error) {
-	state, err := d.store.BeginDelivery(ctx, key, deliveryLease)
+	state, err := d.store.BeginDelivery(ctx, key, Handover)
 	if err != nil {
 		return "", err
 	}
