@@ -475,9 +475,6 @@ func TestEndToEndRemindLaterPausesNothingElse(t *testing.T) {
 	if !strings.Contains(out, "remind you") {
 		t.Errorf("remind later: %s", out)
 	}
-	if home := h.command(agent, "snooze"); strings.Contains(home, "paused until") {
-		t.Errorf("the agent is snoozed after Remind me later: %s", home)
-	}
 	nudges := len(h.fake.Calls("chat.postEphemeral"))
 	b := "1700001401.000100"
 	h.angryInAgentsThread(b)

@@ -59,6 +59,7 @@ func storeSuite(t *testing.T, open opener) {
 		"RetryGoesBackToTheDueSet":    testRetry,
 		"SoonerReminderIsSeen":        testSooner,
 		"GoneConsumersAreRemoved":     testTidy,
+		"LongDeliveryIsNotTakenOver":  testHeartbeat,
 		"EveryKeyHasATTLAndNoText":    testTTL,
 	}
 	for name, f := range tests {
@@ -527,5 +528,40 @@ func testTidy(t *testing.T, open opener) {
 		if c.Name == "gone-replica" {
 			t.Errorf("the gone consumer is still in the group")
 		}
+	}
+}
+
+// A delivery that runs longer than ClaimIdle on a live replica is not taken
+// over by another: the heartbeat keeps its entry claimed.
+func testHeartbeat(t *testing.T, open opener) {
+	s, _, _ := open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls atomic.Int32
+	done := make(chan struct{})
+	handler := func(ctx context.Context, r support.Reminder) error {
+		if calls.Add(1) == 1 {
+			time.Sleep(2 * time.Second) // four times ClaimIdle
+			close(done)
+		}
+		return nil
+	}
+	for i := 0; i < 2; i++ { // two replicas
+		q := NewQueue(s, slog.New(slog.DiscardHandler))
+		q.ClaimIdle = 500 * time.Millisecond
+		go q.Serve(ctx, time.Second, Handlers{Reminder: handler})
+	}
+	r := support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "1700000500.000100", Gen: 1, N: 1, Due: time.Now().UnixMilli()}
+	if err := NewQueue(s, slog.New(slog.DiscardHandler)).Schedule(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reminder was not delivered")
+	}
+	time.Sleep(time.Second)
+	if n := calls.Load(); n != 1 {
+		t.Errorf("delivered %d times: another replica took over a delivery in progress", n)
 	}
 }
