@@ -112,7 +112,6 @@ func NewQueue(s *Store, log *slog.Logger) *Queue {
 		Poll: time.Second, ClaimIdle: support.Handover, Concurrency: 100, inflight: map[uint32]map[string]bool{}}
 }
 
-
 var scheduleScript = redis.NewScript(`
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
