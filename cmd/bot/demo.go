@@ -83,9 +83,9 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	defer stop()
 	botErr := make(chan error, 1)
 	go func() {
-		botErr <- runBot(runCtx, cfg, log, func(b *slackio.Bot) {
+		botErr <- runBot(runCtx, cfg, log, hooks{ready: func(b *slackio.Bot) {
 			b.AfterEvent = func(id string) { close(waitFor(id)) }
-		})
+		}})
 	}()
 	if !fake.WaitConnections(1, 5*time.Second) {
 		stop()

@@ -90,15 +90,14 @@ func startBotOn(t testing.TB, fake *slackfake.Server, tweak func(*Config)) *harn
 	})
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
 	go func() {
-		h.done <- runBot(ctx, cfg, log, func(b *slackio.Bot) {
-			b.Now = func() time.Time { return time.Now().Add(time.Duration(h.skew.Load())) }
+		h.done <- runBot(ctx, cfg, log, hooks{now: func() time.Time { return time.Now().Add(time.Duration(h.skew.Load())) }, ready: func(b *slackio.Bot) {
 			b.AfterEvent = func(id string) {
 				h.mu.Lock()
 				h.handled[id]++
 				h.cond.Broadcast()
 				h.mu.Unlock()
 			}
-		})
+		}})
 	}()
 	t.Cleanup(func() {
 		stop()
@@ -410,7 +409,9 @@ func TestInvalidAuthIsAnErrorNotARetryLoop(t *testing.T) {
 	cfg := Config{BotToken: "xoxb-wrong", AppToken: fake.AppToken, APIURL: fake.APIURL(), HTTPAddr: "off",
 		Threshold: coach.DefaultThreshold, Cooldown: time.Minute, Retention: time.Hour}
 	done := make(chan error, 1)
-	go func() { done <- runBot(context.Background(), cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), nil) }()
+	go func() {
+		done <- runBot(context.Background(), cfg, slog.New(slog.NewJSONHandler(io.Discard, nil)), hooks{})
+	}()
 	select {
 	case err := <-done:
 		if !errors.Is(err, slackio.ErrInvalidAuth) || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN") {
@@ -435,7 +436,7 @@ func TestSocketModeRefusalIsNamed(t *testing.T) {
 		Threshold: coach.DefaultThreshold, Cooldown: time.Minute, Retention: time.Hour}
 	var logs lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- runBot(context.Background(), cfg, slog.New(slog.NewJSONHandler(&logs, nil)), nil) }()
+	go func() { done <- runBot(context.Background(), cfg, slog.New(slog.NewJSONHandler(&logs, nil)), hooks{}) }()
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "not_allowed_token_type") || !strings.Contains(err.Error(), "SLACK_APP_TOKEN") {
@@ -470,7 +471,7 @@ func TestRedisRefusalStopsStartUp(t *testing.T) {
 			Threshold: coach.DefaultThreshold, Cooldown: time.Minute, Retention: time.Hour, RedisStartupWait: 2 * time.Second}
 		var logs lockedBuffer
 		start := time.Now()
-		err := runBot(context.Background(), cfg, slog.New(slog.NewJSONHandler(&logs, nil)), nil)
+		err := runBot(context.Background(), cfg, slog.New(slog.NewJSONHandler(&logs, nil)), hooks{})
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "REDIS_URL") || strings.Contains(err.Error(), "wr0ng") {
 			t.Errorf("%s: err = %v, want %q naming REDIS_URL without the password", c.want, err, c.want)
 		}

@@ -16,7 +16,6 @@ import (
 
 	"empathybot/internal/coach"
 	"empathybot/internal/redistest"
-	"empathybot/internal/slackio"
 	"empathybot/internal/slackio/slackfake"
 )
 
@@ -86,7 +85,7 @@ func startReplicas(t *testing.T, fake *slackfake.Server, n int, tweak func(*Conf
 		ctx, stop := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-		go func() { done <- runBot(ctx, cfg, log, func(*slackio.Bot) {}) }()
+		go func() { done <- runBot(ctx, cfg, log, hooks{}) }()
 		t.Cleanup(func() {
 			stop()
 			select {

@@ -195,12 +195,18 @@ func serve(ctx context.Context, args []string, env Env, stderr io.Writer) error 
 	if limit := setMemoryLimit(env); limit > 0 {
 		log.Info("Go memory limit set to 90% of the container's", "bytes", limit)
 	}
-	return runBot(ctx, cfg, log, nil)
+	return runBot(ctx, cfg, log, hooks{})
+}
+
+// hooks are what the demo and the tests change in runBot: the clock, and a
+// look at the bot once it is built (to set its AfterEvent).
+type hooks struct {
+	now   func() time.Time
+	ready func(*slackio.Bot)
 }
 
 // runBot wires Redis, Slack and the HTTP endpoints, and runs until ctx ends.
-// ready, if not nil, receives the bot once it is built (tests and the demo use it).
-func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slackio.Bot)) error {
+func runBot(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 	m := metrics.New()
 	m.BuildInfo.WithLabelValues(buildVersion(), runtime.Version()).Set(1)
 	rdb, health, closeEmbedded, err := redisstore.Dial(cfg.RedisURL, cfg.RedisCluster, log, m)
@@ -235,14 +241,26 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, ready func(*slack
 	}
 	httpClient := &http.Client{Timeout: apiTimeout, Transport: metrics.Transport{M: m}}
 	queue := redisstore.NewQueue(store, log)
-	bot := slackio.NewBot(log, slackio.Credentials{BotToken: cfg.BotToken, AppToken: cfg.AppToken, APIURL: cfg.APIURL, PingInterval: cfg.PingTimeout}, c, store, queue, slackio.Config{
-		Channels: cfg.Channels, Agents: cfg.Agents, AgentGroup: cfg.AgentGroup, AgentTeams: cfg.AgentTeams,
-		NudgeDM: cfg.Nudge == "dm", Cooldown: cfg.Cooldown, Triage: cfg.TriageChannel,
-		Policy:  support.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats, Hours: hours},
-		Metrics: m, HTTPClient: httpClient,
+
+	// The house: Slack's clients, who is an agent, how the desk's words
+	// reach Slack, the desk (the application), and the bot around it.
+	now := time.Now
+	if h.now != nil {
+		now = h.now
+	}
+	sl := slackio.NewSlack(slackio.Credentials{BotToken: cfg.BotToken, AppToken: cfg.AppToken, APIURL: cfg.APIURL, PingInterval: cfg.PingTimeout}, httpClient)
+	dir := slackio.NewDirectory(log, sl, slackio.DirectoryConfig{Agents: cfg.Agents, AgentGroup: cfg.AgentGroup, AgentTeams: cfg.AgentTeams}, m)
+	dir.Now = now
+	notify := slackio.NewNotifier(log, sl, cfg.Nudge == "dm", m)
+	policy := support.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats, Hours: hours}
+	desk := support.NewDesk(log, c, store, queue, notify, dir, support.Config{Cooldown: cfg.Cooldown, Policy: policy, Agents: cfg.Agents, Triage: cfg.TriageChannel})
+	desk.Now = now
+	bot := slackio.NewBot(log, sl, c, desk, dir, store, slackio.Config{
+		Channels: cfg.Channels, Triage: cfg.TriageChannel, Policy: policy, Metrics: m, HTTPClient: httpClient,
 	})
-	if ready != nil {
-		ready(bot)
+	bot.Now = now
+	if h.ready != nil {
+		h.ready(bot)
 	}
 
 	var srv *http.Server

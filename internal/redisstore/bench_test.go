@@ -254,6 +254,10 @@ func (benchDirectory) Role(_ context.Context, user, _ string) support.Role {
 	return support.Customer
 }
 
+func (d benchDirectory) RoleNow(user, team string) support.Role {
+	return d.Role(context.Background(), user, team)
+}
+
 // commandCount is the total of Redis's INFO commandstats calls.
 func commandCount(ctx context.Context, rdb redis.UniversalClient) int64 {
 	info, _ := rdb.Info(ctx, "commandstats").Result()

@@ -26,23 +26,17 @@ import (
 
 // Config is what the bot needs from the environment.
 type Config struct {
-	Channels   []string // watched channel IDs; empty: every channel the bot is in
-	Agents     []string // agent user IDs
-	AgentGroup string   // user group whose members are agents
-	// AgentTeams are other workspaces (of our Enterprise Grid organisation)
-	// whose members are agents, beside our own.
-	AgentTeams []string
-	NudgeDM    bool          // DM the agent instead of an ephemeral message in the thread
-	Triage     string        // the agents' triage channel ("": none)
-	Cooldown   time.Duration // per-thread nudge cooldown
-	Workers    int           // concurrent command and click handlers (default 8)
+	Channels []string // watched channel IDs; empty: every channel the bot is in
+	Triage   string   // the agents' triage channel ("": none)
+	Workers  int      // concurrent command and click handlers (default 8)
 	// InFlight bounds the envelopes being recorded at once (default 32),
 	// and InFlightBytes their size (default 4 MiB); at either bound the
 	// socket is not read: back-pressure, not loss.
 	InFlight      int
 	InFlightBytes int
 
-	// Follow-ups: response reminders and check-ins (zero values disable them).
+	// Policy is the desk's follow-up policy, for what the bot tells agents
+	// about it (the check-in's delay).
 	Policy support.Policy
 
 	// Metrics records what the bot does (nil: a private registry nobody reads).
@@ -51,15 +45,17 @@ type Config struct {
 	HTTPClient *http.Client
 }
 
-// Bot is the running Slack bot.
+// Bot is the running Slack bot: the Socket Mode loop, the record step of
+// each event, /empathy, the buttons, App Home, and the queue's handlers.
+// What the events mean is the desk's; who is an agent is the directory's.
 type Bot struct {
 	log     *slog.Logger
-	api     *slack.Client
 	sm      *socketmode.Client
+	web     webAPI
 	coach   *coach.Coach
 	desk    *support.Desk
+	dir     *Directory
 	store   store
-	queue   support.Scheduler
 	cfg     Config
 	metrics *metrics.M
 
@@ -71,22 +67,8 @@ type Bot struct {
 	// it instead of sleeping).
 	AfterEvent func(eventID string)
 
-	botUserID    string
-	teamID       string
-	enterpriseID string // the Enterprise Grid organisation, when there is one
-	watched      map[string]bool
-	agents       map[string]bool
-
-	groupMu      sync.Mutex
-	groupMembers map[string]bool // the last good list (nil before the first)
-	groupAt      time.Time
-	groupBusy    bool      // a refresh is under way
-	groupRetry   time.Time // no refresh before this, after a failure
-	groupBackoff time.Duration
-
-	teamsMu sync.Mutex
-	teams   map[string]teamEntry     // user → team, for payloads without one
-	looking map[string]chan struct{} // users.info lookups on their way, by user
+	botUserID string
+	watched   map[string]bool
 
 	jobs      chan func(context.Context)
 	connected atomic.Bool
@@ -112,32 +94,12 @@ type store interface {
 	Stats(ctx context.Context, channel string, now time.Time, days int) (support.ChannelStats, error)
 }
 
-// Credentials are how the bot reaches Slack.
-type Credentials struct {
-	BotToken, AppToken string
-	APIURL             string        // Slack's Web API base URL, ending in "/"
-	PingInterval       time.Duration // Socket Mode ping interval (0: slack-go's default)
-}
-
-// NewBot builds a bot that reaches Slack with cr over cfg.HTTPClient.
-func NewBot(log *slog.Logger, cr Credentials, c *coach.Coach, store support.ThreadStore, queue support.Scheduler, cfg Config) *Bot {
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
-	}
-	api := slack.New(cr.BotToken, slack.OptionAPIURL(cr.APIURL), slack.OptionAppLevelToken(cr.AppToken), slack.OptionHTTPClient(cfg.HTTPClient))
-	var smOpts []socketmode.Option
-	if cr.PingInterval > 0 {
-		smOpts = append(smOpts, socketmode.OptionPingInterval(cr.PingInterval))
-	}
-	return newBot(log, api, socketmode.New(api, smOpts...), c, store, queue, cfg)
-}
-
-func newBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach.Coach, store support.ThreadStore, queue support.Scheduler, cfg Config) *Bot {
+// NewBot builds the bot that reaches Slack through sl, has desk decide
+// and record, and dir tell agents from customers (the same directory the
+// desk was built with).
+func NewBot(log *slog.Logger, sl *Slack, c *coach.Coach, desk *support.Desk, dir *Directory, store store, cfg Config) *Bot {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8
-	}
-	if cfg.Cooldown <= 0 {
-		cfg.Cooldown = 10 * time.Minute
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
@@ -151,28 +113,14 @@ func newBot(log *slog.Logger, api *slack.Client, sm *socketmode.Client, c *coach
 	if cfg.InFlightBytes <= 0 {
 		cfg.InFlightBytes = 4 << 20
 	}
-	b := &Bot{log: log, api: api, sm: sm, coach: c, store: store, queue: queue, cfg: cfg, metrics: cfg.Metrics, Now: time.Now, fatal: make(chan error, 1),
-		watched: map[string]bool{}, agents: map[string]bool{}, teams: map[string]teamEntry{}, looking: map[string]chan struct{}{}, jobs: make(chan func(context.Context), 256),
+	b := &Bot{log: log, sm: sl.sm, web: webAPI{api: sl.api, metrics: cfg.Metrics, inlineWait: maxInlineWait},
+		coach: c, desk: desk, dir: dir, store: store, cfg: cfg, metrics: cfg.Metrics, Now: time.Now, fatal: make(chan error, 1),
+		watched: map[string]bool{}, jobs: make(chan func(context.Context), 256),
 		intake: make(chan struct{}, cfg.InFlight), kib: make(chan struct{}, max(cfg.InFlightBytes>>10, 64))}
-	b.desk = support.NewDesk(log, c, store, queue, b, b, support.Config{Cooldown: cfg.Cooldown, Policy: cfg.Policy, Agents: cfg.Agents, Triage: cfg.Triage})
-	b.desk.Now = func() time.Time { return b.Now() }
 	for _, ch := range cfg.Channels {
 		b.watched[ch] = true
 	}
-	for _, a := range cfg.Agents {
-		b.agents[a] = true
-	}
 	return b
-}
-
-type teamEntry struct {
-	team string
-	at   time.Time
-	// full: from users.info, so guest is known; an entry from an event's
-	// team is not.
-	full   bool
-	guest  bool // is_restricted or is_ultra_restricted: a guest, never an agent
-	failed bool // users.info failed: the event's team decides (kept a minute)
 }
 
 // permanentSocketErrors are the apps.connections.open errors that retrying
@@ -233,19 +181,20 @@ func (b *Bot) Connected() bool { return b.connected.Load() }
 // until ctx ends; then it stops taking envelopes, finishes in-flight work for
 // up to 4 s, and returns nil.
 func (b *Bot) Run(ctx context.Context) error {
-	auth, err := b.api.AuthTestContext(ctx)
+	auth, err := b.web.api.AuthTestContext(ctx)
 	if err != nil {
 		if strings.Contains(err.Error(), "invalid_auth") || strings.Contains(err.Error(), "not_authed") {
 			return fmt.Errorf("SLACK_BOT_TOKEN: %w", ErrInvalidAuth)
 		}
 		return fmt.Errorf("auth.test: %w", err)
 	}
-	b.botUserID, b.teamID, b.enterpriseID = auth.UserID, auth.TeamID, auth.EnterpriseID
+	b.botUserID = auth.UserID
+	b.dir.setSelf(auth.TeamID, auth.EnterpriseID)
 	b.log.Info("authenticated", "team", auth.TeamID, "bot_user", auth.UserID)
-	if b.cfg.AgentGroup != "" {
+	if b.dir.cfg.AgentGroup != "" {
 		// Before the first event: the record step reads the list from the
 		// cache and never waits for Slack.
-		b.groupMember(ctx, "")
+		b.dir.groupMember(ctx, "", true)
 	}
 	if b.cfg.Triage == "" {
 		b.log.Info("no EMPATHY_TRIAGE_CHANNEL: a frustrated customer in a thread nobody owns (no claim, no agent reply, nobody on call) nudges nobody at once; its response reminder goes to EMPATHY_AGENTS when it falls due")
@@ -450,8 +399,8 @@ func (b *Bot) intakeEvent(ctx context.Context, req socketmode.Request, ev slacke
 	if cb != nil {
 		eventID = cb.EventID
 	}
-	record := b.recordFor(eventID, req.RetryAttempt, ev)
-	if record == nil {
+	e, ours := b.decode(eventID, req.RetryAttempt, ev)
+	if !ours {
 		b.sm.Ack(req) // not ours: nothing to record
 		b.metrics.AckLatency.Observe(time.Since(start).Seconds())
 		b.afterEvent(eventID)
@@ -492,18 +441,18 @@ func (b *Bot) intakeEvent(ctx context.Context, req socketmode.Request, ev slacke
 		}()
 		// The record step outlives a shutdown signal (it is bounded by its
 		// budget): a half-recorded envelope is simply not acked.
-		after, recorded, ok := record(context.WithoutCancel(ctx))
-		tasks = recorded
-		if ok {
+		r := b.record(context.WithoutCancel(ctx), e)
+		tasks = r.tasks
+		if r.ok {
 			b.sm.Ack(req)
 			b.metrics.AckLatency.Observe(time.Since(start).Seconds())
 		}
 		<-b.intake
 		b.releaseKiB(units)
 		b.metrics.InFlight.Set(float64(len(b.intake)))
-		if ok && after != nil {
+		if r.ok && r.after != nil {
 			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			after(actx)
+			r.after(actx)
 			cancel()
 		}
 	}()
@@ -521,33 +470,32 @@ func (b *Bot) afterEvent(eventID string) {
 	}
 }
 
-// recordFor returns the record step for an event, or nil when the event is
-// not ours (an unwatched channel, a bot, a subtype we ignore).
-func (b *Bot) recordFor(eventID string, retry int, ev slackevents.EventsAPIEvent) func(context.Context) (func(context.Context), []string, bool) {
+// decode reads what the record step needs of an envelope's event; ok is
+// false when the event is not ours (an unwatched channel, a bot, a subtype
+// we ignore): nothing to record.
+func (b *Bot) decode(eventID string, retry int, ev slackevents.EventsAPIEvent) (e event, ok bool) {
+	e = event{id: eventID, retry: retry}
 	cb, _ := ev.Data.(*slackevents.EventsAPICallbackEvent)
 	switch inner := ev.InnerEvent.Data.(type) {
 	case *slackevents.MessageEvent:
 		switch inner.SubType {
 		case "message_changed":
-			return b.recordFor(eventID, retry, editedMessage(ev, inner))
+			return b.decode(eventID, retry, editedMessage(ev, inner))
 		case "message_deleted":
 			if !b.watching(inner.Channel) || inner.PreviousMessage == nil || inner.DeletedTimeStamp == "" {
-				return nil
+				return e, false
 			}
-			channel, ts, thread := inner.Channel, inner.DeletedTimeStamp, inner.PreviousMessage.ThreadTimestamp
-			if thread == "" {
-				thread = ts
+			d := deletion{channel: inner.Channel, ts: inner.DeletedTimeStamp, thread: inner.PreviousMessage.ThreadTimestamp}
+			if d.thread == "" {
+				d.thread = d.ts
 			}
-			return func(ctx context.Context) (func(context.Context), []string, bool) {
-				after, ok := b.recordDeletion(ctx, eventID, channel, thread, ts)
-				return after, nil, ok
-			}
+			e.deleted = &d
+			return e, true
 		}
 		if !b.wantMessage(inner) {
-			return nil
+			return e, false
 		}
 		msg := *inner
-		edit := ev.Type == editedType
 		// Real events often carry team and no user_team (slack-go reads
 		// only user_team): the author's team is user_team, else team.
 		if msg.UserTeam == "" && cb != nil && cb.InnerEvent != nil {
@@ -558,34 +506,28 @@ func (b *Bot) recordFor(eventID string, retry int, ev slackevents.EventsAPIEvent
 				msg.UserTeam = teams.Team
 			}
 		}
-		return func(ctx context.Context) (func(context.Context), []string, bool) {
-			return b.recordMessage(ctx, eventID, retry, &msg, edit)
-		}
+		e.message, e.edit = &msg, ev.Type == editedType
+		return e, true
 	case *slackevents.ReactionAddedEvent:
 		if !b.watching(inner.Item.Channel) || inner.Item.Type != "message" {
-			return nil
+			return e, false
 		}
 		switch inner.Reaction {
 		case "eyes", "white_check_mark", "heavy_check_mark":
 		default:
-			return nil
+			return e, false
 		}
 		r := *inner
-		return func(ctx context.Context) (func(context.Context), []string, bool) {
-			after, ok := b.recordReaction(ctx, &r)
-			return after, nil, ok
-		}
+		e.reaction = &r
+		return e, true
 	case *slackevents.AppHomeOpenedEvent:
-		if inner.Tab != "home" && inner.Tab != "" {
-			return nil
+		if inner.Tab != "home" && inner.Tab != "" || inner.User == "" {
+			return e, false
 		}
-		user := inner.User
-		// Nothing to record: the view is rebuilt from the store; ack, then publish.
-		return func(ctx context.Context) (func(context.Context), []string, bool) {
-			return func(ctx context.Context) { b.publishHome(ctx, user) }, nil, true
-		}
+		e.home = inner.User
+		return e, true
 	}
-	return nil
+	return e, false
 }
 
 // editedType marks the event editedMessage makes of a message_changed.

@@ -51,13 +51,13 @@ func (b *Bot) command(cmd slack.SlashCommand) (now *reply, later func(context.Co
 	answer := func(text string) (*reply, func(context.Context) reply) { r := ephemeral(text); return &r, nil }
 	// Customers may see /empathy in a shared channel: they get a polite
 	// refusal that says nothing about what the bot does.
-	switch agent, known := b.agentFast(cmd.UserID, cmd.TeamID); {
+	switch agent, known := b.dir.placed(cmd.UserID, cmd.TeamID); {
 	case known && !agent:
 		return answer(refusal)
 	case !known:
 		// Deciding needs the agent group from Slack: answer after the ack.
 		return nil, func(ctx context.Context) reply {
-			if b.Role(ctx, cmd.UserID, "") != support.Agent {
+			if b.dir.Role(ctx, cmd.UserID, "") != support.Agent {
 				return ephemeral(refusal)
 			}
 			r, l := b.agentCommand(log, cmd, sub, rest)
@@ -83,31 +83,6 @@ func knownSub(sub string) string {
 }
 
 const refusal = "Sorry, this command isn't available to you here."
-
-// agentFast tells, without I/O, whether user is an agent; known is false when
-// only the agent group (a Slack call) can tell.
-func (b *Bot) agentFast(user, team string) (agent, known bool) {
-	if b.agents[user] {
-		return true, true
-	}
-	if len(b.agents) > 0 || b.cfg.AgentGroup != "" {
-		if b.cfg.AgentGroup == "" {
-			return false, true
-		}
-		return false, false
-	}
-	if team != "" && b.teamID != "" && !b.ourTeam(team) {
-		return false, true // another organisation: a Slack Connect customer
-	}
-	// Our team or none: only users.info tells a member from a guest.
-	b.teamsMu.Lock()
-	e, ok := b.teams[user]
-	b.teamsMu.Unlock()
-	if ok && e.full && !e.failed && b.Now().Sub(e.at) < 10*time.Minute {
-		return b.ourTeam(e.team) && !e.guest, true
-	}
-	return false, false
-}
 
 func (b *Bot) agentCommand(log logger, cmd slack.SlashCommand, sub, rest string) (*reply, func(context.Context) reply) {
 	answer := func(text string) (*reply, func(context.Context) reply) { r := ephemeral(text); return &r, nil }
@@ -189,7 +164,7 @@ func (b *Bot) stats(ctx context.Context, log logger, cmd slack.SlashCommand) str
 
 // respond posts a reply to a response_url, retrying transient failures.
 func (b *Bot) respond(ctx context.Context, responseURL string, r reply) error {
-	return b.retry(ctx, "response_url", func() error {
+	return b.web.retry(ctx, "response_url", func() error {
 		return hideURL(slack.PostWebhookCustomHTTPContext(ctx, responseURL, b.cfg.HTTPClient, &slack.WebhookMessage{ResponseType: r.ResponseType, Text: r.Text}))
 	})
 }

@@ -16,13 +16,15 @@ import (
 	"github.com/slack-go/slack"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/support"
 )
 
 func testBot() *Bot {
-	b := newBot(slog.New(slog.NewTextHandler(io.Discard, nil)), nil, nil, coach.Default(), nil, nil,
-		Config{Channels: []string{"CSUP"}, Agents: []string{"UAGENT"}})
-	b.teamID = "TUS"
-	return b
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sl := NewSlack(Credentials{BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: "http://127.0.0.1:1/api/"}, nil)
+	dir := NewDirectory(log, sl, DirectoryConfig{Agents: []string{"UAGENT"}}, nil)
+	dir.setSelf("TUS", "")
+	return NewBot(log, sl, coach.Default(), nil, dir, nil, Config{Channels: []string{"CSUP"}})
 }
 
 // FuzzSlashCommand: whatever anyone types after /empathy, the answer is
@@ -159,19 +161,19 @@ func TestRetryTellsNotSentFromMaybeSent(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	calls := 0
-	err := b.retry(ctx, "chat.postEphemeral", func() error { calls++; return nil })
+	err := b.web.retry(ctx, "chat.postEphemeral", func() error { calls++; return nil })
 	if calls != 0 || err == nil || errors.Is(err, errMaybeDelivered) {
 		t.Errorf("cancelled before the call: %d calls, err %v", calls, err)
 	}
 	calls = 0
 	lost := &url.Error{Op: "Post", URL: "https://slack.test/api/chat.postEphemeral", Err: io.EOF}
-	err = b.retry(context.Background(), "chat.postEphemeral", func() error { calls++; return lost })
+	err = b.web.retry(context.Background(), "chat.postEphemeral", func() error { calls++; return lost })
 	if calls != 1 || !errors.Is(err, errMaybeDelivered) {
 		t.Errorf("answer lost: %d calls, err %v; want 1 call and errMaybeDelivered", calls, err)
 	}
 	calls = 0
 	refused := &url.Error{Op: "Post", URL: "https://slack.test/api/chat.postEphemeral", Err: &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}}
-	err = b.retry(context.Background(), "chat.postEphemeral", func() error {
+	err = b.web.retry(context.Background(), "chat.postEphemeral", func() error {
 		calls++
 		if calls < 2 {
 			return refused
@@ -203,5 +205,32 @@ func TestAnalyzeListsEachCueOnce(t *testing.T) {
 	}
 	if len(lines) > 12 || !strings.Contains(out, "×") {
 		t.Errorf("%d lines, want each cue once with its count:\n%s", len(lines), out)
+	}
+}
+
+// A 429 is waited out in place for a person waiting on an answer (up to
+// maxInlineWait); the Notifier, which works for the queue, waits out none
+// and hands the Retry-After back for the queue to retry the whole task.
+func TestRateLimitWaitedInPlaceOnlyForPeople(t *testing.T) {
+	b := testBot()
+	n := NewNotifier(b.log, NewSlack(Credentials{APIURL: "http://127.0.0.1:1/api/"}, nil), false, nil)
+	limited := func(calls *int) func() error {
+		return func() error {
+			*calls++
+			if *calls == 1 {
+				return &slack.RateLimitedError{RetryAfter: time.Millisecond}
+			}
+			return nil
+		}
+	}
+	calls := 0
+	if err := b.web.retry(context.Background(), "views.publish", limited(&calls)); err != nil || calls != 2 {
+		t.Errorf("for a person: %d calls, err %v; want the 429 waited out and the call made again", calls, err)
+	}
+	calls = 0
+	err := n.web.retry(context.Background(), "chat.postMessage", limited(&calls))
+	var later *support.RetryLater
+	if calls != 1 || !errors.As(err, &later) || later.After != time.Millisecond {
+		t.Errorf("for the queue: %d calls, err %v; want one call and a RetryLater of 1ms", calls, err)
 	}
 }

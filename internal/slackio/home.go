@@ -63,14 +63,14 @@ func statsText(st support.ChannelStats) string {
 func (b *Bot) publishHome(ctx context.Context, user string) {
 	log := b.log.With("user", user)
 	var blocks []slack.Block
-	if b.Role(ctx, user, "") != support.Agent {
+	if b.dir.Role(ctx, user, "") != support.Agent {
 		blocks = []slack.Block{slack.NewSectionBlock(md("Hi! I help the support team here. There is nothing for you to do on this page."), nil, nil)}
 	} else {
 		blocks = b.homeBlocks(ctx, log, user)
 	}
 	view := slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
-	if err := b.retry(ctx, "views.publish", func() error {
-		_, err := b.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: view})
+	if err := b.web.retry(ctx, "views.publish", func() error {
+		_, err := b.web.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: view})
 		return err
 	}); err != nil {
 		log.Warn("app home not published", "error", err)

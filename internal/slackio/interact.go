@@ -19,7 +19,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 	user := cb.User.ID
 	b.metrics.Actions.WithLabelValues(knownAction(a.ActionID)).Inc()
 	log := b.log.With("action", a.ActionID, "user", user, "channel", cb.Channel.ID)
-	if b.Role(ctx, user, cb.User.TeamID) != support.Agent {
+	if b.dir.Role(ctx, user, cb.User.TeamID) != support.Agent {
 		b.answerAction(ctx, log, cb, "Sorry, these buttons are for the support team.", false)
 		return
 	}
@@ -48,7 +48,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 		if b.cfg.Triage != "" && cb.Channel.ID == b.cfg.Triage {
 			// A triage card: everyone in the triage channel sees who took it.
 			card := fmt.Sprintf(":eyes: <@%s> claimed the frustrated customer in <#%s>.", user, channel)
-			if link := b.permalink(ctx, channel, thread); link != "" {
+			if link := b.web.permalink(ctx, channel, thread); link != "" {
 				card += " <" + link + "|Open the message>"
 			}
 			b.metrics.Actions.WithLabelValues("triage_claim").Inc()
@@ -189,7 +189,7 @@ func (b *Bot) postResponse(ctx context.Context, log logger, cb slack.Interaction
 	if cb.ResponseURL == "" {
 		return
 	}
-	err := b.retry(ctx, "response_url", func() error {
+	err := b.web.retry(ctx, "response_url", func() error {
 		return hideURL(slack.PostWebhookCustomHTTPContext(ctx, cb.ResponseURL, b.cfg.HTTPClient, &m))
 	})
 	if err != nil {

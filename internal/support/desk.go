@@ -85,7 +85,7 @@ type Outcome struct {
 // returns nil may the envelope be acked; on an error nothing is lost, since
 // Slack redelivers and the record step's dedupe makes that safe.
 func (d *Desk) Message(ctx context.Context, m Message, text string) (Outcome, error) {
-	role := d.dir.Role(ctx, m.User, m.Team)
+	role := d.dir.RoleNow(m.User, m.Team)
 	if role == Unplaced {
 		return Outcome{}, ErrUnknownAuthor
 	}
@@ -267,9 +267,9 @@ func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
 		}
 	}
 	if to == "" && d.cfg.Triage != "" {
-		outcome, err := d.once(ctx, t.ID()+"|triage", func(ctx context.Context) error {
+		outcome, err := d.once(ctx, t.ID()+"|triage", func(ctx context.Context, del Delivery) error {
 			s := d.coach.SuggestFor(t.Basis, nil)
-			return d.notify.Triage(ctx, d.cfg.Triage, Nudge{Channel: t.Channel, Thread: t.Thread, InThread: th.Replies, Score: t.Basis.Score, Suggestion: s})
+			return d.notify.Triage(ctx, del, d.cfg.Triage, Nudge{Channel: t.Channel, Thread: t.Thread, InThread: th.Replies, Score: t.Basis.Score, Suggestion: s})
 		})
 		if outcome == Sent {
 			outcome = Triaged
@@ -286,10 +286,10 @@ func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
 		_ = d.store.ReleaseNudge(ctx, t.Channel, t.Thread)
 		return Snoozed, nil
 	}
-	outcome, err := d.once(ctx, t.ID()+"|"+to, func(ctx context.Context) error {
+	outcome, err := d.once(ctx, t.ID()+"|"+to, func(ctx context.Context, del Delivery) error {
 		recent, _ := d.store.RecentTips(ctx, to)
 		s := d.coach.SuggestFor(t.Basis, recent)
-		if err := d.notify.Nudge(ctx, to, Nudge{Channel: t.Channel, Thread: t.Thread, InThread: th.Replies, Score: t.Basis.Score, Suggestion: s}); err != nil {
+		if err := d.notify.Nudge(ctx, del, to, Nudge{Channel: t.Channel, Thread: t.Thread, InThread: th.Replies, Score: t.Basis.Score, Suggestion: s}); err != nil {
 			return err
 		}
 		at := d.Now()
@@ -314,16 +314,15 @@ func (d *Desk) DeliverReview(ctx context.Context, t ReviewTask) (string, error) 
 	} else if snoozed {
 		return Snoozed, nil
 	}
-	return d.once(ctx, t.ID(), func(ctx context.Context) error { return d.notify.Review(ctx, t.Agent, t) })
+	return d.once(ctx, t.ID(), func(ctx context.Context, del Delivery) error { return d.notify.Review(ctx, del, t.Agent, t) })
 }
 
 // once runs send under the idempotency key: across retries and replicas,
 // at most one send succeeds. Every attempt ends sent, refused or unknown:
 // an attempt that may have reached Slack is never blindly repeated. send
-// gets a context that carries the key and whether an earlier attempt may
-// have reached Slack (WithDelivery), so that the Notifier looks before it
-// sends again.
-func (d *Desk) once(ctx context.Context, key string, send func(context.Context) error) (string, error) {
+// gets the attempt (its key, and whether an earlier attempt may have
+// reached Slack), so that the Notifier looks before it sends again.
+func (d *Desk) once(ctx context.Context, key string, send func(context.Context, Delivery) error) (string, error) {
 	state, err := d.store.BeginDelivery(ctx, key, Handover)
 	if err != nil {
 		return "", err
@@ -334,8 +333,7 @@ func (d *Desk) once(ctx context.Context, key string, send func(context.Context) 
 	case DeliveryBusy:
 		return "", ErrBusy
 	}
-	mark := func(ctx context.Context) error { return d.store.MarkSending(ctx, key) }
-	err = send(WithDelivery(ctx, key, state == DeliveryCheck, mark))
+	err = send(ctx, Delivery{ID: key, Check: state == DeliveryCheck, mark: func(ctx context.Context) error { return d.store.MarkSending(ctx, key) }})
 	finish := func(outcome string) {
 		if err := d.store.FinishDelivery(context.WithoutCancel(ctx), key, outcome); err != nil {
 			d.log.Warn("delivery outcome not recorded", "task", key, "outcome", outcome, "error", err)
@@ -458,8 +456,8 @@ var reminderStat = map[string]string{KindResponse: StatReminders, KindFollowup: 
 // remindOnce sends one reminder to one agent, exactly once across retries
 // and replicas, and lists it among the agent's open items.
 func (d *Desk) remindOnce(ctx context.Context, r Reminder, to, text string) (string, error) {
-	return d.once(ctx, r.ID()+"|"+to, func(ctx context.Context) error {
-		if err := d.notify.Remind(ctx, to, r, text); err != nil {
+	return d.once(ctx, r.ID()+"|"+to, func(ctx context.Context, del Delivery) error {
+		if err := d.notify.Remind(ctx, del, to, r, text); err != nil {
 			return err
 		}
 		if stat := reminderStat[r.Kind]; stat != "" {
@@ -481,6 +479,35 @@ func (d *Desk) Claim(ctx context.Context, channel, thread, user, team string) er
 	return d.store.Claim(ctx, channel, thread, user)
 }
 
+// A Reaction is what an agent's reaction on a thread does.
+type Reaction int
+
+// Reactions.
+const (
+	ReactClaim   Reaction = iota // 👀
+	ReactResolve                 // ✅
+)
+
+// React is the record step for a reaction, which runs before the ack: it
+// places the reactor from what the directory knows now (RoleNow), and
+// answers ErrUnknownAuthor when it cannot yet (the caller applies the
+// reaction with Claim or Resolve once it can), ErrNotAgent for a customer.
+// after is Resolve's.
+func (d *Desk) React(ctx context.Context, channel, thread, user string, r Reaction) (after func(context.Context), err error) {
+	switch d.dir.RoleNow(user, "") {
+	case Unplaced:
+		return nil, ErrUnknownAuthor
+	case Agent:
+	default:
+		return nil, ErrNotAgent
+	}
+	if r == ReactClaim {
+		return nil, d.store.Claim(ctx, channel, thread, user)
+	}
+	_, after, err = d.resolve(ctx, channel, thread, user)
+	return after, err
+}
+
 // ErrNotAgent is returned when a customer (or an unknown user) tries what
 // only agents may.
 var ErrNotAgent = errors.New("support: only agents may do this")
@@ -495,6 +522,10 @@ func (d *Desk) Resolve(ctx context.Context, channel, thread, user, team string) 
 	if d.dir.Role(ctx, user, team) != Agent {
 		return false, nil, ErrNotAgent
 	}
+	return d.resolve(ctx, channel, thread, user)
+}
+
+func (d *Desk) resolve(ctx context.Context, channel, thread, user string) (changed bool, after func(context.Context), err error) {
 	now := d.Now()
 	th, changed, err := d.store.Resolve(ctx, channel, thread, user, now)
 	if err != nil {

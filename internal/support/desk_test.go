@@ -451,3 +451,58 @@ func TestUnscoredMessagesAreCounted(t *testing.T) {
 		t.Errorf("unscored count %d, want 2 (the Spanish and the German message)", n)
 	}
 }
+
+// pendingDirectory knows nobody yet on the record step (RoleNow) and
+// knows its agents once it may ask (Role): an agent's first event after a
+// restart, before users.info has answered.
+type pendingDirectory map[string]bool
+
+func (d pendingDirectory) RoleNow(string, string) support.Role { return support.Unplaced }
+func (d pendingDirectory) Role(_ context.Context, user, _ string) support.Role {
+	if d[user] {
+		return support.Agent
+	}
+	return support.Customer
+}
+
+// The record step never guesses who someone is: a message or a reaction
+// by an author the directory cannot place yet is ErrUnknownAuthor and
+// records nothing (the message is left for Slack's redelivery; the
+// reaction is applied with Claim, which may ask); a customer's reaction
+// claims nothing.
+func TestDeskRecordStepWaitsForIdentity(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	th := w.say(cust, "", "This is ridiculous, I've been waiting 3 days for an answer!")
+	w.desk = support.NewDesk(slog.New(slog.NewTextHandler(io.Discard, nil)), coach.Default(), w.store, w.queue, w.notify, pendingDirectory{dana: true}, w.desk.Config())
+	w.desk.Now = w.clock.Now
+
+	_, err := w.desk.Message(ctx, support.Message{EventID: "Ev-unplaced", Channel: ch, Thread: th, TS: "1764579600.999999", User: dana}, "On it, sorry for the wait.")
+	if !errors.Is(err, support.ErrUnknownAuthor) {
+		t.Fatalf("message by an unplaced author: err %v, want ErrUnknownAuthor", err)
+	}
+	if _, err := w.desk.React(ctx, ch, th, dana, support.ReactClaim); !errors.Is(err, support.ErrUnknownAuthor) {
+		t.Fatalf("👀 by an unplaced agent: err %v, want ErrUnknownAuthor", err)
+	}
+	if got, _ := w.store.GetThread(ctx, ch, th); got.Assignee() != "" || got.AgentReplied {
+		t.Fatalf("the record step guessed: assignee %q, agent replied %v", got.Assignee(), got.AgentReplied)
+	}
+	if err := w.desk.Claim(ctx, ch, th, dana, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := w.store.GetThread(ctx, ch, th); got.Assignee() != dana {
+		t.Fatalf("assignee %q after Claim, want %s", got.Assignee(), dana)
+	}
+	if err := w.desk.Claim(ctx, ch, th, cust, ""); !errors.Is(err, support.ErrNotAgent) {
+		t.Fatalf("a customer's claim: err %v, want ErrNotAgent", err)
+	}
+
+	// With a directory that knows: a customer's ✅ resolves nothing.
+	w.desk = support.NewDesk(slog.New(slog.NewTextHandler(io.Discard, nil)), coach.Default(), w.store, w.queue, w.notify, supporttest.Directory{dana: true}, w.desk.Config())
+	if _, err := w.desk.React(ctx, ch, th, cust, support.ReactResolve); !errors.Is(err, support.ErrNotAgent) {
+		t.Fatalf("a customer's ✅: err %v, want ErrNotAgent", err)
+	}
+	if got, _ := w.store.GetThread(ctx, ch, th); got.Resolved {
+		t.Fatal("a customer's ✅ resolved the thread")
+	}
+}

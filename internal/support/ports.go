@@ -109,19 +109,43 @@ type Scheduler interface {
 }
 
 // Notifier delivers what the desk decided to say, privately to one agent
-// (slackio renders and sends it). An error means "not delivered"; a
-// *RetryLater error says when to try again; ErrUnknownOutcome and
-// ErrLookBeforeRetry say that it may have been delivered, and
-// ErrAlreadySent that an earlier attempt's was found. The delivery's ID
-// and whether to look for an earlier attempt first are in the context
-// (DeliveryFrom).
+// (slackio renders and sends it). Each call is one attempt at delivery d
+// (see Delivery). An error means "not delivered"; a *RetryLater error says
+// when to try again; ErrUnknownOutcome and ErrLookBeforeRetry say that it
+// may have been delivered, and ErrAlreadySent that an earlier attempt's
+// was found.
 type Notifier interface {
-	Nudge(ctx context.Context, to string, n Nudge) error
+	Nudge(ctx context.Context, d Delivery, to string, n Nudge) error
 	// Triage posts a card about a frustrated customer nobody owns in the
 	// agents' triage channel, with a Claim button.
-	Triage(ctx context.Context, triageChannel string, n Nudge) error
-	Review(ctx context.Context, to string, r ReviewTask) error
-	Remind(ctx context.Context, to string, r Reminder, text string) error
+	Triage(ctx context.Context, d Delivery, triageChannel string, n Nudge) error
+	Review(ctx context.Context, d Delivery, to string, r ReviewTask) error
+	Remind(ctx context.Context, d Delivery, to string, r Reminder, text string) error
+}
+
+// Delivery is one attempt at something the desk delivers once (a nudge to
+// one agent, a reminder to one agent, a review, a triage card), across
+// retries and replicas.
+type Delivery struct {
+	// ID names the delivery; a posted message carries it as metadata, so a
+	// later attempt can find it.
+	ID string
+	// Check: an earlier attempt may have reached Slack. Look for it before
+	// sending anything; an ephemeral message cannot be looked up, so it is
+	// not sent again.
+	Check bool
+	mark  func(context.Context) error
+}
+
+// Sending records that this attempt is about to make the call that shows
+// something to someone: if this replica dies from here on, the next
+// attempt looks before it sends (Check). A Delivery the desk did not make
+// records nothing.
+func (d Delivery) Sending(ctx context.Context) error {
+	if d.mark == nil {
+		return nil
+	}
+	return d.mark(ctx)
 }
 
 // Nudge is what an agent is told about a frustrated customer.
@@ -153,7 +177,14 @@ const (
 var ErrUnknownAuthor = errors.New("support: the author is not known yet")
 
 // Directory tells agents from customers (slackio: EMPATHY_AGENTS, the agent
-// group, the user's team). When it cannot tell, it says Customer.
+// group, the user's team). When it cannot tell, the user is not an agent.
 type Directory interface {
+	// Role says who user is, asking Slack when it must (for as long as ctx
+	// allows): for commands, clicks and deliveries.
 	Role(ctx context.Context, user, team string) Role
+	// RoleNow says who user is from what is known now, without asking
+	// Slack: the record step runs before an ack, which must not wait for
+	// the Web API. When it cannot tell yet it says Unplaced, and looks the
+	// user up behind so that Slack's redelivery finds the answer.
+	RoleNow(user, team string) Role
 }

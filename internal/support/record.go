@@ -1,7 +1,6 @@
 package support
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -151,40 +150,6 @@ var ErrLookBeforeRetry = errors.New("outcome unknown; look before retrying")
 // ErrAlreadySent marks a delivery an earlier attempt made: found where it
 // was posted.
 var ErrAlreadySent = errors.New("already sent by an earlier attempt")
-
-type deliveryKey struct{}
-
-type delivery struct {
-	id    string
-	check bool
-	mark  func(context.Context) error
-}
-
-// WithDelivery returns ctx carrying the delivery's ID, whether an earlier
-// attempt may have reached Slack (check), and mark, which records that
-// this attempt is about to call Slack (see Sending), for the Notifier.
-func WithDelivery(ctx context.Context, id string, check bool, mark func(context.Context) error) context.Context {
-	return context.WithValue(ctx, deliveryKey{}, delivery{id, check, mark})
-}
-
-// Sending records, for the delivery in ctx, that the Notifier is about to
-// make the call that shows something to someone: if this replica dies
-// from here on, the next attempt looks before it sends. With no delivery
-// in ctx it does nothing.
-func Sending(ctx context.Context) error {
-	d, _ := ctx.Value(deliveryKey{}).(delivery)
-	if d.mark == nil {
-		return nil
-	}
-	return d.mark(ctx)
-}
-
-// DeliveryFrom returns the delivery ID and check flag WithDelivery put in
-// ctx ("" and false when there are none).
-func DeliveryFrom(ctx context.Context) (id string, check bool) {
-	d, _ := ctx.Value(deliveryKey{}).(delivery)
-	return d.id, d.check
-}
 
 // RetryLater is an error that says when a retry may succeed (a Slack rate
 // limit's Retry-After). The queue waits at least that long, with jitter.

@@ -206,23 +206,23 @@ func (n *Notifier) record(s Sent) error {
 }
 
 // Nudge implements support.Notifier.
-func (n *Notifier) Nudge(_ context.Context, to string, x support.Nudge) error {
+func (n *Notifier) Nudge(_ context.Context, _ support.Delivery, to string, x support.Nudge) error {
 	return n.record(Sent{Kind: "nudge", To: to, Channel: x.Channel, Thread: x.Thread, Text: x.Suggestion.Tip.ID})
 }
 
 // Triage implements support.Notifier: recorded as kind "triage", To the
 // triage channel.
-func (n *Notifier) Triage(_ context.Context, channel string, x support.Nudge) error {
+func (n *Notifier) Triage(_ context.Context, _ support.Delivery, channel string, x support.Nudge) error {
 	return n.record(Sent{Kind: "triage", To: channel, Channel: x.Channel, Thread: x.Thread, Text: string(x.Suggestion.Cue.Kind)})
 }
 
 // Review implements support.Notifier.
-func (n *Notifier) Review(_ context.Context, to string, r support.ReviewTask) error {
+func (n *Notifier) Review(_ context.Context, _ support.Delivery, to string, r support.ReviewTask) error {
 	return n.record(Sent{Kind: "review", To: to, Channel: r.Channel, Thread: r.Thread, Text: r.Kind})
 }
 
 // Remind implements support.Notifier.
-func (n *Notifier) Remind(_ context.Context, to string, r support.Reminder, text string) error {
+func (n *Notifier) Remind(_ context.Context, _ support.Delivery, to string, r support.Reminder, text string) error {
 	return n.record(Sent{Kind: r.Kind, To: to, Channel: r.Channel, Thread: r.Thread, Text: text})
 }
 
@@ -243,4 +243,9 @@ func (d Directory) Role(_ context.Context, user, _ string) support.Role {
 		return support.Agent
 	}
 	return support.Customer
+}
+
+// RoleNow implements support.Directory: a fixed directory always knows.
+func (d Directory) RoleNow(user, team string) support.Role {
+	return d.Role(context.Background(), user, team)
 }
