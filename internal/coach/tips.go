@@ -144,6 +144,12 @@ func (c *Coach) Suggest(a Assessment, recent []string) Suggestion {
 }
 
 func (c *Coach) suggest(cue Cue, wait string, recent []string) Suggestion {
+	return c.suggestWith(cue, wait, "", recent)
+}
+
+// candidates are the tips that fit a cue: those of its kind, else the
+// general ones.
+func (c *Coach) candidates(cue Cue) []Tip {
 	kind := cue.Kind
 	if kind == RepeatedContact && recurring(cue.Evidence) {
 		kind = Recurring
@@ -151,6 +157,41 @@ func (c *Coach) suggest(cue Cue, wait string, recent []string) Suggestion {
 	cands := c.Tips(kind)
 	if len(cands) == 0 {
 		cands = c.Tips("")
+	}
+	return cands
+}
+
+// Techniques lists, in the catalogue's order, the techniques of the tips
+// that fit the cue a nudge is about: the choices a learner chooses among.
+func (c *Coach) Techniques(b Basis) []string {
+	var out []string
+	for _, t := range c.candidates(Cue{Kind: b.Kind, Evidence: b.Quote}) {
+		if !contains(out, t.Technique) {
+			out = append(out, t.Technique)
+		}
+	}
+	return out
+}
+
+// SuggestWith is SuggestFor with the technique chosen by the caller (a
+// learner): the first tip of that technique not shown recently. An unknown
+// technique, or "", leaves the choice to the catalogue's order.
+func (c *Coach) SuggestWith(b Basis, technique string, recent []string) Suggestion {
+	return c.suggestWith(Cue{Kind: b.Kind, Evidence: b.Quote}, b.Wait, technique, recent)
+}
+
+func (c *Coach) suggestWith(cue Cue, wait, technique string, recent []string) Suggestion {
+	cands := c.candidates(cue)
+	if technique != "" {
+		var only []Tip
+		for _, t := range cands {
+			if t.Technique == technique {
+				only = append(only, t)
+			}
+		}
+		if len(only) > 0 {
+			cands = only
+		}
 	}
 	pick := -1
 	for i, t := range cands {

@@ -97,8 +97,9 @@ type decision struct {
 // The customer script. KEYS: the thread's hash, the shard's stream, due set
 // and task envelopes. ARGV[1]: customerArgs. It returns the kind ("dup" or
 // "new"), the decision (JSON), the thread's fields when the message
-// reopens a resolved thread, whether it did, and whether this is the
-// thread's first frustrated message.
+// reopens a resolved thread, whether it did, whether this is the thread's
+// first frustrated message, and whether it follows an agent's reply in a
+// thread that has been frustrated.
 var recordCustomerScript = redis.NewScript(luaFields + luaOlder + luaRead + `
 local a = cjson.decode(ARGV[1])
 local th = KEYS[1]
@@ -107,7 +108,7 @@ local h = read(th, {'customer', 'agent_replied', 'resolved', 'frustrated', 'wait
 -- Dedupe: a redelivery of the thread's last customer message gets its
 -- decision back and arms nothing again; a redelivery of an older one is
 -- late (below).
-if h.customer_event == a.dedupe then return {'dup', h.customer_decision or '{}', {}, 0, 0} end
+if h.customer_event == a.dedupe then return {'dup', h.customer_decision or '{}', {}, 0, 0, 0} end
 local replied, resolved, frus = h.agent_replied == '1', h.resolved == '1', h.frustrated == '1'
 local ct, gt = h.customer_ts, h.agent_ts
 -- The thread's trajectory is this customer's own: another customer's
@@ -126,7 +127,7 @@ if (ct and (older(a.ts, ct) or (a.ts == ct and not a.edit))) or (gt and older(a.
   -- already recorded (or this one is, and this is its late redelivery; or
   -- this is an edit of a message that is no longer the last). The thread
   -- stays as it is; nothing is armed.
-  return {'new', cjson.encode({v = v, late = true}), {}, 0, 0}
+  return {'new', cjson.encode({v = v, late = true}), {}, 0, 0, 0}
 end
 local r = a.readings[v + 1]
 local f = r.frustrated and '1' or '0'
@@ -172,7 +173,7 @@ write(th, fields, h.ttl_set, a.at, a.retention_ms)
 -- message that reopens a resolved thread (its check-in to cancel).
 local after = {}
 if resolved then after = redis.call('HGETALL', th) end
-return {'new', d, after, resolved and 1 or 0, newly}`)
+return {'new', d, after, resolved and 1 or 0, newly, (replied and h.first_frustrated) and 1 or 0}`)
 
 // agentArgs is the agent script's one argument, as JSON.
 type agentArgs struct {
@@ -258,13 +259,14 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 			return support.CustomerResult{}, err
 		}
 	}
-	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, r.TS, 5, true, a)
+	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, r.TS, 6, true, a)
 	if err != nil {
 		return support.CustomerResult{}, fmt.Errorf("record customer message %s/%s: %w", r.Channel, r.TS, err)
 	}
 	out := support.CustomerResult{Duplicate: res[0] == "dup", Thread: parseThread(r.Channel, r.Thread, pairs(res[2]))}
 	out.Thread.Reopened = res[3] == int64(1)
 	out.Thread.NewlyFrustrated = res[4] == int64(1)
+	out.AfterReply = res[5] == int64(1)
 	var d decision
 	if raw, _ := res[1].(string); json.Unmarshal([]byte(raw), &d) != nil {
 		return out, fmt.Errorf("record customer message %s/%s: bad decision %q", r.Channel, r.TS, res[1])

@@ -433,6 +433,7 @@ func parseThread(channel, ts string, m map[string]string) support.Thread {
 	t.LastCustomerAt = msTime(get("customer_at"))
 	t.ResolvedAt = msTime(get("resolved_at"))
 	t.WaitingSince = msTime(get("waiting_since"))
+	t.EverFrustrated = get("first_frustrated") != ""
 	t.LastScore, _ = strconv.ParseFloat(get("score"), 64)
 	t.Nudges, _ = strconv.Atoi(get("nudges"))
 	// A reply is a message whose ts is not the thread's: the last customer

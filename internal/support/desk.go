@@ -26,10 +26,17 @@ type Config struct {
 	Triage    string
 	DedupeFor time.Duration // how long an event ID is remembered (0: the store's default)
 	Retention time.Duration // thread state's TTL (0: the store's default)
+	// Holdout keeps a fraction of frustrated moments from nudges, to
+	// measure what nudges change (EMPATHY_HOLDOUT; 0: none).
+	Holdout Holdout
+	// FixedTips: a nudge's technique is the catalogue's first for its cue
+	// kind (EMPATHY_TIPS=fixed), not the learner's choice.
+	FixedTips bool
 }
 
 // Desk is the application: every decision about a support thread, with one
-// method per thing that happens. It holds no state of its own.
+// method per thing that happens. It holds no state of its own beyond a
+// minute's cache of what the learner read.
 type Desk struct {
 	coach  *coach.Coach
 	store  ThreadStore
@@ -38,6 +45,7 @@ type Desk struct {
 	dir    Directory
 	cfg    Config
 	log    *slog.Logger
+	learn  *learnCache
 	// Now is the clock.
 	Now func() time.Time
 }
@@ -50,7 +58,7 @@ func NewDesk(log *slog.Logger, c *coach.Coach, store ThreadStore, queue Schedule
 	if cfg.NudgeUseful <= 0 {
 		cfg.NudgeUseful = 15 * time.Minute
 	}
-	return &Desk{coach: c, store: store, queue: queue, notify: notify, dir: dir, cfg: cfg, log: log, Now: time.Now}
+	return &Desk{coach: c, store: store, queue: queue, notify: notify, dir: dir, cfg: cfg, log: log, learn: newLearnCache(), Now: time.Now}
 }
 
 // Config returns the desk's configuration, defaults filled in.
@@ -78,6 +86,12 @@ type Outcome struct {
 	Agent      AgentResult
 	Review     bool     // a review was queued
 	Tasks      []string // IDs of the tasks handed to the queue for delivery now
+	// Acknowledged: an agent's reply acknowledges the feeling (the reply
+	// review found no missing acknowledgement).
+	Acknowledged bool
+	at           time.Time // when the message was received
+	ts           string    // its Slack ts
+	edit         bool      // an edit of it
 }
 
 // Message is the record step for a message: the desk decides and records
@@ -146,7 +160,7 @@ func (d *Desk) customerMessage(ctx context.Context, m Message, text string) (Out
 	if err != nil {
 		return Outcome{}, err
 	}
-	out := Outcome{Role: Customer, Assessment: as[res.Variant], Customer: res}
+	out := Outcome{Role: Customer, Assessment: as[res.Variant], Customer: res, at: rec.At, ts: m.TS, edit: m.Edit}
 	if res.Nudge {
 		out.Tasks = append(out.Tasks, NudgeTask{Channel: m.Channel, Thread: m.Thread, TS: m.TS}.ID())
 	}
@@ -161,7 +175,14 @@ func (d *Desk) agentReply(ctx context.Context, m Message, text string) (Outcome,
 	// the reply is the first to a frustrated customer. The customer's
 	// message is not read again (the bot keeps no text): the review asks
 	// for an acknowledgement of a frustrated customer.
-	if findings := d.coach.Review(text, coach.Assessment{Frustrated: true}); len(findings) > 0 {
+	findings := d.coach.Review(text, coach.Assessment{Frustrated: true})
+	acknowledged := true
+	for _, f := range findings {
+		if f.Kind == coach.NoAcknowledgment {
+			acknowledged = false
+		}
+	}
+	if len(findings) > 0 {
 		f := findings[0]
 		rec.Review = &ReviewTask{Channel: m.Channel, Thread: m.Thread, TS: m.TS, Agent: m.User, At: at.UnixMilli(),
 			Kind: string(f.Kind), Quote: f.Evidence, Technique: f.Technique, Suggestion: f.Suggestion}
@@ -170,7 +191,7 @@ func (d *Desk) agentReply(ctx context.Context, m Message, text string) (Outcome,
 	if err != nil {
 		return Outcome{}, err
 	}
-	out := Outcome{Role: Agent, Agent: res}
+	out := Outcome{Role: Agent, Agent: res, Acknowledged: acknowledged, at: at}
 	if res.Review && rec.Review != nil {
 		out.Review = true
 		out.Tasks = append(out.Tasks, rec.Review.ID())
@@ -198,6 +219,9 @@ func (d *Desk) After(ctx context.Context, o Outcome) {
 		if th.Reopened && th.PendingFollowup != "" {
 			_ = d.queue.Cancel(ctx, th.Channel, th.TS, th.PendingFollowup)
 		}
+		if !o.edit {
+			d.momentOnCustomer(ctx, th.Channel, th.TS, o.ts, o.at, verdict(o.Assessment), o.Customer.AfterReply)
+		}
 	case Agent:
 		b := o.Agent.Before
 		if o.Agent.Duplicate || o.Agent.Late {
@@ -208,6 +232,9 @@ func (d *Desk) After(ctx context.Context, o Outcome) {
 		}
 		if b.PendingReminder != "" && !b.AgentReplied {
 			_ = d.queue.Cancel(ctx, b.Channel, b.TS, b.PendingReminder)
+		}
+		if b.EverFrustrated && !b.AgentReplied {
+			d.momentOnReply(ctx, b.Channel, b.TS, o.at, o.Acknowledged)
 		}
 	}
 }
@@ -223,6 +250,8 @@ const (
 	Refused    = "refused"   // refused for good (ErrUndeliverable): dropped
 	Unknown    = "unknown"   // may have reached Slack and cannot be looked up: not sent again (ErrUnknownOutcome)
 	Triaged    = "triaged"   // nobody owns the thread: a card went to the triage channel
+	HeldOut    = "held_out"  // the thread is in the holdout: no nudge
+	Settled    = "settled"   // a frustrated moment's outcome was settled by its check
 )
 
 // ErrBusy means another replica is delivering the same task right now.
@@ -286,12 +315,23 @@ func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
 		_ = d.store.ReleaseNudge(ctx, t.Channel, t.Thread)
 		return Snoozed, nil
 	}
+	// The holdout: a held-out thread's owner gets no nudge (the triage card
+	// above, reminders and check-ins are the same in both arms), and keeps
+	// the cooldown, as a nudged thread does: nothing tells the arms apart.
+	if arm, _, _ := d.armOf(ctx, t); arm == ArmHoldout {
+		return HeldOut, nil
+	}
 	outcome, err := d.once(ctx, t.ID()+"|"+to, func(ctx context.Context, del Delivery) error {
 		recent, _ := d.store.RecentTips(ctx, to)
-		s := d.coach.SuggestFor(t.Basis, recent)
+		technique, prob := d.chooseTechnique(ctx, t.Basis)
+		s := d.coach.SuggestWith(t.Basis, technique, recent)
 		if err := d.notify.Nudge(ctx, del, to, Nudge{Channel: t.Channel, Thread: t.Thread, InThread: th.Replies, Score: t.Basis.Score, Suggestion: s}); err != nil {
 			return err
 		}
+		if technique == "" {
+			technique = s.Tip.Technique
+		}
+		d.noteTechnique(ctx, t, technique, prob)
 		at := d.Now()
 		_ = d.store.Nudged(ctx, to, NudgeRecord{Channel: t.Channel, Thread: t.Thread, Cue: string(s.Cue.Kind), Tip: s.Tip.ID, At: at})
 		_ = d.store.Count(ctx, t.Channel, StatNudges, at)
@@ -371,6 +411,8 @@ func (d *Desk) DeliverReminder(ctx context.Context, r Reminder) (string, error) 
 	case KindPersonal:
 		text := fmt.Sprintf(":alarm_clock: You asked me to remind you to follow up in <#%s>.", r.Channel)
 		return d.remindOnce(ctx, r, r.User, text)
+	case KindOutcome:
+		return d.checkMoment(ctx, r)
 	case KindFollowup, KindResponse:
 	default:
 		return Moot, nil

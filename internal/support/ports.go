@@ -19,6 +19,7 @@ type ThreadStore interface {
 	Agents
 	Channels
 	Deliveries
+	Moments
 	Ping(ctx context.Context) error
 }
 
@@ -94,6 +95,21 @@ type Deliveries interface {
 	// outcome unknown, or being sent): a button that names a reminder acts
 	// only if that reminder was sent to whoever clicks.
 	Delivered(ctx context.Context, id string) (bool, error)
+}
+
+// Moments keep each thread's frustrated moment until its outcome is known
+// (see Moment), for the retention period. A moment is changed by compare
+// and set: two replicas reading the same thread at once cannot both apply
+// their change.
+type Moments interface {
+	// OpenMoment stores m as the thread's moment if it has none, and
+	// reports whether it did.
+	OpenMoment(ctx context.Context, channel, thread string, m Moment) (bool, error)
+	// GetMoment returns the thread's moment (nil when none) and its version.
+	GetMoment(ctx context.Context, channel, thread string) (*Moment, int64, error)
+	// SetMoment replaces the thread's moment if it is still at version, and
+	// reports whether it was.
+	SetMoment(ctx context.Context, channel, thread string, m Moment, version int64) (bool, error)
 }
 
 // Scheduler is the durable queue (Redis Streams, in redisstore): reminders

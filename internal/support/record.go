@@ -66,10 +66,13 @@ type CustomerResult struct {
 	// Late: an agent already replied after this message, or a newer customer
 	// message is recorded (Slack's ts order, not arrival order): the thread
 	// is left as it is, and nothing is armed.
-	Late     bool
-	Variant  int      // Alone, AfterCalm or AfterFrustrated
-	Nudge    bool     // a nudge is due: the cooldown was free and is now taken, and the nudge is queued
-	Reminder Reminder // the response reminder armed and queued (Kind "" when none)
+	Late    bool
+	Variant int // Alone, AfterCalm or AfterFrustrated
+	// AfterReply: the message follows an agent's reply in a thread that
+	// has been frustrated (it may settle a frustrated moment's outcome).
+	AfterReply bool
+	Nudge      bool     // a nudge is due: the cooldown was free and is now taken, and the nudge is queued
+	Reminder   Reminder // the response reminder armed and queued (Kind "" when none)
 	// Thread is the thread after the message when it reopens a resolved
 	// thread (its check-in to cancel); otherwise only Channel, TS,
 	// Reopened and NewlyFrustrated are set: the record step sends back

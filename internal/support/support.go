@@ -31,6 +31,7 @@ type Thread struct {
 	LastCustomerAt  time.Time
 	LastScore       float64
 	Frustrated      bool   // the last customer message was frustrated
+	EverFrustrated  bool   // a customer message of the thread was
 	Cue             string // its primary cue kind
 	AgentReplied    bool   // an agent replied after the last customer message
 	Nudges          int

@@ -32,6 +32,7 @@ func StoreContract(t *testing.T, open func(t *testing.T) support.ThreadStore) {
 		"StatsFeedbackAndWaits":               contractStats,
 		"OpenItemsSoonestFirst":               contractOpenItems,
 		"NudgeHistoryNewestFirst":             contractNudgeHistory,
+		"MomentsCompareAndSet":                contractMoments,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) { f(t, open(t)) })
@@ -203,7 +204,9 @@ func contractAgentReply(t *testing.T, s support.ThreadStore) {
 	if r := must(s.RecordAgentReply(ctx, agentRec("A2", th, "1700000005.000200", 5)))(t); r.Review || r.Before.FirstReplyWait != -1 {
 		t.Errorf("a reply to a calm customer: %+v", r)
 	}
-	must(s.RecordCustomer(ctx, rec("A3", th, "1700000005.000300", 60, true)))(t)
+	if r := must(s.RecordCustomer(ctx, rec("A3", th, "1700000005.000300", 60, true)))(t); r.AfterReply {
+		t.Errorf("after a reply in a thread that was never frustrated: AfterReply %+v", r)
+	}
 	must(s.RecordCustomer(ctx, rec("A4", th, "1700000005.000400", 120, true)))(t)
 	first := must(s.RecordAgentReply(ctx, agentRec("A5", th, "1700000005.000500", 300)))(t)
 	if !first.Review || !first.Before.Frustrated || first.Before.AgentReplied || first.Before.FirstReplyWait != 4*time.Minute {
@@ -214,6 +217,12 @@ func contractAgentReply(t *testing.T, s support.ThreadStore) {
 	}
 	if got := must(s.GetThread(ctx, ch, th))(t); got.Assignee() != "UAGENT" {
 		t.Errorf("the replier is the assignee: %+v", got)
+	}
+	if r := must(s.RecordCustomer(ctx, rec("A7", th, "1700000005.000700", 400, false)))(t); !r.AfterReply {
+		t.Errorf("the customer's answer to a reply in a frustrated thread: AfterReply %+v", r)
+	}
+	if r := must(s.RecordCustomer(ctx, rec("A8", th, "1700000005.000800", 410, false)))(t); r.AfterReply {
+		t.Errorf("a second customer message, no reply between: AfterReply %+v", r)
 	}
 	noErr(t, s.Claim(ctx, ch, th, "UOTHER"))
 	if got := must(s.GetThread(ctx, ch, th))(t); got.Assignee() != "UOTHER" {
@@ -513,5 +522,44 @@ func contractNudgeHistory(t *testing.T, s support.ThreadStore) {
 	}
 	if other := must(s.RecentNudges(ctx, "UOTHER", 5))(t); len(other) != 0 {
 		t.Errorf("another agent's nudges: %v", other)
+	}
+}
+
+// A moment is opened once, read back as written, and changed only by the
+// writer who read its current version.
+func contractMoments(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	if m, v, err := s.GetMoment(ctx, ch, "1700000000.000100"); err != nil || m != nil || v != 0 {
+		t.Fatalf("no moment yet: got %+v, version %d, %v", m, v, err)
+	}
+	mo := support.Moment{TS: "1700000000.000100", At: t0.UnixMilli(), Score: 0.91, Cue: "waiting", Arm: support.ArmHoldout}
+	if ok := must(s.OpenMoment(ctx, ch, "1700000000.000100", mo))(t); !ok {
+		t.Fatal("the first open did not open")
+	}
+	other := mo
+	other.TS = "1700000000.000200"
+	if ok := must(s.OpenMoment(ctx, ch, "1700000000.000100", other))(t); ok {
+		t.Fatal("a second open replaced the moment")
+	}
+	got, v, err := s.GetMoment(ctx, ch, "1700000000.000100")
+	if err != nil || got == nil || *got != mo {
+		t.Fatalf("read back %+v (%v), want %+v", got, err, mo)
+	}
+	next := *got
+	next.ReplyAt, next.Ack = t0.Add(time.Minute).UnixMilli(), true
+	if ok := must(s.SetMoment(ctx, ch, "1700000000.000100", next, v))(t); !ok {
+		t.Fatal("a set at the current version failed")
+	}
+	stale := *got
+	stale.Result = support.ResultSilent
+	if ok := must(s.SetMoment(ctx, ch, "1700000000.000100", stale, v))(t); ok {
+		t.Fatal("a set at a stale version won")
+	}
+	if got, _, _ := s.GetMoment(ctx, ch, "1700000000.000100"); got == nil || *got != next {
+		t.Fatalf("after the race: %+v, want %+v", got, next)
+	}
+	// Version 0 creates a moment where there is none.
+	if ok := must(s.SetMoment(ctx, ch, "1700000000.000900", mo, 0))(t); !ok {
+		t.Fatal("a set at version 0 of no moment failed")
 	}
 }

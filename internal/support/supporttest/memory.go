@@ -43,6 +43,7 @@ type Memory struct {
 	feedback map[string][2]int
 	open     map[string][]support.OpenItem
 	delivery map[string]memDelivery
+	moments  map[string]memMoment
 	// Down makes every call fail with support.ErrUnavailable (Redis away).
 	Down bool
 }
@@ -105,6 +106,7 @@ func (m *Memory) thread(channel, ts string) *memThread {
 func (t *memThread) view() support.Thread {
 	v := t.Thread
 	v.FirstReplyWait = -1
+	v.EverFrustrated = !t.firstFrus.IsZero()
 	v.PendingReminder = support.PendingID(support.KindResponse, t.Channel, t.TS, t.ri)
 	v.PendingFollowup = support.PendingID(support.KindFollowup, t.Channel, t.TS, t.fi)
 	v.Reopened, v.NewlyFrustrated = false, false
@@ -170,6 +172,7 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 		t.WaitingSince, t.waiter = time.Time{}, "" // the complaint was edited away
 	}
 	t.LastCustomer, t.LastCustomerAt, t.LastScore, t.Frustrated, t.Cue, t.ct = r.User, time.UnixMilli(r.At.UnixMilli()), round3(vd.Score), vd.Frustrated, vd.Cue, r.TS
+	res.AfterReply = t.AgentReplied && !t.firstFrus.IsZero()
 	t.AgentReplied, t.Resolved = false, false
 	var due int64
 	newly := false
@@ -686,4 +689,57 @@ func (m *Memory) Ping(context.Context) error {
 	}
 	m.mu.Unlock()
 	return nil
+}
+
+type memMoment struct {
+	m       support.Moment
+	version int64
+}
+
+// OpenMoment implements support.Moments.
+func (m *Memory) OpenMoment(_ context.Context, channel, thread string, mo support.Moment) (bool, error) {
+	if err := m.lock(); err != nil {
+		return false, err
+	}
+	defer m.mu.Unlock()
+	if m.moments == nil {
+		m.moments = map[string]memMoment{}
+	}
+	k := channel + "|" + thread
+	if _, ok := m.moments[k]; ok {
+		return false, nil
+	}
+	m.moments[k] = memMoment{m: mo, version: 1}
+	return true, nil
+}
+
+// GetMoment implements support.Moments.
+func (m *Memory) GetMoment(_ context.Context, channel, thread string) (*support.Moment, int64, error) {
+	if err := m.lock(); err != nil {
+		return nil, 0, err
+	}
+	defer m.mu.Unlock()
+	x, ok := m.moments[channel+"|"+thread]
+	if !ok {
+		return nil, 0, nil
+	}
+	mo := x.m
+	return &mo, x.version, nil
+}
+
+// SetMoment implements support.Moments.
+func (m *Memory) SetMoment(_ context.Context, channel, thread string, mo support.Moment, version int64) (bool, error) {
+	if err := m.lock(); err != nil {
+		return false, err
+	}
+	defer m.mu.Unlock()
+	if m.moments == nil {
+		m.moments = map[string]memMoment{}
+	}
+	k := channel + "|" + thread
+	if m.moments[k].version != version {
+		return false, nil
+	}
+	m.moments[k] = memMoment{m: mo, version: version + 1}
+	return true, nil
 }

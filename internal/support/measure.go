@@ -1,0 +1,244 @@
+package support
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"empathybot/internal/coach"
+)
+
+// This file is how the desk measures its own effect: every frustrated
+// moment's outcome (outcome.go), the holdout, and the learner that chooses
+// each nudge's technique (learner.go). None of it is on the ack path: it
+// runs in After and in the queue's handlers, and a crash loses at most a
+// count.
+
+// momentOnCustomer applies a customer's message to the thread's moment. A
+// calm message that follows no agent reply cannot change a moment, and
+// reads nothing.
+func (d *Desk) momentOnCustomer(ctx context.Context, channel, thread, ts string, at time.Time, v Verdict, afterReply bool) {
+	if !v.Frustrated && !afterReply {
+		return
+	}
+	arm := func(cue string) string { return d.cfg.Holdout.Arm(channel, thread, cue) }
+	if v.Frustrated && !afterReply {
+		// Most often the thread has no moment yet: one SET NX opens it.
+		m := Moment{TS: ts, At: at.UnixMilli(), Score: v.Score, Cue: v.Cue, Arm: arm(v.Cue)}
+		if ok, err := d.store.OpenMoment(ctx, channel, thread, m); err != nil || ok {
+			if ok {
+				d.scheduleCheck(ctx, channel, thread, m)
+			}
+			return
+		}
+	}
+	d.updateMoment(ctx, channel, thread, at, func(m *Moment) (*Moment, bool, []Tally) {
+		return OnCustomer(m, ts, at, v, d.coach.Threshold, arm)
+	})
+}
+
+// momentOnReply applies an agent's reply (whether it acknowledged the
+// feeling) to the thread's moment.
+func (d *Desk) momentOnReply(ctx context.Context, channel, thread string, at time.Time, acknowledged bool) {
+	d.updateMoment(ctx, channel, thread, at, func(m *Moment) (*Moment, bool, []Tally) {
+		return m, OnReply(m, at, acknowledged), nil
+	})
+}
+
+// updateMoment applies change to the thread's moment by compare and set
+// (three tries: another replica may be changing it too), then counts what
+// it settled, and schedules the check of a moment it opened.
+func (d *Desk) updateMoment(ctx context.Context, channel, thread string, at time.Time, change func(*Moment) (*Moment, bool, []Tally)) {
+	for try := 0; try < 3; try++ {
+		m, version, err := d.store.GetMoment(ctx, channel, thread)
+		if err != nil {
+			d.log.Debug("moment not read", "channel", channel, "error", err)
+			return
+		}
+		was := ""
+		if m != nil {
+			was = m.TS
+		}
+		next, changed, settled := change(m)
+		if !changed || next == nil {
+			return
+		}
+		ok, err := d.store.SetMoment(ctx, channel, thread, *next, version)
+		if err != nil {
+			d.log.Debug("moment not written", "channel", channel, "error", err)
+			return
+		}
+		if !ok {
+			continue
+		}
+		d.tally(ctx, channel, at, settled)
+		if next.TS != was {
+			d.scheduleCheck(ctx, channel, thread, *next)
+		}
+		return
+	}
+}
+
+// scheduleCheck arms the check that settles m if its window runs out:
+// no reply, or silence after the reply.
+func (d *Desk) scheduleCheck(ctx context.Context, channel, thread string, m Moment) {
+	due := time.UnixMilli(m.At).Add(ReplyWindow)
+	r := Reminder{Kind: KindOutcome, Channel: channel, Thread: thread, Gen: m.At, N: 1, Due: due.UnixMilli()}
+	if err := d.queue.Schedule(ctx, r); err != nil {
+		d.log.Debug("moment check not scheduled", "channel", channel, "error", err)
+	}
+}
+
+// checkMoment is the queue's handler for a moment's check.
+func (d *Desk) checkMoment(ctx context.Context, r Reminder) (string, error) {
+	now := d.Now()
+	for try := 0; try < 3; try++ {
+		m, version, err := d.store.GetMoment(ctx, r.Channel, r.Thread)
+		if err != nil {
+			return "", err
+		}
+		if m == nil || m.At != r.Gen || !m.Open() {
+			return Moot, nil // gone, another moment, or settled already
+		}
+		t, next := Check(m, now)
+		if t == nil {
+			if next.IsZero() {
+				return Moot, nil
+			}
+			// A reply came: its answer window runs from the reply.
+			nr := Reminder{Kind: KindOutcome, Channel: r.Channel, Thread: r.Thread, Gen: r.Gen, N: r.N + 1, Due: next.UnixMilli()}
+			return Moot, d.queue.Schedule(ctx, nr)
+		}
+		ok, err := d.store.SetMoment(ctx, r.Channel, r.Thread, *m, version)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			d.tally(ctx, r.Channel, now, []Tally{*t})
+			return Settled, nil
+		}
+	}
+	return "", ErrBusy
+}
+
+// tally counts what moments settled: in the channel's numbers, and for the
+// learner.
+func (d *Desk) tally(ctx context.Context, channel string, at time.Time, ts []Tally) {
+	for _, t := range ts {
+		for _, f := range t.Fields() {
+			_ = d.store.Count(ctx, channel, f, at)
+		}
+		if win, ok := t.Learned(); ok {
+			_ = d.store.Count(ctx, LearnChannel, LearnField(t.Cue, t.Technique, win), at)
+			d.learn.forget(t.Cue)
+		}
+	}
+}
+
+// armOf is the arm of the nudge t: that of the thread's open moment, else
+// the holdout's assignment for t's cue kind (the moment may not be
+// recorded yet: the nudge can be read from the queue before the ack's
+// After work runs). m is the thread's moment (nil when none).
+func (d *Desk) armOf(ctx context.Context, t NudgeTask) (arm string, m *Moment, version int64) {
+	m, version, err := d.store.GetMoment(ctx, t.Channel, t.Thread)
+	if err == nil && m != nil && m.Open() {
+		return m.Arm, m, version
+	}
+	return d.cfg.Holdout.Arm(t.Channel, t.Thread, string(t.Basis.Kind)), m, version
+}
+
+// noteTechnique records on the thread's moment the technique a nudge
+// offered and the probability it had: on the open moment, or on one
+// opened here from the nudge when After has not opened it yet.
+func (d *Desk) noteTechnique(ctx context.Context, t NudgeTask, technique string, prob float64) {
+	arm := ArmNudge
+	fresh := Moment{TS: t.TS, At: t.At, Score: t.Basis.Score, Cue: string(t.Basis.Kind), Arm: arm, Technique: technique, Prob: prob}
+	d.updateMoment(ctx, t.Channel, t.Thread, d.Now(), func(m *Moment) (*Moment, bool, []Tally) {
+		switch {
+		case m == nil || !m.Open() && time.UnixMilli(m.At).Add(ReescalateWindow).Before(time.UnixMilli(t.At)):
+			return &fresh, true, nil
+		case m.Open() && m.Technique == "" && m.Arm == ArmNudge:
+			m.Technique, m.Prob = technique, prob
+			return m, true, nil
+		}
+		return m, false, nil
+	})
+}
+
+// chooseTechnique picks the technique of a nudge about b: the learner's
+// choice among the techniques that fit (Thompson sampling on what
+// de-escalated), or with FixedTips the catalogue's order ("" and 1).
+func (d *Desk) chooseTechnique(ctx context.Context, b coach.Basis) (string, float64) {
+	if d.cfg.FixedTips {
+		return "", 1
+	}
+	techs := d.coach.Techniques(b)
+	post := d.learn.posterior(ctx, d, string(b.Kind))
+	d.learn.mu.Lock()
+	defer d.learn.mu.Unlock()
+	return Choose(d.learn.rng, techs, post)
+}
+
+// learnDays is how far back the learner reads.
+const learnDays = 60
+
+// learnCache keeps what the learner read, a minute per cue kind, so that a
+// nudge costs no reading of 60 days of counts.
+type learnCache struct {
+	mu   sync.Mutex
+	rng  *rand.Rand
+	post map[string]cachedPost
+}
+
+type cachedPost struct {
+	at  time.Time
+	rec map[string]Record
+}
+
+func newLearnCache() *learnCache {
+	return &learnCache{rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), post: map[string]cachedPost{}}
+}
+
+func (l *learnCache) forget(cue string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.post, cueOrTone(cue))
+}
+
+func (l *learnCache) posterior(ctx context.Context, d *Desk, cue string) map[string]Record {
+	now := d.Now()
+	key := cueOrTone(cue)
+	l.mu.Lock()
+	c, ok := l.post[key]
+	l.mu.Unlock()
+	if ok && now.Sub(c.at) < time.Minute {
+		return c.rec
+	}
+	st, err := d.store.Stats(ctx, LearnChannel, now, learnDays)
+	if err != nil {
+		return c.rec // what it had (nil: uniform priors)
+	}
+	rec := map[string]Record{}
+	prefix := "learn:" + key + ":"
+	for f, n := range st.Counts {
+		if len(f) <= len(prefix) || f[:len(prefix)] != prefix {
+			continue
+		}
+		rest := f[len(prefix):]
+		switch {
+		case len(rest) > 4 && rest[len(rest)-4:] == ":win":
+			r := rec[rest[:len(rest)-4]]
+			r.Wins += n
+			rec[rest[:len(rest)-4]] = r
+		case len(rest) > 5 && rest[len(rest)-5:] == ":loss":
+			r := rec[rest[:len(rest)-5]]
+			r.Losses += n
+			rec[rest[:len(rest)-5]] = r
+		}
+	}
+	l.mu.Lock()
+	l.post[key] = cachedPost{at: now, rec: rec}
+	l.mu.Unlock()
+	return rec
+}

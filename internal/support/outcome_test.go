@@ -1,0 +1,297 @@
+package support_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"empathybot/internal/coach"
+	"empathybot/internal/support"
+	"empathybot/internal/support/supporttest"
+)
+
+func TestClassify(t *testing.T) {
+	const th = 0.65
+	for _, tc := range []struct {
+		trigger, next float64
+		want          string
+	}{
+		{0.90, 0.20, support.ResultDeescalated},
+		{0.90, 0.70, support.ResultUnchanged},   // still at or above the threshold
+		{0.70, 0.55, support.ResultUnchanged},   // under the threshold, but only 0.15 below
+		{0.70, 0.50, support.ResultDeescalated}, // 0.2 below and under
+		{0.90, 0.90, support.ResultEscalated},
+		{0.80, 0.95, support.ResultEscalated},
+	} {
+		if got := support.Classify(tc.trigger, tc.next, th); got != tc.want {
+			t.Errorf("Classify(%.2f, %.2f) = %s, want %s", tc.trigger, tc.next, got, tc.want)
+		}
+	}
+}
+
+// The life of a moment, rule by rule, on a manual clock.
+func TestMomentRules(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	frus := support.Verdict{Score: 0.9, Frustrated: true, Cue: "waiting"}
+	calmV := support.Verdict{Score: 0.2}
+	arm := func(string) string { return support.ArmNudge }
+	open := func() *support.Moment {
+		m, changed, settled := support.OnCustomer(nil, "1.1", t0, frus, 0.65, arm)
+		if m == nil || !changed || len(settled) != 0 || m.Arm != support.ArmNudge || m.Cue != "waiting" {
+			t.Fatalf("a frustrated message opens a moment: %+v %v %v", m, changed, settled)
+		}
+		return m
+	}
+
+	t.Run("answered and calmer: de-escalated", func(t *testing.T) {
+		m := open()
+		if _, changed, _ := support.OnCustomer(m, "1.1", t0, frus, 0.65, arm); changed {
+			t.Error("the trigger read again changed the moment")
+		}
+		if _, changed, _ := support.OnCustomer(m, "1.2", t0.Add(time.Minute), frus, 0.65, arm); changed {
+			t.Error("a second message before any reply changed the moment")
+		}
+		if !support.OnReply(m, t0.Add(10*time.Minute), true) || support.OnReply(m, t0.Add(11*time.Minute), false) {
+			t.Fatal("the first reply is the moment's, and only the first")
+		}
+		m, _, settled := support.OnCustomer(m, "1.3", t0.Add(time.Hour), calmV, 0.65, arm)
+		if m.Result != support.ResultDeescalated || len(settled) != 1 || !settled[0].Ack {
+			t.Fatalf("got %+v, settled %+v", m, settled)
+		}
+		want := []string{"oc:nudge:deesc", "oc:nudge:deesc:cue:waiting", "oc:nudge:deesc:ack:yes"}
+		if got := settled[0].Fields(); !slices.Equal(got, want) {
+			t.Errorf("fields %v, want %v", got, want)
+		}
+	})
+	t.Run("no answer within a day of the reply: silent, not calm", func(t *testing.T) {
+		m := open()
+		support.OnReply(m, t0.Add(time.Hour), false)
+		if tl, next := support.Check(m, t0.Add(24*time.Hour)); tl != nil || !next.Equal(t0.Add(25*time.Hour)) {
+			t.Fatalf("checked a day after the trigger: %+v, next %v; want the answer window to run from the reply", tl, next)
+		}
+		tl, _ := support.Check(m, t0.Add(25*time.Hour))
+		if tl == nil || tl.Result != support.ResultSilent || m.Result != support.ResultSilent {
+			t.Fatalf("a day after the reply: %+v", tl)
+		}
+		if !slices.Contains(tl.Fields(), "oc:nudge:silent:ack:no") {
+			t.Errorf("fields %v", tl.Fields())
+		}
+	})
+	t.Run("an answer after the window: silent, then read afresh", func(t *testing.T) {
+		m := open()
+		support.OnReply(m, t0.Add(time.Hour), true)
+		m, _, settled := support.OnCustomer(m, "1.5", t0.Add(26*time.Hour), calmV, 0.65, arm)
+		if m.Result != support.ResultSilent || len(settled) != 1 {
+			t.Fatalf("got %+v %+v", m, settled)
+		}
+	})
+	t.Run("no agent reply within a day", func(t *testing.T) {
+		m := open()
+		tl, _ := support.Check(m, t0.Add(24*time.Hour))
+		if tl == nil || tl.Result != support.ResultNoReply {
+			t.Fatalf("got %+v", tl)
+		}
+		if support.OnReply(m, t0.Add(25*time.Hour), true) {
+			t.Error("a reply after the moment settled changed it")
+		}
+	})
+	t.Run("re-escalation once within 72 h, then a new moment", func(t *testing.T) {
+		m := open()
+		support.OnReply(m, t0.Add(time.Hour), true)
+		m, _, _ = support.OnCustomer(m, "1.6", t0.Add(2*time.Hour), calmV, 0.65, arm)
+		m, changed, settled := support.OnCustomer(m, "1.7", t0.Add(30*time.Hour), frus, 0.65, arm)
+		if !changed || len(settled) != 1 || settled[0].Result != support.Reescalated || !m.Reescalated {
+			t.Fatalf("frustrated again within 72 h: %+v %+v", m, settled)
+		}
+		if _, changed, _ := support.OnCustomer(m, "1.8", t0.Add(40*time.Hour), frus, 0.65, arm); changed {
+			t.Error("re-escalation counted twice")
+		}
+		next, changed, _ := support.OnCustomer(m, "1.9", t0.Add(73*time.Hour), frus, 0.65, arm)
+		if !changed || next.TS != "1.9" || !next.Open() {
+			t.Fatalf("after 72 h a frustrated message opens a new moment: %+v", next)
+		}
+	})
+	t.Run("escalated", func(t *testing.T) {
+		m := open()
+		support.OnReply(m, t0.Add(time.Hour), false)
+		m, _, _ = support.OnCustomer(m, "1.4", t0.Add(2*time.Hour), support.Verdict{Score: 0.95, Frustrated: true}, 0.65, arm)
+		if m.Result != support.ResultEscalated {
+			t.Fatalf("got %+v", m)
+		}
+	})
+}
+
+// The holdout splits every cue kind in the configured proportion, the
+// same way every time for a key, and differently for another key.
+func TestHoldoutBalance(t *testing.T) {
+	h := support.Holdout{Fraction: 0.1, Key: []byte("k1")}
+	other := support.Holdout{Fraction: 0.1, Key: []byte("k2")}
+	kinds := []string{"", "waiting", "repeated_contact", "churn_threat", "profanity"}
+	differ := 0
+	for _, kind := range kinds {
+		held := 0
+		for i := 0; i < 10000; i++ {
+			thread := fmt.Sprintf("1764579600.%06d", i)
+			a := h.Arm("CSUP", thread, kind)
+			if a != h.Arm("CSUP", thread, kind) {
+				t.Fatal("the same moment got two arms")
+			}
+			if a == support.ArmHoldout {
+				held++
+			}
+			if a != other.Arm("CSUP", thread, kind) {
+				differ++
+			}
+		}
+		// Binomial(10000, 0.1): sd 30; 4 sd either side.
+		if held < 880 || held > 1120 {
+			t.Errorf("cue %q: %d of 10000 held out, want about 1000", kind, held)
+		}
+	}
+	if differ < 5000 {
+		t.Errorf("another key changed only %d of 50000 assignments", differ)
+	}
+	if (support.Holdout{}).Arm("CSUP", "1.1", "waiting") != support.ArmNudge {
+		t.Error("no holdout holds out")
+	}
+}
+
+// Thompson sampling finds a known-best technique: after 600 simulated
+// nudged moments (true de-escalation rates 30%, 40%, 55%), it picks the best
+// at least 80% of the time, and never less than the exploration floor
+// allows for the others.
+func TestThompsonFindsTheBestTechnique(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	techs := []string{"a", "b", "c"}
+	truth := map[string]float64{"a": 0.30, "b": 0.40, "c": 0.55}
+	post := map[string]support.Record{}
+	for i := 0; i < 600; i++ {
+		pick, prob := support.Choose(rng, techs, post)
+		if prob < support.ExploreFloor/3-1e-9 || prob > 1 {
+			t.Fatalf("choice probability %.3f out of range", prob)
+		}
+		r := post[pick]
+		if rng.Float64() < truth[pick] {
+			r.Wins++
+		} else {
+			r.Losses++
+		}
+		post[pick] = r
+	}
+	best := 0
+	for i := 0; i < 1000; i++ {
+		if p, _ := support.Choose(rng, techs, post); p == "c" {
+			best++
+		}
+	}
+	if best < 800 {
+		t.Errorf("after 600 moments the best technique is picked %d of 1000 times, want ≥ 800 (posteriors %+v)", best, post)
+	}
+	if p, prob := support.Choose(rng, []string{"only"}, nil); p != "only" || prob != 1 {
+		t.Errorf("one technique: %q %.2f", p, prob)
+	}
+}
+
+func TestLift(t *testing.T) {
+	st := support.ChannelStats{Counts: map[string]int{
+		"oc:nudge:deesc": 60, "oc:nudge:same": 30, "oc:nudge:esc": 10, "oc:nudge:silent": 7,
+		"oc:holdout:deesc": 40, "oc:holdout:same": 45, "oc:holdout:esc": 15, "oc:holdout:noreply": 3,
+		"oc:nudge:deesc:tech:take ownership": 25, "oc:nudge:same:tech:take ownership": 5,
+	}}
+	l := support.LiftOf(st, 0.5)
+	if l.Nudged.Answered() != 100 || l.Held.Answered() != 100 || l.Nudged.Silent != 7 || l.Held.NoReply != 3 {
+		t.Fatalf("counts %+v %+v", l.Nudged, l.Held)
+	}
+	if math.Abs(l.Diff-0.20) > 1e-9 || !(l.Lo > 0.05 && l.Lo < 0.20 && l.Hi > 0.20 && l.Hi < 0.35) {
+		t.Errorf("difference %.3f [%.3f, %.3f], want 0.20 within a 95%% interval of about ±0.13", l.Diff, l.Lo, l.Hi)
+	}
+	if l.Needed < 700 || l.Needed > 800 || l.Enough {
+		t.Errorf("needed %d (enough %v); want about 780 for a 10-point difference at a 50/50 split", l.Needed, l.Enough)
+	}
+	if got := support.LiftOf(st, 0.1).Needed; got < 1700 || got > 2200 {
+		t.Errorf("at a 10%% holdout, needed %d, want about 1960", got)
+	}
+	if got := support.Breakdown(l.ByTech, false); !slices.Equal(got, []string{"take ownership"}) {
+		t.Errorf("breakdown %v", got)
+	}
+	if got := support.Breakdown(l.ByTech, true); len(got) != 0 {
+		t.Errorf("breakdown with a holdout and no held-out counts: %v", got)
+	}
+}
+
+// End to end through the desk on the manual clock: a nudged thread whose
+// customer calms down after an acknowledging reply counts as de-escalated;
+// a held-out one gets no nudge, and its outcome is counted in its arm.
+func TestDeskMeasuresOutcomes(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		holdout float64
+		nudges  int
+		field   string
+	}{
+		{"nudged", 0, 1, "oc:nudge:deesc"},
+		{"held out", 1, 0, "oc:holdout:deesc"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			cfg := w.desk.Config()
+			cfg.Holdout = support.Holdout{Fraction: tc.holdout, Key: []byte("test")}
+			w.desk = support.NewDesk(slog.New(slog.NewTextHandler(io.Discard, nil)), coach.Default(), w.store, w.queue, w.notify, supporttest.Directory{dana: true, lee: true}, cfg)
+			w.desk.Now = w.clock.Now
+			th := w.say(cust, "", calm)
+			w.say(dana, th, "Hi! Settings → Billing → Export.")
+			w.say(cust, th, angry)
+			nudges := 0
+			for _, s := range w.sent() {
+				if strings.HasPrefix(s, "nudge→") {
+					nudges++
+				}
+			}
+			if nudges != tc.nudges {
+				t.Fatalf("sent %v, want %d nudge(s)", w.sent(), tc.nudges)
+			}
+			m, _, err := w.store.GetMoment(ctx, ch, th)
+			if err != nil || m == nil || !m.Open() {
+				t.Fatalf("moment %+v, %v", m, err)
+			}
+			if tc.nudges > 0 && (m.Technique == "" || m.Prob <= 0) {
+				t.Errorf("the nudge's technique and its probability are not on the moment: %+v", m)
+			}
+			w.advance(5 * time.Minute)
+			w.say(dana, th, "I'm so sorry you've had to chase this, that's really frustrating. I've fixed the export and I'll check with you tomorrow.")
+			w.advance(20 * time.Minute)
+			w.say(cust, th, "Thanks, that works now.")
+			st, err := w.store.Stats(ctx, ch, w.clock.Now(), 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Counts[tc.field] != 1 || st.Counts[tc.field+":ack:yes"] != 1 {
+				t.Errorf("counts %v, want one %s with an acknowledging reply", st.Counts, tc.field)
+			}
+			// The day's check finds it settled: nothing counted twice.
+			w.advance(25 * time.Hour)
+			st, _ = w.store.Stats(ctx, ch, w.clock.Now(), 7)
+			if st.Counts[tc.field] != 1 || st.Counts["oc:nudge:silent"]+st.Counts["oc:holdout:silent"] != 0 {
+				t.Errorf("after the check: %v", st.Counts)
+			}
+			learned, _ := w.store.Stats(ctx, support.LearnChannel, w.clock.Now(), 7)
+			wins := 0
+			for f, n := range learned.Counts {
+				if strings.HasSuffix(f, ":win") {
+					wins += n
+				}
+			}
+			if wins != tc.nudges {
+				t.Errorf("the learner counted %d wins (%v), want %d", wins, learned.Counts, tc.nudges)
+			}
+		})
+	}
+}
