@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"empathybot/internal/support"
 	"errors"
 	"fmt"
@@ -46,6 +47,9 @@ type Config struct {
 	ReminderRepeats  int           `envconfig:"EMPATHY_REMINDER_REPEATS" default:"3" desc:"response reminders per message, 0-10"`
 	BusinessHours    string        `envconfig:"EMPATHY_BUSINESS_HOURS" desc:"e.g. Mon-Fri 09:00-18:00 Europe/Berlin; reminders wait for the next opening"`
 	Retention        time.Duration `envconfig:"EMPATHY_RETENTION" default:"720h" desc:"TTL of every key"`
+	Holdout          float64       `envconfig:"EMPATHY_HOLDOUT" default:"0" desc:"fraction of frustrated moments that get no nudge, to measure what nudges change (0-0.5; 0.1 recommended)"`
+	HoldoutKey       string        `envconfig:"EMPATHY_HOLDOUT_KEY" desc:"secret of the holdout's keyed hash; empty: derived from SLACK_BOT_TOKEN"`
+	Tips             string        `envconfig:"EMPATHY_TIPS" default:"learn" desc:"learn (Thompson sampling on de-escalation) or fixed (the catalogue's order)"`
 	HTTPAddr         string        `envconfig:"EMPATHY_HTTP_ADDR" default:"127.0.0.1:8080" desc:"/healthz, /readyz, /metrics: this machine only by default; :8080 opens it (the manifests do, for probes and Prometheus); off disables"`
 	LogLevel         string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 
@@ -92,6 +96,10 @@ func loadConfig(env Env) (Config, error) {
 		return c, fmt.Errorf("EMPATHY_REMINDER_REPEATS must be between 0 (no response reminders) and 10, got %d", c.ReminderRepeats)
 	case c.Retention < time.Hour || c.Retention > 365*24*time.Hour:
 		return c, fmt.Errorf("EMPATHY_RETENTION must be between 1h and 8760h, got %v", c.Retention)
+	case !(c.Holdout >= 0 && c.Holdout <= 0.5):
+		return c, fmt.Errorf("EMPATHY_HOLDOUT must be a fraction between 0 (no holdout) and 0.5; 0.1 is recommended, got %v", c.Holdout)
+	case c.Tips != "learn" && c.Tips != "fixed":
+		return c, fmt.Errorf("EMPATHY_TIPS must be learn or fixed, got %q", c.Tips)
 	}
 	for _, ch := range c.Channels {
 		if ch == "" || !(ch[0] == 'C' || ch[0] == 'G') {
@@ -253,10 +261,11 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 	dir.Now = now
 	notify := slackio.NewNotifier(log, sl, cfg.Nudge == "dm", m)
 	policy := support.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats, Hours: hours}
-	desk := support.NewDesk(log, c, store, queue, notify, dir, support.Config{Cooldown: cfg.Cooldown, Policy: policy, Agents: cfg.Agents, Triage: cfg.TriageChannel})
+	desk := support.NewDesk(log, c, store, queue, notify, dir, support.Config{Cooldown: cfg.Cooldown, Policy: policy, Agents: cfg.Agents, Triage: cfg.TriageChannel,
+		Holdout: support.Holdout{Fraction: cfg.Holdout, Key: holdoutKey(cfg)}, FixedTips: cfg.Tips == "fixed"})
 	desk.Now = now
 	bot := slackio.NewBot(log, sl, c, desk, dir, store, slackio.Config{
-		Channels: cfg.Channels, Triage: cfg.TriageChannel, Policy: policy, Metrics: m, HTTPClient: httpClient,
+		Channels: cfg.Channels, Triage: cfg.TriageChannel, Policy: policy, Holdout: cfg.Holdout, Metrics: m, HTTPClient: httpClient,
 	})
 	bot.Now = now
 	if h.ready != nil {
@@ -303,6 +312,19 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 		cancel()
 	}
 	return err
+}
+
+// holdoutKey is the secret of the holdout's keyed hash: EMPATHY_HOLDOUT_KEY,
+// else a hash of the bot token (which agents do not have), so that nobody
+// can tell which threads are held out; replicas agree without sharing
+// anything more.
+func holdoutKey(cfg Config) []byte {
+	secret := cfg.HoldoutKey
+	if secret == "" {
+		secret = cfg.BotToken
+	}
+	k := sha256.Sum256([]byte("empathybot holdout\x00" + secret))
+	return k[:]
 }
 
 // readiness lists what keeps the bot from doing its job: no Socket Mode

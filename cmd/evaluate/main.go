@@ -6,6 +6,7 @@
 //	go run ./cmd/evaluate -format support internal/coach/testdata/messages.tsv
 //	go run ./cmd/evaluate -format twcs ../shared/data/twcs/twcs-support-labelled.jsonl
 //	go run ./cmd/evaluate -loso    # the leave-one-source-out table (fits a model per source)
+//	go run ./cmd/evaluate -outcomes ../shared/data/twcs/twcs-support-labelled.jsonl
 //
 // For each scorer it prints ROC AUC, the best recall at precision ≥ 0.90, and
 // precision and recall at the scorer's own cut-off (the coach's threshold; VADER's
@@ -59,8 +60,15 @@ func run(args []string, stdout io.Writer) error {
 	showErrors := fs.Bool("errors", false, "list the coach's errors at its threshold, most confident first")
 	sweep := fs.Bool("sweep", false, "print the verdict's precision, recall and flag rate at thresholds from 0.30 to 0.95")
 	loso := fs.Bool("loso", false, "print the leave-one-source-out table of the model's sources (internal/learn, as cmd/train -loso): each source scored by a model fitted on the others; reads ../shared, takes no FILE")
+	outcomesFile := fs.Bool("outcomes", false, "replay the conversations of a twcs FILE through the bot's outcome code and print the results of the frustrated moments")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *outcomesFile {
+		if fs.NArg() != 1 {
+			return fmt.Errorf("-outcomes takes one twcs FILE")
+		}
+		return outcomes(fs.Arg(0), stdout)
 	}
 	if *loso {
 		if fs.NArg() != 0 {

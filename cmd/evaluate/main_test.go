@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -98,5 +99,44 @@ func TestErrorsListsTheMistakes(t *testing.T) {
 	out, err = evaluate(t, "-parts", "1", "-errors")
 	if err != nil || !strings.Contains(out, "0 errors at the threshold") {
 		t.Errorf("part 1: %v\n%s\nwant 0 errors", err, out)
+	}
+}
+
+// -outcomes replays conversations through the bot's outcome code: an
+// angry customer, a reply that acknowledges the feeling, a calm answer is
+// de-escalated; one whose reply does not and who stays angry is not; one
+// nobody answers is counted apart.
+func TestOutcomesReplaysConversations(t *testing.T) {
+	lines := []string{
+		`{"id":"1","conversation":"1","author":"customer","created_at":"Tue Oct 31 10:00:00 +0000 2017","text":"@acme This is the third time I'm asking. You said it would be fixed by Friday and it's still broken. Ridiculous.","frustrated":1}`,
+		`{"id":"2","conversation":"1","author":"AcmeHelp","created_at":"Tue Oct 31 10:05:00 +0000 2017","text":"@1 I'm so sorry you've had to chase this, that's really frustrating. I've fixed it and I'll check with you tomorrow.","in_reply_to":"1"}`,
+		`{"id":"3","conversation":"1","author":"customer","created_at":"Tue Oct 31 10:30:00 +0000 2017","text":"@AcmeHelp thanks, that works now","frustrated":0}`,
+		`{"id":"4","conversation":"4","author":"customer","created_at":"Tue Oct 31 11:00:00 +0000 2017","text":"@acme Still broken after 3 days. Worst customer service ever, I'm done with you.","frustrated":1}`,
+		`{"id":"5","conversation":"4","author":"AcmeHelp","created_at":"Tue Oct 31 11:05:00 +0000 2017","text":"@4 Please read our FAQ.","in_reply_to":"4"}`,
+		`{"id":"6","conversation":"4","author":"customer","created_at":"Tue Oct 31 11:30:00 +0000 2017","text":"@AcmeHelp Are you kidding me? This is ridiculous, nobody has helped at all!!","frustrated":1}`,
+		`{"id":"7","conversation":"7","author":"customer","created_at":"Tue Oct 31 12:00:00 +0000 2017","text":"@acme I've been waiting 2 weeks for a refund. Unacceptable.","frustrated":1}`,
+	}
+	path := filepath.Join(t.TempDir(), "twcs.jsonl")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := run([]string{"-outcomes", path}, &out); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"With the coach's verdicts (threshold 0.65): 3 moments",
+		"reply acknowledged                  1        1        0        0     100%",
+		"reply did not acknowledge           1        0        0        1       0%",
+		"no reply within 24 h                1",
+		"With the annotators' labels",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if err := run([]string{"-outcomes"}, io.Discard); err == nil {
+		t.Error("-outcomes without a file: no error")
 	}
 }

@@ -38,6 +38,9 @@ type Config struct {
 	// Policy is the desk's follow-up policy, for what the bot tells agents
 	// about it (the check-in's delay).
 	Policy support.Policy
+	// Holdout is the fraction of frustrated moments held out of nudges,
+	// for the outcome figures.
+	Holdout float64
 
 	// Metrics records what the bot does (nil: a private registry nobody reads).
 	Metrics *metrics.M

@@ -159,7 +159,11 @@ func (b *Bot) stats(ctx context.Context, log logger, cmd slack.SlashCommand) str
 		log.Warn("stats unavailable", "error", err)
 		return "I couldn't read the numbers just now; please try again."
 	}
-	return statsText(st)
+	text := statsText(st)
+	if l, err := b.lift(ctx, cmd.ChannelID); err == nil {
+		text += "\n\n" + liftText(l)
+	}
+	return text
 }
 
 // respond posts a reply to a response_url, retrying transient failures.

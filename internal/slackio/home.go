@@ -15,6 +15,81 @@ import (
 // statsDays is the period of /empathy stats and App Home: the last week.
 const statsDays = 7
 
+// liftDays is the period of the outcome figures: moments settle over days,
+// and a week holds few.
+const liftDays = 30
+
+// liftText renders what a channel's frustrated moments became, nudged and
+// held out, by assignment: team figures only, never an agent's.
+func liftText(l support.Lift) string {
+	var sb strings.Builder
+	arm := func(name string, a support.ArmStats) {
+		fmt.Fprintf(&sb, "• %s: de-escalated *%d of %d* answered", name, a.Deescalated, a.Answered())
+		if a.Answered() > 0 {
+			fmt.Fprintf(&sb, " (%.0f%%)", 100*a.Rate())
+		}
+		fmt.Fprintf(&sb, " · escalated %d · no answer from the customer %d · no agent reply %d · frustrated again within 3 days %d\n",
+			a.Escalated, a.Silent, a.NoReply, a.Reescalated)
+	}
+	fmt.Fprintf(&sb, "*Does the coaching help?* Frustrated moments in the last %d days\n", liftDays)
+	arm("With a nudge", l.Nudged)
+	if l.Holdout <= 0 {
+		sb.WriteString("• No holdout: set EMPATHY_HOLDOUT=0.1 to compare with threads that get no nudge.\n")
+	} else {
+		arm(fmt.Sprintf("Without (the %.0f%% holdout)", 100*l.Holdout), l.Held)
+		have := l.Nudged.Answered() + l.Held.Answered()
+		switch {
+		case l.Nudged.Answered() > 0 && l.Held.Answered() > 0:
+			fmt.Fprintf(&sb, "• Difference: *%+.0f points* (95%% interval %+.0f to %+.0f)", 100*l.Diff, 100*l.Lo, 100*l.Hi)
+			if !l.Enough {
+				fmt.Fprintf(&sb, " — not enough data yet: %d of about %d answered moments needed to see a %.0f-point difference", have, l.Needed, 100*support.MinDiff)
+			}
+			sb.WriteString("\n")
+		default:
+			fmt.Fprintf(&sb, "• Not enough data yet: %d of about %d answered moments needed to see a %.0f-point difference\n", have, l.Needed, 100*support.MinDiff)
+		}
+	}
+	rows := func(title string, m map[string][2]support.ArmStats, label func(string) string) {
+		names := support.Breakdown(m, l.Holdout > 0)
+		if len(names) == 0 {
+			return
+		}
+		fmt.Fprintf(&sb, "• %s: ", title)
+		for i, n := range names {
+			if i == 5 {
+				break
+			}
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			v := m[n]
+			fmt.Fprintf(&sb, "%s %.0f%% (%d)", escape(label(n)), 100*v[0].Rate(), v[0].Answered())
+			if l.Holdout > 0 {
+				fmt.Fprintf(&sb, " vs %.0f%% (%d)", 100*v[1].Rate(), v[1].Answered())
+			}
+		}
+		sb.WriteString("\n")
+	}
+	rows("By cue", l.ByCue, func(k string) string {
+		if coach.ValidCueKind(coach.CueKind(k)) {
+			return coach.Describe(coach.CueKind(k))
+		}
+		return "tone"
+	})
+	rows("By technique", l.ByTech, func(k string) string { return k })
+	rows("Replies that acknowledged the feeling", l.ByAck, func(k string) string { return map[string]string{"yes": "acknowledged", "no": "did not"}[k] })
+	return strings.TrimSuffix(sb.String(), "\n")
+}
+
+// lift reads a channel's outcome figures.
+func (b *Bot) lift(ctx context.Context, channel string) (support.Lift, error) {
+	st, err := b.store.Stats(ctx, channel, b.Now(), liftDays)
+	if err != nil {
+		return support.Lift{}, err
+	}
+	return support.LiftOf(st, b.cfg.Holdout), nil
+}
+
 // statsText renders a channel's week.
 func statsText(st support.ChannelStats) string {
 	var sb strings.Builder
@@ -132,6 +207,9 @@ func (b *Bot) homeBlocks(ctx context.Context, log logger, user string) []slack.B
 			continue
 		}
 		blocks = append(blocks, slack.NewSectionBlock(md(statsText(st)), nil, nil))
+		if l, err := b.lift(ctx, ch); err == nil {
+			blocks = append(blocks, slack.NewSectionBlock(md(liftText(l)), nil, nil))
+		}
 	}
 	return blocks
 }

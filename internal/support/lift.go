@@ -33,6 +33,9 @@ type Lift struct {
 	Needed        int     // answered moments needed to see a MinDiff difference (80% power, 5% two-sided)
 	Enough        bool    // both arms have answered moments and Needed is reached
 	ByCue, ByTech map[string][2]ArmStats
+	// ByAck splits answered moments by whether the agent's reply
+	// acknowledged the feeling ("yes", "no"), each arm apart.
+	ByAck map[string][2]ArmStats
 }
 
 // MinDiff is the difference in de-escalation rate the holdout is sized to see.
@@ -46,7 +49,7 @@ const minPerArm = 20
 // counted by Tally) into a comparison of the arms. holdout is the
 // configured fraction.
 func LiftOf(st ChannelStats, holdout float64) Lift {
-	l := Lift{Holdout: holdout, ByCue: map[string][2]ArmStats{}, ByTech: map[string][2]ArmStats{}}
+	l := Lift{Holdout: holdout, ByCue: map[string][2]ArmStats{}, ByTech: map[string][2]ArmStats{}, ByAck: map[string][2]ArmStats{}}
 	for k, n := range st.Counts {
 		parts := strings.Split(k, ":")
 		if len(parts) < 3 || parts[0] != "oc" {
@@ -67,11 +70,8 @@ func LiftOf(st ChannelStats, holdout float64) Lift {
 			} else {
 				addResult(&l.Held, parts[2], n)
 			}
-		case len(parts) == 5 && (parts[3] == "cue" || parts[3] == "tech"):
-			m := l.ByCue
-			if parts[3] == "tech" {
-				m = l.ByTech
-			}
+		case len(parts) == 5 && (parts[3] == "cue" || parts[3] == "tech" || parts[3] == "ack"):
+			m := map[string]map[string][2]ArmStats{"cue": l.ByCue, "tech": l.ByTech, "ack": l.ByAck}[parts[3]]
 			v := m[parts[4]]
 			addResult(&v[arm], parts[2], n)
 			m[parts[4]] = v
@@ -106,10 +106,10 @@ func addResult(a *ArmStats, result string, n int) {
 }
 
 // pooled is the de-escalation rate over both arms; 0.5 (the most
-// demanding) before there is any.
+// demanding) until there are 100 answered moments to say otherwise.
 func pooled(l Lift) float64 {
 	n := l.Nudged.Answered() + l.Held.Answered()
-	if n == 0 {
+	if n < 100 {
 		return 0.5
 	}
 	return float64(l.Nudged.Deescalated+l.Held.Deescalated) / float64(n)

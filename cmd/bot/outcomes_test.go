@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"empathybot/internal/coach"
+	"empathybot/internal/slackio/slackfake"
+	"empathybot/internal/support"
+)
+
+// threadInArm finds a thread ts that the holdout puts in arm whatever the
+// cue kind of its moment (the test does not depend on which cue the coach
+// reads).
+func threadInArm(t *testing.T, h support.Holdout, arm string, from int) string {
+	t.Helper()
+	kinds := []string{""}
+	for _, k := range coach.CueKinds {
+		kinds = append(kinds, string(k))
+	}
+	for i := from; i < from+200000; i++ {
+		ts := fmt.Sprintf("1700001000.%06d", i)
+		all := true
+		for _, k := range kinds {
+			if h.Arm(chSupport, ts, k) != arm {
+				all = false
+				break
+			}
+		}
+		if all {
+			return ts
+		}
+	}
+	t.Fatalf("no thread in arm %s", arm)
+	return ""
+}
+
+// Issue 25, end to end through the real bot and slackfake: a nudged
+// thread whose customer calms down after an acknowledging reply counts as
+// de-escalated with a nudge; a held-out one gets no nudge, and its outcome
+// is counted without. /empathy stats shows both, and says how much data
+// is still needed.
+func TestEndToEndOutcomesNudgedAndHeldOut(t *testing.T) {
+	var cfg Config
+	h := startBot(t, func(c *Config) {
+		c.Holdout, c.HoldoutKey, c.Tips = 0.5, "a test secret", "learn"
+		cfg = *c
+	})
+	hold := support.Holdout{Fraction: 0.5, Key: holdoutKey(cfg)}
+	nudged := threadInArm(t, hold, support.ArmNudge, 0)
+	held := threadInArm(t, hold, support.ArmHoldout, 0)
+
+	play := func(thread string) int {
+		before := len(h.fake.Calls("chat.postEphemeral"))
+		h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "Hi, looking into it."})
+		h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry})
+		h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: thread,
+			Text: "I'm so sorry you've had to chase this, that's really frustrating. I've fixed it and I'll check with you tomorrow morning."})
+		h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: "Thanks, that works now."})
+		return len(h.fake.Calls("chat.postEphemeral")) - before
+	}
+	if n := play(nudged); n < 1 {
+		t.Fatalf("the nudged thread: %d private messages, want its nudge", n)
+	}
+	if n := play(held); n != 0 {
+		t.Fatalf("the held-out thread: %d private messages, want none (no nudge, and no review: the reply acknowledged)", n)
+	}
+	want := []string{"With a nudge: de-escalated *1 of 1* answered", "Without (the 50% holdout): de-escalated *1 of 1* answered",
+		"2 of about 785 answered moments needed to see a 10-point difference"}
+	var stats string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if stats = h.command(agent, "stats"); strings.Contains(stats, want[0]) && strings.Contains(stats, want[1]) {
+			break
+		}
+	}
+	for _, w := range want {
+		if !strings.Contains(stats, w) {
+			t.Errorf("stats lack %q:\n%s", w, stats)
+		}
+	}
+	// The customer sees nothing, and nothing public is posted.
+	if n := len(h.fake.Calls("chat.postMessage")); n != 0 {
+		t.Errorf("%d public messages", n)
+	}
+}
