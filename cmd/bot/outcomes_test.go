@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"image/png"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +85,39 @@ func TestEndToEndOutcomesNudgedAndHeldOut(t *testing.T) {
 	// The customer sees nothing, and nothing public is posted.
 	if n := len(h.fake.Calls("chat.postMessage")); n != 0 {
 		t.Errorf("%d public messages", n)
+	}
+}
+
+// Issue 25: the leads' report arrives as a PNG chart in each lead's DM,
+// uploaded the way Slack asks (files.getUploadURLExternal, the bytes,
+// files.completeUploadExternal), with team figures only.
+func TestEndToEndLeadsGetTheChart(t *testing.T) {
+	const lead = "ULEAD"
+	h := startBot(t, func(c *Config) {
+		c.Leads, c.ReportEvery = []string{lead}, 2*time.Second
+	})
+	thread := "1700002000.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: thread, Text: "Hi, looking into it."})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: thread, Text: angry})
+	var files []slackfake.File
+	for deadline := time.Now().Add(8 * time.Second); time.Now().Before(deadline) && len(files) == 0; time.Sleep(50 * time.Millisecond) {
+		files = h.fake.Files("D" + lead)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no chart in the lead's DM; calls: %v", h.fake.Calls("files.getUploadURLExternal"))
+	}
+	f := files[0]
+	img, err := png.Decode(bytes.NewReader(f.Data))
+	if err != nil || img.Bounds().Dx() < 400 || len(f.Data) != f.Length {
+		t.Fatalf("the file is no PNG chart of the length announced: %v, %d bytes, %d announced", err, len(f.Data), f.Length)
+	}
+	if !strings.Contains(f.Comment, "Frustrated moments") || !strings.Contains(f.Comment, "Team figures only") {
+		t.Errorf("the report's words: %s", f.Comment)
+	}
+	if strings.Contains(f.Comment, agent) || strings.Contains(f.Comment, customer) {
+		t.Errorf("the report names a person: %s", f.Comment)
+	}
+	if n := len(h.fake.Calls("chat.postMessage")); n != 0 {
+		t.Errorf("%d messages posted besides the file", n)
 	}
 }

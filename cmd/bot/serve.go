@@ -50,6 +50,8 @@ type Config struct {
 	Holdout          float64       `envconfig:"EMPATHY_HOLDOUT" default:"0" desc:"fraction of frustrated moments that get no nudge, to measure what nudges change (0-0.5; 0.1 recommended)"`
 	HoldoutKey       string        `envconfig:"EMPATHY_HOLDOUT_KEY" desc:"secret of the holdout's keyed hash; empty: derived from SLACK_BOT_TOKEN"`
 	Tips             string        `envconfig:"EMPATHY_TIPS" default:"learn" desc:"learn (Thompson sampling on de-escalation) or fixed (the catalogue's order)"`
+	Leads            []string      `envconfig:"EMPATHY_LEADS" desc:"user IDs of the leads who get the team's report with a chart by DM"`
+	ReportEvery      time.Duration `envconfig:"EMPATHY_REPORT_EVERY" default:"168h" desc:"how often the leads' report comes (1m-744h)"`
 	HTTPAddr         string        `envconfig:"EMPATHY_HTTP_ADDR" default:"127.0.0.1:8080" desc:"/healthz, /readyz, /metrics: this machine only by default; :8080 opens it (the manifests do, for probes and Prometheus); off disables"`
 	LogLevel         string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 
@@ -100,6 +102,13 @@ func loadConfig(env Env) (Config, error) {
 		return c, fmt.Errorf("EMPATHY_HOLDOUT must be a fraction between 0 (no holdout) and 0.5; 0.1 is recommended, got %v", c.Holdout)
 	case c.Tips != "learn" && c.Tips != "fixed":
 		return c, fmt.Errorf("EMPATHY_TIPS must be learn or fixed, got %q", c.Tips)
+	case c.ReportEvery < time.Minute || c.ReportEvery > 31*24*time.Hour:
+		return c, fmt.Errorf("EMPATHY_REPORT_EVERY must be between 1m and 744h, got %v", c.ReportEvery)
+	}
+	for _, l := range c.Leads {
+		if l == "" || !(l[0] == 'U' || l[0] == 'W') {
+			return c, fmt.Errorf("EMPATHY_LEADS must list user IDs (U... or W...), got %q", l)
+		}
 	}
 	for _, ch := range c.Channels {
 		if ch == "" || !(ch[0] == 'C' || ch[0] == 'G') {
@@ -262,8 +271,12 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 	notify := slackio.NewNotifier(log, sl, cfg.Nudge == "dm", m)
 	policy := support.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats, Hours: hours}
 	desk := support.NewDesk(log, c, store, queue, notify, dir, support.Config{Cooldown: cfg.Cooldown, Policy: policy, Agents: cfg.Agents, Triage: cfg.TriageChannel,
-		Holdout: support.Holdout{Fraction: cfg.Holdout, Key: holdoutKey(cfg)}, FixedTips: cfg.Tips == "fixed"})
+		Holdout: support.Holdout{Fraction: cfg.Holdout, Key: holdoutKey(cfg)}, FixedTips: cfg.Tips == "fixed",
+		Leads: cfg.Leads, ReportEvery: cfg.ReportEvery, Channels: cfg.Channels})
 	desk.Now = now
+	if err := desk.ScheduleReport(ctx); err != nil {
+		log.Warn("the leads' report is not scheduled; the next start tries again", "error", err)
+	}
 	bot := slackio.NewBot(log, sl, c, desk, dir, store, slackio.Config{
 		Channels: cfg.Channels, Triage: cfg.TriageChannel, Policy: policy, Holdout: cfg.Holdout, Metrics: m, HTTPClient: httpClient,
 	})

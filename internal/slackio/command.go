@@ -161,7 +161,7 @@ func (b *Bot) stats(ctx context.Context, log logger, cmd slack.SlashCommand) str
 	}
 	text := statsText(st)
 	if l, err := b.lift(ctx, cmd.ChannelID); err == nil {
-		text += "\n\n" + liftText(l)
+		text += "\n\n" + liftText(l, fmt.Sprintf("in the last %d days", liftDays))
 	}
 	return text
 }

@@ -21,7 +21,7 @@ const liftDays = 30
 
 // liftText renders what a channel's frustrated moments became, nudged and
 // held out, by assignment: team figures only, never an agent's.
-func liftText(l support.Lift) string {
+func liftText(l support.Lift, period string) string {
 	var sb strings.Builder
 	arm := func(name string, a support.ArmStats) {
 		fmt.Fprintf(&sb, "• %s: de-escalated *%d of %d* answered", name, a.Deescalated, a.Answered())
@@ -31,7 +31,7 @@ func liftText(l support.Lift) string {
 		fmt.Fprintf(&sb, " · escalated %d · no answer from the customer %d · no agent reply %d · frustrated again within 3 days %d\n",
 			a.Escalated, a.Silent, a.NoReply, a.Reescalated)
 	}
-	fmt.Fprintf(&sb, "*Does the coaching help?* Frustrated moments in the last %d days\n", liftDays)
+	fmt.Fprintf(&sb, "*Does the coaching help?* Frustrated moments %s\n", period)
 	arm("With a nudge", l.Nudged)
 	if l.Holdout <= 0 {
 		sb.WriteString("• No holdout: set EMPATHY_HOLDOUT=0.1 to compare with threads that get no nudge.\n")
@@ -208,7 +208,7 @@ func (b *Bot) homeBlocks(ctx context.Context, log logger, user string) []slack.B
 		}
 		blocks = append(blocks, slack.NewSectionBlock(md(statsText(st)), nil, nil))
 		if l, err := b.lift(ctx, ch); err == nil {
-			blocks = append(blocks, slack.NewSectionBlock(md(liftText(l)), nil, nil))
+			blocks = append(blocks, slack.NewSectionBlock(md(liftText(l, fmt.Sprintf("in the last %d days", liftDays))), nil, nil))
 		}
 	}
 	return blocks

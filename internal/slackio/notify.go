@@ -1,6 +1,7 @@
 package slackio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -200,4 +201,56 @@ func (b *Notifier) findDelivery(ctx context.Context, channel, id string) (bool, 
 		return nil
 	})
 	return found, err
+}
+
+// Report sends a lead the team's report by DM: the words, and the chart as
+// a PNG uploaded the way Slack asks (files.getUploadURLExternal, the bytes
+// to the URL it gives, files.completeUploadExternal sharing it in the DM
+// with the words as its comment). A file cannot be looked up by our
+// delivery ID, so an attempt whose outcome is unknown is not repeated.
+func (b *Notifier) Report(ctx context.Context, d support.Delivery, to string, r support.Report) error {
+	if d.Check {
+		return fmt.Errorf("report: %w: an earlier attempt may have shared it", support.ErrUnknownOutcome)
+	}
+	chart, err := reportChart(r)
+	if err != nil {
+		return fmt.Errorf("report chart: %w", err)
+	}
+	var im string
+	if err := b.web.retry(ctx, "conversations.open", func() error {
+		ch, _, _, err := b.web.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{to}, ReturnIM: true})
+		if err == nil {
+			im = ch.ID
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	name := "empathybot-" + r.To.UTC().Format("2006-01-02") + ".png"
+	var up *slack.GetUploadURLExternalResponse
+	if err := b.web.retry(ctx, "files.getUploadURLExternal", func() error {
+		var err error
+		up, err = b.web.api.GetUploadURLExternalContext(ctx, slack.GetUploadURLExternalParameters{FileName: name, FileSize: len(chart),
+			AltTxt: "Frustrated moments per day, and the de-escalation rate with and without a nudge"})
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := b.web.retry(ctx, "upload", func() error {
+		return b.web.api.UploadToURL(ctx, slack.UploadToURLParameters{UploadURL: up.UploadURL, Reader: bytes.NewReader(chart), Filename: name})
+	}); err != nil {
+		return err
+	}
+	if err := d.Sending(ctx); err != nil {
+		return err
+	}
+	err = b.web.retry(ctx, "files.completeUploadExternal", func() error {
+		_, err := b.web.api.CompleteUploadExternalContext(ctx, slack.CompleteUploadExternalParameters{
+			Files: []slack.FileSummary{{ID: up.FileID, Title: "The team's week"}}, Channel: im, InitialComment: reportText(r)})
+		return err
+	})
+	if errors.Is(err, errMaybeDelivered) {
+		return fmt.Errorf("%w: %w", support.ErrUnknownOutcome, err)
+	}
+	return err
 }

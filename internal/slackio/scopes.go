@@ -17,6 +17,9 @@ var MethodScopes = map[string][]string{
 	"usergroups.users.list": {"usergroups:read"},
 	"views.publish":         nil,
 	"users.info":            {"users:read"},
+	// The leads' weekly chart: a PNG uploaded to their DM.
+	"files.getUploadURLExternal":   {"files:write"},
+	"files.completeUploadExternal": {"files:write"},
 }
 
 // EventSubscriptions is every Events API subscription the bot routes, with

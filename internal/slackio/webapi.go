@@ -84,7 +84,7 @@ const maxInlineWait = 2 * time.Second
 var errMaybeDelivered = errors.New("the request may have reached Slack")
 
 // posting lists the methods whose repetition would show something twice.
-var posting = map[string]bool{"chat.postMessage": true, "chat.postEphemeral": true}
+var posting = map[string]bool{"chat.postMessage": true, "chat.postEphemeral": true, "files.completeUploadExternal": true}
 
 // retry runs call, waiting out short 429s (Retry-After, with jitter) and
 // retrying transient failures (5xx, a connection that was never made, and

@@ -32,6 +32,11 @@ type Config struct {
 	// FixedTips: a nudge's technique is the catalogue's first for its cue
 	// kind (EMPATHY_TIPS=fixed), not the learner's choice.
 	FixedTips bool
+	// Leads get the team's report every ReportEvery (EMPATHY_LEADS,
+	// EMPATHY_REPORT_EVERY), over Channels (EMPATHY_CHANNELS).
+	Leads       []string
+	ReportEvery time.Duration
+	Channels    []string
 }
 
 // Desk is the application: every decision about a support thread, with one
@@ -413,6 +418,8 @@ func (d *Desk) DeliverReminder(ctx context.Context, r Reminder) (string, error) 
 		return d.remindOnce(ctx, r, r.User, text)
 	case KindOutcome:
 		return d.checkMoment(ctx, r)
+	case KindReport:
+		return d.deliverReport(ctx, r)
 	case KindFollowup, KindResponse:
 	default:
 		return Moot, nil

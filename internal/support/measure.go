@@ -28,6 +28,7 @@ func (d *Desk) momentOnCustomer(ctx context.Context, channel, thread, ts string,
 		m := Moment{TS: ts, At: at.UnixMilli(), Score: v.Score, Cue: v.Cue, Arm: arm(v.Cue)}
 		if ok, err := d.store.OpenMoment(ctx, channel, thread, m); err != nil || ok {
 			if ok {
+				_ = d.store.Count(ctx, channel, StatMoments, at)
 				d.scheduleCheck(ctx, channel, thread, m)
 			}
 			return
@@ -74,6 +75,7 @@ func (d *Desk) updateMoment(ctx context.Context, channel, thread string, at time
 		}
 		d.tally(ctx, channel, at, settled)
 		if next.TS != was {
+			_ = d.store.Count(ctx, channel, StatMoments, time.UnixMilli(next.At))
 			d.scheduleCheck(ctx, channel, thread, *next)
 		}
 		return

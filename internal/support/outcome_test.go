@@ -295,3 +295,39 @@ func TestDeskMeasuresOutcomes(t *testing.T) {
 		})
 	}
 }
+
+// The leads' report: one per period, to each lead once, the next armed as
+// it is sent, over the watched channels' moments.
+func TestDeskReportsToLeads(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	cfg := w.desk.Config()
+	cfg.Leads, cfg.ReportEvery, cfg.Channels = []string{"ULEAD1", "ULEAD2"}, 24*time.Hour, []string{ch}
+	w.desk = support.NewDesk(slog.New(slog.NewTextHandler(io.Discard, nil)), coach.Default(), w.store, w.queue, w.notify, supporttest.Directory{dana: true, lee: true}, cfg)
+	w.desk.Now = w.clock.Now
+	for i := 0; i < 3; i++ { // every replica arms it at start: one task
+		if err := w.desk.ScheduleReport(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	th := w.say(cust, "", calm)
+	w.say(dana, th, "Hi! Settings → Billing → Export.")
+	w.say(cust, th, angry)
+	reports := func() []string {
+		var out []string
+		for _, s := range w.notify.Sent() {
+			if s.Kind == "report" {
+				out = append(out, s.To+" "+s.Text)
+			}
+		}
+		return out
+	}
+	w.advance(15 * time.Hour) // the clock starts at 09:00: the period ends at midnight
+	if got := reports(); !slices.Equal(got, []string{"ULEAD1 moments=1 deesc=0", "ULEAD2 moments=1 deesc=0"}) {
+		t.Fatalf("first period: %v", got)
+	}
+	w.advance(24 * time.Hour)
+	if got := reports(); len(got) != 4 || got[2] != "ULEAD1 moments=0 deesc=0" {
+		t.Fatalf("second period: %v", got)
+	}
+}

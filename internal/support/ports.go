@@ -137,6 +137,8 @@ type Notifier interface {
 	Triage(ctx context.Context, d Delivery, triageChannel string, n Nudge) error
 	Review(ctx context.Context, d Delivery, to string, r ReviewTask) error
 	Remind(ctx context.Context, d Delivery, to string, r Reminder, text string) error
+	// Report sends a lead the team's report, with its chart, by DM.
+	Report(ctx context.Context, d Delivery, to string, r Report) error
 }
 
 // Delivery is one attempt at something the desk delivers once (a nudge to

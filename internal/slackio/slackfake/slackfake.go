@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,6 +97,19 @@ type Server struct {
 	lostAnswers  map[string]int        // method → remaining calls carried out, then the connection closed unanswered
 	lateAnswers  map[string]lateAnswer // method → calls carried out, then answered late
 	posted       map[string][]posted   // channel → messages the bot posted, oldest first
+	uploads      map[string]*File      // file ID → a file whose upload was started (files.getUploadURLExternal)
+}
+
+// File is a file the bot uploaded, as the fake keeps it: started with
+// files.getUploadURLExternal, its bytes posted to the upload URL, and
+// shared in a channel by files.completeUploadExternal (Channel set then).
+type File struct {
+	ID, Name, Title string
+	Length          int    // the length files.getUploadURLExternal was told
+	Data            []byte // what was posted to the upload URL
+	Uploaded        bool
+	Channel         string // where files.completeUploadExternal shared it ("" until then)
+	Comment         string // its initial_comment
 }
 
 // lateAnswer holds the answers of the next n calls of a method back for d
@@ -182,6 +196,7 @@ func New() (*Server, error) {
 		lostAnswers: map[string]int{},
 		lateAnswers: map[string]lateAnswer{},
 		posted:      map[string][]posted{},
+		uploads:     map[string]*File{},
 		pingEvery:   2 * time.Second,
 		// Slack retries an unacked Events API envelope 3 times: at once
 		// after the 3 s deadline, then about 1 and 5 minutes later.
@@ -200,6 +215,7 @@ func New() (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.handleAPI)
 	mux.HandleFunc("/response/", s.handleResponseURL)
+	mux.HandleFunc("/upload/", s.handleUpload)
 	mux.HandleFunc("/ws", s.handleWS)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go s.srv.Serve(ln)
@@ -675,6 +691,43 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 		ts := s.newTS()
 		s.posted[args.Get("channel")] = append(s.posted[args.Get("channel")], posted{ts: ts, text: args.Get("text"), metadata: meta})
 		return ok(map[string]any{"channel": args.Get("channel"), "ts": ts})
+	case "files.getUploadURLExternal":
+		// Slack's two-step upload: a URL to post the bytes to, and a file ID
+		// that files.completeUploadExternal shares once they are there.
+		n, err := strconv.Atoi(args.Get("length"))
+		if args.Get("filename") == "" || err != nil || n <= 0 {
+			return map[string]any{"ok": false, "error": "invalid_arguments"}
+		}
+		s.seq++
+		id := fmt.Sprintf("F%08d", s.seq)
+		s.uploads[id] = &File{ID: id, Name: args.Get("filename"), Length: n}
+		return ok(map[string]any{"upload_url": "http://" + s.ln.Addr().String() + "/upload/" + id, "file_id": id})
+	case "files.completeUploadExternal":
+		var files []struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		}
+		if json.Unmarshal([]byte(args.Get("files")), &files) != nil || len(files) == 0 {
+			return map[string]any{"ok": false, "error": "invalid_arguments"}
+		}
+		ch := args.Get("channel_id")
+		var out []map[string]any
+		for _, f := range files {
+			u := s.uploads[f.ID]
+			if u == nil || !u.Uploaded || u.Channel != "" {
+				// Never started, its bytes never posted, or completed already.
+				return map[string]any{"ok": false, "error": "file_not_found"}
+			}
+		}
+		for _, f := range files {
+			u := s.uploads[f.ID]
+			u.Title, u.Channel, u.Comment = f.Title, ch, args.Get("initial_comment")
+			if u.Title == "" {
+				u.Title = u.Name
+			}
+			out = append(out, map[string]any{"id": u.ID, "title": u.Title, "name": u.Name, "size": len(u.Data)})
+		}
+		return ok(map[string]any{"files": out})
 	case "conversations.history":
 		// The bot's own posts in the channel, newest first, at most limit
 		// (default 100, as Slack's); metadata only with
@@ -759,6 +812,53 @@ func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	// Slack answers a response_url post with a plain "ok".
 	w.Write([]byte("ok"))
+}
+
+// handleUpload takes the bytes of a file started with
+// files.getUploadURLExternal, posted raw or as a multipart form (slack-go
+// sends the field "file"), and answers as Slack's upload URL does.
+func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
+	id := strings.TrimPrefix(r.URL.Path, "/upload/")
+	if r.Method != http.MethodPost {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	var data []byte
+	var err error
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		var f io.ReadCloser
+		if f, _, err = r.FormFile("file"); err == nil {
+			data, err = io.ReadAll(io.LimitReader(f, 50<<20))
+			f.Close()
+		}
+	} else {
+		data, err = io.ReadAll(io.LimitReader(r.Body, 50<<20))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.uploads[id]
+	if err != nil || u == nil {
+		http.Error(w, "file not found", http.StatusNotFound)
+		return
+	}
+	u.Data, u.Uploaded = data, true
+	s.calls = append(s.calls, Call{Method: "upload", Args: url.Values{"file_id": {id}}, At: time.Now()})
+	s.callCond.Broadcast()
+	fmt.Fprintf(w, "OK - %d", len(data))
+}
+
+// Files returns the files shared in channel, in the order they were shared.
+func (s *Server) Files(channel string) []File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []File
+	for _, u := range s.uploads {
+		if u.Channel == channel {
+			out = append(out, *u)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // ResponseURL is the response_url handed out with envelope id.

@@ -2,6 +2,7 @@ package supporttest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -219,6 +220,16 @@ func (n *Notifier) Triage(_ context.Context, _ support.Delivery, channel string,
 // Review implements support.Notifier.
 func (n *Notifier) Review(_ context.Context, _ support.Delivery, to string, r support.ReviewTask) error {
 	return n.record(Sent{Kind: "review", To: to, Channel: r.Channel, Thread: r.Thread, Text: r.Kind})
+}
+
+// Report implements support.Notifier: recorded as kind "report", its text
+// the moments of the period and the nudged arm's de-escalated count.
+func (n *Notifier) Report(_ context.Context, _ support.Delivery, to string, r support.Report) error {
+	moments := 0
+	for _, d := range r.Days {
+		moments += d.Frustrated
+	}
+	return n.record(Sent{Kind: "report", To: to, Text: fmt.Sprintf("moments=%d deesc=%d", moments, r.Lift.Nudged.Deescalated)})
 }
 
 // Remind implements support.Notifier.
