@@ -174,6 +174,24 @@ func TestDemoPlaysTheWholeStory(t *testing.T) {
 	}
 }
 
+// demo -outcomes: six frustrated threads, three nudged and three held out
+// (no nudge in those), and /empathy stats comparing them.
+func TestDemoOutcomes(t *testing.T) {
+	t.Setenv("REDIS_URL", "")
+	out, err := runCmd(t, "", "demo", "-outcomes")
+	if err != nil {
+		t.Fatalf("demo -outcomes: %v\n%s", err, out)
+	}
+	if n := strings.Count(out, "This customer sounds frustrated"); n != 3 {
+		t.Errorf("%d nudges, want 3 (one per nudged thread):\n%s", n, out)
+	}
+	for _, want := range []string{"With a nudge: de-escalated *2 of 3*", "Without (the 50% holdout): de-escalated *2 of 3*", "needed to see a 10-point difference"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("transcript lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 // --interactive: several threads, two customers, a reaction, button
 // clicks (a nudge's Claim, a triage card's Claim), a command and the App
 // Home, typed as lines; the reminder and the check-in appear when they fall

@@ -16,6 +16,7 @@ import (
 	"empathybot/internal/coach"
 	"empathybot/internal/slackio"
 	"empathybot/internal/slackio/slackfake"
+	"empathybot/internal/support"
 )
 
 // demo runs the real bot against a local Slack (slackfake) and an embedded
@@ -26,6 +27,7 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	interactive := fs.Bool("interactive", false, "play it yourself: customers, agents, reactions, buttons, App Home")
 	verbose := fs.Bool("v", false, "show the bot's logs")
 	remindAfter := fs.Duration("remind", 0, "response reminder and check-in delay (default: 2s, or 20s with -interactive)")
+	outcomesDemo := fs.Bool("outcomes", false, "play frustrated threads with a 50% holdout, then show /empathy stats: what the coaching changed")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil // asked for: the flags are printed, and that is success
@@ -68,6 +70,9 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if *interactive {
 		cfg.Agents = []string{agent, agent2}
 		cfg.TriageChannel = triage
+	}
+	if *outcomesDemo {
+		cfg.Holdout, cfg.HoldoutKey, cfg.Tips = 0.5, "demo", "learn"
 	}
 	var mu sync.Mutex
 	handled := map[string]chan struct{}{}
@@ -187,6 +192,34 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		if err := p.play(stdin, *remindAfter); err != nil {
 			return err
 		}
+	} else if *outcomesDemo {
+		// Six frustrated customers; the holdout (50% here, 10% advised)
+		// decides which threads nudge their agent. Each thread is picked so
+		// that the transcript shows both arms.
+		hold := support.Holdout{Fraction: cfg.Holdout, Key: holdoutKey(cfg)}
+		answers := []string{"Thanks, that works now.", "OK, thanks for sorting it.", "Still broken. This is ridiculous, I've asked three times!!",
+			"Great, thank you.", "Fine. Thanks.", "This is unacceptable, nothing has changed and nobody is helping!"}
+		for i, answer := range answers {
+			arm := support.ArmNudge
+			if i%2 == 1 {
+				arm = support.ArmHoldout
+			}
+			thread = armedThread(hold, channel, arm, i*100000)
+			fmt.Fprintf(stdout, "— thread %d (%s; the agent cannot tell)\n", i+1, map[string]string{support.ArmNudge: "nudged", support.ArmHoldout: "held out"}[arm])
+			for _, st := range []struct{ user, text string }{
+				{agent, "Hi Sam, looking into it now."},
+				{customer, "This is the third time I'm asking about this. You said it would be fixed by Friday and it's still broken. Ridiculous."},
+				{agent, "I can see you've had to chase this three times, and that's on us. I've fixed it, and I'll check in with you tomorrow."},
+				{customer, answer},
+			} {
+				if err := say(st.user, st.text); err != nil {
+					return err
+				}
+			}
+		}
+		if err := command(agent, "stats"); err != nil {
+			return err
+		}
 	} else {
 		steps := []struct{ user, text string }{
 			{customer, "Hi, our invoices page shows last month's total twice. Can you check?"},
@@ -230,6 +263,29 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return err
 	case <-time.After(5 * time.Second):
 		return errors.New("demo: the bot did not stop within 5s")
+	}
+}
+
+// armedThread returns a thread ts that the holdout h puts in arm whatever
+// the cue kind of its moment, searching from the n-th candidate.
+func armedThread(h support.Holdout, channel, arm string, n int) string {
+	kinds := []string{""}
+	for _, k := range coach.CueKinds {
+		kinds = append(kinds, string(k))
+	}
+	base := time.Now().Unix()
+	for i := n; ; i++ {
+		ts := fmt.Sprintf("%d.%06d", base, i%1000000)
+		all := true
+		for _, k := range kinds {
+			if h.Arm(channel, ts, k) != arm {
+				all = false
+				break
+			}
+		}
+		if all {
+			return ts
+		}
 	}
 }
 

@@ -541,14 +541,16 @@ func testHeartbeat(t *testing.T, open opener) {
 	done := make(chan struct{})
 	handler := func(ctx context.Context, r support.Reminder) error {
 		if calls.Add(1) == 1 {
-			time.Sleep(2 * time.Second) // four times ClaimIdle
+			time.Sleep(3 * time.Second) // three times ClaimIdle
 			close(done)
 		}
 		return nil
 	}
 	for i := 0; i < 2; i++ { // two replicas
 		q := NewQueue(s, slog.New(slog.DiscardHandler))
-		q.ClaimIdle = 500 * time.Millisecond
+		// A second, not less: under -race on a Redis Cluster on two cores a
+		// heartbeat (every 250 ms here) can be late by a few hundred ms.
+		q.ClaimIdle = time.Second
 		go q.Serve(ctx, time.Second, Handlers{Reminder: handler})
 	}
 	r := support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "1700000500.000100", Gen: 1, N: 1, Due: time.Now().UnixMilli()}
@@ -560,7 +562,7 @@ func testHeartbeat(t *testing.T, open opener) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the reminder was not delivered")
 	}
-	time.Sleep(time.Second)
+	time.Sleep(1500 * time.Millisecond)
 	if n := calls.Load(); n != 1 {
 		t.Errorf("delivered %d times: another replica took over a delivery in progress", n)
 	}

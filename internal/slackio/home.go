@@ -28,8 +28,8 @@ func liftText(l support.Lift, period string) string {
 		if a.Answered() > 0 {
 			fmt.Fprintf(&sb, " (%.0f%%)", 100*a.Rate())
 		}
-		fmt.Fprintf(&sb, " · escalated %d · no answer from the customer %d · no agent reply %d · frustrated again within 3 days %d\n",
-			a.Escalated, a.Silent, a.NoReply, a.Reescalated)
+		fmt.Fprintf(&sb, " · unchanged %d · escalated %d · no answer from the customer %d · no agent reply %d · frustrated again within 3 days %d\n",
+			a.Unchanged, a.Escalated, a.Silent, a.NoReply, a.Reescalated)
 	}
 	fmt.Fprintf(&sb, "*Does the coaching help?* Frustrated moments %s\n", period)
 	arm("With a nudge", l.Nudged)

@@ -512,6 +512,9 @@ func (d *Desk) remindOnce(ctx context.Context, r Reminder, to, text string) (str
 		if stat := reminderStat[r.Kind]; stat != "" {
 			_ = d.store.Count(ctx, r.Channel, stat, d.Now())
 		}
+		if r.Kind == KindFollowup {
+			d.momentStamp(ctx, r.Channel, r.Thread, func(m *Moment) *int64 { return &m.CheckinAt }, d.Now())
+		}
 		if r.Kind == KindResponse {
 			_ = d.store.AddOpen(ctx, to, OpenItem{Kind: r.Kind, Channel: r.Channel, Thread: r.Thread, TaskID: r.ID(), Due: r.DueAt()})
 		}
@@ -592,6 +595,7 @@ func (d *Desk) resolve(ctx context.Context, channel, thread, user string) (chang
 	}
 	after = func(ctx context.Context) {
 		if changed {
+			d.momentStamp(ctx, channel, thread, func(m *Moment) *int64 { return &m.ResolvedAt }, now)
 			_ = d.store.Count(ctx, channel, StatResolved, now)
 			if th.PendingReminder != "" {
 				_ = d.queue.Cancel(ctx, th.Channel, th.TS, th.PendingReminder)

@@ -82,6 +82,18 @@ func (d *Desk) updateMoment(ctx context.Context, channel, thread string, at time
 	}
 }
 
+// momentStamp records a time on the thread's moment (its resolution, its
+// check-in), the first time only.
+func (d *Desk) momentStamp(ctx context.Context, channel, thread string, field func(*Moment) *int64, at time.Time) {
+	d.updateMoment(ctx, channel, thread, at, func(m *Moment) (*Moment, bool, []Tally) {
+		if m == nil || *field(m) != 0 {
+			return m, false, nil
+		}
+		*field(m) = at.UnixMilli()
+		return m, true, nil
+	})
+}
+
 // scheduleCheck arms the check that settles m if its window runs out:
 // no reply, or silence after the reply.
 func (d *Desk) scheduleCheck(ctx context.Context, channel, thread string, m Moment) {

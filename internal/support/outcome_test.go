@@ -276,11 +276,20 @@ func TestDeskMeasuresOutcomes(t *testing.T) {
 			if st.Counts[tc.field] != 1 || st.Counts[tc.field+":ack:yes"] != 1 {
 				t.Errorf("counts %v, want one %s with an acknowledging reply", st.Counts, tc.field)
 			}
+			if err := w.resolve(th, dana); err != nil {
+				t.Fatal(err)
+			}
+			if m, _, _ := w.store.GetMoment(ctx, ch, th); m == nil || m.ResolvedAt != w.clock.Now().UnixMilli() || m.Result != support.ResultDeescalated {
+				t.Errorf("the resolution is not on the settled moment: %+v", m)
+			}
 			// The day's check finds it settled: nothing counted twice.
 			w.advance(25 * time.Hour)
 			st, _ = w.store.Stats(ctx, ch, w.clock.Now(), 7)
 			if st.Counts[tc.field] != 1 || st.Counts["oc:nudge:silent"]+st.Counts["oc:holdout:silent"] != 0 {
 				t.Errorf("after the check: %v", st.Counts)
+			}
+			if m, _, _ := w.store.GetMoment(ctx, ch, th); m == nil || m.CheckinAt == 0 {
+				t.Errorf("the check-in is not on the moment: %+v", m)
 			}
 			learned, _ := w.store.Stats(ctx, support.LearnChannel, w.clock.Now(), 7)
 			wins := 0
