@@ -70,6 +70,7 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if *interactive {
 		cfg.Agents = []string{agent, agent2}
 		cfg.TriageChannel = triage
+		cfg.BreatherAt = 1.0 // a breather after a few hostile messages, to see it
 	}
 	if *outcomesDemo {
 		cfg.Holdout, cfg.HoldoutKey, cfg.Tips = 0.5, "demo", "learn"

@@ -51,7 +51,8 @@ const playHelp = `Type, one per line:
   click LABEL [N]  Dana clicks a button on the latest message that has it (Claim, Resolved,
                  Snooze 1 h, Useful, Not useful, Done, Not needed); N: the Nth latest (2: the one before)
   /empathy ...   Dana runs a command (help, tips, check, analyze, oncall, snooze, remind, stats)
-  home           Dana opens the bot's App Home
+  home [lee]     Dana (or Lee) opens the bot's App Home
+  wait 2s        let time pass (at most a minute), showing what arrives
   help           this list.  Ctrl-D ends.
 Reminders and check-ins appear when they fall due, whether or not you type.`
 
@@ -139,8 +140,20 @@ func (p *player) line(line string) error {
 		return p.click(strings.Join(f[1:], " "), nth)
 	case strings.HasPrefix(line, "/empathy"):
 		return p.command(p.users["a"], strings.TrimSpace(strings.TrimPrefix(line, "/empathy")))
+	case f[0] == "wait" && len(f) == 2:
+		d, err := time.ParseDuration(f[1])
+		if err != nil || d <= 0 || d > time.Minute {
+			p.printf("    wait how long? e.g. wait 2s (at most 1m)\n")
+			return nil
+		}
+		time.Sleep(d)
+		p.printPrivate()
 	case f[0] == "home":
-		return p.home()
+		who := "a"
+		if len(f) > 1 && strings.EqualFold(f[1], "lee") {
+			who = "l"
+		}
+		return p.home(who)
 	default:
 		p.printf("    ? start the line with c:, c2:, a: or l:, or type help\n")
 	}
@@ -214,11 +227,11 @@ func (p *player) click(label string, nth int) error {
 	return nil
 }
 
-func (p *player) home() error {
+func (p *player) home(who string) error {
 	p.eventsReplayed++
 	ev := fmt.Sprintf("EvPlayHome%d", p.eventsReplayed)
 	before := len(p.fake.Calls("views.publish"))
-	if _, err := p.fake.SendEvent(ev, map[string]any{"type": "app_home_opened", "user": p.users["a"], "channel": "DHOME", "tab": "home"}); err != nil {
+	if _, err := p.fake.SendEvent(ev, map[string]any{"type": "app_home_opened", "user": p.users[who], "channel": "DHOME", "tab": "home"}); err != nil {
 		return err
 	}
 	calls, ok := p.fake.WaitCalls("views.publish", before+1, 5*time.Second)
@@ -230,7 +243,7 @@ func (p *player) home() error {
 		Blocks json.RawMessage `json:"blocks"`
 	}
 	json.Unmarshal([]byte(calls[len(calls)-1].Args.Get("view")), &view)
-	p.printf("  ┌─ empathybot · App Home (Dana) ─────────────\n")
+	p.printf("  ┌─ empathybot · App Home (%s) ─────────────\n", strings.Fields(p.names[p.users[who]])[0])
 	for _, line := range strings.Split(terminalText(blocksText(string(view.Blocks), ""), p.names), "\n") {
 		p.printf("  │ %s\n", line)
 	}

@@ -52,6 +52,7 @@ type Config struct {
 	Tips             string        `envconfig:"EMPATHY_TIPS" default:"learn" desc:"learn (Thompson sampling on de-escalation) or fixed (the catalogue's order)"`
 	Leads            []string      `envconfig:"EMPATHY_LEADS" desc:"user IDs of the leads who get the team's report with a chart by DM"`
 	ReportEvery      time.Duration `envconfig:"EMPATHY_REPORT_EVERY" default:"168h" desc:"how often the leads' report comes (1m-744h)"`
+	BreatherAt       float64       `envconfig:"EMPATHY_BREATHER_AT" default:"1.5" desc:"tense load (last 4 working hours) past which an agent is offered a breather by DM; 0: never"`
 	HTTPAddr         string        `envconfig:"EMPATHY_HTTP_ADDR" default:"127.0.0.1:8080" desc:"/healthz, /readyz, /metrics: this machine only by default; :8080 opens it (the manifests do, for probes and Prometheus); off disables"`
 	LogLevel         string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 
@@ -102,6 +103,8 @@ func loadConfig(env Env) (Config, error) {
 		return c, fmt.Errorf("EMPATHY_HOLDOUT must be a fraction between 0 (no holdout) and 0.5; 0.1 is recommended, got %v", c.Holdout)
 	case c.Tips != "learn" && c.Tips != "fixed":
 		return c, fmt.Errorf("EMPATHY_TIPS must be learn or fixed, got %q", c.Tips)
+	case !(c.BreatherAt >= 0 && c.BreatherAt <= 50):
+		return c, fmt.Errorf("EMPATHY_BREATHER_AT must be between 0 (never) and 50, got %v", c.BreatherAt)
 	case c.ReportEvery < time.Minute || c.ReportEvery > 31*24*time.Hour:
 		return c, fmt.Errorf("EMPATHY_REPORT_EVERY must be between 1m and 744h, got %v", c.ReportEvery)
 	}
@@ -272,7 +275,7 @@ func runBot(ctx context.Context, cfg Config, log *slog.Logger, h hooks) error {
 	policy := support.Policy{ResponseAfter: cfg.ResponseReminder, FollowupAfter: cfg.FollowupAfter, MaxReminders: cfg.ReminderRepeats, Hours: hours}
 	desk := support.NewDesk(log, c, store, queue, notify, dir, support.Config{Cooldown: cfg.Cooldown, Policy: policy, Agents: cfg.Agents, Triage: cfg.TriageChannel,
 		Holdout: support.Holdout{Fraction: cfg.Holdout, Key: holdoutKey(cfg)}, FixedTips: cfg.Tips == "fixed",
-		Leads: cfg.Leads, ReportEvery: cfg.ReportEvery, Channels: cfg.Channels})
+		Leads: cfg.Leads, ReportEvery: cfg.ReportEvery, Channels: cfg.Channels, BreatherAt: cfg.BreatherAt})
 	desk.Now = now
 	if err := desk.ScheduleReport(ctx); err != nil {
 		log.Warn("the leads' report is not scheduled; the next start tries again", "error", err)

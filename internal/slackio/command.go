@@ -30,8 +30,9 @@ const helpText = "*/empathy* — your private empathy coach. Only you see these 
 	"• `/empathy tips [cue]` — techniques for a kind of frustration (e.g. `waiting`, `repeated_contact`)\n" +
 	"• `/empathy check &lt;draft reply&gt;` — a private review of a reply before you send it\n" +
 	"• `/empathy analyze &lt;customer message&gt;` — how frustrated it sounds, and why\n" +
-	"• `/empathy oncall [@user]` — show or set this channel's on-call agent\n" +
+	"• `/empathy oncall [@user ...]` — show or set this channel's on-call agents (the least-loaded one who is not paused gets the nudge)\n" +
 	"• `/empathy snooze &lt;duration|off&gt;` — pause your nudges (e.g. `30m`, `2h`, `1d`)\n" +
+	"• `/empathy pause &lt;duration|off&gt;` — a breather: no new triage cards, on-call nudges or reminders for new threads come to you (e.g. `30m`; your own threads still remind you)\n" +
 	"• `/empathy remind &lt;duration&gt;` — remind me to follow up in this channel (e.g. `2h`, `1d`)\n" +
 	"• `/empathy stats` — this channel's last 7 days: frustrated threads, time to first reply, follow-ups\n" +
 	"• `/empathy unwatch` / `/empathy watch` — stop or start reading this channel, for everyone, at once\n" +
@@ -73,7 +74,7 @@ func (b *Bot) command(cmd slack.SlashCommand) (now *reply, later func(context.Co
 // knownSub keeps the metric's label set bounded.
 func knownSub(sub string) string {
 	switch sub {
-	case "", "help", "tips", "check", "analyze", "analyse", "oncall", "snooze", "remind", "stats", "watch", "unwatch":
+	case "", "help", "tips", "check", "analyze", "analyse", "oncall", "snooze", "pause", "remind", "stats", "watch", "unwatch":
 		if sub == "" {
 			return "help"
 		}
@@ -127,6 +128,8 @@ func (b *Bot) agentCommand(log logger, cmd slack.SlashCommand, sub, rest string)
 		return nil, func(ctx context.Context) reply { return ephemeral(b.oncall(ctx, log, cmd, rest)) }
 	case "snooze":
 		return nil, func(ctx context.Context) reply { return ephemeral(b.snooze(ctx, log, cmd, rest)) }
+	case "pause":
+		return nil, func(ctx context.Context) reply { return ephemeral(b.pause(ctx, log, cmd, rest)) }
 	case "remind":
 		return nil, func(ctx context.Context) reply { return ephemeral(b.remind(ctx, log, cmd, rest)) }
 	case "stats":
@@ -160,6 +163,9 @@ func (b *Bot) stats(ctx context.Context, log logger, cmd slack.SlashCommand) str
 		return "I couldn't read the numbers just now; please try again."
 	}
 	text := statsText(st)
+	if team, err := b.desk.TeamLoads(ctx); err == nil {
+		text += "\n" + teamLoadText(team)
+	}
 	if l, err := b.lift(ctx, cmd.ChannelID); err == nil {
 		text += "\n\n" + liftText(l, fmt.Sprintf("in the last %d days", liftDays))
 	}
@@ -282,24 +288,34 @@ func (b *Bot) oncall(ctx context.Context, log logger, cmd slack.SlashCommand, ar
 		if who == "" {
 			return "Nobody is on call in this channel. Set someone with `/empathy oncall @name`."
 		}
-		return fmt.Sprintf("<@%s> is on call in this channel.", who)
+		return fmt.Sprintf("%s on call in this channel.", mentions(support.OnCallList(who)))
 	}
-	var who string
+	var list []string
 	switch {
 	case arg == "off" || arg == "none":
-	case arg == "me":
-		who = cmd.UserID
 	default:
-		m := userMention.FindStringSubmatch(arg)
-		if m == nil {
-			return "Mention the agent, e.g. `/empathy oncall @dana`, or use `me` or `off`."
+		for _, f := range strings.Fields(arg) {
+			if f == "me" {
+				list = append(list, cmd.UserID)
+				continue
+			}
+			m := userMention.FindStringSubmatch(f)
+			if m == nil {
+				return "Mention the agents, e.g. `/empathy oncall @dana @lee`, or use `me` or `off`."
+			}
+			list = append(list, m[1])
 		}
-		who = m[1]
 	}
+	who := strings.Join(list, ",")
 	// A customer can never be on call: they would receive other customers'
 	// nudges. Whoever the bot cannot place is refused too (the desk checks).
 	if err := b.desk.SetOnCall(ctx, cmd.UserID, cmd.TeamID, cmd.ChannelID, who); errors.Is(err, support.ErrNotAgent) {
-		return fmt.Sprintf("<@%s> isn't on the support team, so they can't be on call. Pick an agent, or use `me`.", who)
+		if len(list) == 1 {
+			return fmt.Sprintf("<@%s> isn't on the support team, so they can't be on call. Pick an agent, or use `me`.", list[0])
+		}
+		return "Someone you named isn't on the support team, so they can't be on call. Pick agents, or use `me`."
+	} else if errors.Is(err, support.ErrBadRequest) {
+		return "At most 10 agents can be on call in a channel."
 	} else if err != nil {
 		log.Warn("on-call not saved", "error", err)
 		return "I couldn't save that just now; please try again."
@@ -307,7 +323,19 @@ func (b *Bot) oncall(ctx context.Context, log logger, cmd slack.SlashCommand, ar
 	if who == "" {
 		return "Nobody is on call in this channel now."
 	}
-	return fmt.Sprintf("<@%s> is now on call in this channel: unassigned frustrated customers go to them.", who)
+	return fmt.Sprintf("%s now on call in this channel: unassigned frustrated customers go to them (the least-loaded one who is not paused).", mentions(list))
+}
+
+// mentions writes "<@A> is" or "<@A>, <@B> are".
+func mentions(ids []string) string {
+	var m []string
+	for _, id := range ids {
+		m = append(m, "<@"+id+">")
+	}
+	if len(m) == 1 {
+		return m[0] + " is"
+	}
+	return strings.Join(m, ", ") + " are"
 }
 
 func (b *Bot) snooze(ctx context.Context, log logger, cmd slack.SlashCommand, arg string) string {
@@ -329,6 +357,29 @@ func (b *Bot) snooze(ctx context.Context, log logger, cmd slack.SlashCommand, ar
 		return "I couldn't save your snooze just now; please try again."
 	}
 	return fmt.Sprintf(":zzz: Nudges paused for %s. Take care of yourself.", coach.HumanDuration(d))
+}
+
+// pause keeps new work away from the agent for a while (a breather).
+func (b *Bot) pause(ctx context.Context, log logger, cmd slack.SlashCommand, arg string) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if arg == "off" || arg == "0" {
+		if _, err := b.desk.Pause(ctx, cmd.UserID, cmd.TeamID, 0); err != nil {
+			log.Warn("pause not lifted", "error", err)
+			return "I couldn't lift your pause just now; please try again."
+		}
+		return "Pause lifted: new threads can come to you again."
+	}
+	d, err := parseDuration(arg)
+	if err != nil || d < time.Minute || d > support.MaxPause {
+		return "Tell me how long, e.g. `/empathy pause 30m` (1 minute to 8 hours), or `off`."
+	}
+	if _, err = b.desk.Pause(ctx, cmd.UserID, cmd.TeamID, d); err != nil {
+		log.Warn("pause not saved", "error", err)
+		return "I couldn't save your pause just now; please try again."
+	}
+	return fmt.Sprintf(":herb: Paused for %s: no new triage cards, on-call nudges or reminders for new threads will come to you. "+
+		"Your own threads still remind you. `/empathy pause off` ends it early.", coach.HumanDuration(d))
 }
 
 // parseDuration accepts Go durations plus days ("1d", "2d").

@@ -15,6 +15,47 @@ import (
 // statsDays is the period of /empathy stats and App Home: the last week.
 const statsDays = 7
 
+// loadText is an agent's own tense load, for their App Home only: what
+// customers sent into their threads, against the team's median when the
+// team is large enough that a median hides everyone.
+func loadText(l support.Load, team map[string]support.Load) string {
+	var sb strings.Builder
+	sb.WriteString("*Your last 4 working hours* (only you see this)\n")
+	if l.Threads == 0 {
+		sb.WriteString("• No tense threads. :sunny:")
+	} else {
+		fmt.Fprintf(&sb, "• Tense threads: *%d* · messages with swearing: *%d* · tense load *%.1f*", l.Threads, l.Hostile, l.Sum)
+	}
+	if len(team) >= support.MinTeamForFigures {
+		med := support.MedianLoad(team)
+		how := "about the team's median"
+		switch {
+		case l.Sum > med+0.3 && l.Sum > 1.5*med:
+			how = "heavier than the team's median"
+		case l.Sum < med-0.3 && l.Sum < 0.67*med:
+			how = "lighter than the team's median"
+		}
+		fmt.Fprintf(&sb, "\n• That is %s (%.1f).", how, med)
+	}
+	sb.WriteString("\n_What customers sent into threads you own, never anything about you. It resets as the hours pass._")
+	return sb.String()
+}
+
+// teamLoadText is the team's tense load for /empathy stats: aggregates
+// only, and only for a team of at least support.MinTeamForFigures agents.
+func teamLoadText(team map[string]support.Load) string {
+	if len(team) < support.MinTeamForFigures {
+		return fmt.Sprintf("• Team tense load: shown for teams of %d or more agents (no one's figures can be told apart below that).", support.MinTeamForFigures)
+	}
+	threads, hostile := 0, 0
+	for _, l := range team {
+		threads += l.Threads
+		hostile += l.Hostile
+	}
+	return fmt.Sprintf("• Team, last 4 working hours (%d agents): tense threads *%d* · messages with swearing *%d* · median tense load *%.1f*",
+		len(team), threads, hostile, support.MedianLoad(team))
+}
+
 // liftDays is the period of the outcome figures: moments settle over days,
 // and a week holds few.
 const liftDays = 30
@@ -192,6 +233,13 @@ func (b *Bot) homeBlocks(ctx context.Context, log logger, user string) []slack.B
 			fmt.Fprintf(&sb, "\n• <#%s>: %s — <!date^%d^{date_short_pretty} {time}|%s>", n.Channel, escape(why), n.At.Unix(), n.At.UTC().Format("2006-01-02 15:04 UTC"))
 		}
 		blocks = append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(md(sb.String()), nil, nil))
+	}
+	if l, err := b.desk.AgentLoad(ctx, user); err == nil {
+		team, err := b.desk.TeamLoads(ctx)
+		if err != nil {
+			team = nil
+		}
+		blocks = append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(md(loadText(l, team)), nil, nil))
 	}
 	blocks = append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(md("*The week in numbers*"), nil, nil))
 	if len(b.cfg.Channels) == 0 {

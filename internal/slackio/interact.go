@@ -87,6 +87,14 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 			break
 		}
 		text = fmt.Sprintf(":zzz: Nudges paused for %s. `/empathy snooze off` brings them back.", coach.HumanDuration(d))
+	case actPause:
+		if _, err := b.desk.Pause(ctx, user, cb.User.TeamID, 30*time.Minute); err != nil {
+			log.Warn("pause not saved", "error", err)
+			text = "I couldn't save your pause just now; please try again."
+			break
+		}
+		replace = true
+		text = ":herb: Paused for 30 min: no new triage cards, on-call nudges or reminders for new threads will come to you. Your own threads still remind you."
 	case actRemindLater:
 		channel := part(0)
 		if channel == "" || !b.watching(channel) {
@@ -162,7 +170,7 @@ func (b *Bot) handleAction(ctx context.Context, cb slack.InteractionCallback, a 
 // knownAction and knownCue keep metric label sets bounded.
 func knownAction(id string) string {
 	switch id {
-	case actClaim, actResolve, actSnooze1h, actSnooze1d, actUseful, actNotUseful, actDone, actNotNeeded, actRemindLater:
+	case actClaim, actResolve, actSnooze1h, actSnooze1d, actUseful, actNotUseful, actDone, actNotNeeded, actRemindLater, actPause:
 		return id
 	}
 	return "unknown"

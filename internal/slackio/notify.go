@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -60,6 +61,24 @@ func (b *Notifier) Triage(ctx context.Context, d support.Delivery, triage string
 	blocks := []slack.Block{slack.NewSectionBlock(md(head), nil, nil)}
 	if link := b.web.permalink(ctx, n.Channel, n.Thread); link != "" {
 		blocks = append(blocks, slack.NewContextBlock("", md("<"+link+"|Open the message> · score "+fmt.Sprintf("%.2f", n.Score))))
+	}
+	if len(n.Available) > 0 {
+		// Who could take it, least-loaded first; a person still decides.
+		var who []string
+		for i, a := range n.Available {
+			if i == 5 {
+				break
+			}
+			who = append(who, "<@"+a+">")
+		}
+		line := "Could take it: " + strings.Join(who, ", ")
+		if len(n.Available) > 1 {
+			line = fmt.Sprintf("Could take it: <@%s> has had a calmer afternoon", n.Available[0])
+			if len(who) > 1 {
+				line += "; then " + strings.Join(who[1:], ", ")
+			}
+		}
+		blocks = append(blocks, slack.NewContextBlock("", md(line)))
 	}
 	blocks = append(blocks, slack.NewActionBlock("empathy_triage", button(actClaim, ":eyes: Claim", value(n.Channel, n.Thread), slack.StylePrimary)))
 	fallback := "A frustrated customer has no owner: " + coach.Describe(s.Cue.Kind)

@@ -36,8 +36,10 @@ const (
 	// in an hour (a personal reminder). It pauses nothing else: snoozing
 	// one reminder used to pause all of the agent's nudges.
 	actRemindLater = "empathy_remind_later"
-	valueSep       = "|"
-	maxValueBytes  = 1900 // Slack allows 2000
+	// actPause, on a breather: /empathy pause 30m.
+	actPause      = "empathy_pause"
+	valueSep      = "|"
+	maxValueBytes = 1900 // Slack allows 2000
 )
 
 func value(parts ...string) string {
@@ -72,6 +74,9 @@ func nudgeButtons(channel, thread string, cue coach.CueKind, technique string) s
 
 // reminderButtons: Done, Not needed (and Claim for a response reminder).
 func reminderButtons(kind, channel, thread, taskID string) slack.Block {
+	if kind == support.KindBreather {
+		return slack.NewActionBlock(trim("r:"+taskID, 200), button(actPause, ":herb: Pause new work for 30 min", "30m", slack.StylePrimary))
+	}
 	v := value(kind, channel, thread, taskID)
 	els := []slack.BlockElement{
 		button(actDone, "Done", v, slack.StylePrimary),

@@ -31,14 +31,23 @@ func (d *Desk) agent(ctx context.Context, user, team string) error {
 // SetOnCall makes who the channel's on-call agent ("" clears it). Both the
 // one who asks and the one named must be agents: a customer is never on
 // call.
+//
+// who may name several agents, comma-separated: a frustrated customer
+// nobody owns then goes to the least-loaded of them who is not paused.
 func (d *Desk) SetOnCall(ctx context.Context, by, team, channel, who string) error {
 	if err := d.agent(ctx, by, team); err != nil {
 		return err
 	}
-	if who != "" && d.dir.Role(ctx, who, "") != Agent {
-		return fmt.Errorf("%w: %s is not an agent", ErrNotAgent, who)
+	list := OnCallList(who)
+	if len(list) > 10 {
+		return fmt.Errorf("%w: at most 10 agents on call", ErrBadRequest)
 	}
-	return d.store.SetOnCall(ctx, channel, who)
+	for _, a := range list {
+		if d.dir.Role(ctx, a, "") != Agent {
+			return fmt.Errorf("%w: %s is not an agent", ErrNotAgent, a)
+		}
+	}
+	return d.store.SetOnCall(ctx, channel, strings.Join(list, ","))
 }
 
 // Snooze pauses agent's nudges for d (at most MaxSnooze; 0 lifts it) and

@@ -37,6 +37,9 @@ type Config struct {
 	Leads       []string
 	ReportEvery time.Duration
 	Channels    []string
+	// BreatherAt is the tense load past which an agent gets a breather DM
+	// (EMPATHY_BREATHER_AT; 0: never).
+	BreatherAt float64
 }
 
 // Desk is the application: every decision about a support thread, with one
@@ -226,6 +229,7 @@ func (d *Desk) After(ctx context.Context, o Outcome) {
 		}
 		if !o.edit {
 			d.momentOnCustomer(ctx, th.Channel, th.TS, o.ts, o.at, verdict(o.Assessment), o.Customer.AfterReply)
+			d.loadOnCustomer(ctx, th.Channel, th.TS, o.at, o.Assessment)
 		}
 	case Agent:
 		b := o.Agent.Before
@@ -291,19 +295,23 @@ func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
 	}
 	// The assignee was an agent when they claimed or replied; the on-call
 	// agent is checked again (a customer is never on call).
+	// The on-call agents are checked again (a customer is never on call),
+	// and a paused one is passed over: of those left, the least-loaded.
 	to := th.Assignee()
 	if to == "" {
-		if to, err = d.store.OnCall(ctx, t.Channel); err != nil {
+		oc, err := d.store.OnCall(ctx, t.Channel)
+		if err != nil {
 			return "", err
 		}
-		if to != "" && d.dir.Role(ctx, to, "") != Agent {
-			to = ""
+		if avail := d.available(ctx, OnCallList(oc)); len(avail) > 0 {
+			to = avail[0]
 		}
 	}
 	if to == "" && d.cfg.Triage != "" {
 		outcome, err := d.once(ctx, t.ID()+"|triage", func(ctx context.Context, del Delivery) error {
 			s := d.coach.SuggestFor(t.Basis, nil)
-			return d.notify.Triage(ctx, del, d.cfg.Triage, Nudge{Channel: t.Channel, Thread: t.Thread, InThread: th.Replies, Score: t.Basis.Score, Suggestion: s})
+			return d.notify.Triage(ctx, del, d.cfg.Triage, Nudge{Channel: t.Channel, Thread: t.Thread, InThread: th.Replies, Score: t.Basis.Score, Suggestion: s,
+				Available: d.available(ctx, d.cfg.Agents)})
 		})
 		if outcome == Sent {
 			outcome = Triaged
@@ -323,7 +331,8 @@ func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
 	// The holdout: a held-out thread's owner gets no nudge (the triage card
 	// above, reminders and check-ins are the same in both arms), and keeps
 	// the cooldown, as a nudged thread does: nothing tells the arms apart.
-	if arm, _, _ := d.armOf(ctx, t); arm == ArmHoldout {
+	arm, moment, version := d.armOf(ctx, t)
+	if arm == ArmHoldout {
 		return HeldOut, nil
 	}
 	outcome, err := d.once(ctx, t.ID()+"|"+to, func(ctx context.Context, del Delivery) error {
@@ -336,7 +345,7 @@ func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
 		if technique == "" {
 			technique = s.Tip.Technique
 		}
-		d.noteTechnique(ctx, t, technique, prob)
+		d.noteTechnique(ctx, t, technique, prob, moment, version)
 		at := d.Now()
 		_ = d.store.Nudged(ctx, to, NudgeRecord{Channel: t.Channel, Thread: t.Thread, Cue: string(s.Cue.Kind), Tip: s.Tip.ID, At: at})
 		_ = d.store.Count(ctx, t.Channel, StatNudges, at)
@@ -420,6 +429,12 @@ func (d *Desk) DeliverReminder(ctx context.Context, r Reminder) (string, error) 
 		return d.checkMoment(ctx, r)
 	case KindReport:
 		return d.deliverReport(ctx, r)
+	case KindBreather:
+		l, err := d.AgentLoad(ctx, r.User)
+		if err != nil {
+			return "", err
+		}
+		return d.remindOnce(ctx, r, r.User, breatherText(l))
 	case KindFollowup, KindResponse:
 	default:
 		return Moot, nil
@@ -490,14 +505,17 @@ func (d *Desk) reminderTargets(ctx context.Context, channel string, th Thread) (
 	if a := th.Assignee(); a != "" {
 		return []string{a}, nil
 	}
+	// A thread nobody owns: the least-loaded on-call agent who is not
+	// paused, else the configured agents who are not.
 	oc, err := d.store.OnCall(ctx, channel)
 	if err != nil {
 		return nil, err
 	}
-	if oc != "" && d.dir.Role(ctx, oc, "") == Agent {
-		return []string{oc}, nil
+	if avail := d.available(ctx, OnCallList(oc)); len(avail) > 0 {
+		return avail[:1], nil
 	}
-	return d.cfg.Agents[:min(len(d.cfg.Agents), 10)], nil
+	avail := d.available(ctx, d.cfg.Agents)
+	return avail[:min(len(avail), 10)], nil
 }
 
 var reminderStat = map[string]string{KindResponse: StatReminders, KindFollowup: StatFollowupsSent}

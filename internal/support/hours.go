@@ -102,6 +102,9 @@ func (h Hours) Next(t time.Time) time.Time {
 	return t // no open day at all: ParseHours refuses that; be safe
 }
 
+// Always reports whether no business hours are set: always open.
+func (h Hours) Always() bool { return !h.set }
+
 // String writes the hours as ParseHours reads them.
 func (h Hours) String() string {
 	if !h.set {

@@ -51,11 +51,24 @@ func (d *Desk) momentOnReply(ctx context.Context, channel, thread string, at tim
 // (three tries: another replica may be changing it too), then counts what
 // it settled, and schedules the check of a moment it opened.
 func (d *Desk) updateMoment(ctx context.Context, channel, thread string, at time.Time, change func(*Moment) (*Moment, bool, []Tally)) {
+	m, version, err := d.store.GetMoment(ctx, channel, thread)
+	if err != nil {
+		d.log.Debug("moment not read", "channel", channel, "error", err)
+		return
+	}
+	d.updateMomentFrom(ctx, channel, thread, at, m, version, change)
+}
+
+// updateMomentFrom is updateMoment from a moment already read (m at
+// version): it reads again only if another writer came first.
+func (d *Desk) updateMomentFrom(ctx context.Context, channel, thread string, at time.Time, m *Moment, version int64, change func(*Moment) (*Moment, bool, []Tally)) {
 	for try := 0; try < 3; try++ {
-		m, version, err := d.store.GetMoment(ctx, channel, thread)
-		if err != nil {
-			d.log.Debug("moment not read", "channel", channel, "error", err)
-			return
+		if try > 0 {
+			var err error
+			if m, version, err = d.store.GetMoment(ctx, channel, thread); err != nil {
+				d.log.Debug("moment not read", "channel", channel, "error", err)
+				return
+			}
 		}
 		was := ""
 		if m != nil {
@@ -164,11 +177,12 @@ func (d *Desk) armOf(ctx context.Context, t NudgeTask) (arm string, m *Moment, v
 
 // noteTechnique records on the thread's moment the technique a nudge
 // offered and the probability it had: on the open moment, or on one
-// opened here from the nudge when After has not opened it yet.
-func (d *Desk) noteTechnique(ctx context.Context, t NudgeTask, technique string, prob float64) {
+// opened here from the nudge when After has not opened it yet. m and
+// version are the moment as armOf read it.
+func (d *Desk) noteTechnique(ctx context.Context, t NudgeTask, technique string, prob float64, m *Moment, version int64) {
 	arm := ArmNudge
 	fresh := Moment{TS: t.TS, At: t.At, Score: t.Basis.Score, Cue: string(t.Basis.Kind), Arm: arm, Technique: technique, Prob: prob}
-	d.updateMoment(ctx, t.Channel, t.Thread, d.Now(), func(m *Moment) (*Moment, bool, []Tally) {
+	d.updateMomentFrom(ctx, t.Channel, t.Thread, d.Now(), m, version, func(m *Moment) (*Moment, bool, []Tally) {
 		switch {
 		case m == nil || !m.Open() && time.UnixMilli(m.At).Add(ReescalateWindow).Before(time.UnixMilli(t.At)):
 			return &fresh, true, nil

@@ -68,6 +68,19 @@ type Agents interface {
 	AddOpen(ctx context.Context, agent string, item OpenItem) error
 	RemoveOpen(ctx context.Context, agent, taskID string) error
 	OpenItems(ctx context.Context, agent string) ([]OpenItem, error)
+	// AddLoad records a tense customer message in a thread agent owns
+	// (kept LoadKeep); Loads returns agent's entries since a time, oldest
+	// first; LoadAgents lists the agents with entries.
+	AddLoad(ctx context.Context, agent string, e LoadEntry) error
+	Loads(ctx context.Context, agent string, since time.Time) ([]LoadEntry, error)
+	LoadAgents(ctx context.Context) ([]string, error)
+	// Pause keeps new work away from agent for d (0 lifts it); Paused
+	// reports whether it does now.
+	Pause(ctx context.Context, agent string, d time.Duration) error
+	Paused(ctx context.Context, agent string) (bool, error)
+	// TakeBreather reports whether agent may get a breather now, and if so
+	// holds the next one back for every.
+	TakeBreather(ctx context.Context, agent string, every time.Duration) (bool, error)
 }
 
 // Channels is what is kept per channel: whether it is read, and its
@@ -174,6 +187,9 @@ type Nudge struct {
 	InThread   bool
 	Score      float64
 	Suggestion coach.Suggestion
+	// Available (triage cards): agents who could take it, not paused,
+	// least-loaded first. A person still decides (Claim).
+	Available []string
 }
 
 // Role is who a user is to the desk.

@@ -33,6 +33,7 @@ func StoreContract(t *testing.T, open func(t *testing.T) support.ThreadStore) {
 		"OpenItemsSoonestFirst":               contractOpenItems,
 		"NudgeHistoryNewestFirst":             contractNudgeHistory,
 		"MomentsCompareAndSet":                contractMoments,
+		"LoadPauseAndBreather":                contractLoad,
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) { f(t, open(t)) })
@@ -561,5 +562,41 @@ func contractMoments(t *testing.T, s support.ThreadStore) {
 	// Version 0 creates a moment where there is none.
 	if ok := must(s.SetMoment(ctx, ch, "1700000000.000900", mo, 0))(t); !ok {
 		t.Fatal("a set at version 0 of no moment failed")
+	}
+}
+
+// Tense load entries are kept by agent and read back from a time, to three
+// places; a pause and a breather's hold last their time.
+func contractLoad(t *testing.T, s support.ThreadStore) {
+	ctx := context.Background()
+	now := time.Now()
+	e1 := support.LoadEntry{At: now.Add(-2 * time.Hour).Truncate(time.Millisecond), Thread: ch + ":1700000000.000100", Excess: 0.2504, Hostile: true}
+	e2 := support.LoadEntry{At: now.Add(-time.Hour).Truncate(time.Millisecond), Thread: ch + ":1700000000.000200", Excess: 0.1}
+	noErr(t, s.AddLoad(ctx, "UAGENT", e1))
+	noErr(t, s.AddLoad(ctx, "UAGENT", e2))
+	noErr(t, s.AddLoad(ctx, "UAGENT", e2)) // the same message again: once
+	got := must(s.Loads(ctx, "UAGENT", now.Add(-3*time.Hour)))(t)
+	if len(got) != 2 || !got[0].At.Equal(e1.At) || got[0].Excess != 0.25 || !got[0].Hostile || got[1].Thread != e2.Thread || got[1].Hostile {
+		t.Fatalf("loads %+v", got)
+	}
+	if got := must(s.Loads(ctx, "UAGENT", now.Add(-90*time.Minute)))(t); len(got) != 1 {
+		t.Errorf("since 90 min ago: %+v", got)
+	}
+	if got := must(s.Loads(ctx, "UOTHER", now.Add(-3*time.Hour)))(t); len(got) != 0 {
+		t.Errorf("another agent's loads: %+v", got)
+	}
+	if a := must(s.LoadAgents(ctx))(t); len(a) != 1 || a[0] != "UAGENT" {
+		t.Errorf("agents with a load: %v", a)
+	}
+	noErr(t, s.Pause(ctx, "UAGENT", time.Minute))
+	if !must(s.Paused(ctx, "UAGENT"))(t) || must(s.Paused(ctx, "UOTHER"))(t) {
+		t.Error("pause not kept, or kept for another agent")
+	}
+	noErr(t, s.Pause(ctx, "UAGENT", 0))
+	if must(s.Paused(ctx, "UAGENT"))(t) {
+		t.Error("a lifted pause still holds")
+	}
+	if !must(s.TakeBreather(ctx, "UAGENT", time.Hour))(t) || must(s.TakeBreather(ctx, "UAGENT", time.Hour))(t) {
+		t.Error("a breather is taken once per hold")
 	}
 }

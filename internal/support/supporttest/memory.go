@@ -9,7 +9,9 @@ package supporttest
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +46,9 @@ type Memory struct {
 	open     map[string][]support.OpenItem
 	delivery map[string]memDelivery
 	moments  map[string]memMoment
+	loads    map[string][]support.LoadEntry
+	paused   map[string]time.Time
+	breather map[string]time.Time
 	// Down makes every call fail with support.ErrUnavailable (Redis away).
 	Down bool
 }
@@ -741,5 +746,102 @@ func (m *Memory) SetMoment(_ context.Context, channel, thread string, mo support
 		return false, nil
 	}
 	m.moments[k] = memMoment{m: mo, version: version + 1}
+	return true, nil
+}
+
+// AddLoad implements support.Agents.
+func (m *Memory) AddLoad(_ context.Context, agent string, e support.LoadEntry) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if m.loads == nil {
+		m.loads = map[string][]support.LoadEntry{}
+	}
+	e.At = e.At.Truncate(time.Millisecond)
+	e.Excess = math.Round(e.Excess*1000) / 1000
+	if slices.Contains(m.loads[agent], e) {
+		return nil // the same message again, as a sorted set keeps one
+	}
+	l := append(m.loads[agent], e)
+	sort.SliceStable(l, func(i, j int) bool { return l[i].At.Before(l[j].At) })
+	cut := e.At.Add(-support.LoadKeep)
+	for len(l) > 0 && l[0].At.Before(cut) {
+		l = l[1:]
+	}
+	m.loads[agent] = l
+	return nil
+}
+
+// Loads implements support.Agents.
+func (m *Memory) Loads(_ context.Context, agent string, since time.Time) ([]support.LoadEntry, error) {
+	if err := m.lock(); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	var out []support.LoadEntry
+	for _, e := range m.loads[agent] {
+		if !e.At.Before(since) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// LoadAgents implements support.Agents.
+func (m *Memory) LoadAgents(context.Context) ([]string, error) {
+	if err := m.lock(); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	var out []string
+	for a, l := range m.loads {
+		if len(l) > 0 {
+			out = append(out, a)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Pause implements support.Agents.
+func (m *Memory) Pause(_ context.Context, agent string, d time.Duration) error {
+	if err := m.lock(); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if m.paused == nil {
+		m.paused = map[string]time.Time{}
+	}
+	if d <= 0 {
+		delete(m.paused, agent)
+		return nil
+	}
+	m.paused[agent] = m.Clock().Add(d)
+	return nil
+}
+
+// Paused implements support.Agents.
+func (m *Memory) Paused(_ context.Context, agent string) (bool, error) {
+	if err := m.lock(); err != nil {
+		return false, err
+	}
+	defer m.mu.Unlock()
+	return m.Clock().Before(m.paused[agent]), nil
+}
+
+// TakeBreather implements support.Agents.
+func (m *Memory) TakeBreather(_ context.Context, agent string, every time.Duration) (bool, error) {
+	if err := m.lock(); err != nil {
+		return false, err
+	}
+	defer m.mu.Unlock()
+	if m.breather == nil {
+		m.breather = map[string]time.Time{}
+	}
+	if m.Clock().Before(m.breather[agent]) {
+		return false, nil
+	}
+	m.breather[agent] = m.Clock().Add(every)
 	return true, nil
 }
