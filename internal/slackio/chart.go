@@ -173,7 +173,7 @@ func reportText(r support.Report) string {
 		moments += d.Frustrated
 	}
 	fmt.Fprintf(&sb, "• Frustrated moments: *%d* in %d channel(s)\n", moments, len(r.Channels))
-	if r.FirstReplies > 0 {
+	if r.FirstReplies > 0 && r.TeamSize >= support.MinTeamForFigures {
 		fmt.Fprintf(&sb, "• Median first agent reply to a frustrated customer: *%s* (%d threads)\n", coach.HumanDuration(r.MedianFirstReply), r.FirstReplies)
 	}
 	sb.WriteString(liftText(r.Lift, "this period"))

@@ -15,7 +15,7 @@ import (
 
 func sampleReport(holdout float64) support.Report {
 	start := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
-	r := support.Report{From: start, To: start.AddDate(0, 0, 7), Channels: []string{"CSUP"}, FirstReplies: 12, MedianFirstReply: 14 * time.Minute}
+	r := support.Report{From: start, To: start.AddDate(0, 0, 7), Channels: []string{"CSUP"}, FirstReplies: 12, MedianFirstReply: 14 * time.Minute, TeamSize: 5}
 	for i, n := range []int{3, 7, 2, 0, 9, 4, 1} {
 		r.Days = append(r.Days, support.DayCount{Day: start.AddDate(0, 0, i), Frustrated: n})
 	}
@@ -55,6 +55,11 @@ func TestReportChart(t *testing.T) {
 		if !has(img, chartBar) || !has(img, chartNudge) || has(img, chartHeld) != (holdout > 0) {
 			t.Errorf("holdout %.1f: day bars %v, nudged %v, held out %v", holdout, has(img, chartBar), has(img, chartNudge), has(img, chartHeld))
 		}
+	}
+	small := sampleReport(0.1)
+	small.TeamSize = 4
+	if text := reportText(small); strings.Contains(text, "first agent reply") {
+		t.Errorf("a team of 4 sees the first-reply time:\n%s", text)
 	}
 	text := reportText(sampleReport(0.1))
 	for _, want := range []string{"Frustrated moments: *26*", "14 min", "de-escalated *12 of 20*", "Team figures only"} {

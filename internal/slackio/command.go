@@ -162,10 +162,11 @@ func (b *Bot) stats(ctx context.Context, log logger, cmd slack.SlashCommand) str
 		log.Warn("stats unavailable", "error", err)
 		return "I couldn't read the numbers just now; please try again."
 	}
-	text := statsText(st)
-	if team, err := b.desk.TeamLoads(ctx); err == nil {
-		text += "\n" + teamLoadText(team)
+	team, err := b.desk.TeamLoads(ctx)
+	if err != nil {
+		team = nil
 	}
+	text := statsText(st, len(team)) + "\n" + teamLoadText(team)
 	if l, err := b.lift(ctx, cmd.ChannelID); err == nil {
 		text += "\n\n" + liftText(l, fmt.Sprintf("in the last %d days", liftDays))
 	}

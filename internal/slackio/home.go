@@ -122,6 +122,16 @@ func liftText(l support.Lift, period string) string {
 	return strings.TrimSuffix(sb.String(), "\n")
 }
 
+// teamSize is how many agents the team has, as the desk knows them (0 when
+// it cannot tell: figures about agents' timing stay hidden).
+func (b *Bot) teamSize(ctx context.Context) int {
+	n, err := b.desk.TeamSize(ctx)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
 // lift reads a channel's outcome figures.
 func (b *Bot) lift(ctx context.Context, channel string) (support.Lift, error) {
 	st, err := b.store.Stats(ctx, channel, b.Now(), liftDays)
@@ -132,13 +142,20 @@ func (b *Bot) lift(ctx context.Context, channel string) (support.Lift, error) {
 }
 
 // statsText renders a channel's week.
-func statsText(st support.ChannelStats) string {
+//
+// The time to the first agent reply is about agents' timing: it is shown
+// only for a team of at least support.MinTeamForFigures agents (team),
+// where no one's figure can be told apart.
+func statsText(st support.ChannelStats, team int) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "*<#%s> — last %d days*\n", st.Channel, st.Days)
 	fmt.Fprintf(&sb, "• Frustrated threads: *%d*\n", st.Counts[support.StatFrustrated])
-	if st.FirstReplies > 0 {
+	switch {
+	case team < support.MinTeamForFigures:
+		fmt.Fprintf(&sb, "• Time to the first agent reply: shown for teams of %d or more agents\n", support.MinTeamForFigures)
+	case st.FirstReplies > 0:
 		fmt.Fprintf(&sb, "• Median time to the first agent reply on them: *%s* (%d replies)\n", coach.HumanDuration(st.MedianFirstReply), st.FirstReplies)
-	} else {
+	default:
 		sb.WriteString("• Median time to the first agent reply on them: no replies yet\n")
 	}
 	fmt.Fprintf(&sb, "• Nudges: %d · reminders sent: %d\n", st.Counts[support.StatNudges], st.Counts[support.StatReminders])
@@ -254,7 +271,7 @@ func (b *Bot) homeBlocks(ctx context.Context, log logger, user string) []slack.B
 			log.Warn("stats unavailable", "channel", ch, "error", err)
 			continue
 		}
-		blocks = append(blocks, slack.NewSectionBlock(md(statsText(st)), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(md(statsText(st, b.teamSize(ctx))), nil, nil))
 		if l, err := b.lift(ctx, ch); err == nil {
 			blocks = append(blocks, slack.NewSectionBlock(md(liftText(l, fmt.Sprintf("in the last %d days", liftDays))), nil, nil))
 		}

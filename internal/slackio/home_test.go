@@ -12,11 +12,11 @@ import (
 // were none.
 func TestStatsTextCountsUnscored(t *testing.T) {
 	st := support.ChannelStats{Channel: "C1", Days: 7, Counts: map[string]int{support.StatFrustrated: 2, support.StatUnscored: 3}}
-	if got := statsText(st); !strings.Contains(got, "Not scored: *3*") || !strings.Contains(got, "only English is scored") {
+	if got := statsText(st, 5); !strings.Contains(got, "Not scored: *3*") || !strings.Contains(got, "only English is scored") {
 		t.Errorf("stats text lacks the unscored count:\n%s", got)
 	}
 	delete(st.Counts, support.StatUnscored)
-	if got := statsText(st); strings.Contains(got, "Not scored") {
+	if got := statsText(st, 5); strings.Contains(got, "Not scored") {
 		t.Errorf("stats text mentions unscored messages when there were none:\n%s", got)
 	}
 }

@@ -134,6 +134,20 @@ func (d *Desk) TeamLoads(ctx context.Context) (map[string]Load, error) {
 	return out, nil
 }
 
+// TeamSize is how many agents the team has: EMPATHY_AGENTS and every
+// agent who has owned a tense thread in the last LoadKeep.
+func (d *Desk) TeamSize(ctx context.Context) (int, error) {
+	seen, err := d.store.LoadAgents(ctx)
+	if err != nil {
+		return 0, err
+	}
+	team := map[string]bool{}
+	for _, a := range append(slices.Clone(d.cfg.Agents), seen...) {
+		team[a] = true
+	}
+	return len(team), nil
+}
+
 // MedianLoad is the median of the loads' sums (0 for none).
 func MedianLoad(loads map[string]Load) float64 {
 	var v []float64

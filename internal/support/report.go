@@ -27,6 +27,9 @@ type Report struct {
 	FirstReplies     int
 	MedianFirstReply time.Duration
 	Channels         []string
+	// TeamSize is how many agents the team has: the first-reply figure,
+	// about agents' timing, is shown only for MinTeamForFigures or more.
+	TeamSize int
 }
 
 // DayCount is one day's frustrated moments.
@@ -119,6 +122,10 @@ func (d *Desk) BuildReport(ctx context.Context, from, to time.Time) (Report, err
 		}
 	}
 	rep.Lift = LiftOf(total, d.cfg.Holdout.Fraction)
+	var err error
+	if rep.TeamSize, err = d.TeamSize(ctx); err != nil {
+		return rep, fmt.Errorf("report: %w", err)
+	}
 	slices.SortFunc(meds, func(a, b med) int { return int(a.d - b.d) })
 	seen := 0
 	for _, m := range meds {
