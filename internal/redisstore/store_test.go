@@ -283,8 +283,15 @@ func testTTL(t *testing.T, open opener) {
 	s.FinishDelivery(ctx, "d2", support.DeliverySent)
 	s.BeginDelivery(ctx, "d3", time.Minute)
 	s.FinishDelivery(ctx, "d3", support.DeliveryUnknown)
+	// Issues 25 and 26: a moment (opened, then changed), an agent's tense
+	// load, a pause and a breather's hold.
+	s.OpenMoment(ctx, "C1", "3.3", support.Moment{TS: "3.3", At: now.UnixMilli(), Score: 0.9, Arm: support.ArmNudge})
+	s.SetMoment(ctx, "C1", "3.5", support.Moment{TS: "3.5", At: now.UnixMilli(), Score: 0.9, Arm: support.ArmHoldout}, 0)
+	s.AddLoad(ctx, "UA", support.LoadEntry{At: now, Thread: "C1:3.3", Excess: 0.3, Hostile: true})
+	s.Pause(ctx, "UA", 30*time.Minute)
+	s.TakeBreather(ctx, "UA", 2*time.Hour)
 	keys, err := allKeys(ctx, rdb, prefix+"*")
-	if err != nil || len(keys) < 14 {
+	if err != nil || len(keys) < 20 {
 		t.Fatalf("keys: %v %v", keys, err)
 	}
 	for _, k := range keys {
