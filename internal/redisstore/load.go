@@ -33,13 +33,18 @@ func (s *Store) AddLoad(ctx context.Context, agent string, e support.LoadEntry) 
 	keep := min(support.LoadKeep, s.retention) // EMPATHY_RETENTION bounds every key
 	cut := strconv.FormatInt(at-keep.Milliseconds(), 10)
 	key, agents := s.loadKey(agent), s.loadAgentsKey()
+	// One ZADD most of the time: the TTLs are renewed, the old entries
+	// trimmed and the agent listed once an hour per replica (Loads reads
+	// from a time, so an entry past LoadKeep is never read before it goes).
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZAdd(ctx, key, redis.Z{Score: float64(at), Member: member})
-		p.ZRemRangeByScore(ctx, key, "-inf", "("+cut)
-		p.PExpire(ctx, key, keep)
-		p.ZAdd(ctx, agents, redis.Z{Score: float64(at), Member: agent})
-		p.ZRemRangeByScore(ctx, agents, "-inf", "("+cut)
-		p.PExpire(ctx, agents, keep)
+		if last, ok := s.expired.Load(key); !ok || time.Since(last.(time.Time)) >= expireEvery {
+			p.ZRemRangeByScore(ctx, key, "-inf", "("+cut)
+			p.ZAdd(ctx, agents, redis.Z{Score: float64(at), Member: agent})
+			p.ZRemRangeByScore(ctx, agents, "-inf", "("+cut)
+			s.expireAfter(ctx, p, agents, keep)
+		}
+		s.expireAfter(ctx, p, key, keep)
 		return nil
 	})
 	if err != nil {

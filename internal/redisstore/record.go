@@ -98,17 +98,19 @@ type decision struct {
 // and task envelopes. ARGV[1]: customerArgs. It returns the kind ("dup" or
 // "new"), the decision (JSON), the thread's fields when the message
 // reopens a resolved thread, whether it did, whether this is the thread's
-// first frustrated message, and whether it follows an agent's reply in a
-// thread that has been frustrated.
+// first frustrated message, whether it follows an agent's reply in a
+// thread that has been frustrated, and the thread's owner (its claimer,
+// else its last agent; "" for none).
 var recordCustomerScript = redis.NewScript(luaFields + luaOlder + luaRead + `
 local a = cjson.decode(ARGV[1])
 local th = KEYS[1]
 local h = read(th, {'customer', 'agent_replied', 'resolved', 'frustrated', 'waiting_customer', 'customer_ts', 'agent_ts',
-  'first_frustrated', 'nudge_until', 'nudges', 'customer_event', 'customer_decision', 'ttl_set'})
+  'first_frustrated', 'nudge_until', 'nudges', 'customer_event', 'customer_decision', 'ttl_set', 'claimed_by', 'last_agent'})
+local owner = h.claimed_by or h.last_agent or ''
 -- Dedupe: a redelivery of the thread's last customer message gets its
 -- decision back and arms nothing again; a redelivery of an older one is
 -- late (below).
-if h.customer_event == a.dedupe then return {'dup', h.customer_decision or '{}', {}, 0, 0, 0} end
+if h.customer_event == a.dedupe then return {'dup', h.customer_decision or '{}', {}, 0, 0, 0, owner} end
 local replied, resolved, frus = h.agent_replied == '1', h.resolved == '1', h.frustrated == '1'
 local ct, gt = h.customer_ts, h.agent_ts
 -- The thread's trajectory is this customer's own: another customer's
@@ -127,7 +129,7 @@ if (ct and (older(a.ts, ct) or (a.ts == ct and not a.edit))) or (gt and older(a.
   -- already recorded (or this one is, and this is its late redelivery; or
   -- this is an edit of a message that is no longer the last). The thread
   -- stays as it is; nothing is armed.
-  return {'new', cjson.encode({v = v, late = true}), {}, 0, 0, 0}
+  return {'new', cjson.encode({v = v, late = true}), {}, 0, 0, 0, owner}
 end
 local r = a.readings[v + 1]
 local f = r.frustrated and '1' or '0'
@@ -173,7 +175,7 @@ write(th, fields, h.ttl_set, a.at, a.retention_ms)
 -- message that reopens a resolved thread (its check-in to cancel).
 local after = {}
 if resolved then after = redis.call('HGETALL', th) end
-return {'new', d, after, resolved and 1 or 0, newly, (replied and h.first_frustrated) and 1 or 0}`)
+return {'new', d, after, resolved and 1 or 0, newly, (replied and h.first_frustrated) and 1 or 0, owner}`)
 
 // agentArgs is the agent script's one argument, as JSON.
 type agentArgs struct {
@@ -259,7 +261,7 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 			return support.CustomerResult{}, err
 		}
 	}
-	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, r.TS, 6, true, a)
+	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, r.TS, 7, true, a)
 	if err != nil {
 		return support.CustomerResult{}, fmt.Errorf("record customer message %s/%s: %w", r.Channel, r.TS, err)
 	}
@@ -267,6 +269,7 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 	out.Thread.Reopened = res[3] == int64(1)
 	out.Thread.NewlyFrustrated = res[4] == int64(1)
 	out.AfterReply = res[5] == int64(1)
+	out.Owner, _ = res[6].(string)
 	var d decision
 	if raw, _ := res[1].(string); json.Unmarshal([]byte(raw), &d) != nil {
 		return out, fmt.Errorf("record customer message %s/%s: bad decision %q", r.Channel, r.TS, res[1])

@@ -43,12 +43,17 @@ const expireEvery = time.Hour
 // expire queues, on p, key's TTL (retention) if this replica has not set
 // it within expireEvery.
 func (s *Store) expire(ctx context.Context, p redis.Pipeliner, key string) {
+	s.expireAfter(ctx, p, key, s.retention)
+}
+
+// expireAfter is expire with a TTL of its own.
+func (s *Store) expireAfter(ctx context.Context, p redis.Pipeliner, key string, ttl time.Duration) {
 	now := time.Now()
 	if last, ok := s.expired.Load(key); ok && now.Sub(last.(time.Time)) < expireEvery {
 		return
 	}
 	s.expired.Store(key, now)
-	p.Expire(ctx, key, s.retention)
+	p.PExpire(ctx, key, ttl)
 }
 
 // ClusterShards is how many shards a store on a Redis Cluster spreads its

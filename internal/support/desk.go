@@ -228,8 +228,8 @@ func (d *Desk) After(ctx context.Context, o Outcome) {
 			_ = d.queue.Cancel(ctx, th.Channel, th.TS, th.PendingFollowup)
 		}
 		if !o.edit {
-			d.momentOnCustomer(ctx, th.Channel, th.TS, o.ts, o.at, verdict(o.Assessment), o.Customer.AfterReply)
-			d.loadOnCustomer(ctx, th.Channel, th.TS, o.at, o.Assessment)
+			d.momentOnCustomer(ctx, th.Channel, th.TS, o.ts, o.at, verdict(o.Assessment), o.Customer.AfterReply, th.NewlyFrustrated)
+			d.loadOnCustomer(ctx, th.Channel, th.TS, o.Customer.Owner, o.at, o.Assessment)
 		}
 	case Agent:
 		b := o.Agent.Before

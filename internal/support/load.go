@@ -167,18 +167,12 @@ func MedianLoad(loads map[string]Load) float64 {
 // loadOnCustomer records a tense customer message against the thread's
 // owner, and schedules a breather when their load passes BreatherAt (at
 // most once every BreatherEvery, never outside business hours).
-func (d *Desk) loadOnCustomer(ctx context.Context, channel, thread string, at time.Time, a coach.Assessment) {
+// owner is the thread's assignee as the record step found it (only an
+// agent becomes one: a claim, a reply).
+func (d *Desk) loadOnCustomer(ctx context.Context, channel, thread, owner string, at time.Time, a coach.Assessment) {
 	excess := max(0, a.Score-d.coach.Threshold)
 	hostile := Hostile(a)
-	if excess == 0 && !hostile {
-		return
-	}
-	th, err := d.store.GetThread(ctx, channel, thread)
-	if err != nil {
-		return
-	}
-	owner := th.Assignee() // only an agent becomes one (a claim, a reply)
-	if owner == "" {
+	if owner == "" || excess == 0 && !hostile {
 		return
 	}
 	if err := d.store.AddLoad(ctx, owner, LoadEntry{At: at, Thread: channel + ":" + thread, Excess: excess, Hostile: hostile}); err != nil {
@@ -191,7 +185,18 @@ func (d *Desk) loadOnCustomer(ctx context.Context, channel, thread string, at ti
 	if err != nil || l.Sum < d.cfg.BreatherAt {
 		return
 	}
-	if ok, err := d.store.TakeBreather(ctx, owner, BreatherEvery); err != nil || !ok {
+	// A breather held back (sent within BreatherEvery) is remembered here
+	// for a few minutes, so that a busy afternoon does not ask Redis at
+	// every tense message.
+	if d.learn.held(owner, at) {
+		return
+	}
+	ok, err := d.store.TakeBreather(ctx, owner, BreatherEvery)
+	if err != nil {
+		return
+	}
+	d.learn.hold(owner, at.Add(5*time.Minute))
+	if !ok {
 		return
 	}
 	r := Reminder{Kind: KindBreather, Channel: channel, User: owner, Gen: at.UnixMilli(), N: 1, Due: at.UnixMilli()}

@@ -18,13 +18,14 @@ import (
 // momentOnCustomer applies a customer's message to the thread's moment. A
 // calm message that follows no agent reply cannot change a moment, and
 // reads nothing.
-func (d *Desk) momentOnCustomer(ctx context.Context, channel, thread, ts string, at time.Time, v Verdict, afterReply bool) {
+func (d *Desk) momentOnCustomer(ctx context.Context, channel, thread, ts string, at time.Time, v Verdict, afterReply, newly bool) {
 	if !v.Frustrated && !afterReply {
 		return
 	}
 	arm := func(cue string) string { return d.cfg.Holdout.Arm(channel, thread, cue) }
-	if v.Frustrated && !afterReply {
-		// Most often the thread has no moment yet: one SET NX opens it.
+	if newly {
+		// The thread's first frustrated message: it has no moment yet
+		// (unless a nudge opened it), and one SET NX opens it.
 		m := Moment{TS: ts, At: at.UnixMilli(), Score: v.Score, Cue: v.Cue, Arm: arm(v.Cue)}
 		if ok, err := d.store.OpenMoment(ctx, channel, thread, m); err != nil || ok {
 			if ok {
@@ -212,11 +213,28 @@ func (d *Desk) chooseTechnique(ctx context.Context, b coach.Basis) (string, floa
 const learnDays = 60
 
 // learnCache keeps what the learner read, a minute per cue kind, so that a
-// nudge costs no reading of 60 days of counts.
+// nudge costs no reading of 60 days of counts; and, for a few minutes,
+// which agents' breathers are held back.
 type learnCache struct {
-	mu   sync.Mutex
-	rng  *rand.Rand
-	post map[string]cachedPost
+	mu    sync.Mutex
+	rng   *rand.Rand
+	post  map[string]cachedPost
+	holds map[string]time.Time // agent → a breather is held back until (loadOnCustomer)
+}
+
+func (l *learnCache) held(agent string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return now.Before(l.holds[agent])
+}
+
+func (l *learnCache) hold(agent string, until time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.holds) > 10000 {
+		l.holds = map[string]time.Time{}
+	}
+	l.holds[agent] = until
 }
 
 type cachedPost struct {
@@ -225,7 +243,7 @@ type cachedPost struct {
 }
 
 func newLearnCache() *learnCache {
-	return &learnCache{rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), post: map[string]cachedPost{}}
+	return &learnCache{rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), post: map[string]cachedPost{}, holds: map[string]time.Time{}}
 }
 
 func (l *learnCache) forget(cue string) {

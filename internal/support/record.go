@@ -71,8 +71,10 @@ type CustomerResult struct {
 	// AfterReply: the message follows an agent's reply in a thread that
 	// has been frustrated (it may settle a frustrated moment's outcome).
 	AfterReply bool
-	Nudge      bool     // a nudge is due: the cooldown was free and is now taken, and the nudge is queued
-	Reminder   Reminder // the response reminder armed and queued (Kind "" when none)
+	// Owner is the thread's assignee when the message came ("" for none).
+	Owner    string
+	Nudge    bool     // a nudge is due: the cooldown was free and is now taken, and the nudge is queued
+	Reminder Reminder // the response reminder armed and queued (Kind "" when none)
 	// Thread is the thread after the message when it reopens a resolved
 	// thread (its check-in to cancel); otherwise only Channel, TS,
 	// Reopened and NewlyFrustrated are set: the record step sends back

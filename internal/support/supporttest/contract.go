@@ -219,8 +219,8 @@ func contractAgentReply(t *testing.T, s support.ThreadStore) {
 	if got := must(s.GetThread(ctx, ch, th))(t); got.Assignee() != "UAGENT" {
 		t.Errorf("the replier is the assignee: %+v", got)
 	}
-	if r := must(s.RecordCustomer(ctx, rec("A7", th, "1700000005.000700", 400, false)))(t); !r.AfterReply {
-		t.Errorf("the customer's answer to a reply in a frustrated thread: AfterReply %+v", r)
+	if r := must(s.RecordCustomer(ctx, rec("A7", th, "1700000005.000700", 400, false)))(t); !r.AfterReply || r.Owner != "UAGENT" {
+		t.Errorf("the customer's answer to a reply in a frustrated thread: AfterReply, and the replier as owner: %+v", r)
 	}
 	if r := must(s.RecordCustomer(ctx, rec("A8", th, "1700000005.000800", 410, false)))(t); r.AfterReply {
 		t.Errorf("a second customer message, no reply between: AfterReply %+v", r)
@@ -228,6 +228,9 @@ func contractAgentReply(t *testing.T, s support.ThreadStore) {
 	noErr(t, s.Claim(ctx, ch, th, "UOTHER"))
 	if got := must(s.GetThread(ctx, ch, th))(t); got.Assignee() != "UOTHER" {
 		t.Errorf("a claim beats the last replier: %+v", got)
+	}
+	if r := must(s.RecordCustomer(ctx, rec("A9", th, "1700000005.000900", 500, true)))(t); r.Owner != "UOTHER" {
+		t.Errorf("after a claim the claimer owns the thread: %+v", r)
 	}
 }
 

@@ -137,7 +137,7 @@ func (m *Memory) RecordCustomer(_ context.Context, r support.CustomerRecord) (su
 	evk := m.begin(r.Channel, r.Thread, r.TS, r.EventID)
 	_, known := m.threads[key(r.Channel, r.Thread)]
 	t := m.thread(r.Channel, r.Thread)
-	res := support.CustomerResult{}
+	res := support.CustomerResult{Owner: t.Assignee()}
 	if d, dup := m.events[evk]; dup {
 		res.Duplicate = true
 		res.Thread = t.view()
