@@ -50,7 +50,7 @@ const playHelp = `Type, one per line:
   react 👀|✅     Dana reacts to the current thread (claim it, or mark it resolved)
   click LABEL [N]  Dana clicks a button on the latest message that has it (Claim, Resolved,
                  Snooze 1 h, Useful, Not useful, Done, Not needed); N: the Nth latest (2: the one before)
-  /empathy ...   Dana runs a command (help, tips, check, analyze, oncall, snooze, remind, stats)
+  /empathy ...   Dana runs a command (help, tips, check, analyze, oncall, snooze, pause, remind, stats)
   home [lee]     Dana (or Lee) opens the bot's App Home
   wait 2s        let time pass (at most a minute), showing what arrives
   help           this list.  Ctrl-D ends.

@@ -33,7 +33,8 @@ func testBot() *Bot {
 func FuzzSlashCommand(f *testing.F) {
 	for _, s := range []string{"", "help", "tips waiting", "tips <!channel>", "check Sorry for the inconvenience",
 		"analyze I WANT A REFUND!!!", "oncall <@U123|x>", "snooze 2h", "snooze -1d", "remind 99999999999d", "stats",
-		"<!here> ping", "\xff\xfe", strings.Repeat("a", 5000), "TIPS Waiting", "check \x00"} {
+		"<!here> ping", "\xff\xfe", strings.Repeat("a", 5000), "TIPS Waiting", "check \x00",
+		"pause 30m", "pause -1m", "pause 9h", "pause off", "oncall <@U1|a> <@U2|b> me", "oncall <@U1|a> junk"} {
 		f.Add("UAGENT", "CSUP", s)
 		f.Add("UCUST", "CSUP", s)
 	}
