@@ -329,12 +329,27 @@ func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, t
 	if due {
 		keys = append(keys, s.dueKey(sh), s.taskKey(sh))
 	}
-	var cmd *redis.Cmd
-	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		cmd = script.Eval(ctx, p, keys, string(arg))
-		s.mapReply(ctx, p, channel, ts, thread)
-		return nil
-	}); err != nil {
+	// EVALSHA, so that the script's text is not sent with every message;
+	// a Redis that does not know it yet (a restart, a new node) answers
+	// NOSCRIPT without running anything, and gets it once with EVAL.
+	run := func(eval bool) (*redis.Cmd, error) {
+		var cmd *redis.Cmd
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if eval {
+				cmd = script.Eval(ctx, p, keys, string(arg))
+			} else {
+				cmd = script.EvalSha(ctx, p, keys, string(arg))
+			}
+			s.mapReply(ctx, p, channel, ts, thread)
+			return nil
+		})
+		return cmd, err
+	}
+	cmd, err := run(false)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		cmd, err = run(true)
+	}
+	if err != nil {
 		return nil, err
 	}
 	res, err := cmd.Slice()

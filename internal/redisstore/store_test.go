@@ -574,3 +574,25 @@ func testHeartbeat(t *testing.T, open opener) {
 		t.Errorf("delivered %d times: another replica took over a delivery in progress", n)
 	}
 }
+
+// The record step sends only the script's SHA; a Redis that has forgotten
+// the script (SCRIPT FLUSH, a restart) gets it again, and the message is
+// recorded once.
+func TestRecordStepAfterScriptFlush(t *testing.T) {
+	s, rdb, _ := standalone(t)
+	ctx := context.Background()
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	v := support.Verdict{Score: 0.9, Frustrated: true, Cue: "waiting"}
+	r := support.CustomerRecord{EventID: "EvFlush", Channel: "C1", Thread: "9.9", TS: "9.9", User: "UC", At: time.Now(),
+		Verdicts: [3]support.Verdict{v, v, v}, Cooldown: time.Minute}
+	first, err := s.RecordCustomer(ctx, r)
+	if err != nil || first.Duplicate || !first.Thread.NewlyFrustrated {
+		t.Fatalf("after SCRIPT FLUSH: %+v, %v", first, err)
+	}
+	again, err := s.RecordCustomer(ctx, r)
+	if err != nil || !again.Duplicate {
+		t.Fatalf("the redelivery: %+v, %v", again, err)
+	}
+}
