@@ -42,7 +42,8 @@ type DayCount struct {
 const maxReportDays = 31
 
 // ScheduleReport arms the next report for the leads: the period ends at
-// the next multiple of ReportEvery (since the Unix epoch), and the report
+// the next multiple of ReportEvery (time.Truncate's: counted from Monday
+// 1 January of year 1, UTC, so a week ends on Monday 00:00 UTC), and the report
 // is sent then, or at the next business hour. Every replica arms the same
 // task, which the queue keeps once. Without leads it does nothing.
 func (d *Desk) ScheduleReport(ctx context.Context) error {
