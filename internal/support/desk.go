@@ -515,6 +515,11 @@ func (d *Desk) reminderTargets(ctx context.Context, channel string, th Thread) (
 		return avail[:1], nil
 	}
 	avail := d.available(ctx, d.cfg.Agents)
+	if len(avail) == 0 {
+		// Everyone is paused: a customer still waits, so the reminder goes
+		// to the configured agents all the same.
+		avail = d.cfg.Agents
+	}
 	return avail[:min(len(avail), 10)], nil
 }
 

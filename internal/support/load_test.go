@@ -178,6 +178,22 @@ func TestPauseAndLeastLoaded(t *testing.T) {
 	if _, err := w.desk.Pause(ctx, dana, "", 9*time.Hour); err == nil {
 		t.Error("a 9-hour pause accepted")
 	}
+	// Everyone paused and nobody owns the thread: the response reminder
+	// still reaches the configured agents (a customer waits).
+	if err := w.desk.SetOnCall(ctx, dana, "", ch, ""); err != nil {
+		t.Fatal(err)
+	}
+	nobodys := w.say(cust, "", angry)
+	w.advance(11 * time.Minute)
+	var to []string
+	for _, s := range w.notify.Sent() {
+		if s.Kind == support.KindResponse && s.Thread == nobodys {
+			to = append(to, s.To)
+		}
+	}
+	if strings.Join(to, ",") != dana+","+lee {
+		t.Errorf("with everyone paused, the response reminder went to %v, want each configured agent", to)
+	}
 	// Her own thread still reminds the paused agent.
 	th := w.say(cust, "", calm)
 	w.say(dana, th, "Hi!")
