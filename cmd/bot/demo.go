@@ -205,7 +205,9 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 			if i%2 == 1 {
 				arm = support.ArmHoldout
 			}
-			thread = armedThread(hold, channel, arm, i*100000)
+			if thread = armedThread(hold, channel, arm, i*100000); thread == "" {
+				return fmt.Errorf("demo: no thread in the %s arm", arm)
+			}
 			fmt.Fprintf(stdout, "— thread %d (%s; the agent cannot tell)\n", i+1, map[string]string{support.ArmNudge: "nudged", support.ArmHoldout: "held out"}[arm])
 			for _, st := range []struct{ user, text string }{
 				{agent, "Hi Sam, looking into it now."},
@@ -268,14 +270,15 @@ func demo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 }
 
 // armedThread returns a thread ts that the holdout h puts in arm whatever
-// the cue kind of its moment, searching from the n-th candidate.
+// the cue kind of its moment, searching from the n-th candidate ("" when
+// none of a million is).
 func armedThread(h support.Holdout, channel, arm string, n int) string {
 	kinds := []string{""}
 	for _, k := range coach.CueKinds {
 		kinds = append(kinds, string(k))
 	}
 	base := time.Now().Unix()
-	for i := n; ; i++ {
+	for i := n; i < n+1000000; i++ {
 		ts := fmt.Sprintf("%d.%06d", base, i%1000000)
 		all := true
 		for _, k := range kinds {
@@ -288,6 +291,7 @@ func armedThread(h support.Holdout, channel, arm string, n int) string {
 			return ts
 		}
 	}
+	return ""
 }
 
 // blocksText turns Block Kit JSON into plain lines for the transcript;

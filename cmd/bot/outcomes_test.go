@@ -2,42 +2,14 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"image/png"
 	"strings"
 	"testing"
 	"time"
 
-	"empathybot/internal/coach"
 	"empathybot/internal/slackio/slackfake"
 	"empathybot/internal/support"
 )
-
-// threadInArm finds a thread ts that the holdout puts in arm whatever the
-// cue kind of its moment (the test does not depend on which cue the coach
-// reads).
-func threadInArm(t *testing.T, h support.Holdout, arm string, from int) string {
-	t.Helper()
-	kinds := []string{""}
-	for _, k := range coach.CueKinds {
-		kinds = append(kinds, string(k))
-	}
-	for i := from; i < from+200000; i++ {
-		ts := fmt.Sprintf("1700001000.%06d", i)
-		all := true
-		for _, k := range kinds {
-			if h.Arm(chSupport, ts, k) != arm {
-				all = false
-				break
-			}
-		}
-		if all {
-			return ts
-		}
-	}
-	t.Fatalf("no thread in arm %s", arm)
-	return ""
-}
 
 // Issue 25, end to end through the real bot and slackfake: a nudged
 // thread whose customer calms down after an acknowledging reply counts as
@@ -51,8 +23,11 @@ func TestEndToEndOutcomesNudgedAndHeldOut(t *testing.T) {
 		cfg = *c
 	})
 	hold := support.Holdout{Fraction: 0.5, Key: holdoutKey(cfg)}
-	nudged := threadInArm(t, hold, support.ArmNudge, 0)
-	held := threadInArm(t, hold, support.ArmHoldout, 0)
+	nudged := armedThread(hold, chSupport, support.ArmNudge, 0)
+	held := armedThread(hold, chSupport, support.ArmHoldout, 0)
+	if nudged == "" || held == "" {
+		t.Fatal("no thread in one of the arms")
+	}
 
 	play := func(thread string) int {
 		before := len(h.fake.Calls("chat.postEphemeral"))

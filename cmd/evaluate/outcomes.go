@@ -1,15 +1,13 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"time"
 
 	"empathybot/internal/coach"
+	"empathybot/internal/corpus"
 	"empathybot/internal/support"
 )
 
@@ -24,39 +22,16 @@ import (
 // same table with the annotators' labels in place of the coach's verdicts,
 // so the definitions are exercised on both.
 func outcomes(path string, w io.Writer) error {
-	type tweet struct {
-		ID, Conversation, Author, CreatedAt, Text string
-		Frustrated                                *int
-		at                                        time.Time
-	}
-	f, err := os.Open(path)
+	tweets, err := corpus.ReadTWCS(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	convs := map[string][]tweet{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		var t struct {
-			ID           string `json:"id"`
-			Conversation string `json:"conversation"`
-			Author       string `json:"author"`
-			CreatedAt    string `json:"created_at"`
-			Text         string `json:"text"`
-			Frustrated   *int   `json:"frustrated"`
+	convs := map[string][]corpus.Tweet{}
+	for _, t := range tweets {
+		if t.At.IsZero() {
+			return fmt.Errorf("%s: tweet %s has no created_at: the replay needs the order", path, t.ID)
 		}
-		if err := json.Unmarshal(sc.Bytes(), &t); err != nil {
-			return fmt.Errorf("%s:%d: %v", path, n, err)
-		}
-		at, err := time.Parse(time.RubyDate, t.CreatedAt)
-		if err != nil {
-			return fmt.Errorf("%s:%d: created_at: %v", path, n, err)
-		}
-		convs[t.Conversation] = append(convs[t.Conversation], tweet{t.ID, t.Conversation, t.Author, t.CreatedAt, t.Text, t.Frustrated, at})
-	}
-	if err := sc.Err(); err != nil {
-		return err
+		convs[t.Conversation] = append(convs[t.Conversation], t)
 	}
 	c := coach.Default()
 	type key struct{ who, result string }
@@ -70,7 +45,7 @@ func outcomes(path string, w io.Writer) error {
 	arm := func(string) string { return "observed" }
 	for _, id := range ids {
 		ts := convs[id]
-		sort.SliceStable(ts, func(i, j int) bool { return ts[i].at.Before(ts[j].at) })
+		sort.SliceStable(ts, func(i, j int) bool { return ts[i].At.Before(ts[j].At) })
 		for _, reader := range []string{"coach", "labels"} {
 			var m *support.Moment
 			unanswered, lastFrus := 0, false
@@ -88,26 +63,15 @@ func outcomes(path string, w io.Writer) error {
 				}
 			}
 			for _, t := range ts {
-				last = t.at
+				last = t.At
 				if t.Author != "customer" {
-					findings := c.Review(t.Text, coach.Assessment{Frustrated: true})
-					ack := true
-					for _, f := range findings {
-						if f.Kind == coach.NoAcknowledgment {
-							ack = false
-						}
-					}
-					support.OnReply(m, t.at, ack)
+					support.OnReply(m, t.At, coach.Acknowledges(c.Review(t.Text, coach.Assessment{Frustrated: true})))
 					unanswered, lastFrus = 0, false
 					continue
 				}
 				var v support.Verdict
 				if reader == "coach" {
-					a := c.InThread(c.Assess(t.Text), coach.Earlier{Unanswered: unanswered, Frustrated: lastFrus})
-					v = support.Verdict{Score: a.Score, Frustrated: a.Frustrated}
-					if p, ok := a.Primary(); ok {
-						v.Cue = string(p.Kind)
-					}
+					v = support.VerdictOf(c.InThread(c.Assess(t.Text), coach.Earlier{Unanswered: unanswered, Frustrated: lastFrus}))
 				} else {
 					if t.Frustrated == nil || *t.Frustrated < 0 {
 						continue // the annotators disagreed
@@ -121,7 +85,7 @@ func outcomes(path string, w io.Writer) error {
 				if m != nil {
 					prevTS = m.TS
 				}
-				next, _, settled := support.OnCustomer(m, t.ID, t.at, v, c.Threshold, arm)
+				next, _, settled := support.OnCustomer(m, t.ID, t.At, v, c.Threshold, arm)
 				if next != nil && next.TS != prevTS && next.TS == t.ID {
 					moments[reader]++
 				}

@@ -51,6 +51,18 @@ var findingOrder = []FindingKind{
 	Dismissive, Blame, ScriptedApology, PolicySpeak, NegativePhrasing, NoAcknowledgment, NoNextStep, OverApology,
 }
 
+// Acknowledges reports whether a reply whose review found findings
+// acknowledged the customer's feeling: no NoAcknowledgment among them (the
+// review asks for it when the customer was frustrated).
+func Acknowledges(findings []Finding) bool {
+	for _, f := range findings {
+		if f.Kind == NoAcknowledgment {
+			return false
+		}
+	}
+	return true
+}
+
 // Review reads an agent's reply (sent or draft) to a customer whose message was
 // assessed as customer, and returns what is worth improving, most important
 // first. A reply that acknowledges the feeling specifically and gives a next

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 )
 
 // Item is one labelled message.
@@ -112,39 +113,69 @@ func loadSlack(path, source string) ([]Item, error) {
 	return items, err
 }
 
-// loadTWCS reads the customer tweets of a twcs file (one JSON object a
-// line: id, conversation, author, text, and frustrated on customer
-// tweets). Each is grouped by the company its conversation was with: the
-// author of the conversation's other tweets.
-func loadTWCS(path, source string) ([]Item, error) {
-	type rec struct {
-		Conversation string `json:"conversation"`
-		Author       string `json:"author"`
-		Text         string `json:"text"`
-		Frustrated   *int   `json:"frustrated"`
-	}
-	var recs []rec
-	company := map[string]string{}
+// Tweet is one tweet of a twcs file: a customer's or the company's.
+type Tweet struct {
+	ID, Conversation string
+	// Author is "customer", or the company's support account.
+	Author string
+	At     time.Time
+	Text   string
+	// Frustrated is the label of a customer tweet: 1, 0, or -1 (the
+	// annotators disagreed); nil on the company's tweets.
+	Frustrated *int
+}
+
+// ReadTWCS reads every tweet of a twcs file (one JSON object a line: id,
+// conversation, author, created_at, text, and frustrated on customer
+// tweets), in the file's order.
+func ReadTWCS(path string) ([]Tweet, error) {
+	var out []Tweet
 	err := eachLine(path, func(line string) error {
-		var r rec
+		var r struct {
+			ID           string `json:"id"`
+			Conversation string `json:"conversation"`
+			Author       string `json:"author"`
+			CreatedAt    string `json:"created_at"`
+			Text         string `json:"text"`
+			Frustrated   *int   `json:"frustrated"`
+		}
 		if err := json.Unmarshal([]byte(line), &r); err != nil || r.Author == "" {
 			return fmt.Errorf("want a JSON object with author and text")
 		}
-		if r.Author != "customer" {
-			company[r.Conversation] = r.Author
+		t := Tweet{ID: r.ID, Conversation: r.Conversation, Author: r.Author, Text: r.Text, Frustrated: r.Frustrated}
+		if r.CreatedAt != "" {
+			at, err := time.Parse(time.RubyDate, r.CreatedAt)
+			if err != nil {
+				return fmt.Errorf("created_at: %v", err)
+			}
+			t.At = at
 		}
-		recs = append(recs, r)
+		out = append(out, t)
 		return nil
 	})
+	return out, err
+}
+
+// loadTWCS reads the customer tweets of a twcs file. Each is grouped by the
+// company its conversation was with: the author of the conversation's
+// other tweets.
+func loadTWCS(path, source string) ([]Item, error) {
+	tweets, err := ReadTWCS(path)
 	if err != nil {
 		return nil, err
 	}
+	company := map[string]string{}
+	for _, t := range tweets {
+		if t.Author != "customer" {
+			company[t.Conversation] = t.Author
+		}
+	}
 	var items []Item
-	for _, r := range recs {
-		if r.Author != "customer" || r.Frustrated == nil || *r.Frustrated < 0 {
+	for _, t := range tweets {
+		if t.Author != "customer" || t.Frustrated == nil || *t.Frustrated < 0 {
 			continue
 		}
-		items = append(items, Item{Text: r.Text, Frustrated: *r.Frustrated == 1, Source: source, Group: company[r.Conversation]})
+		items = append(items, Item{Text: t.Text, Frustrated: *t.Frustrated == 1, Source: source, Group: company[t.Conversation]})
 	}
 	return items, nil
 }

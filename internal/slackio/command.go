@@ -52,11 +52,11 @@ func (b *Bot) command(cmd slack.SlashCommand) (now *reply, later func(context.Co
 	answer := func(text string) (*reply, func(context.Context) reply) { r := ephemeral(text); return &r, nil }
 	// Customers may see /empathy in a shared channel: they get a polite
 	// refusal that says nothing about what the bot does.
-	switch agent, known := b.dir.placed(cmd.UserID, cmd.TeamID); {
-	case known && !agent:
+	switch b.dir.RoleNow(cmd.UserID, cmd.TeamID) {
+	case support.Customer:
 		return answer(refusal)
-	case !known:
-		// Deciding needs the agent group from Slack: answer after the ack.
+	case support.Unplaced:
+		// Only users.info can tell: answer after the ack.
 		return nil, func(ctx context.Context) reply {
 			if b.dir.Role(ctx, cmd.UserID, "") != support.Agent {
 				return ephemeral(refusal)

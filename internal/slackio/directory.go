@@ -144,32 +144,6 @@ func (d *Directory) role(ctx context.Context, user, team string, wait bool) supp
 	return support.Customer
 }
 
-// placed tells, without I/O and without starting any lookup, whether user
-// is an agent; known is false when only Slack can tell (the agent group, or
-// users.info not cached).
-func (d *Directory) placed(user, team string) (agent, known bool) {
-	if d.agents[user] {
-		return true, true
-	}
-	if len(d.agents) > 0 || d.cfg.AgentGroup != "" {
-		if d.cfg.AgentGroup == "" {
-			return false, true
-		}
-		return false, false
-	}
-	if team != "" && d.self.Load() != nil && !d.ourTeam(team) {
-		return false, true // another organisation: a Slack Connect customer
-	}
-	// Our team or none: only users.info tells a member from a guest.
-	d.teamsMu.Lock()
-	e, ok := d.teams[user]
-	d.teamsMu.Unlock()
-	if ok && e.full && !e.failed && d.Now().Sub(e.at) < 10*time.Minute {
-		return d.ourTeam(e.team) && !e.guest, true
-	}
-	return false, false
-}
-
 // identity returns what users.info says of user (team, guest), cached ten
 // minutes; one lookup per user at a time. Unless wait, it returns at once:
 // known is false until the answer has landed (the record step leaves the

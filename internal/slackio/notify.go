@@ -142,14 +142,8 @@ func (b *Notifier) deliver(ctx context.Context, d support.Delivery, channel, thr
 		// a DM with a link to the thread reaches them.
 		b.log.Info("agent not in the channel; sending by DM", "channel", channel, "agent", user)
 	}
-	var im string
-	if err := b.web.retry(ctx, "conversations.open", func() error {
-		ch, _, _, err := b.web.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}, ReturnIM: true})
-		if err == nil {
-			im = ch.ID
-		}
-		return err
-	}); err != nil {
+	im, err := b.web.openDM(ctx, user)
+	if err != nil {
 		return err
 	}
 	if link := b.web.permalink(ctx, channel, thread); link != "" {
@@ -235,14 +229,8 @@ func (b *Notifier) Report(ctx context.Context, d support.Delivery, to string, r 
 	if err != nil {
 		return fmt.Errorf("report chart: %w", err)
 	}
-	var im string
-	if err := b.web.retry(ctx, "conversations.open", func() error {
-		ch, _, _, err := b.web.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{to}, ReturnIM: true})
-		if err == nil {
-			im = ch.ID
-		}
-		return err
-	}); err != nil {
+	im, err := b.web.openDM(ctx, to)
+	if err != nil {
 		return err
 	}
 	name := "empathybot-" + r.To.UTC().Format("2006-01-02") + ".png"

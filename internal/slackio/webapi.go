@@ -70,6 +70,19 @@ func (w webAPI) permalink(ctx context.Context, channel, ts string) string {
 	return link
 }
 
+// openDM returns the ID of the bot's direct-message channel with user.
+func (w webAPI) openDM(ctx context.Context, user string) (string, error) {
+	var im string
+	err := w.retry(ctx, "conversations.open", func() error {
+		ch, _, _, err := w.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}, ReturnIM: true})
+		if err == nil {
+			im = ch.ID
+		}
+		return err
+	})
+	return im, err
+}
+
 // maxInlineWait is the longest Retry-After a call for a person waiting
 // (a command, a click, App Home) waits out in place; a longer one is handed
 // back to the caller as a *support.RetryLater. The Notifier, which works

@@ -134,7 +134,8 @@ func (d *Desk) Deleted(ctx context.Context, channel, thread, ts string) error {
 	return nil
 }
 
-func verdict(a coach.Assessment) Verdict {
+// VerdictOf is what the record step keeps of an assessment.
+func VerdictOf(a coach.Assessment) Verdict {
 	v := Verdict{Score: a.Score, Frustrated: a.Frustrated}
 	if c, ok := a.Primary(); ok {
 		v.Cue = string(c.Kind)
@@ -157,7 +158,7 @@ func (d *Desk) customerMessage(ctx context.Context, m Message, text string) (Out
 		rec.ReminderDue = due.At // armed only if the record step finds the message frustrated and in order
 	}
 	for i, a := range as {
-		rec.Verdicts[i] = verdict(a)
+		rec.Verdicts[i] = VerdictOf(a)
 		if a.Frustrated {
 			// The nudge this reading would deliver: the record step queues
 			// the one it decides on, in the same atomic step.
@@ -184,12 +185,6 @@ func (d *Desk) agentReply(ctx context.Context, m Message, text string) (Outcome,
 	// message is not read again (the bot keeps no text): the review asks
 	// for an acknowledgement of a frustrated customer.
 	findings := d.coach.Review(text, coach.Assessment{Frustrated: true})
-	acknowledged := true
-	for _, f := range findings {
-		if f.Kind == coach.NoAcknowledgment {
-			acknowledged = false
-		}
-	}
 	if len(findings) > 0 {
 		f := findings[0]
 		rec.Review = &ReviewTask{Channel: m.Channel, Thread: m.Thread, TS: m.TS, Agent: m.User, At: at.UnixMilli(),
@@ -199,7 +194,7 @@ func (d *Desk) agentReply(ctx context.Context, m Message, text string) (Outcome,
 	if err != nil {
 		return Outcome{}, err
 	}
-	out := Outcome{Role: Agent, Agent: res, Acknowledged: acknowledged, at: at}
+	out := Outcome{Role: Agent, Agent: res, Acknowledged: coach.Acknowledges(findings), at: at}
 	if res.Review && rec.Review != nil {
 		out.Review = true
 		out.Tasks = append(out.Tasks, rec.Review.ID())
@@ -228,7 +223,7 @@ func (d *Desk) After(ctx context.Context, o Outcome) {
 			_ = d.queue.Cancel(ctx, th.Channel, th.TS, th.PendingFollowup)
 		}
 		if !o.edit {
-			d.momentOnCustomer(ctx, th.Channel, th.TS, o.ts, o.at, verdict(o.Assessment), o.Customer.AfterReply, th.NewlyFrustrated)
+			d.momentOnCustomer(ctx, th.Channel, th.TS, o.ts, o.at, VerdictOf(o.Assessment), o.Customer.AfterReply, th.NewlyFrustrated)
 			d.loadOnCustomer(ctx, th.Channel, th.TS, o.Customer.Owner, o.at, o.Assessment)
 		}
 	case Agent:

@@ -2,7 +2,6 @@ package support
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -113,39 +112,41 @@ func (d *Desk) AgentLoad(ctx context.Context, agent string) (Load, error) {
 	return LoadOf(entries, now, d.cfg.Policy.Hours), nil
 }
 
-// TeamLoads are the loads of the team: EMPATHY_AGENTS and every agent who
-// has owned a tense thread in the last LoadKeep.
-func (d *Desk) TeamLoads(ctx context.Context) (map[string]Load, error) {
+// team is the team: EMPATHY_AGENTS and every agent who has owned a tense
+// thread in the last LoadKeep, each once.
+func (d *Desk) team(ctx context.Context) ([]string, error) {
 	seen, err := d.store.LoadAgents(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]Load{}
+	var team []string
 	for _, a := range append(slices.Clone(d.cfg.Agents), seen...) {
-		if _, ok := out[a]; ok {
-			continue
+		if !slices.Contains(team, a) {
+			team = append(team, a)
 		}
-		l, err := d.AgentLoad(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		out[a] = l
 	}
-	return out, nil
+	return team, nil
 }
 
-// TeamSize is how many agents the team has: EMPATHY_AGENTS and every
-// agent who has owned a tense thread in the last LoadKeep.
+// TeamSize is how many agents the team has.
 func (d *Desk) TeamSize(ctx context.Context) (int, error) {
-	seen, err := d.store.LoadAgents(ctx)
+	team, err := d.team(ctx)
+	return len(team), err
+}
+
+// TeamLoads are the loads of the team's agents.
+func (d *Desk) TeamLoads(ctx context.Context) (map[string]Load, error) {
+	team, err := d.team(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	team := map[string]bool{}
-	for _, a := range append(slices.Clone(d.cfg.Agents), seen...) {
-		team[a] = true
+	out := make(map[string]Load, len(team))
+	for _, a := range team {
+		if out[a], err = d.AgentLoad(ctx, a); err != nil {
+			return nil, err
+		}
 	}
-	return len(team), nil
+	return out, nil
 }
 
 // MedianLoad is the median of the loads' sums (0 for none).
@@ -243,30 +244,19 @@ func (d *Desk) Pause(ctx context.Context, agent, team string, dur time.Duration)
 // available orders the candidates who may be handed a new thread: agents,
 // not paused, least-loaded first (ties in the given order).
 func (d *Desk) available(ctx context.Context, candidates []string) []string {
-	type c struct {
-		who  string
-		load float64
-		i    int
-	}
-	var out []c
-	for i, who := range candidates {
+	var names []string
+	load := map[string]float64{}
+	for _, who := range candidates {
 		if who == "" || d.dir.Role(ctx, who, "") != Agent {
 			continue
 		}
 		if paused, err := d.store.Paused(ctx, who); err != nil || paused {
 			continue
 		}
-		l, err := d.AgentLoad(ctx, who)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			l = Load{}
-		}
-		out = append(out, c{who, l.Sum, i})
+		l, _ := d.AgentLoad(ctx, who) // unread, a load counts as none: the agent stays available
+		names, load[who] = append(names, who), l.Sum
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].load < out[j].load })
-	names := make([]string, len(out))
-	for i, x := range out {
-		names[i] = x.who
-	}
+	sort.SliceStable(names, func(i, j int) bool { return load[names[i]] < load[names[j]] })
 	return names
 }
 
