@@ -124,17 +124,14 @@ func reportChart(r support.Report) ([]byte, error) {
 	// Right: de-escalation rate with and without a nudge, of answered moments.
 	const rx, rw = 580, 280
 	label(img, rx, 24, "DE-ESCALATED", chartInk)
-	arms := []struct {
+	type arm struct {
 		name string
 		a    support.ArmStats
 		c    color.Color
-	}{{"NUDGED", r.Lift.Nudged, chartNudge}}
+	}
+	arms := []arm{{"NUDGED", r.Lift.Nudged, chartNudge}}
 	if r.Lift.Holdout > 0 {
-		arms = append(arms, struct {
-			name string
-			a    support.ArmStats
-			c    color.Color
-		}{"HELD OUT", r.Lift.Held, chartHeld})
+		arms = append(arms, arm{"HELD OUT", r.Lift.Held, chartHeld})
 	}
 	fill(img, rx, base, rw, 2, chartMuted)
 	for i, arm := range arms {

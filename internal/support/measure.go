@@ -3,6 +3,7 @@ package support
 import (
 	"context"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -266,21 +267,19 @@ func (l *learnCache) posterior(ctx context.Context, d *Desk, cue string) map[str
 		return c.rec // what it had (nil: uniform priors)
 	}
 	rec := map[string]Record{}
-	prefix := "learn:" + key + ":"
 	for f, n := range st.Counts {
-		if len(f) <= len(prefix) || f[:len(prefix)] != prefix {
+		rest, ok := strings.CutPrefix(f, "learn:"+key+":") // LearnField's
+		if !ok {
 			continue
 		}
-		rest := f[len(prefix):]
-		switch {
-		case len(rest) > 4 && rest[len(rest)-4:] == ":win":
-			r := rec[rest[:len(rest)-4]]
+		if tech, ok := strings.CutSuffix(rest, ":win"); ok {
+			r := rec[tech]
 			r.Wins += n
-			rec[rest[:len(rest)-4]] = r
-		case len(rest) > 5 && rest[len(rest)-5:] == ":loss":
-			r := rec[rest[:len(rest)-5]]
+			rec[tech] = r
+		} else if tech, ok := strings.CutSuffix(rest, ":loss"); ok {
+			r := rec[tech]
 			r.Losses += n
-			rec[rest[:len(rest)-5]] = r
+			rec[tech] = r
 		}
 	}
 	l.mu.Lock()
