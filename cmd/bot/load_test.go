@@ -71,6 +71,9 @@ func TestEndToEndBreatherAndOwnFigures(t *testing.T) {
 	if !strings.Contains(mine, "Your last 4 working hours") || !strings.Contains(mine, "Tense threads: *5*") || !strings.Contains(mine, "messages with swearing: *5*") {
 		t.Errorf("the loaded agent's App Home: %s", mine)
 	}
+	if !strings.Contains(mine, "Does the coaching help?") || !strings.Contains(mine, "With a nudge: de-escalated") {
+		t.Errorf("the App Home lacks what the coaching changed: %s", mine)
+	}
 	theirs := h.homeOf(otherAgent, "EvHomeCalm")
 	if !strings.Contains(theirs, "No tense threads") || strings.Contains(theirs, "Tense threads: *5*") || strings.Contains(theirs, agent) {
 		t.Errorf("the calm agent's App Home shows someone else's figures: %s", theirs)
@@ -105,5 +108,35 @@ func TestEndToEndPausedAgentGetsNoNewWork(t *testing.T) {
 	}
 	if out := h.command(otherAgent, "pause off"); !strings.Contains(out, "lifted") {
 		t.Errorf("pause off: %s", out)
+	}
+}
+
+// Issue 26: a triage card names who could take the thread, the one with
+// the calmer afternoon first.
+func TestEndToEndTriageCardNamesTheLeastLoaded(t *testing.T) {
+	const triage = "CTRIAGE"
+	fake := newFake(t)
+	fake.AddUser(slackfake.User{ID: otherAgent, Name: "Lee"})
+	fake.AddChannel(triage, "support-triage")
+	h := startBotOn(t, fake, func(c *Config) {
+		c.Agents = []string{agent, otherAgent}
+		c.TriageChannel = triage
+	})
+	// The first agent's afternoon: hostile messages in a thread they own.
+	owned := "1700005000.000100"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, TS: owned, Text: "Hi, looking into it."})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, ThreadTS: owned, Text: hostileMsg})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: "1700005000.000200", Text: angry}) // nobody owns it
+	var blocks string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && blocks == ""; time.Sleep(50 * time.Millisecond) {
+		for _, c := range h.fake.Calls("chat.postMessage") {
+			if c.Args.Get("channel") == triage {
+				blocks = strings.NewReplacer(`\u003c`, "<", `\u003e`, ">").Replace(c.Args.Get("blocks"))
+			}
+		}
+	}
+	want := "Could take it: <@" + otherAgent + "> has had a calmer afternoon; then <@" + agent + ">"
+	if !strings.Contains(blocks, want) {
+		t.Errorf("the triage card does not name the least-loaded first (want %q): %s", want, blocks)
 	}
 }

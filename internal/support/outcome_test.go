@@ -340,3 +340,58 @@ func TestDeskReportsToLeads(t *testing.T) {
 		t.Fatalf("second period: %v", got)
 	}
 }
+
+// The technique of a nudge: with EMPATHY_TIPS=fixed the catalogue's first
+// for the cue, with probability 1; learned, the one that has de-escalated
+// (read from the learner's counts), nearly always, never with certainty.
+func TestDeskTechniqueChoice(t *testing.T) {
+	ctx := context.Background()
+	c := coach.Default()
+	basis := c.Basis(c.Assess(angry))
+	techs := c.Techniques(basis)
+	if len(techs) < 2 {
+		t.Fatalf("the cue of the test message has %d techniques; the test needs two or more", len(techs))
+	}
+	firstNudge := func(fixed bool, seed func(*world)) support.Moment {
+		w := newWorld(t)
+		cfg := w.desk.Config()
+		cfg.FixedTips = fixed
+		w.desk = support.NewDesk(slog.New(slog.NewTextHandler(io.Discard, nil)), c, w.store, w.queue, w.notify, supporttest.Directory{dana: true, lee: true}, cfg)
+		w.desk.Now = w.clock.Now
+		if seed != nil {
+			seed(w)
+		}
+		th := w.say(cust, "", calm)
+		w.say(dana, th, "Hi! Settings → Billing → Export.")
+		w.say(cust, th, angry)
+		m, _, err := w.store.GetMoment(ctx, ch, th)
+		if err != nil || m == nil {
+			t.Fatalf("no moment: %v", err)
+		}
+		return *m
+	}
+	if m := firstNudge(true, nil); m.Technique != techs[0] || m.Prob != 1 {
+		t.Errorf("fixed: technique %q with probability %.2f, want %q with 1", m.Technique, m.Prob, techs[0])
+	}
+	best := techs[len(techs)-1]
+	learned := func(w *world) {
+		for _, tech := range techs {
+			for i := 0; i < 100; i++ {
+				_ = w.store.Count(ctx, support.LearnChannel, support.LearnField(string(basis.Kind), tech, tech == best), w.clock.Now())
+			}
+		}
+	}
+	picked := 0
+	for i := 0; i < 40; i++ {
+		m := firstNudge(false, learned)
+		if m.Technique == best {
+			picked++
+		}
+		if m.Prob <= 0 || m.Prob >= 1 {
+			t.Fatalf("learned: probability %.3f, want in (0, 1): exploration never stops", m.Prob)
+		}
+	}
+	if picked < 28 {
+		t.Errorf("learned: the technique that de-escalated was picked %d of 40 times, want most", picked)
+	}
+}
