@@ -98,6 +98,8 @@ func (s *Store) Stats(ctx context.Context, channel string, now time.Time, days i
 	}
 	var waits []int64
 	for i := 0; i < days; i++ {
+		today := map[string]int{}
+		st.PerDay = append(st.PerDay, today)
 		for k, v := range hs[i].Val() {
 			n, _ := strconv.Atoi(v)
 			switch {
@@ -121,6 +123,7 @@ func (s *Store) Stats(ctx context.Context, channel string, now time.Time, days i
 				m[name] = c
 			default:
 				st.Counts[k] += n
+				today[k] = n
 			}
 		}
 		for _, v := range ls[i].Val() {

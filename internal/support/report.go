@@ -103,16 +103,12 @@ func (d *Desk) BuildReport(ctx context.Context, from, to time.Time) (Report, err
 	}
 	var meds []med
 	for _, ch := range d.cfg.Channels {
-		for i := range rep.Days {
-			st, err := d.store.Stats(ctx, ch, rep.Days[i].Day, 1)
-			if err != nil {
-				return rep, fmt.Errorf("report: %w", err)
-			}
-			rep.Days[i].Frustrated += st.Counts[StatMoments]
-		}
 		st, err := d.store.Stats(ctx, ch, last, days)
 		if err != nil {
 			return rep, fmt.Errorf("report: %w", err)
+		}
+		for i, day := range st.PerDay { // the newest first; rep.Days the oldest first
+			rep.Days[days-1-i].Frustrated += day[StatMoments]
 		}
 		for k, n := range st.Counts {
 			total.Counts[k] += n

@@ -128,6 +128,7 @@ type ChannelStats struct {
 	Channel          string
 	Days             int
 	Counts           map[string]int // the Stat* fields
+	PerDay           []map[string]int // the same, each day apart, the newest first
 	Useful, NotUsed  int            // 👍 and 👎
 	ByCue, ByTech    map[string][2]int
 	FirstReplies     int           // frustrated threads with a first agent reply

@@ -487,6 +487,15 @@ func contractStats(t *testing.T, s support.ThreadStore) {
 	if st.FirstReplies != 3 || st.MedianFirstReply != 4*time.Minute {
 		t.Errorf("first replies %d, median %v; want 3, 4m", st.FirstReplies, st.MedianFirstReply)
 	}
+	if len(st.PerDay) != 7 || st.PerDay[0][support.StatNudges] != 1 || st.PerDay[1][support.StatNudges] != 1 || st.PerDay[0][support.StatFrustrated] != 1 || len(st.PerDay[2]) != 0 {
+		t.Errorf("per day, the newest first: %v", st.PerDay)
+	}
+	// An even number of waits: the median is the mean of the middle two,
+	// in both stores.
+	noErr(t, s.AddReplyWait(ctx, ch, t0, 20*time.Minute))
+	if st := must(s.Stats(ctx, ch, t0, 7))(t); st.MedianFirstReply != 6*time.Minute+30*time.Second {
+		t.Errorf("median of 2, 4, 9, 20 min = %v, want 6m30s", st.MedianFirstReply)
+	}
 }
 
 // Open items come back soonest first, and one removed is gone.

@@ -574,9 +574,12 @@ func (m *Memory) Stats(_ context.Context, channel string, now time.Time, days in
 	var waits []time.Duration
 	for i := 0; i < days; i++ {
 		d := channel + "|" + day(now.AddDate(0, 0, -i))
+		today := map[string]int{}
 		for f, n := range m.counts[d] {
 			st.Counts[f] += n
+			today[f] = n
 		}
+		st.PerDay = append(st.PerDay, today)
 		waits = append(waits, m.waits[d]...)
 		all := m.feedback[d+"|all"]
 		st.Useful += all[0]
@@ -593,9 +596,12 @@ func (m *Memory) Stats(_ context.Context, channel string, now time.Time, days in
 		}
 	}
 	st.FirstReplies = len(waits)
-	if len(waits) > 0 {
+	if n := len(waits); n > 0 {
 		slices.Sort(waits)
-		st.MedianFirstReply = waits[len(waits)/2]
+		st.MedianFirstReply = waits[n/2]
+		if n%2 == 0 {
+			st.MedianFirstReply = (waits[n/2-1] + waits[n/2]) / 2 // as redisstore does
+		}
 	}
 	return st, nil
 }
