@@ -23,16 +23,18 @@ func (s *Store) waitsKey(channel string, at time.Time) string {
 	return s.prefix + "rw:" + channel + ":" + day(at)
 }
 
-// Count adds one to a per-channel, per-day counter.
-func (s *Store) Count(ctx context.Context, channel, field string, at time.Time) error {
+// Count adds one to per-channel, per-day counters: one round trip.
+func (s *Store) Count(ctx context.Context, channel string, at time.Time, fields ...string) error {
 	key := s.statsKey(channel, at)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.HIncrBy(ctx, key, field, 1)
+		for _, f := range fields {
+			p.HIncrBy(ctx, key, f, 1)
+		}
 		s.expire(ctx, p, key)
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("count %s in %s: %w", field, channel, err)
+		return fmt.Errorf("count %v in %s: %w", fields, channel, err)
 	}
 	return nil
 }

@@ -87,11 +87,11 @@ func testStats(t *testing.T, open opener) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	for i := 0; i < 3; i++ {
-		s.Count(ctx, "C1", support.StatFrustrated, now.AddDate(0, 0, -i))
+		s.Count(ctx, "C1", now.AddDate(0, 0, -i), support.StatFrustrated)
 	}
-	s.Count(ctx, "C1", support.StatFrustrated, now.AddDate(0, 0, -8)) // outside the week
-	s.Count(ctx, "C1", support.StatFollowupsDone, now)
-	s.Count(ctx, "C2", support.StatFrustrated, now) // another channel
+	s.Count(ctx, "C1", now.AddDate(0, 0, -8), support.StatFrustrated) // outside the week
+	s.Count(ctx, "C1", now, support.StatFollowupsDone)
+	s.Count(ctx, "C2", now, support.StatFrustrated) // another channel
 	for _, w := range []time.Duration{time.Minute, 3 * time.Minute, 10 * time.Minute, 2 * time.Minute} {
 		s.AddReplyWait(ctx, "C1", now, w)
 	}
@@ -273,7 +273,7 @@ func testTTL(t *testing.T, open opener) {
 	s.SetOnCall(ctx, "C1", "UA")
 	s.Snooze(ctx, "UA", time.Hour)
 	s.Nudged(ctx, "UA", support.NudgeRecord{Channel: "C1", Thread: "3.3", Cue: "waiting", Tip: "ack-wait", At: now})
-	s.Count(ctx, "C1", support.StatNudges, now)
+	s.Count(ctx, "C1", now, support.StatNudges)
 	s.AddReplyWait(ctx, "C1", now, time.Minute)
 	s.Feedback(ctx, "C1", "waiting", "ownership", true, now)
 	s.AddOpen(ctx, "UA", support.OpenItem{Kind: support.KindFollowup, Channel: "C1", Thread: "3.3", TaskID: "t", Due: now})
@@ -306,14 +306,14 @@ func TestPurgeRemovesEverythingUnderThePrefix(t *testing.T) {
 	s, rdb, prefix := standalone(t)
 	ctx := context.Background()
 	s.RecordCustomer(ctx, support.CustomerRecord{EventID: "E1", Channel: "C1", Thread: "1.1", TS: "1.1", User: "UC", At: time.Now()})
-	s.Count(ctx, "C1", support.StatNudges, time.Now())
+	s.Count(ctx, "C1", time.Now(), support.StatNudges)
 	q := NewQueue(s, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := q.Schedule(ctx, support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: "1.1", Gen: 1, N: 1, Due: time.Now().Add(time.Hour).UnixMilli()}); err != nil {
 		t.Fatal(err)
 	}
 	sibling := strings.TrimSuffix(prefix, ":") + "-sibling:"
 	other := New(rdb, sibling, time.Hour)
-	other.Count(ctx, "C1", support.StatNudges, time.Now())
+	other.Count(ctx, "C1", time.Now(), support.StatNudges)
 	defer other.Purge(ctx)
 	if err := s.Purge(ctx); err != nil {
 		t.Fatal(err)

@@ -151,7 +151,7 @@ func (d *Desk) ReminderHandled(ctx context.Context, agent, team, kind, channel, 
 	_ = d.queue.Cancel(ctx, channel, thread, taskID)
 	_ = d.store.RemoveOpen(ctx, agent, taskID)
 	if done && kind == KindFollowup {
-		_ = d.store.Count(ctx, channel, StatFollowupsDone, d.Now())
+		_ = d.store.Count(ctx, channel, d.Now(), StatFollowupsDone)
 	}
 	return nil
 }

@@ -214,10 +214,10 @@ func (d *Desk) After(ctx context.Context, o Outcome) {
 			return
 		}
 		if th.NewlyFrustrated {
-			_ = d.store.Count(ctx, th.Channel, StatFrustrated, now)
+			_ = d.store.Count(ctx, th.Channel, now, StatFrustrated)
 		}
 		if o.Assessment.Unscored() {
-			_ = d.store.Count(ctx, th.Channel, StatUnscored, now)
+			_ = d.store.Count(ctx, th.Channel, now, StatUnscored)
 		}
 		if th.Reopened && th.PendingFollowup != "" {
 			_ = d.queue.Cancel(ctx, th.Channel, th.TS, th.PendingFollowup)
@@ -343,7 +343,7 @@ func (d *Desk) DeliverNudge(ctx context.Context, t NudgeTask) (string, error) {
 		d.noteTechnique(ctx, t, technique, prob, moment, version)
 		at := d.Now()
 		_ = d.store.Nudged(ctx, to, NudgeRecord{Channel: t.Channel, Thread: t.Thread, Cue: string(s.Cue.Kind), Tip: s.Tip.ID, At: at})
-		_ = d.store.Count(ctx, t.Channel, StatNudges, at)
+		_ = d.store.Count(ctx, t.Channel, at, StatNudges)
 		return nil
 	})
 	if outcome == Refused {
@@ -528,7 +528,7 @@ func (d *Desk) remindOnce(ctx context.Context, r Reminder, to, text string) (str
 			return err
 		}
 		if stat := reminderStat[r.Kind]; stat != "" {
-			_ = d.store.Count(ctx, r.Channel, stat, d.Now())
+			_ = d.store.Count(ctx, r.Channel, d.Now(), stat)
 		}
 		if r.Kind == KindFollowup {
 			d.momentStamp(ctx, r.Channel, r.Thread, func(m *Moment) *int64 { return &m.CheckinAt }, d.Now())
@@ -614,7 +614,7 @@ func (d *Desk) resolve(ctx context.Context, channel, thread, user string) (chang
 	after = func(ctx context.Context) {
 		if changed {
 			d.momentStamp(ctx, channel, thread, func(m *Moment) *int64 { return &m.ResolvedAt }, now)
-			_ = d.store.Count(ctx, channel, StatResolved, now)
+			_ = d.store.Count(ctx, channel, now, StatResolved)
 			if th.PendingReminder != "" {
 				_ = d.queue.Cancel(ctx, th.Channel, th.TS, th.PendingReminder)
 			}

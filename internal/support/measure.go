@@ -30,7 +30,7 @@ func (d *Desk) momentOnCustomer(ctx context.Context, channel, thread, ts string,
 		m := Moment{TS: ts, At: at.UnixMilli(), Score: v.Score, Cue: v.Cue, Arm: arm(v.Cue)}
 		if ok, err := d.store.OpenMoment(ctx, channel, thread, m); err != nil || ok {
 			if ok {
-				_ = d.store.Count(ctx, channel, StatMoments, at)
+				_ = d.store.Count(ctx, channel, at, StatMoments)
 				d.scheduleCheck(ctx, channel, thread, m)
 			}
 			return
@@ -90,7 +90,7 @@ func (d *Desk) updateMomentFrom(ctx context.Context, channel, thread string, at 
 		}
 		d.tally(ctx, channel, at, settled)
 		if next.TS != was {
-			_ = d.store.Count(ctx, channel, StatMoments, time.UnixMilli(next.At))
+			_ = d.store.Count(ctx, channel, time.UnixMilli(next.At), StatMoments)
 			d.scheduleCheck(ctx, channel, thread, *next)
 		}
 		return
@@ -155,11 +155,9 @@ func (d *Desk) checkMoment(ctx context.Context, r Reminder) (string, error) {
 // learner.
 func (d *Desk) tally(ctx context.Context, channel string, at time.Time, ts []Tally) {
 	for _, t := range ts {
-		for _, f := range t.Fields() {
-			_ = d.store.Count(ctx, channel, f, at)
-		}
+		_ = d.store.Count(ctx, channel, at, t.Fields()...)
 		if win, ok := t.Learned(); ok {
-			_ = d.store.Count(ctx, LearnChannel, LearnField(t.Cue, t.Technique, win), at)
+			_ = d.store.Count(ctx, LearnChannel, at, LearnField(t.Cue, t.Technique, win))
 			d.learn.forget(t.Cue)
 		}
 	}

@@ -377,7 +377,7 @@ func TestDeskTechniqueChoice(t *testing.T) {
 	learned := func(w *world) {
 		for _, tech := range techs {
 			for i := 0; i < 100; i++ {
-				_ = w.store.Count(ctx, support.LearnChannel, support.LearnField(string(basis.Kind), tech, tech == best), w.clock.Now())
+				_ = w.store.Count(ctx, support.LearnChannel, w.clock.Now(), support.LearnField(string(basis.Kind), tech, tech == best))
 			}
 		}
 	}

@@ -90,7 +90,9 @@ type Channels interface {
 	// replica (/empathy watch, unwatch); ChannelsOff lists those off.
 	SetWatching(ctx context.Context, channel string, on bool) error
 	ChannelsOff(ctx context.Context) ([]string, error)
-	Count(ctx context.Context, channel, field string, at time.Time) error
+	// Count adds one to each of the channel's counters fields for the day
+	// of at.
+	Count(ctx context.Context, channel string, at time.Time, fields ...string) error
 	AddReplyWait(ctx context.Context, channel string, at time.Time, wait time.Duration) error
 	Feedback(ctx context.Context, channel, cue, technique string, useful bool, at time.Time) error
 	Stats(ctx context.Context, channel string, now time.Time, days int) (ChannelStats, error)

@@ -127,9 +127,9 @@ const (
 type ChannelStats struct {
 	Channel          string
 	Days             int
-	Counts           map[string]int // the Stat* fields
+	Counts           map[string]int   // the Stat* fields
 	PerDay           []map[string]int // the same, each day apart, the newest first
-	Useful, NotUsed  int            // 👍 and 👎
+	Useful, NotUsed  int              // 👍 and 👎
 	ByCue, ByTech    map[string][2]int
 	FirstReplies     int           // frustrated threads with a first agent reply
 	MedianFirstReply time.Duration // median wait for it

@@ -466,11 +466,12 @@ func contractWatching(t *testing.T, s support.ThreadStore) {
 // first-reply waits over the days asked for, and no other channel's.
 func contractStats(t *testing.T, s support.ThreadStore) {
 	ctx := context.Background()
-	noErr(t, s.Count(ctx, ch, support.StatNudges, t0))
-	noErr(t, s.Count(ctx, ch, support.StatNudges, t0.Add(-24*time.Hour)))
-	noErr(t, s.Count(ctx, ch, support.StatFrustrated, t0))
-	noErr(t, s.Count(ctx, "COTHER", support.StatNudges, t0))
-	noErr(t, s.Count(ctx, ch, support.StatNudges, t0.Add(-30*24*time.Hour))) // outside a 7-day window
+	noErr(t, s.Count(ctx, ch, t0, support.StatNudges))
+	noErr(t, s.Count(ctx, ch, t0.Add(-24*time.Hour), support.StatNudges))
+	noErr(t, s.Count(ctx, ch, t0, support.StatFrustrated))
+	noErr(t, s.Count(ctx, "COTHER", t0, support.StatNudges))
+	noErr(t, s.Count(ctx, ch, t0, "oc:nudge:deesc", "oc:nudge:deesc:cue:waiting")) // several at once
+	noErr(t, s.Count(ctx, ch, t0.Add(-30*24*time.Hour), support.StatNudges))       // outside a 7-day window
 	noErr(t, s.Feedback(ctx, ch, "waiting", "ownership", true, t0))
 	noErr(t, s.Feedback(ctx, ch, "waiting", "ownership", false, t0))
 	noErr(t, s.Feedback(ctx, ch, "churn_threat", "next step", true, t0))
@@ -478,7 +479,7 @@ func contractStats(t *testing.T, s support.ThreadStore) {
 		noErr(t, s.AddReplyWait(ctx, ch, t0, w))
 	}
 	st := must(s.Stats(ctx, ch, t0, 7))(t)
-	if st.Counts[support.StatNudges] != 2 || st.Counts[support.StatFrustrated] != 1 {
+	if st.Counts[support.StatNudges] != 2 || st.Counts[support.StatFrustrated] != 1 || st.Counts["oc:nudge:deesc"] != 1 || st.Counts["oc:nudge:deesc:cue:waiting"] != 1 {
 		t.Errorf("counts %v, want 2 nudges and 1 frustrated", st.Counts)
 	}
 	if st.Useful != 2 || st.NotUsed != 1 || st.ByCue["waiting"] != [2]int{1, 1} || st.ByTech["next step"] != [2]int{1, 0} {

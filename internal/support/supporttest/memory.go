@@ -522,7 +522,7 @@ func (m *Memory) RecentNudges(_ context.Context, agent string, n int) ([]support
 func day(t time.Time) string { return t.UTC().Format("20060102") }
 
 // Count implements support.ThreadStore.
-func (m *Memory) Count(_ context.Context, channel, field string, at time.Time) error {
+func (m *Memory) Count(_ context.Context, channel string, at time.Time, fields ...string) error {
 	if err := m.lock(); err != nil {
 		return err
 	}
@@ -531,7 +531,9 @@ func (m *Memory) Count(_ context.Context, channel, field string, at time.Time) e
 	if m.counts[k] == nil {
 		m.counts[k] = map[string]int{}
 	}
-	m.counts[k][field]++
+	for _, f := range fields {
+		m.counts[k][f]++
+	}
 	return nil
 }
 
