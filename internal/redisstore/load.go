@@ -86,26 +86,12 @@ func (s *Store) LoadAgents(ctx context.Context) ([]string, error) {
 
 // Pause implements support.Agents.
 func (s *Store) Pause(ctx context.Context, agent string, d time.Duration) error {
-	key := s.prefix + "pause:" + agent
-	var err error
-	if d <= 0 {
-		err = s.rdb.Del(ctx, key).Err()
-	} else {
-		err = s.rdb.Set(ctx, key, 1, min(d, s.retention)).Err()
-	}
-	if err != nil {
-		return fmt.Errorf("pause %s: %w", agent, err)
-	}
-	return nil
+	return s.setFlag(ctx, s.prefix+"pause:"+agent, d, "pause "+agent)
 }
 
 // Paused implements support.Agents.
 func (s *Store) Paused(ctx context.Context, agent string) (bool, error) {
-	n, err := s.rdb.Exists(ctx, s.prefix+"pause:"+agent).Result()
-	if err != nil {
-		return false, fmt.Errorf("check pause %s: %w", agent, err)
-	}
-	return n > 0, nil
+	return s.flagged(ctx, s.prefix+"pause:"+agent, "check pause "+agent)
 }
 
 // TakeBreather implements support.Agents: one SET NX.

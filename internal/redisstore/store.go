@@ -358,25 +358,34 @@ func (s *Store) OnCall(ctx context.Context, channel string) (string, error) {
 // Snooze mutes nudges to agent for d, at most the retention period (d <= 0
 // lifts the snooze).
 func (s *Store) Snooze(ctx context.Context, agent string, d time.Duration) error {
-	key := s.prefix + "snooze:" + agent
-	d = min(d, s.retention)
-	var err error
-	if d <= 0 {
-		err = s.rdb.Del(ctx, key).Err()
-	} else {
-		err = s.rdb.Set(ctx, key, 1, d).Err()
-	}
-	if err != nil {
-		return fmt.Errorf("snooze %s: %w", agent, err)
-	}
-	return nil
+	return s.setFlag(ctx, s.prefix+"snooze:"+agent, d, "snooze "+agent)
 }
 
 // Snoozed reports whether agent's nudges are muted.
 func (s *Store) Snoozed(ctx context.Context, agent string) (bool, error) {
-	n, err := s.rdb.Exists(ctx, s.prefix+"snooze:"+agent).Result()
+	return s.flagged(ctx, s.prefix+"snooze:"+agent, "check snooze "+agent)
+}
+
+// setFlag sets a flag key for d (at most the retention period), or clears
+// it (d ≤ 0): an agent's snooze or pause.
+func (s *Store) setFlag(ctx context.Context, key string, d time.Duration, what string) error {
+	var err error
+	if d <= 0 {
+		err = s.rdb.Del(ctx, key).Err()
+	} else {
+		err = s.rdb.Set(ctx, key, 1, min(d, s.retention)).Err()
+	}
 	if err != nil {
-		return false, fmt.Errorf("check snooze %s: %w", agent, err)
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// flagged reports whether a flag key is set.
+func (s *Store) flagged(ctx context.Context, key, what string) (bool, error) {
+	n, err := s.rdb.Exists(ctx, key).Result()
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", what, err)
 	}
 	return n > 0, nil
 }
