@@ -122,16 +122,6 @@ func liftText(l support.Lift, period string) string {
 	return strings.TrimSuffix(sb.String(), "\n")
 }
 
-// teamSize is how many agents the team has, as the desk knows them (0 when
-// it cannot tell: figures about agents' timing stay hidden).
-func (b *Bot) teamSize(ctx context.Context) int {
-	n, err := b.desk.TeamSize(ctx)
-	if err != nil {
-		return 0
-	}
-	return n
-}
-
 // lift reads a channel's outcome figures.
 func (b *Bot) lift(ctx context.Context, channel string) (support.Lift, error) {
 	st, err := b.store.Stats(ctx, channel, b.Now(), liftDays)
@@ -251,11 +241,11 @@ func (b *Bot) homeBlocks(ctx context.Context, log logger, user string) []slack.B
 		}
 		blocks = append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(md(sb.String()), nil, nil))
 	}
+	team, err := b.desk.TeamLoads(ctx) // nil when unread: team figures stay hidden
+	if err != nil {
+		team = nil
+	}
 	if l, err := b.desk.AgentLoad(ctx, user); err == nil {
-		team, err := b.desk.TeamLoads(ctx)
-		if err != nil {
-			team = nil
-		}
 		blocks = append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(md(loadText(l, team)), nil, nil))
 	}
 	blocks = append(blocks, slack.NewDividerBlock(), slack.NewSectionBlock(md("*The week in numbers*"), nil, nil))
@@ -271,7 +261,7 @@ func (b *Bot) homeBlocks(ctx context.Context, log logger, user string) []slack.B
 			log.Warn("stats unavailable", "channel", ch, "error", err)
 			continue
 		}
-		blocks = append(blocks, slack.NewSectionBlock(md(statsText(st, b.teamSize(ctx))), nil, nil))
+		blocks = append(blocks, slack.NewSectionBlock(md(statsText(st, len(team))), nil, nil))
 		if l, err := b.lift(ctx, ch); err == nil {
 			blocks = append(blocks, slack.NewSectionBlock(md(liftText(l, fmt.Sprintf("in the last %d days", liftDays))), nil, nil))
 		}

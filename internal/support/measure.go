@@ -30,8 +30,7 @@ func (d *Desk) momentOnCustomer(ctx context.Context, channel, thread, ts string,
 		m := Moment{TS: ts, At: at.UnixMilli(), Score: v.Score, Cue: v.Cue, Arm: arm(v.Cue)}
 		if ok, err := d.store.OpenMoment(ctx, channel, thread, m); err != nil || ok {
 			if ok {
-				_ = d.store.Count(ctx, channel, at, StatMoments)
-				d.scheduleCheck(ctx, channel, thread, m)
+				d.opened(ctx, channel, thread, m)
 			}
 			return
 		}
@@ -90,8 +89,7 @@ func (d *Desk) updateMomentFrom(ctx context.Context, channel, thread string, at 
 		}
 		d.tally(ctx, channel, at, settled)
 		if next.TS != was {
-			_ = d.store.Count(ctx, channel, time.UnixMilli(next.At), StatMoments)
-			d.scheduleCheck(ctx, channel, thread, *next)
+			d.opened(ctx, channel, thread, *next)
 		}
 		return
 	}
@@ -109,9 +107,11 @@ func (d *Desk) momentStamp(ctx context.Context, channel, thread string, field fu
 	})
 }
 
-// scheduleCheck arms the check that settles m if its window runs out:
-// no reply, or silence after the reply.
-func (d *Desk) scheduleCheck(ctx context.Context, channel, thread string, m Moment) {
+// opened follows a moment just opened: it counts it for its day, and arms
+// the check that settles it if its window runs out (no reply, or silence
+// after the reply).
+func (d *Desk) opened(ctx context.Context, channel, thread string, m Moment) {
+	_ = d.store.Count(ctx, channel, time.UnixMilli(m.At), StatMoments)
 	due := time.UnixMilli(m.At).Add(ReplyWindow)
 	r := Reminder{Kind: KindOutcome, Channel: channel, Thread: thread, Gen: m.At, N: 1, Due: due.UnixMilli()}
 	if err := d.queue.Schedule(ctx, r); err != nil {
