@@ -395,3 +395,41 @@ func TestDeskTechniqueChoice(t *testing.T) {
 		t.Errorf("learned: the technique that de-escalated was picked %d of 40 times, want most", picked)
 	}
 }
+
+// statsCounter counts the Stats reads of a store.
+type statsCounter struct {
+	*supporttest.Memory
+	reads int
+}
+
+func (s *statsCounter) Stats(ctx context.Context, channel string, now time.Time, days int) (support.ChannelStats, error) {
+	if channel == support.LearnChannel {
+		s.reads++
+	}
+	return s.Memory.Stats(ctx, channel, now, days)
+}
+
+// The learner reads its counts (60 days of a stats hash) at most once a
+// minute, for every cue kind at once, however many nudges it chooses for.
+func TestLearnerReadsOnceAMinute(t *testing.T) {
+	w := newWorld(t)
+	counted := &statsCounter{Memory: w.store}
+	w.desk = support.NewDesk(slog.New(slog.NewTextHandler(io.Discard, nil)), coach.Default(), counted, w.queue, w.notify,
+		supporttest.Directory{dana: true, lee: true}, w.desk.Config())
+	w.desk.Now = w.clock.Now
+	for _, text := range []string{angry, stillBad, "I've been waiting two days for a reply. Unacceptable.", angry} {
+		th := w.say(cust, "", calm)
+		w.say(dana, th, "Hi! Settings → Billing → Export.")
+		w.say(cust, th, text)
+	}
+	if counted.reads != 1 {
+		t.Fatalf("four nudges within a minute read the learner's counts %d times, want 1", counted.reads)
+	}
+	w.clock.Advance(2 * time.Minute)
+	th := w.say(cust, "", calm)
+	w.say(dana, th, "Hi! Settings → Billing → Export.")
+	w.say(cust, th, angry)
+	if counted.reads != 2 {
+		t.Fatalf("a nudge two minutes later: %d reads, want 2 (the counts are read again after a minute)", counted.reads)
+	}
+}
