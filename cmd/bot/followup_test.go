@@ -191,9 +191,18 @@ func TestEndToEndResolutionCheckIn(t *testing.T) {
 		h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: th, Text: "Invoices are wrong again!"})
 		h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: th, TS: replyTS[th], Text: "Fixed it, sorry about that, Sam."})
 	}
+	// The store keeps no reply→thread map: a ✅ on a reply asks Slack
+	// which thread it is in (one conversations.replies call), one on a
+	// thread's parent does not, and neither does a customer's.
 	h.react(agent, "white_check_mark", chSupport, replyTS[c]) // on the reply, not the parent
+	if n := len(h.fake.Calls("conversations.replies")); n != 1 {
+		t.Errorf("a ✅ on a reply: %d conversations.replies calls, want 1", n)
+	}
 	h.react(agent, "heavy_check_mark", chSupport, d)
 	h.react(customer, "white_check_mark", chSupport, e)
+	if n := len(h.fake.Calls("conversations.replies")); n != 1 {
+		t.Errorf("a ✅ on a parent and a customer's ✅: %d conversations.replies calls in all, want still 1", n)
+	}
 	// A channel the bot does not watch: acked, and dropped before any work.
 	if env, err := h.fake.SendEvent("EvROther", map[string]any{"type": "reaction_added", "user": agent, "reaction": "white_check_mark",
 		"item": map[string]any{"type": "message", "channel": chOther, "ts": "1700001103.000100"}, "event_ts": "1700001103.000200"}); err != nil {

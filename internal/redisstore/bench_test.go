@@ -169,8 +169,6 @@ func BenchmarkThreadMemory(b *testing.B) {
 			s.RecordCustomer(ctx, rec)
 			ours += rdb.MemoryUsage(ctx, s.threadKey("C0123456789", ts), 0).Val()
 		}
-		// The reply maps (one hash per channel and day), shared by all threads.
-		ours += rdb.MemoryUsage(ctx, s.replyKey("C0123456789", "1700000000.0000001"), 0).Val()
 		// The delivery queue, written by the record steps above: each
 		// thread's response reminder (the due set and its envelopes) and
 		// its nudge (the stream; no replica reads it here, so every nudge

@@ -261,7 +261,7 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 			return support.CustomerResult{}, err
 		}
 	}
-	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, r.TS, 7, true, a)
+	res, err := s.recordStep(ctx, recordCustomerScript, r.Channel, r.Thread, 7, true, a)
 	if err != nil {
 		return support.CustomerResult{}, fmt.Errorf("record customer message %s/%s: %w", r.Channel, r.TS, err)
 	}
@@ -297,7 +297,7 @@ func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (su
 			return support.AgentResult{}, err
 		}
 	}
-	res, err := s.recordStep(ctx, recordAgentScript, r.Channel, r.Thread, r.TS, 4, false, a)
+	res, err := s.recordStep(ctx, recordAgentScript, r.Channel, r.Thread, 4, false, a)
 	if err != nil {
 		return support.AgentResult{}, fmt.Errorf("record agent reply %s/%s: %w", r.Channel, r.TS, err)
 	}
@@ -314,12 +314,11 @@ func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (su
 	return out, nil
 }
 
-// recordStep runs a record script on the thread's keys, with a reply's
-// thread mapping in the same round trip,
-// and returns the script's reply, which must have n fields. Its keys are
+// recordStep runs a record script on the thread's keys and returns the
+// script's reply, which must have n fields: one round trip. Its keys are
 // the thread's and the shard's delivery stream, and with due the shard's
 // due set and task envelopes.
-func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, thread, ts string, n int, due bool, args any) ([]any, error) {
+func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, thread string, n int, due bool, args any) ([]any, error) {
 	arg, err := json.Marshal(args)
 	if err != nil {
 		return nil, err
@@ -333,17 +332,12 @@ func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, t
 	// a Redis that does not know it yet (a restart, a new node) answers
 	// NOSCRIPT without running anything, and gets it once with EVAL.
 	run := func(eval bool) (*redis.Cmd, error) {
-		var cmd *redis.Cmd
-		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			if eval {
-				cmd = script.Eval(ctx, p, keys, string(arg))
-			} else {
-				cmd = script.EvalSha(ctx, p, keys, string(arg))
-			}
-			s.mapReply(ctx, p, channel, ts, thread)
-			return nil
-		})
-		return cmd, err
+		if eval {
+			cmd := script.Eval(ctx, s.rdb, keys, string(arg))
+			return cmd, cmd.Err()
+		}
+		cmd := script.EvalSha(ctx, s.rdb, keys, string(arg))
+		return cmd, cmd.Err()
 	}
 	cmd, err := run(false)
 	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
@@ -357,17 +351,6 @@ func (s *Store) recordStep(ctx context.Context, script *redis.Script, channel, t
 		err = fmt.Errorf("the script replied %d fields, want %d", len(res), n)
 	}
 	return res, err
-}
-
-// mapReply queues, on p, the reply→thread mapping of a reply (nothing for
-// a thread's parent message).
-func (s *Store) mapReply(ctx context.Context, p redis.Pipeliner, channel, ts, thread string) {
-	if ts == thread {
-		return
-	}
-	key := s.replyKey(channel, ts)
-	p.HSet(ctx, key, ts, thread)
-	s.expire(ctx, p, key)
 }
 
 func dueMs(t time.Time) int64 {

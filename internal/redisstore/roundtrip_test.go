@@ -56,7 +56,8 @@ func TestRecordStepRoundTrips(t *testing.T) {
 		return count.n.Load() - before
 	}
 	const angry = "This is the third time I'm asking. You said it would be fixed by Friday and it's still broken. Ridiculous."
-	msg(1, "", "UCUST", angry) // warms the script cache
+	msg(1, "", "UCUST", angry) // warm the script cache
+	msg(2, "1700000000.000001", "UAGENT", "On it.")
 	if got := msg(10, "", "UCUST", "Hi, how do I export invoices?"); got != 1 {
 		t.Errorf("a calm customer message took %d round trips, want 1", got)
 	}

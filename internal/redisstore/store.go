@@ -232,39 +232,13 @@ func (s *Store) GetThread(ctx context.Context, channel, ts string) (support.Thre
 	return parseThread(channel, ts, m), nil
 }
 
-// replyKey holds the reply→thread map of one channel and day (the day of
-// the reply's own timestamp), a hash: far smaller than a key per reply.
-func (s *Store) replyKey(channel, ts string) string {
-	sec, _ := strconv.ParseInt(strings.SplitN(ts, ".", 2)[0], 10, 64)
-	return s.prefix + "re:" + channel + ":" + day(time.Unix(sec, 0))
-}
-
-// MapReply remembers that message ts in channel is a reply in thread, so a
-// reaction on the reply can be traced to its thread.
-func (s *Store) MapReply(ctx context.Context, channel, ts, thread string) error {
-	// One round trip, no MULTI: the TTL is set with the first reply of the
-	// day this replica maps (see expire).
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		s.mapReply(ctx, p, channel, ts, thread)
-		return nil
-	})
+// Tracked implements support.ThreadStore: one EXISTS.
+func (s *Store) Tracked(ctx context.Context, channel, ts string) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.threadKey(channel, ts)).Result()
 	if err != nil {
-		return fmt.Errorf("map reply %s/%s: %w", channel, ts, err)
+		return false, fmt.Errorf("tracked %s/%s: %w", channel, ts, err)
 	}
-	return nil
-}
-
-// ThreadOf returns the thread that message ts belongs to: the one recorded by
-// MapReply, else ts itself (a thread's parent message).
-func (s *Store) ThreadOf(ctx context.Context, channel, ts string) (string, error) {
-	v, err := s.rdb.HGet(ctx, s.replyKey(channel, ts), ts).Result()
-	if errors.Is(err, redis.Nil) {
-		return ts, nil
-	}
-	if err != nil {
-		return ts, fmt.Errorf("thread of %s/%s: %w", channel, ts, err)
-	}
-	return v, nil
+	return n == 1, nil
 }
 
 // claimScript makes ARGV[1] the thread's owner. A new owner (not the one

@@ -48,7 +48,6 @@ func TestStore(t *testing.T) { storeSuite(t, standalone) }
 // storeSuite is every store test; it runs on a single Redis and on a cluster.
 func storeSuite(t *testing.T, open opener) {
 	tests := map[string]func(*testing.T, opener){
-		"RepliesMapToTheirThread":     testMapReply,
 		"StatsAndFeedback":            testStats,
 		"OpenItems":                   testOpenItems,
 		"NudgesAreRemembered":         testNudges,
@@ -68,18 +67,6 @@ func storeSuite(t *testing.T, open opener) {
 	t.Run("Contract", func(t *testing.T) {
 		supporttest.StoreContract(t, func(t *testing.T) support.ThreadStore { s, _, _ := open(t); return s })
 	})
-}
-
-func testMapReply(t *testing.T, open opener) {
-	s, _, _ := open(t)
-	ctx := context.Background()
-	s.MapReply(ctx, "C1", "1700000005.000200", "1700000005.000100")
-	if th, _ := s.ThreadOf(ctx, "C1", "1700000005.000200"); th != "1700000005.000100" {
-		t.Errorf("ThreadOf reply = %s", th)
-	}
-	if th, _ := s.ThreadOf(ctx, "C1", "1700000005.000100"); th != "1700000005.000100" {
-		t.Errorf("ThreadOf parent = %s", th)
-	}
 }
 
 func testStats(t *testing.T, open opener) {
@@ -269,7 +256,6 @@ func testTTL(t *testing.T, open opener) {
 		Verdicts: [3]support.Verdict{v, v, v}, Cooldown: time.Minute, ReminderDue: now.Add(time.Minute)})
 	s.RecordAgentReply(ctx, support.AgentRecord{EventID: "Ev11", Channel: "C1", Thread: "3.3", TS: "3.4", Agent: "UA", At: now})
 	s.Resolve(ctx, "C1", "3.3", "UA", now)
-	s.MapReply(ctx, "C1", "3.4", "3.3")
 	s.SetOnCall(ctx, "C1", "UA")
 	s.Snooze(ctx, "UA", time.Hour)
 	s.Nudged(ctx, "UA", support.NudgeRecord{Channel: "C1", Thread: "3.3", Cue: "waiting", Tip: "ack-wait", At: now})

@@ -89,7 +89,7 @@ type Bot struct {
 // store is what slackio reads and writes itself; everything else goes
 // through the desk.
 type store interface {
-	ThreadOf(ctx context.Context, channel, ts string) (string, error)
+	Tracked(ctx context.Context, channel, ts string) (bool, error)
 	OnCall(ctx context.Context, channel string) (string, error)
 	RecentNudges(ctx context.Context, agent string, n int) ([]support.NudgeRecord, error)
 	SetWatching(ctx context.Context, channel string, on bool) error

@@ -132,11 +132,15 @@ func (b *Bot) recordDeletion(ctx context.Context, e event) recorded {
 // recordReaction: 👀 claims the thread, ✅ resolves it.
 func (b *Bot) recordReaction(ctx context.Context, r *slackevents.ReactionAddedEvent) recorded {
 	log := b.log.With("channel", r.Item.Channel, "user", r.User, "reaction", r.Reaction)
+	if role := b.dir.RoleNow(r.User, ""); role != support.Agent && role != support.Unplaced {
+		log.Debug("a customer's reaction claims and resolves nothing")
+		return recorded{ok: true}
+	}
 	// The reaction may be on a reply: find its thread.
 	channel := r.Item.Channel
-	thread, err := b.store.ThreadOf(ctx, channel, r.Item.Timestamp)
+	thread, err := b.threadOf(ctx, channel, r.Item.Timestamp)
 	if err != nil {
-		log.Warn("reaction not recorded; not acked", "error", err)
+		log.Warn("reaction not recorded; not acked, Slack will redeliver it", "error", err)
 		return recorded{}
 	}
 	act := support.ReactResolve
@@ -160,6 +164,17 @@ func (b *Bot) recordReaction(ctx context.Context, r *slackevents.ReactionAddedEv
 		return recorded{}
 	}
 	return recorded{ok: true, after: after}
+}
+
+// threadOf returns the thread message ts of channel is in: ts when the
+// store knows it as a thread (a parent: one Redis command), else the
+// thread Slack names (a reply).
+func (b *Bot) threadOf(ctx context.Context, channel, ts string) (string, error) {
+	tracked, err := b.store.Tracked(ctx, channel, ts)
+	if err != nil || tracked {
+		return ts, err
+	}
+	return b.web.threadOf(ctx, channel, ts)
 }
 
 // reactLater applies a reaction whose author the record step could not

@@ -14,6 +14,9 @@ var MethodScopes = map[string][]string{
 	// Looking up a delivery whose outcome is unknown, in the agent's DM or
 	// the triage channel (a private channel).
 	"conversations.history": {"im:history", "groups:history", "channels:history"},
+	// Which thread a 👀 or ✅ on a reply belongs to (a reaction names only
+	// the message).
+	"conversations.replies": {"channels:history", "groups:history"},
 	"usergroups.users.list": {"usergroups:read"},
 	"views.publish":         nil,
 	"users.info":            {"users:read"},

@@ -70,6 +70,33 @@ func (w webAPI) permalink(ctx context.Context, channel, ts string) string {
 	return link
 }
 
+// threadOf returns the thread that message ts of channel is in: its
+// parent's ts, or ts itself when the message is a parent or stands alone
+// (or Slack no longer has it). One conversations.replies call (Tier 3 for
+// internal apps): only for a 👀 or ✅ of an agent on a message the store
+// does not know as a thread.
+func (w webAPI) threadOf(ctx context.Context, channel, ts string) (string, error) {
+	thread := ts
+	err := w.retry(ctx, "conversations.replies", func() error {
+		msgs, _, _, err := w.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{ChannelID: channel, Timestamp: ts, Limit: 1})
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if m.ThreadTimestamp != "" {
+				thread = m.ThreadTimestamp
+				break
+			}
+		}
+		return nil
+	})
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && (se.Err == "thread_not_found" || se.Err == "message_not_found") {
+		return ts, nil
+	}
+	return thread, err
+}
+
 // openDM returns the ID of the bot's direct-message channel with user.
 func (w webAPI) openDM(ctx context.Context, user string) (string, error) {
 	var im string

@@ -50,8 +50,9 @@ type Threads interface {
 	GetThread(ctx context.Context, channel, ts string) (Thread, error)
 	SetPending(ctx context.Context, r Reminder) error
 	RemindersDone(ctx context.Context, channel, ts string) error
-	MapReply(ctx context.Context, channel, ts, thread string) error
-	ThreadOf(ctx context.Context, channel, ts string) (string, error)
+	// Tracked reports whether ts is a thread the store keeps (a thread's
+	// parent message); a reply is not one.
+	Tracked(ctx context.Context, channel, ts string) (bool, error)
 	ReleaseNudge(ctx context.Context, channel, ts string) error
 }
 

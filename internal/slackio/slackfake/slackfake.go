@@ -65,31 +65,36 @@ type Server struct {
 	ln       net.Listener
 	upgrader websocket.Upgrader
 
-	mu           sync.Mutex
-	users        map[string]User
-	channels     map[string]string // ID → name
-	groups       map[string][]string
-	calls        []Call
-	callCond     *sync.Cond
-	acks         map[string]Ack
-	ackCond      *sync.Cond
-	sent         map[string]sentEnvelope
-	conns        []*conn
-	next         int
-	seq          int
-	rateLimits   map[string]*rateLimit
-	failures     map[string]int // method → remaining 500s
-	drops        map[string]int // method → remaining connections closed without an answer
-	apiErrors    map[string]apiError
-	delay        time.Duration
-	lean         bool
-	pingEvery    time.Duration
-	opened       int
-	redeliver    []time.Duration // Events API retry schedule for unacked envelopes
-	redelivered  int
-	noEnvelope   int                        // frames the app sent without an envelope_id (errors)
-	lastTS       int64                      // microseconds of the last ts handed out
-	replies      map[string]int             // channel|thread ts → replies in the thread
+	mu          sync.Mutex
+	users       map[string]User
+	channels    map[string]string // ID → name
+	groups      map[string][]string
+	calls       []Call
+	callCond    *sync.Cond
+	acks        map[string]Ack
+	ackCond     *sync.Cond
+	sent        map[string]sentEnvelope
+	conns       []*conn
+	next        int
+	seq         int
+	rateLimits  map[string]*rateLimit
+	failures    map[string]int // method → remaining 500s
+	drops       map[string]int // method → remaining connections closed without an answer
+	apiErrors   map[string]apiError
+	delay       time.Duration
+	lean        bool
+	pingEvery   time.Duration
+	opened      int
+	redeliver   []time.Duration // Events API retry schedule for unacked envelopes
+	redelivered int
+	noEnvelope  int            // frames the app sent without an envelope_id (errors)
+	lastTS      int64          // microseconds of the last ts handed out
+	replies     map[string]int // channel|thread ts → replies in the thread
+	// threads holds the messages of each thread, parent first, by
+	// channel|thread ts, and threadOf each message's thread by
+	// channel|ts: what conversations.replies reads.
+	threads      map[string][]threadMsg
+	threadOf     map[string]string
 	shouldEscape bool                       // the slash command's should_escape (SetShouldEscape)
 	tierCalls    map[string][]time.Time     // recent calls of rate-limited methods (tierLimits)
 	members      map[string]map[string]bool // channel → members (SetMembers)
@@ -191,6 +196,8 @@ func New() (*Server, error) {
 		failures:    map[string]int{},
 		drops:       map[string]int{},
 		replies:     map[string]int{},
+		threads:     map[string][]threadMsg{},
+		threadOf:    map[string]string{},
 		tierCalls:   map[string][]time.Time{},
 		apiErrors:   map[string]apiError{},
 		lostAnswers: map[string]int{},
@@ -690,6 +697,7 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 		}
 		ts := s.newTS()
 		s.posted[args.Get("channel")] = append(s.posted[args.Get("channel")], posted{ts: ts, text: args.Get("text"), metadata: meta})
+		s.keep(args.Get("channel"), threadMsg{user: s.BotUserID, ts: ts, thread: args.Get("thread_ts"), text: args.Get("text")})
 		return ok(map[string]any{"channel": args.Get("channel"), "ts": ts})
 	case "files.getUploadURLExternal":
 		// Slack's two-step upload: a URL to post the bytes to, and a file ID
@@ -751,6 +759,34 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 			msgs = append(msgs, m)
 		}
 		return ok(map[string]any{"messages": msgs, "has_more": len(all) > limit})
+	case "conversations.replies":
+		// The thread of ts, parent first, at most limit messages; ts may
+		// be the parent's or a reply's (Slack's docs). Every message of a
+		// thread carries its thread_ts; an unthreaded message is returned
+		// alone, without one.
+		key := args.Get("channel") + "|" + args.Get("ts")
+		th, found := s.threadOf[key]
+		if args.Get("channel") == "" || args.Get("ts") == "" || !found {
+			return map[string]any{"ok": false, "error": "thread_not_found"}
+		}
+		limit, err := strconv.Atoi(args.Get("limit"))
+		if err != nil || limit <= 0 || limit > 1000 {
+			limit = 1000
+		}
+		all := s.threads[args.Get("channel")+"|"+th]
+		threaded := len(all) > 1
+		var msgs []map[string]any
+		for _, m := range all {
+			if len(msgs) == limit {
+				break
+			}
+			out := map[string]any{"type": "message", "user": m.user, "ts": m.ts, "text": EscapeText(m.text)}
+			if threaded {
+				out["thread_ts"] = th
+			}
+			msgs = append(msgs, out)
+		}
+		return ok(map[string]any{"messages": msgs, "has_more": len(all) > limit})
 	case "conversations.open":
 		users := args.Get("users")
 		if users == "" {
@@ -794,6 +830,33 @@ func (s *Server) answer(method string, args url.Values, r *http.Request) map[str
 		return ok(map[string]any{"view": map[string]any{"id": "V1"}})
 	}
 	return map[string]any{"ok": false, "error": "unknown_method"}
+}
+
+// threadMsg is a message of a thread, as conversations.replies returns it.
+type threadMsg struct{ user, ts, thread, text string }
+
+// keep remembers m (a message sent or posted in channel) for
+// conversations.replies; a reply whose parent was never sent gets one.
+// Callers hold s.mu.
+func (s *Server) keep(channel string, m threadMsg) {
+	th := m.thread
+	if th == "" {
+		th = m.ts
+	}
+	key := channel + "|" + th
+	if _, seen := s.threadOf[channel+"|"+m.ts]; seen && m.ts != th {
+		return // a reply sent again with its ts
+	}
+	if len(s.threads[key]) == 0 {
+		s.threads[key] = []threadMsg{{user: m.user, ts: th}} // the parent, until it is sent
+		s.threadOf[key] = th
+	}
+	if m.ts == th {
+		s.threads[key][0] = m
+		return
+	}
+	s.threads[key] = append(s.threads[key], m)
+	s.threadOf[channel+"|"+m.ts] = th
 }
 
 // handleResponseURL takes posts to a slash command's or an action's

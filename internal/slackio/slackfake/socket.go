@@ -259,6 +259,7 @@ func (s *Server) SendMessage(m Message) (envelopeID, eventID string, err error) 
 	if m.ThreadTS != "" && m.ThreadTS != m.TS {
 		s.replies[m.Channel+"|"+m.ThreadTS]++
 	}
+	s.keep(m.Channel, threadMsg{user: m.User, ts: m.TS, thread: m.ThreadTS, text: m.Text})
 	s.mu.Unlock()
 	// Slack escapes &, < and > in message text, except in its own markup.
 	ev := map[string]any{"type": "message", "channel": m.Channel, "user": m.User, "text": EscapeText(m.Text),

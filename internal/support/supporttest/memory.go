@@ -36,7 +36,6 @@ type Memory struct {
 	threads  map[string]*memThread
 	events   map[string]string // dedupe key → decision
 	first    map[string]bool
-	replies  map[string]string // channel|ts → thread
 	oncall   map[string]string
 	snoozed  map[string]time.Time
 	nudges   map[string][]support.NudgeRecord
@@ -73,7 +72,7 @@ type memDelivery struct {
 // NewMemory returns an empty store whose clock is clock.
 func NewMemory(clock func() time.Time) *Memory {
 	return &Memory{Clock: clock, threads: map[string]*memThread{}, events: map[string]string{}, first: map[string]bool{},
-		replies: map[string]string{}, oncall: map[string]string{}, snoozed: map[string]time.Time{}, nudges: map[string][]support.NudgeRecord{},
+		oncall: map[string]string{}, snoozed: map[string]time.Time{}, nudges: map[string][]support.NudgeRecord{},
 		counts: map[string]map[string]int{}, waits: map[string][]time.Duration{}, feedback: map[string][2]int{},
 		open: map[string][]support.OpenItem{}, delivery: map[string]memDelivery{}}
 }
@@ -119,12 +118,9 @@ func (t *memThread) view() support.Thread {
 	return v
 }
 
-// begin is what both record steps do first: map a reply to its thread, and
-// name the event's dedupe entry. m.mu is held.
+// begin names the event's dedupe entry, what both record steps do first.
+// m.mu is held.
 func (m *Memory) begin(channel, thread, ts, eventID string) (eventKey string) {
-	if ts != thread {
-		m.replies[key(channel, ts)] = thread
-	}
 	return channel + "|" + thread + "|" + support.DedupeID(eventID, ts)
 }
 
@@ -404,26 +400,14 @@ func (m *Memory) RemindersDone(_ context.Context, channel, ts string) error {
 	return nil
 }
 
-// MapReply implements support.ThreadStore.
-func (m *Memory) MapReply(_ context.Context, channel, ts, thread string) error {
+// Tracked implements support.ThreadStore.
+func (m *Memory) Tracked(_ context.Context, channel, ts string) (bool, error) {
 	if err := m.lock(); err != nil {
-		return err
+		return false, err
 	}
 	defer m.mu.Unlock()
-	m.replies[key(channel, ts)] = thread
-	return nil
-}
-
-// ThreadOf implements support.ThreadStore.
-func (m *Memory) ThreadOf(_ context.Context, channel, ts string) (string, error) {
-	if err := m.lock(); err != nil {
-		return ts, err
-	}
-	defer m.mu.Unlock()
-	if th, ok := m.replies[key(channel, ts)]; ok {
-		return th, nil
-	}
-	return ts, nil
+	_, ok := m.threads[key(channel, ts)]
+	return ok, nil
 }
 
 // ReleaseNudge implements support.ThreadStore.
