@@ -112,25 +112,12 @@ func NewQueue(s *Store, log *slog.Logger) *Queue {
 		Poll: time.Second, ClaimIdle: support.Handover, Concurrency: 100, inflight: map[uint32]map[string]bool{}}
 }
 
-// scheduleScript puts envelope ARGV[3] (ID ARGV[1]) in the due set at
-// ARGV[2]; with a TTL ARGV[4] other than 0, it sets the keys' TTL.
 var scheduleScript = redis.NewScript(`
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-if ARGV[4] ~= '0' then
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  redis.call('PEXPIRE', KEYS[2], ARGV[4])
-end
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1`)
-
-// queueTTL is the TTL argument of scheduleScript and retryScript for shard
-// n: 0 when this replica set it recently (Store.queueTTL).
-func (q *Queue) queueTTL(n uint32) int64 {
-	if q.s.queueTTL(n) {
-		return q.s.retention.Milliseconds()
-	}
-	return 0
-}
 
 // Schedule stores r, due at r.Due (one reminder per ID: scheduling it again
 // replaces it).
@@ -140,7 +127,7 @@ func (q *Queue) Schedule(ctx context.Context, r support.Reminder) error {
 		return err
 	}
 	n := q.s.shardOf(reminderShard(r))
-	err = scheduleScript.Run(ctx, q.s.rdb, []string{q.s.dueKey(n), q.s.taskKey(n)}, r.ID(), r.Due, env, q.queueTTL(n)).Err()
+	err = scheduleScript.Run(ctx, q.s.rdb, []string{q.s.dueKey(n), q.s.taskKey(n)}, r.ID(), r.Due, env, q.s.retention.Milliseconds()).Err()
 	if err != nil {
 		return fmt.Errorf("schedule %s: %w", r.ID(), err)
 	}
@@ -238,10 +225,8 @@ return nxt[2]`)
 var retryScript = redis.NewScript(`
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
-if ARGV[5] ~= '0' then
-  redis.call('PEXPIRE', KEYS[2], ARGV[5])
-  redis.call('PEXPIRE', KEYS[3], ARGV[5])
-end
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
 redis.call('XACK', KEYS[1], ARGV[6], ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
 return 1`)
@@ -343,14 +328,6 @@ func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, w
 		if time.Since(lastTidy) >= tidyEvery {
 			lastTidy = time.Now()
 			q.tidy(ctx, stream)
-			// The shard's keys' TTL, which the scripts set only once an
-			// hour per replica (Store.queueTTL).
-			_, _ = q.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-				for _, k := range []string{stream, due, tasks} {
-					p.PExpire(ctx, k, q.s.retention)
-				}
-				return nil
-			})
 		}
 		// Read at most a batch; each entry then waits for a free worker
 		// (kept claimed by the heartbeat meanwhile), and the next read waits
@@ -530,7 +507,7 @@ func (q *Queue) handle(ctx context.Context, n uint32, e redis.XMessage, h Handle
 	b, _ := json.Marshal(env)
 	rctx := context.WithoutCancel(ctx)
 	if err := retryScript.Run(rctx, q.s.rdb, []string{q.s.streamKey(n), q.s.dueKey(n), q.s.taskKey(n)},
-		e.ID, env.ID, string(b), at.UnixMilli(), q.queueTTL(n), group).Err(); err != nil {
+		e.ID, env.ID, string(b), at.UnixMilli(), q.s.retention.Milliseconds(), group).Err(); err != nil {
 		// Not acked: the entry stays this replica's and is handed over
 		// (to this one or another) after ClaimIdle.
 		q.log.Warn("delivery queue: retry not recorded; the entry is taken over later", "task", env.ID, "error", err)

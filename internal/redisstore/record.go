@@ -73,8 +73,6 @@ type customerArgs struct {
 	ReminderID  string     `json:"reminder_id"`
 	Reminder    string     `json:"reminder"` // its envelope
 	Edit        bool       `json:"edit"`     // an edit of the message
-	// QueueTTL: set the shard's queue keys' TTL (see Store.queueTTL).
-	QueueTTL bool `json:"queue_ttl"`
 }
 
 type reading struct {
@@ -151,17 +149,15 @@ if r.frustrated then
     nudge = true
     -- The nudge to deliver, written by this step.
     redis.call('XADD', KEYS[2], '*', 'd', a.nudges[v + 1])
-    if a.queue_ttl then redis.call('PEXPIRE', KEYS[2], a.retention_ms) end
+    redis.call('PEXPIRE', KEYS[2], a.retention_ms)
   end
   if due > 0 then
     -- The response reminder, in the shard's due set with its envelope.
     fields.reminder = a.at .. ':1'
     redis.call('ZADD', KEYS[3], due, a.reminder_id)
     redis.call('HSET', KEYS[4], a.reminder_id, a.reminder)
-    if a.queue_ttl then
-      redis.call('PEXPIRE', KEYS[3], a.retention_ms)
-      redis.call('PEXPIRE', KEYS[4], a.retention_ms)
-    end
+    redis.call('PEXPIRE', KEYS[3], a.retention_ms)
+    redis.call('PEXPIRE', KEYS[4], a.retention_ms)
   end
   redis.call('HDEL', th, F.agent_replied, F.resolved, F.reminders_done)
 else
@@ -189,7 +185,6 @@ type agentArgs struct {
 	RetentionMS int64  `json:"retention_ms,string"`
 	Dedupe      string `json:"dedupe"`
 	Review      string `json:"review"` // the review's envelope ("" for none)
-	QueueTTL    bool   `json:"queue_ttl"`
 }
 
 // The agent script. KEYS: the thread's hash and the shard's stream.
@@ -223,7 +218,7 @@ else
     -- written by this step.
     review = true
     redis.call('XADD', KEYS[2], '*', 'd', a.review)
-    if a.queue_ttl then redis.call('PEXPIRE', KEYS[2], a.retention_ms) end
+    redis.call('PEXPIRE', KEYS[2], a.retention_ms)
   end
   fields.agent_replied, fields.agent_ts = '1', a.ts
   if h.first_frustrated and not h.first_reply then
@@ -240,13 +235,13 @@ fields.agent_event, fields.agent_decision = a.dedupe, d
 write(th, fields, h.ttl_set, a.at, a.retention_ms)
 return {'new', d, before, waited}`)
 
-// RecordCustomer is the record step for a customer message: one script,
-// one round trip. The script
+// RecordCustomer is the record step for a customer message: one pipeline,
+// one round trip (the reply map, for a reply, rides along). The script
 // writes the nudge it decides on to the shard's delivery stream and the
 // reminder it arms to the shard's due set.
 func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (support.CustomerResult, error) {
 	a := customerArgs{User: r.User, At: r.At.UnixMilli(), TS: r.TS, RetentionMS: ms(r.Retention, s.retention), Dedupe: support.DedupeID(r.EventID, r.TS),
-		CooldownMS: r.Cooldown.Milliseconds(), ReminderDue: dueMs(r.ReminderDue), Edit: r.Edit, QueueTTL: s.queueTTL(s.shardOf(r.Channel, r.Thread))}
+		CooldownMS: r.Cooldown.Milliseconds(), ReminderDue: dueMs(r.ReminderDue), Edit: r.Edit}
 	for i, v := range r.Verdicts {
 		a.Readings[i] = reading{Score: strconv.FormatFloat(v.Score, 'f', 3, 64), Frustrated: v.Frustrated, Cue: v.Cue}
 	}
@@ -295,8 +290,7 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 // writes the review, when there is one and it is due, to the shard's
 // delivery stream.
 func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (support.AgentResult, error) {
-	a := agentArgs{Agent: r.Agent, At: r.At.UnixMilli(), TS: r.TS, RetentionMS: ms(r.Retention, s.retention), Dedupe: support.DedupeID(r.EventID, r.TS),
-		QueueTTL: s.queueTTL(s.shardOf(r.Channel, r.Thread))}
+	a := agentArgs{Agent: r.Agent, At: r.At.UnixMilli(), TS: r.TS, RetentionMS: ms(r.Retention, s.retention), Dedupe: support.DedupeID(r.EventID, r.TS)}
 	if r.Review != nil {
 		var err error
 		if a.Review, err = newEnvelope(taskReview, r.Review.ID(), r.Review); err != nil {
