@@ -228,6 +228,34 @@ func TestEndToEndResolutionCheckIn(t *testing.T) {
 	}
 }
 
+// A ✅ on a reply needs Slack to say which thread the reply is in; the ack
+// does not wait for it (the reaction is queued durably in the record step),
+// and a slow or failing conversations.replies only delays the resolution.
+func TestEndToEndReactionOnAReplyIsAckedBeforeSlackAnswers(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, func(c *Config) { c.FollowupAfter = time.Second })
+	th, reply := "1700001200.000100", "1700001200.000300"
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: customer, TS: th, Text: "Invoices are wrong again!"})
+	h.sayHandled(slackfake.Message{Channel: chSupport, User: agent, ThreadTS: th, TS: reply, Text: "Fixed it, sorry about that, Sam."})
+	h.fake.SetMethodDelay("conversations.replies", 2*time.Second) // longer than the record step's budget
+	h.fake.FailWith("conversations.replies", "internal_error", 1) // and the first call fails
+	env, err := h.fake.SendEvent("EvRSlowReply", map[string]any{"type": "reaction_added", "user": agent, "reaction": "white_check_mark",
+		"item": map[string]any{"type": "message", "channel": chSupport, "ts": reply}, "event_ts": "1700001200.000400"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.fake.WaitAck(env, 900*time.Millisecond); !ok {
+		t.Fatal("the ✅ on a reply was not acked within the record step's budget: the ack waited for Slack")
+	}
+	dms := h.waitDMs(th, 1, 15*time.Second)
+	if txt := plain(dms[0].Args.Get("blocks")); !strings.Contains(txt, "is happy with the outcome") {
+		t.Errorf("check-in after the queued ✅: %s", txt)
+	}
+	if failed, ok := len(h.fake.Calls("conversations.replies:internal_error")), len(h.fake.Calls("conversations.replies")); failed != 1 || ok != 1 {
+		t.Errorf("conversations.replies: %d failed and %d answered calls, want the failed one and its retry", failed, ok)
+	}
+}
+
 // The buttons on nudges and reminders, App Home, stats and remind.
 func TestEndToEndButtonsHomeStatsAndRemind(t *testing.T) {
 	t.Parallel()

@@ -129,72 +129,72 @@ func (b *Bot) recordDeletion(ctx context.Context, e event) recorded {
 	return recorded{ok: true}
 }
 
-// recordReaction: 👀 claims the thread, ✅ resolves it.
+// recordReaction: 👀 claims the thread, ✅ resolves it. The record step
+// asks only Redis: an agent's reaction on a thread the store tracks is
+// applied at once; one that needs Slack first (users.info for a reactor
+// not placed yet, conversations.replies for a reply, whose event names
+// only the message) is queued durably (ReactLater) and applied by the
+// queue's handler (applyReaction). The ack never waits for the Web API.
 func (b *Bot) recordReaction(ctx context.Context, r *slackevents.ReactionAddedEvent) recorded {
 	log := b.log.With("channel", r.Item.Channel, "user", r.User, "reaction", r.Reaction)
-	if role := b.dir.RoleNow(r.User, ""); role != support.Agent && role != support.Unplaced {
+	role := b.dir.RoleNow(r.User, "")
+	if role != support.Agent && role != support.Unplaced {
 		log.Debug("a customer's reaction claims and resolves nothing")
 		return recorded{ok: true}
 	}
-	// The reaction may be on a reply: find its thread.
-	channel := r.Item.Channel
-	thread, err := b.threadOf(ctx, channel, r.Item.Timestamp)
-	if err != nil {
-		log.Warn("reaction not recorded; not acked, Slack will redeliver it", "error", err)
-		return recorded{}
-	}
+	channel, ts, user := r.Item.Channel, r.Item.Timestamp, r.User
 	act := support.ReactResolve
 	if r.Reaction == "eyes" {
 		act = support.ReactClaim
 	}
-	user := r.User
-	after, err := b.desk.React(ctx, channel, thread, user, act)
-	switch {
-	case errors.Is(err, support.ErrUnknownAuthor):
-		// A reaction carries no team, and users.info has not answered yet
-		// (the reactor's first after a restart): acked now, applied once
-		// Slack says who it is, so an agent's first 👀 still claims.
-		log.Debug("reactor not known yet; the reaction applies once users.info answers")
-		return recorded{ok: true, after: func(ctx context.Context) { b.reactLater(ctx, log, channel, thread, user, act) }}
-	case errors.Is(err, support.ErrNotAgent):
-		log.Debug("a customer's reaction claims and resolves nothing")
-		return recorded{ok: true}
-	case err != nil:
-		log.Warn("reaction not recorded; not acked", "error", err)
+	tracked, err := b.store.Tracked(ctx, channel, ts)
+	if err != nil {
+		log.Warn("reaction not recorded; not acked, Slack will redeliver it", "error", err)
 		return recorded{}
 	}
-	return recorded{ok: true, after: after}
+	if tracked && role == support.Agent {
+		after, err := b.desk.React(ctx, channel, ts, user, act)
+		if err != nil {
+			log.Warn("reaction not recorded; not acked, Slack will redeliver it", "error", err)
+			return recorded{}
+		}
+		return recorded{ok: true, after: after}
+	}
+	id, err := b.desk.ReactLater(ctx, channel, ts, user, act)
+	if err != nil {
+		log.Warn("reaction not queued; not acked, Slack will redeliver it", "error", err)
+		return recorded{}
+	}
+	log.Debug("reaction queued: Slack must first say who reacted or in which thread", "task", id)
+	return recorded{ok: true, tasks: []string{id}}
 }
 
-// threadOf returns the thread message ts of channel is in: ts when the
-// store knows it as a thread (a parent: one Redis command), else the
-// thread Slack names (a reply).
-func (b *Bot) threadOf(ctx context.Context, channel, ts string) (string, error) {
-	tracked, err := b.store.Tracked(ctx, channel, ts)
-	if err != nil || tracked {
-		return ts, err
+// applyReaction is the queue's handler for a queued reaction: it finds the
+// thread of the message (ts itself when the store tracks it, else the
+// thread Slack names) and applies the reaction, the directory allowed to
+// ask Slack who reacted. An error leaves it to the queue's retry.
+func (b *Bot) applyReaction(ctx context.Context, r support.Reminder) (string, error) {
+	thread := r.Thread
+	tracked, err := b.store.Tracked(ctx, r.Channel, r.Thread)
+	if err != nil {
+		return "", err
 	}
-	return b.web.threadOf(ctx, channel, ts)
-}
-
-// reactLater applies a reaction whose author the record step could not
-// place, with the directory allowed to ask Slack.
-func (b *Bot) reactLater(ctx context.Context, log logger, channel, thread, user string, act support.Reaction) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 40*time.Second)
-	defer cancel()
-	var after func(context.Context)
-	var err error
-	if act == support.ReactClaim {
-		err = b.desk.Claim(ctx, channel, thread, user, "")
-	} else {
-		_, after, err = b.desk.Resolve(ctx, channel, thread, user, "")
+	if !tracked {
+		if thread, err = b.web.threadOf(ctx, r.Channel, r.Thread); err != nil {
+			return "", err
+		}
 	}
-	if err != nil && !errors.Is(err, support.ErrNotAgent) {
-		log.Warn("reaction not applied", "error", err)
+	after, err := b.desk.ApplyReaction(ctx, r.Channel, thread, r.User, r.React)
+	switch {
+	case errors.Is(err, support.ErrNotAgent):
+		return support.Moot, nil // a customer's: claims and resolves nothing
+	case err != nil:
+		return "", err
 	}
 	if after != nil {
 		after(ctx)
 	}
+	return support.Sent, nil
 }
 
 // DeliverNudge, DeliverReview and DeliverReminder are the durable queue's
@@ -233,6 +233,11 @@ func (b *Bot) DeliverReview(ctx context.Context, t support.ReviewTask) error {
 
 // DeliverReminder: see DeliverNudge.
 func (b *Bot) DeliverReminder(ctx context.Context, r support.Reminder) error {
+	if r.Kind == support.KindReaction {
+		outcome, err := b.applyReaction(ctx, r)
+		b.delivered(r.Kind, r.ID(), outcome, err)
+		return err
+	}
 	outcome, err := b.desk.DeliverReminder(ctx, r)
 	switch {
 	case err != nil:

@@ -558,11 +558,11 @@ const (
 	ReactResolve                 // ✅
 )
 
-// React is the record step for a reaction, which runs before the ack: it
-// places the reactor from what the directory knows now (RoleNow), and
-// answers ErrUnknownAuthor when it cannot yet (the caller applies the
-// reaction with Claim or Resolve once it can), ErrNotAgent for a customer.
-// after is Resolve's.
+// React is the record step for a reaction on a thread, which runs before
+// the ack: it places the reactor from what the directory knows now
+// (RoleNow), and answers ErrUnknownAuthor when it cannot yet (the caller
+// queues the reaction with ReactLater), ErrNotAgent for a customer. after
+// is Resolve's.
 func (d *Desk) React(ctx context.Context, channel, thread, user string, r Reaction) (after func(context.Context), err error) {
 	switch d.dir.RoleNow(user, "") {
 	case Unplaced:
@@ -571,6 +571,29 @@ func (d *Desk) React(ctx context.Context, channel, thread, user string, r Reacti
 	default:
 		return nil, ErrNotAgent
 	}
+	return d.react(ctx, channel, thread, user, r)
+}
+
+// ReactLater is the record step for a reaction that needs Slack before it
+// can be applied (the reactor not placed yet, or the thread of the message
+// unknown): it queues it as a KindReaction task, due now, and returns the
+// task's ID. The queue's handler applies it with ApplyReaction.
+func (d *Desk) ReactLater(ctx context.Context, channel, ts, user string, r Reaction) (string, error) {
+	now := d.Now().UnixMilli()
+	rem := Reminder{Kind: KindReaction, Channel: channel, Thread: ts, User: user, Gen: now, N: 1, Due: now, React: r}
+	return rem.ID(), d.queue.Schedule(ctx, rem)
+}
+
+// ApplyReaction applies a queued reaction on thread: the directory may ask
+// Slack who reacted (Role); ErrNotAgent for a customer. after is Resolve's.
+func (d *Desk) ApplyReaction(ctx context.Context, channel, thread, user string, r Reaction) (after func(context.Context), err error) {
+	if d.dir.Role(ctx, user, "") != Agent {
+		return nil, ErrNotAgent
+	}
+	return d.react(ctx, channel, thread, user, r)
+}
+
+func (d *Desk) react(ctx context.Context, channel, thread, user string, r Reaction) (after func(context.Context), err error) {
 	if r == ReactClaim {
 		return nil, d.store.Claim(ctx, channel, thread, user)
 	}

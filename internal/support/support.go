@@ -61,6 +61,11 @@ const (
 	KindResponse = "response" // a frustrated customer waits for a reply
 	KindFollowup = "followup" // check in after a resolution
 	KindPersonal = "personal" // /empathy remind
+	// KindReaction is a 👀 or ✅ the record step could not apply at once
+	// (its author not placed yet, or the message not a thread the store
+	// knows): queued durably, applied by the queue's handler once Slack
+	// has said who reacted and in which thread.
+	KindReaction = "reaction"
 )
 
 // Reminder is one scheduled follow-up. It holds IDs and times only.
@@ -72,6 +77,9 @@ type Reminder struct {
 	Gen     int64  `json:"g"`           // Unix ms of the event that armed it
 	N       int    `json:"n"`           // 1 for the first, 2 for the first repeat...
 	Due     int64  `json:"d"`           // Unix ms
+	// React is what a KindReaction applies (Thread is then the message
+	// reacted to, which may be a reply).
+	React Reaction `json:"x,omitempty"`
 }
 
 // ID is the reminder's task ID and idempotency key: the same reminder
@@ -80,6 +88,8 @@ func (r Reminder) ID() string {
 	switch r.Kind {
 	case KindPersonal:
 		return fmt.Sprintf("%s:%s:%s:%d", r.Kind, r.User, r.Channel, r.Gen)
+	case KindReaction:
+		return fmt.Sprintf("%s:%d:%s:%s:%s:%d", r.Kind, r.React, r.User, r.Channel, r.Thread, r.Gen)
 	}
 	return fmt.Sprintf("%s:%s:%s:%d:%d", r.Kind, r.Channel, r.Thread, r.Gen, r.N)
 }
