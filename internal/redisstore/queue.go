@@ -112,12 +112,46 @@ func NewQueue(s *Store, log *slog.Logger) *Queue {
 		Poll: time.Second, ClaimIdle: support.Handover, Concurrency: 100, inflight: map[uint32]map[string]bool{}}
 }
 
-var scheduleScript = redis.NewScript(`
+// sentinel is a member of every due set (at +inf: never due) and a field
+// of every envelope hash, so that neither is deleted when the queue takes
+// its last task: a key Redis deleted would come back without its TTL, and
+// the scripts set the TTL only once an hour per replica (Store.queueTTL).
+const sentinel = "~"
+
+// luaKeep(due, tasks, ttl) puts the sentinel in the due set and the
+// envelope hash and sets both keys' TTL.
+const luaKeep = `
+local function keep(due, tasks, ttl)
+  redis.call('ZADD', due, '+inf', '` + sentinel + `')
+  redis.call('HSET', tasks, '` + sentinel + `', '-')
+  redis.call('PEXPIRE', due, ttl)
+  redis.call('PEXPIRE', tasks, ttl)
+end
+`
+
+// scheduleScript puts envelope ARGV[3] (ID ARGV[1]) in the due set at
+// ARGV[2]; with a TTL ARGV[4] other than 0, it keeps the keys (luaKeep).
+var scheduleScript = redis.NewScript(luaKeep + `
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if ARGV[4] ~= '0' then keep(KEYS[1], KEYS[2], ARGV[4]) end
 return 1`)
+
+// keepScript is a reader's periodic keep of its shard's keys: the
+// sentinels and the TTLs of the due set, the envelopes and the stream.
+var keepScript = redis.NewScript(luaKeep + `
+keep(KEYS[1], KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[3], ARGV[1])
+return 1`)
+
+// queueTTL is the TTL argument of scheduleScript and retryScript for shard
+// n: 0 when this replica set it recently (Store.queueTTL).
+func (q *Queue) queueTTL(n uint32) int64 {
+	if q.s.queueTTL(n) {
+		return q.s.retention.Milliseconds()
+	}
+	return 0
+}
 
 // Schedule stores r, due at r.Due (one reminder per ID: scheduling it again
 // replaces it).
@@ -127,7 +161,7 @@ func (q *Queue) Schedule(ctx context.Context, r support.Reminder) error {
 		return err
 	}
 	n := q.s.shardOf(reminderShard(r))
-	err = scheduleScript.Run(ctx, q.s.rdb, []string{q.s.dueKey(n), q.s.taskKey(n)}, r.ID(), r.Due, env, q.s.retention.Milliseconds()).Err()
+	err = scheduleScript.Run(ctx, q.s.rdb, []string{q.s.dueKey(n), q.s.taskKey(n)}, r.ID(), r.Due, env, q.queueTTL(n)).Err()
 	if err != nil {
 		return fmt.Errorf("schedule %s: %w", r.ID(), err)
 	}
@@ -169,7 +203,7 @@ func (q *Queue) Depth(ctx context.Context) (scheduled, pending int, err error) {
 	for n := uint32(0); n < q.s.shards; n++ {
 		var zc, xl *redis.IntCmd
 		if _, err := q.s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			zc = p.ZCard(ctx, q.s.dueKey(n))
+			zc = p.ZCount(ctx, q.s.dueKey(n), "-inf", "1e300") // not the sentinel, at +inf
 			xl = p.XLen(ctx, q.s.streamKey(n))
 			return nil
 		}); err != nil {
@@ -205,7 +239,7 @@ func retryDelay(n int, err error) time.Duration {
 // the stream, and returns the next due time (-1: none).
 var moveScript = redis.NewScript(`
 local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-if #first == 0 then return '-1' end
+if #first == 0 or first[1] == '` + sentinel + `' then return '-1' end
 if tonumber(first[2]) > tonumber(ARGV[1]) then return first[2] end
 local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 local envs = redis.call('HMGET', KEYS[3], unpack(ids))
@@ -216,17 +250,16 @@ redis.call('ZREM', KEYS[2], unpack(ids))
 redis.call('HDEL', KEYS[3], unpack(ids))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local nxt = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-if #nxt == 0 then return '-1' end
+if #nxt == 0 or nxt[1] == '` + sentinel + `' then return '-1' end
 return nxt[2]`)
 
 // retryScript acks entry ARGV[1] and schedules its envelope ARGV[3] (ID
 // ARGV[2]) again at ARGV[4], in one step: a retry is never lost between
 // the two.
-var retryScript = redis.NewScript(`
+var retryScript = redis.NewScript(luaKeep + `
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[5])
-redis.call('PEXPIRE', KEYS[3], ARGV[5])
+if ARGV[5] ~= '0' then keep(KEYS[2], KEYS[3], ARGV[5]) end
 redis.call('XACK', KEYS[1], ARGV[6], ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
 return 1`)
@@ -328,6 +361,9 @@ func (q *Queue) read(ctx, work context.Context, n uint32, slots chan struct{}, w
 		if time.Since(lastTidy) >= tidyEvery {
 			lastTidy = time.Now()
 			q.tidy(ctx, stream)
+			// The shard's sentinels and TTLs, which the scripts set only
+			// once an hour per replica (Store.queueTTL).
+			_ = keepScript.Run(ctx, q.s.rdb, []string{due, tasks, stream}, q.s.retention.Milliseconds()).Err()
 		}
 		// Read at most a batch; each entry then waits for a free worker
 		// (kept claimed by the heartbeat meanwhile), and the next read waits
@@ -507,7 +543,7 @@ func (q *Queue) handle(ctx context.Context, n uint32, e redis.XMessage, h Handle
 	b, _ := json.Marshal(env)
 	rctx := context.WithoutCancel(ctx)
 	if err := retryScript.Run(rctx, q.s.rdb, []string{q.s.streamKey(n), q.s.dueKey(n), q.s.taskKey(n)},
-		e.ID, env.ID, string(b), at.UnixMilli(), q.s.retention.Milliseconds(), group).Err(); err != nil {
+		e.ID, env.ID, string(b), at.UnixMilli(), q.queueTTL(n), group).Err(); err != nil {
 		// Not acked: the entry stays this replica's and is handed over
 		// (to this one or another) after ClaimIdle.
 		q.log.Warn("delivery queue: retry not recorded; the entry is taken over later", "task", env.ID, "error", err)

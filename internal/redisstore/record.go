@@ -73,6 +73,8 @@ type customerArgs struct {
 	ReminderID  string     `json:"reminder_id"`
 	Reminder    string     `json:"reminder"` // its envelope
 	Edit        bool       `json:"edit"`     // an edit of the message
+	// QueueTTL: set the shard's queue keys' TTL (see Store.queueTTL).
+	QueueTTL bool `json:"queue_ttl"`
 }
 
 type reading struct {
@@ -101,7 +103,7 @@ type decision struct {
 // first frustrated message, whether it follows an agent's reply in a
 // thread that has been frustrated, and the thread's owner (its claimer,
 // else its last agent; "" for none).
-var recordCustomerScript = redis.NewScript(luaFields + luaOlder + luaRead + `
+var recordCustomerScript = redis.NewScript(luaFields + luaOlder + luaRead + luaKeep + `
 local a = cjson.decode(ARGV[1])
 local th = KEYS[1]
 local h = read(th, {'customer', 'agent_replied', 'resolved', 'frustrated', 'waiting_customer', 'customer_ts', 'agent_ts',
@@ -149,21 +151,23 @@ if r.frustrated then
     nudge = true
     -- The nudge to deliver, written by this step.
     redis.call('XADD', KEYS[2], '*', 'd', a.nudges[v + 1])
-    redis.call('PEXPIRE', KEYS[2], a.retention_ms)
   end
   if due > 0 then
     -- The response reminder, in the shard's due set with its envelope.
     fields.reminder = a.at .. ':1'
     redis.call('ZADD', KEYS[3], due, a.reminder_id)
     redis.call('HSET', KEYS[4], a.reminder_id, a.reminder)
-    redis.call('PEXPIRE', KEYS[3], a.retention_ms)
-    redis.call('PEXPIRE', KEYS[4], a.retention_ms)
   end
   redis.call('HDEL', th, F.agent_replied, F.resolved, F.reminders_done)
 else
   if replied or resolved then redis.call('HDEL', th, F.agent_replied, F.resolved) end
   -- An edit that turns a complaint calm: the customer no longer waits on it.
   if a.edit and frus then redis.call('HDEL', th, F.waiting_since, F.waiting_customer) end
+end
+-- Once an hour per replica (Store.queueTTL): the shard's queue keys.
+if a.queue_ttl then
+  keep(KEYS[3], KEYS[4], a.retention_ms)
+  redis.call('PEXPIRE', KEYS[2], a.retention_ms)
 end
 local dec = {v = v, gen = a.at}
 if nudge then dec.n = true end
@@ -185,6 +189,7 @@ type agentArgs struct {
 	RetentionMS int64  `json:"retention_ms,string"`
 	Dedupe      string `json:"dedupe"`
 	Review      string `json:"review"` // the review's envelope ("" for none)
+	QueueTTL    bool   `json:"queue_ttl"`
 }
 
 // The agent script. KEYS: the thread's hash and the shard's stream.
@@ -218,7 +223,6 @@ else
     -- written by this step.
     review = true
     redis.call('XADD', KEYS[2], '*', 'd', a.review)
-    redis.call('PEXPIRE', KEYS[2], a.retention_ms)
   end
   fields.agent_replied, fields.agent_ts = '1', a.ts
   if h.first_frustrated and not h.first_reply then
@@ -227,6 +231,7 @@ else
   end
   redis.call('HDEL', th, F.waiting_since, F.waiting_customer)
 end
+if a.queue_ttl then redis.call('PEXPIRE', KEYS[2], a.retention_ms) end
 local dec = {gen = a.at}
 if late then dec.late = true end
 if review then dec.rv = true end
@@ -235,13 +240,13 @@ fields.agent_event, fields.agent_decision = a.dedupe, d
 write(th, fields, h.ttl_set, a.at, a.retention_ms)
 return {'new', d, before, waited}`)
 
-// RecordCustomer is the record step for a customer message: one pipeline,
-// one round trip (the reply map, for a reply, rides along). The script
+// RecordCustomer is the record step for a customer message: one script,
+// one round trip. The script
 // writes the nudge it decides on to the shard's delivery stream and the
 // reminder it arms to the shard's due set.
 func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (support.CustomerResult, error) {
 	a := customerArgs{User: r.User, At: r.At.UnixMilli(), TS: r.TS, RetentionMS: ms(r.Retention, s.retention), Dedupe: support.DedupeID(r.EventID, r.TS),
-		CooldownMS: r.Cooldown.Milliseconds(), ReminderDue: dueMs(r.ReminderDue), Edit: r.Edit}
+		CooldownMS: r.Cooldown.Milliseconds(), ReminderDue: dueMs(r.ReminderDue), Edit: r.Edit, QueueTTL: s.queueTTL(s.shardOf(r.Channel, r.Thread))}
 	for i, v := range r.Verdicts {
 		a.Readings[i] = reading{Score: strconv.FormatFloat(v.Score, 'f', 3, 64), Frustrated: v.Frustrated, Cue: v.Cue}
 	}
@@ -290,7 +295,8 @@ func (s *Store) RecordCustomer(ctx context.Context, r support.CustomerRecord) (s
 // writes the review, when there is one and it is due, to the shard's
 // delivery stream.
 func (s *Store) RecordAgentReply(ctx context.Context, r support.AgentRecord) (support.AgentResult, error) {
-	a := agentArgs{Agent: r.Agent, At: r.At.UnixMilli(), TS: r.TS, RetentionMS: ms(r.Retention, s.retention), Dedupe: support.DedupeID(r.EventID, r.TS)}
+	a := agentArgs{Agent: r.Agent, At: r.At.UnixMilli(), TS: r.TS, RetentionMS: ms(r.Retention, s.retention), Dedupe: support.DedupeID(r.EventID, r.TS),
+		QueueTTL: s.queueTTL(s.shardOf(r.Channel, r.Thread))}
 	if r.Review != nil {
 		var err error
 		if a.Review, err = newEnvelope(taskReview, r.Review.ID(), r.Review); err != nil {

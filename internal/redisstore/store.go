@@ -46,6 +46,25 @@ func (s *Store) expire(ctx context.Context, p redis.Pipeliner, key string) {
 	s.expireAfter(ctx, p, key, s.retention)
 }
 
+// queueTTL reports whether the script that writes to shard n's queue keys
+// (its stream, due set and task envelopes) should set their TTL: when this
+// replica has not in the last expireEvery. The keys are shared by every
+// thread of the shard, so a PEXPIRE per message would be most of a
+// reminder's cost; each reader also keeps them every tidyEvery (Queue.read).
+// The due set and the envelope hash hold a sentinel, so the queue never
+// empties them and Redis never deletes them: a key is made again only if
+// Redis lost it (a restart without persistence), and then has its TTL from
+// a reader within tidyEvery.
+func (s *Store) queueTTL(n uint32) bool {
+	key := fmt.Sprintf("queue:%d", n)
+	now := time.Now()
+	if last, ok := s.expired.Load(key); ok && now.Sub(last.(time.Time)) < expireEvery {
+		return false
+	}
+	s.expired.Store(key, now)
+	return true
+}
+
 // expireAfter is expire with a TTL of its own.
 func (s *Store) expireAfter(ctx context.Context, p redis.Pipeliner, key string, ttl time.Duration) {
 	now := time.Now()

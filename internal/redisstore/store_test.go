@@ -58,6 +58,7 @@ func storeSuite(t *testing.T, open opener) {
 		"RetryGoesBackToTheDueSet":    testRetry,
 		"SoonerReminderIsSeen":        testSooner,
 		"GoneConsumersAreRemoved":     testTidy,
+		"QueueKeysTTLOnceAnHour":      testQueueTTL,
 		"LongDeliveryIsNotTakenOver":  testHeartbeat,
 		"EveryKeyHasATTLAndNoText":    testTTL,
 	}
@@ -370,7 +371,7 @@ func testRecordArms(t *testing.T, open opener) {
 		t.Errorf("stream entry %+v (%v), want nudge %s", env, err, n.ID())
 	}
 	rem := support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: th, Gen: now.UnixMilli(), N: 1, Due: now.Add(time.Hour).UnixMilli()}
-	due, err := rdb.ZRangeWithScores(ctx, s.dueKey(sh), 0, -1).Result()
+	due, err := rdb.ZRangeByScoreWithScores(ctx, s.dueKey(sh), &redis.ZRangeBy{Min: "-inf", Max: "1e300"}).Result() // not the sentinel
 	if err != nil || len(due) != 1 || due[0].Member != rem.ID() || int64(due[0].Score) != rem.Due {
 		t.Errorf("due set %+v (%v), want %s at %d", due, err, rem.ID(), rem.Due)
 	}
@@ -522,6 +523,88 @@ func testTidy(t *testing.T, open opener) {
 			t.Errorf("the gone consumer is still in the group")
 		}
 	}
+}
+
+// The shard's queue keys get their TTL from the first script of a replica
+// that writes to them, not from every one (a PEXPIRE per reminder was most
+// of its cost); a reader sets it again when it starts and every tidyEvery,
+// so a key made again without one gets it back.
+func testQueueTTL(t *testing.T, open opener) {
+	s, rdb, _ := open(t)
+	ctx := context.Background()
+	now := time.Now()
+	rec := func(ts string) {
+		t.Helper()
+		v := support.Verdict{Score: 0.9, Frustrated: true, Cue: "waiting"}
+		nt := &support.NudgeTask{Channel: "C1", Thread: ts, TS: ts, At: now.UnixMilli()}
+		if _, err := s.RecordCustomer(ctx, support.CustomerRecord{EventID: "Ev" + ts, Channel: "C1", Thread: ts, TS: ts, User: "UC", At: now,
+			Verdicts: [3]support.Verdict{v, v, v}, Nudges: [3]*support.NudgeTask{nt, nt, nt}, Cooldown: time.Minute, ReminderDue: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two threads of one shard (a Cluster has 16).
+	first := "1700000000.000001"
+	sh := s.shardOf("C1", first)
+	second := ""
+	for n := 2; second == ""; n++ {
+		if ts := fmt.Sprintf("1700000000.%06d", n); s.shardOf("C1", ts) == sh {
+			second = ts
+		}
+	}
+	keys := []string{s.streamKey(sh), s.dueKey(sh), s.taskKey(sh)}
+	rec(first)
+	for _, k := range keys {
+		if ttl := rdb.PTTL(ctx, k).Val(); ttl <= 0 {
+			t.Fatalf("%s: TTL %v after the replica's first record step, want one", k, ttl)
+		}
+	}
+	// The queue taking the shard's last task does not delete its keys
+	// (Redis deletes an empty set or hash, and a script would make it
+	// again without a TTL): the sentinel stays.
+	q0 := NewQueue(s, slog.New(slog.DiscardHandler))
+	rem := support.Reminder{Kind: support.KindResponse, Channel: "C1", Thread: first, Gen: now.UnixMilli(), N: 1}
+	if err := q0.Cancel(ctx, "C1", first, rem.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := rdb.ZCard(ctx, s.dueKey(sh)).Result(); n != 1 {
+		t.Fatalf("due set after its only task was cancelled: %d members, want the sentinel alone", n)
+	}
+	for _, k := range keys[1:] {
+		if ttl := rdb.PTTL(ctx, k).Val(); ttl <= 0 {
+			t.Fatalf("%s: TTL %v once the queue took its last task, want one", k, ttl)
+		}
+	}
+	if sc, d, _ := q0.Depth(ctx); sc != 0 || d != 1 {
+		t.Errorf("depth %d scheduled, %d pending; want 0 (the sentinel is not a task) and the nudge", sc, d)
+	}
+	for _, k := range keys {
+		rdb.Persist(ctx, k)
+	}
+	rec(second)
+	for _, k := range keys {
+		if ttl := rdb.PTTL(ctx, k).Val(); ttl != -1 {
+			t.Fatalf("%s: TTL %v, want none: the record step set it again within the hour", k, ttl)
+		}
+	}
+	qctx, cancel := context.WithCancel(ctx)
+	q := NewQueue(s, slog.New(slog.DiscardHandler))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		q.Serve(qctx, time.Second, Handlers{Nudge: func(context.Context, support.NudgeTask) error { return nil },
+			Reminder: func(context.Context, support.Reminder) error { return nil }})
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, k := range keys {
+		for rdb.PTTL(ctx, k).Val() <= 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if ttl := rdb.PTTL(ctx, k).Val(); ttl <= 0 {
+			t.Errorf("%s: TTL %v once a reader ran, want one", k, ttl)
+		}
+	}
+	cancel()
+	<-done
 }
 
 // A delivery that runs longer than ClaimIdle on a live replica is not taken
