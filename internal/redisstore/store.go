@@ -33,6 +33,8 @@ type Store struct {
 	// a day, an agent's recent nudges), when this replica last set its TTL:
 	// the TTL is set again at most once per expireEvery, not on every write.
 	expired sync.Map // key → time.Time
+	// counts buffers Count's increments (stats.go).
+	counts counts
 }
 
 // expireEvery is how often a replica sets the TTL of a shared key it keeps
@@ -118,6 +120,9 @@ func tag(n uint32) string { return "{q" + strconv.FormatUint(uint64(n), 10) + "}
 // included (for load tests and benchmarks that clean up after themselves). It scans
 // a single server; on a cluster, scan each master.
 func (s *Store) Purge(ctx context.Context) error {
+	s.counts.mu.Lock()
+	s.counts.pending = nil // counts not added yet go with the rest
+	s.counts.mu.Unlock()
 	for _, pat := range []string{s.prefix + "*"} {
 		iter := s.rdb.Scan(ctx, 0, pat, 5000).Iterator()
 		var keys []string
@@ -142,8 +147,13 @@ func (s *Store) Purge(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the client.
-func (s *Store) Close() error { return s.rdb.Close() }
+// Close adds the counts Count has buffered, then closes the client.
+func (s *Store) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = s.flushCounts(ctx)
+	return s.rdb.Close()
+}
 
 // Ping reports whether Redis answers.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
@@ -393,20 +403,28 @@ func (s *Store) nudgesKey(agent string) string { return s.prefix + "nudges:" + a
 func (s *Store) Nudged(ctx context.Context, agent string, n support.NudgeRecord) error {
 	key := s.nudgesKey(agent)
 	v := strings.Join([]string{n.Tip, n.Channel, n.Thread, n.Cue, strconv.FormatInt(n.At.UnixMilli(), 10)}, "|")
+	var length *redis.IntCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.LPush(ctx, key, v)
-		p.LTrim(ctx, key, 0, recentNudges-1)
+		length = p.LPush(ctx, key, v)
 		s.expire(ctx, p, key)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("record nudge for %s: %w", agent, err)
 	}
+	// The list is cut back to recentNudges once it holds twice as many,
+	// not on every nudge: readers take the first n.
+	if length.Val() >= 2*recentNudges {
+		if err := s.rdb.LTrim(ctx, key, 0, recentNudges-1).Err(); err != nil {
+			return fmt.Errorf("record nudge for %s: %w", agent, err)
+		}
+	}
 	return nil
 }
 
 // RecentNudges returns agent's last n nudges, newest first.
 func (s *Store) RecentNudges(ctx context.Context, agent string, n int) ([]support.NudgeRecord, error) {
+	n = min(n, recentNudges) // the list may hold more until it is cut back
 	vs, err := s.rdb.LRange(ctx, s.nudgesKey(agent), 0, int64(n)-1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("recent nudges of %s: %w", agent, err)

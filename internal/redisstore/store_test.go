@@ -102,7 +102,7 @@ func testStats(t *testing.T, open opener) {
 }
 
 func testNudges(t *testing.T, open opener) {
-	s, _, _ := open(t)
+	s, rdb, _ := open(t)
 	ctx := context.Background()
 	at := time.UnixMilli(1700000000000)
 	for i := 0; i < 7; i++ {
@@ -115,6 +115,18 @@ func testNudges(t *testing.T, open opener) {
 	ns, _ := s.RecentNudges(ctx, "UA", 2)
 	if len(ns) != 2 || ns[0] != (support.NudgeRecord{Channel: "C1", Thread: "6", Cue: "waiting", Tip: "tip6", At: at.Add(6 * time.Minute)}) {
 		t.Errorf("recent nudges %+v", ns)
+	}
+	// The list is bounded (cut back once it holds twice recentNudges), and
+	// readers see at most recentNudges, the newest first.
+	for i := 7; i < 45; i++ {
+		s.Nudged(ctx, "UA", support.NudgeRecord{Channel: "C1", Thread: fmt.Sprint(i), Cue: "waiting", Tip: fmt.Sprintf("tip%d", i), At: at})
+	}
+	if n := rdb.LLen(ctx, s.nudgesKey("UA")).Val(); n < recentNudges || n >= 2*recentNudges {
+		t.Errorf("the list holds %d nudges; want [%d, %d)", n, recentNudges, 2*recentNudges)
+	}
+	ns, _ = s.RecentNudges(ctx, "UA", 50)
+	if len(ns) != recentNudges || ns[0].Tip != "tip44" {
+		t.Errorf("recent nudges: %d, newest %+v; want %d, tip44", len(ns), ns[0], recentNudges)
 	}
 }
 
@@ -301,6 +313,9 @@ func TestPurgeRemovesEverythingUnderThePrefix(t *testing.T) {
 	sibling := strings.TrimSuffix(prefix, ":") + "-sibling:"
 	other := New(rdb, sibling, time.Hour)
 	other.Count(ctx, "C1", time.Now(), support.StatNudges)
+	if err := other.flushCounts(ctx); err != nil {
+		t.Fatal(err)
+	}
 	defer other.Purge(ctx)
 	if err := s.Purge(ctx); err != nil {
 		t.Fatal(err)
@@ -663,5 +678,63 @@ func TestRecordStepAfterScriptFlush(t *testing.T) {
 	again, err := s.RecordCustomer(ctx, r)
 	if err != nil || !again.Duplicate {
 		t.Fatalf("the redelivery: %+v, %v", again, err)
+	}
+}
+
+// Count buffers its increments: nothing reaches Redis until countEvery has
+// passed (or this replica reads its stats, or closes), and then each field
+// is one HINCRBY of the sum. A flush that fails keeps its counts for the
+// next one: none lost, none doubled.
+func TestCountsAreBufferedThenAdded(t *testing.T) {
+	s, rdb, prefix := standalone(t)
+	ctx := context.Background()
+	now := time.Now()
+	key := s.statsKey("C1", now)
+	for i := 0; i < 5; i++ {
+		s.Count(ctx, "C1", now, support.StatFrustrated, support.StatNudges)
+	}
+	if n, _ := rdb.Exists(ctx, key).Result(); n != 0 {
+		t.Fatalf("the counts reached Redis at once: want them buffered")
+	}
+	// This replica reads its own counts.
+	st, err := s.Stats(ctx, "C1", now, 1)
+	if err != nil || st.Counts[support.StatFrustrated] != 5 || st.Counts[support.StatNudges] != 5 {
+		t.Fatalf("own stats: %v %v; want 5 and 5", st.Counts, err)
+	}
+	// A flush that fails puts its counts back.
+	s.Count(ctx, "C1", now, support.StatNudges)
+	dead, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.flushCounts(dead); err == nil {
+		t.Fatal("a flush on a cancelled context reported no error")
+	}
+	// Another replica sees the counts once countEvery has passed, without
+	// any read or flush on this one.
+	deadline := time.Now().Add(countEvery + 3*time.Second)
+	for {
+		v, _ := rdb.HGet(ctx, key, support.StatNudges).Int()
+		if v == 6 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nudges in Redis %d after %v; want 6", v, countEvery+3*time.Second)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if ttl := rdb.PTTL(ctx, key).Val(); ttl <= 0 {
+		t.Errorf("stats key TTL %v; want one", ttl)
+	}
+	// Close adds what is buffered.
+	other := New(rdb, prefix, time.Hour)
+	other.Count(ctx, "C1", now, support.StatNudges)
+	other.counts.mu.Lock()
+	other.counts.timer.Stop() // only Close may add it now
+	other.counts.mu.Unlock()
+	other.rdb = redis.NewClient(rdb.(*redis.Client).Options()) // Close closes its own client
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := rdb.HGet(ctx, key, support.StatNudges).Int(); v != 7 {
+		t.Errorf("after another replica's Close: nudges %d; want 7", v)
 	}
 }
