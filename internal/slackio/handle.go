@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,7 +73,11 @@ func (b *Bot) recordMessage(ctx context.Context, e event) recorded {
 	if thread == "" {
 		thread = m.TimeStamp
 	}
-	log := b.log.With("event", e.id, "channel", m.Channel, "thread", thread, "user", m.User, "retry", e.retry)
+	// The event's attributes go with each line logged, not on a logger made
+	// for every message (slog's With formats them at once, at any level).
+	at := func(kv ...any) []any {
+		return append([]any{"event", e.id, "channel", m.Channel, "thread", thread, "user", m.User, "retry", e.retry}, kv...)
+	}
 	if m.UserTeam != "" {
 		b.dir.remember(m.User, m.UserTeam) // reactions carry no team: this is how we will know
 	}
@@ -83,19 +89,22 @@ func (b *Bot) recordMessage(ctx context.Context, e event) recorded {
 	out, err := b.desk.Message(ctx, msg, text)
 	if errors.Is(err, support.ErrUnknownAuthor) {
 		b.metrics.RecordFailures.Inc()
-		log.Info("author not known yet (users.info on its way); not acked, Slack will redeliver it")
+		b.log.Info("author not known yet (users.info on its way); not acked, Slack will redeliver it", at()...)
 		return recorded{}
 	}
 	if err != nil {
 		b.metrics.RecordFailures.Inc()
-		log.Warn("message not recorded; not acked, Slack will redeliver it", "error", err)
+		b.log.Warn("message not recorded; not acked, Slack will redeliver it", at("error", err)...)
 		return recorded{}
 	}
+	debug := b.log.Enabled(ctx, slog.LevelDebug)
 	switch out.Role {
 	case support.Customer:
 		a := out.Assessment
 		if out.Customer.Duplicate {
-			log.Debug("redelivered message; its decision handed over again")
+			if debug {
+				b.log.Debug("redelivered message; its decision handed over again", at()...)
+			}
 			break
 		}
 		if a.Unscored() {
@@ -105,14 +114,18 @@ func (b *Bot) recordMessage(ctx context.Context, e event) recorded {
 		if c, ok := a.Primary(); ok {
 			cue = string(c.Kind)
 		}
-		b.metrics.Assessments.WithLabelValues(fmt.Sprint(a.Frustrated), knownCue(cue)).Inc()
+		b.metrics.Assessments.WithLabelValues(strconv.FormatBool(a.Frustrated), knownCue(cue)).Inc()
 		if out.Customer.Reminder.Kind != "" {
 			b.metrics.RemindersSched.WithLabelValues(support.KindResponse).Inc()
 		}
-		log.Debug("customer message recorded", "score", fmt.Sprintf("%.2f", a.Score), "frustrated", a.Frustrated, "cue", cue,
-			"nudge", out.Customer.Nudge, "late", out.Customer.Late)
+		if debug {
+			b.log.Debug("customer message recorded", at("score", fmt.Sprintf("%.2f", a.Score), "frustrated", a.Frustrated, "cue", cue,
+				"nudge", out.Customer.Nudge, "late", out.Customer.Late)...)
+		}
 	case support.Agent:
-		log.Debug("agent reply recorded", "review", out.Review, "late", out.Agent.Late)
+		if debug {
+			b.log.Debug("agent reply recorded", at("review", out.Review, "late", out.Agent.Late)...)
+		}
 	}
 	return recorded{ok: true, tasks: out.Tasks, after: func(ctx context.Context) { b.desk.After(ctx, out) }}
 }
