@@ -107,7 +107,8 @@ var recordCustomerScript = redis.NewScript(luaFields + luaOlder + luaRead + luaK
 local a = cjson.decode(ARGV[1])
 local th = KEYS[1]
 local h = read(th, {'customer', 'agent_replied', 'resolved', 'frustrated', 'waiting_customer', 'customer_ts', 'agent_ts',
-  'first_frustrated', 'nudge_until', 'nudges', 'customer_event', 'customer_decision', 'ttl_set', 'claimed_by', 'last_agent'})
+  'first_frustrated', 'nudge_until', 'nudges', 'customer_event', 'customer_decision', 'ttl_set', 'claimed_by', 'last_agent',
+  'reminders_done'})
 local owner = h.claimed_by or h.last_agent or ''
 -- Dedupe: a redelivery of the thread's last customer message gets its
 -- decision back and arms nothing again; a redelivery of an older one is
@@ -158,7 +159,8 @@ if r.frustrated then
     redis.call('ZADD', KEYS[3], due, a.reminder_id)
     redis.call('HSET', KEYS[4], a.reminder_id, a.reminder)
   end
-  redis.call('HDEL', th, F.agent_replied, F.resolved, F.reminders_done)
+  -- (only what is there: most frustrated messages find none of them)
+  if replied or resolved or h.reminders_done then redis.call('HDEL', th, F.agent_replied, F.resolved, F.reminders_done) end
 else
   if replied or resolved then redis.call('HDEL', th, F.agent_replied, F.resolved) end
   -- An edit that turns a complaint calm: the customer no longer waits on it.
@@ -203,7 +205,7 @@ local th = KEYS[1]
 local shown = {'customer_ts', 'agent_ts', 'frustrated', 'agent_replied', 'first_frustrated', 'first_reply', 'reminder',
   'reminders_done', 'last_agent', 'claimed_by'}
 local h = read(th, {'customer_ts', 'agent_ts', 'frustrated', 'agent_replied', 'first_frustrated', 'first_reply', 'reminder',
-  'reminders_done', 'last_agent', 'claimed_by', 'agent_event', 'agent_decision', 'ttl_set'})
+  'reminders_done', 'last_agent', 'claimed_by', 'agent_event', 'agent_decision', 'ttl_set', 'waiting_since', 'waiting_customer'})
 local before = {}
 for _, n in ipairs(shown) do
   if h[n] then table.insert(before, F[n]); table.insert(before, h[n]) end
@@ -229,7 +231,7 @@ else
     fields.first_reply = a.at
     waited = tonumber(a.at) - tonumber(h.first_frustrated)
   end
-  redis.call('HDEL', th, F.waiting_since, F.waiting_customer)
+  if h.waiting_since or h.waiting_customer then redis.call('HDEL', th, F.waiting_since, F.waiting_customer) end
 end
 if a.queue_ttl then redis.call('PEXPIRE', KEYS[2], a.retention_ms) end
 local dec = {gen = a.at}

@@ -150,8 +150,13 @@ func contractLate(t *testing.T, s support.ThreadStore) {
 	if !old.Late || old.Review {
 		t.Errorf("an agent reply older than the customer's message: %+v", old)
 	}
-	if got := must(s.GetThread(ctx, ch, th))(t); got.AgentReplied {
-		t.Error("an older agent reply marked the newer customer message answered")
+	if got := must(s.GetThread(ctx, ch, th))(t); got.AgentReplied || got.WaitingSince.IsZero() {
+		t.Errorf("an older agent reply marked the newer customer message answered: %+v", got)
+	}
+	// A reply after it: the customer no longer waits.
+	must(s.RecordAgentReply(ctx, agentRec("E7", th, "1700000002.000800", 22)))(t)
+	if got := must(s.GetThread(ctx, ch, th))(t); !got.AgentReplied || !got.WaitingSince.IsZero() {
+		t.Errorf("the agent's reply left the frustrated customer waiting: %+v", got)
 	}
 }
 
