@@ -225,7 +225,7 @@ func (c *Coach) Assess(text string) Assessment {
 
 	// The lexicon's matches: each phrase's weight, and each kind's weight
 	// once per match, at most three times.
-	var kindCount, negCount [16]int
+	var kindCount, weakCount, negCount [16]int
 	cues := s.hits[:0]
 	for i := range s.matches {
 		mt := &s.matches[i]
@@ -238,10 +238,18 @@ func (c *Coach) Assess(text string) Assessment {
 			continue
 		}
 		w := m.phraseWeight(mt)
-		if kindCount[ki] < 3 {
-			w += m.kind[ki]
+		switch {
+		case mt.weak:
+			if weakCount[ki] < 3 {
+				w += m.weakKind[ki]
+			}
+			weakCount[ki]++
+		default:
+			if kindCount[ki] < 3 {
+				w += m.kind[ki]
+			}
+			kindCount[ki]++
 		}
-		kindCount[ki]++
 		z += w
 		if reportable(ki) && w > 0 {
 			cues = append(cues, hit{kind: allKinds[ki], start: mt.start, end: mt.end, w: w, weak: mt.weak})
@@ -258,7 +266,14 @@ func (c *Coach) Assess(text string) Assessment {
 	for i := range cues {
 		cues[i].w += s.within(cues[i].start, cues[i].end)
 	}
-	all := heaviest(s.toneSpans(cues, a.Score >= c.Threshold), MaxCues)
+	// Tone spans are evidence for a frustrated verdict: a calm message
+	// quotes only its lexicon cues (a topic word that leans a little, "the
+	// app", is no sign of anything in a calm question).
+	all := cues
+	if a.Score >= c.Threshold {
+		all = s.toneSpans(cues, true)
+	}
+	all = heaviest(all, MaxCues)
 	slices.SortFunc(all, func(x, y hit) int { return cmp.Or(cmp.Compare(x.start, y.start), cmp.Compare(x.end, y.end)) })
 	if len(all) > 0 {
 		a.Cues = make([]Cue, len(all))

@@ -21,10 +21,14 @@ type model struct {
 	bias    float64
 	kind    []float64 // by kind index
 	negKind []float64 // by kind index
-	phrase  []float64 // by phrase id
-	intens  float64
-	excl    float64
-	quest   float64
+	// weakKind is the weight of a weak match of a kind (a phrase its
+	// lexicon marks "~ ": context, often calm), learned apart from the
+	// kind's strong matches.
+	weakKind []float64 // by kind index
+	phrase   []float64 // by phrase id
+	intens   float64
+	excl     float64
+	quest    float64
 	// The word weights live in the vocabulary's slots (see entry).
 	// pairs holds the weights of two adjacent words of a clause, by their
 	// vocab IDs.
@@ -36,10 +40,11 @@ type model struct {
 
 func parseModel(lx *lexicon, tsv string) (*model, error) {
 	m := &model{
-		lx:      lx,
-		kind:    make([]float64, len(allKinds)),
-		negKind: make([]float64, len(allKinds)),
-		phrase:  make([]float64, len(lx.phrases)),
+		lx:       lx,
+		kind:     make([]float64, len(allKinds)),
+		negKind:  make([]float64, len(allKinds)),
+		weakKind: make([]float64, len(allKinds)),
+		phrase:   make([]float64, len(lx.phrases)),
 	}
 	words := map[int32]float64{}
 	negWords := map[int32]float64{}
@@ -92,6 +97,10 @@ func parseModel(lx *lexicon, tsv string) (*model, error) {
 		case "neg":
 			if i := kindIndex(CueKind(rest)); i >= 0 {
 				m.negKind[i] = w
+			}
+		case "wkind":
+			if i := kindIndex(CueKind(rest)); i >= 0 {
+				m.weakKind[i] = w
 			}
 		case "phrase":
 			// A phrase the lexicon no longer has is ignored; retrain to drop it.
@@ -151,14 +160,18 @@ func Features(text string) map[string]float64 {
 			f["neg:"+string(p.kind)]++
 			continue
 		}
-		f["kind:"+string(p.kind)]++
+		if p.weak {
+			f["wkind:"+string(p.kind)]++
+		} else {
+			f["kind:"+string(p.kind)]++
+		}
 		f["phrase:"+p.key]++
 		if mt.intens {
 			f["intens"]++
 		}
 	}
 	for k, v := range f {
-		if (strings.HasPrefix(k, "kind:") || strings.HasPrefix(k, "neg:")) && v > 3 {
+		if (strings.HasPrefix(k, "kind:") || strings.HasPrefix(k, "wkind:") || strings.HasPrefix(k, "neg:")) && v > 3 {
 			f[k] = 3
 		}
 	}

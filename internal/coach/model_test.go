@@ -112,3 +112,48 @@ func TestFeaturesScoreAsAssessDoes(t *testing.T) {
 		t.Errorf("only %d word pairs of the model occur in the texts: the check is too weak", matched)
 	}
 }
+
+// A weak match of a kind (a lexicon line marked "~ ") carries the kind's
+// weak weight (wkind:), a strong match its strong weight (kind:), each
+// counted apart; Features names them the same way for the fit.
+func TestWeakMatchesHaveTheirOwnKindWeight(t *testing.T) {
+	c, err := NewWithModel("bias\t0\nkind:waiting\t2\nwkind:waiting\t0.25\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logit := func(text string) float64 {
+		s := c.Assess(text).Score
+		return math.Log(s / (1 - s))
+	}
+	if got := logit("been waiting"); math.Abs(got-2) > 1e-9 {
+		t.Errorf("a strong waiting match: log-odds %v, want 2", got)
+	}
+	if got := logit("3 hours"); math.Abs(got-0.25) > 1e-9 {
+		t.Errorf("a weak waiting match: log-odds %v, want 0.25", got)
+	}
+	if got := logit("been waiting 3 hours"); math.Abs(got-2.25) > 1e-9 {
+		t.Errorf("one of each: log-odds %v, want 2.25", got)
+	}
+	f := Features("been waiting 3 hours")
+	if f["kind:waiting"] != 1 || f["wkind:waiting"] != 1 {
+		t.Errorf("features %v: want kind:waiting 1 and wkind:waiting 1", f)
+	}
+}
+
+// A tone span is evidence for a frustrated verdict: the same heavy word is
+// quoted in a message that scores high and not in one that scores calm.
+func TestToneSpansOnlyForAFrustratedVerdict(t *testing.T) {
+	for _, tt := range []struct {
+		bias  float64
+		quote bool
+	}{{-3, false}, {0, true}} {
+		c, err := NewWithModel("bias\t" + strconv.FormatFloat(tt.bias, 'f', -1, 64) + "\nw:zyzzyva\t1\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := c.Assess("zyzzyva")
+		if quoted := len(a.Cues) == 1 && a.Cues[0].Kind == Tone; quoted != tt.quote || a.Frustrated != tt.quote {
+			t.Errorf("bias %v: score %.2f, frustrated %v, cues %v; want a tone span %v", tt.bias, a.Score, a.Frustrated, a.Cues, tt.quote)
+		}
+	}
+}

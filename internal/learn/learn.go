@@ -65,12 +65,13 @@ type Settings struct {
 // DefaultSettings are the Settings the committed model was fitted with.
 func DefaultSettings() Settings {
 	return Settings{Epochs: 12, L2: 2e-5, PhrasePenalty: 5, PairPenalty: 1, KindFloor: 0.3, MinDF: 10, PairMinDF: 20,
-		PairMinWeight: 0.05, Threshold: coach.DefaultThreshold, RoomFloor: 0.6, Balance: 1}
+		PairMinWeight: 0.05, Threshold: coach.DefaultThreshold, RoomFloor: 1.7, Balance: 1}
 }
 
 // roomKinds are what a customer says to a support team when upset, whatever
 // else the message says: a wait, a second or third ask, a broken promise, a
-// threat to leave or to escalate. Their weights keep at least -room-floor:
+// threat to leave or to escalate. The weights of their strong matches
+// ("kind:", not the weak "wkind:") keep at least -room-floor:
 // off-domain data (Reddit, general tweets) sees these words in calm
 // sentences ("I asked twice", "waiting for the weekend") and would pull
 // them down.
