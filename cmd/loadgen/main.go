@@ -16,7 +16,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"math"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,6 +77,10 @@ type proc struct {
 	cmd      *exec.Cmd
 	lastCPU  float64
 	lastTime time.Time
+	// metrics is the replica's /metrics address; lastAcks its ack latency
+	// histogram when the step began.
+	metrics  string
+	lastAcks map[float64]float64
 }
 
 func run(replicas int, ratesFlag string, step time.Duration, threads int, redisURL, botPath string, idle time.Duration) error {
@@ -119,16 +127,23 @@ func run(replicas int, ratesFlag string, step time.Duration, threads int, redisU
 	var procs []*proc
 	for i := 0; i < replicas; i++ {
 		logf, _ := os.Create(filepath.Join(tmp, fmt.Sprintf("bot-%d.log", i)))
+		// A free port for the replica's /metrics (its own ack latency).
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		addr := ln.Addr().String()
+		ln.Close()
 		cmd := exec.Command(botPath, "serve")
 		cmd.Env = append(os.Environ(), "SLACK_BOT_TOKEN="+fake.BotToken, "SLACK_APP_TOKEN="+fake.AppToken,
 			"SLACK_API_URL="+fake.APIURL(), "REDIS_URL="+redisURL, "EMPATHY_REDIS_PREFIX="+prefix,
-			"EMPATHY_CHANNELS="+channel, "EMPATHY_AGENTS="+agent, "EMPATHY_HTTP_ADDR=off", "LOG_LEVEL=warn",
+			"EMPATHY_CHANNELS="+channel, "EMPATHY_AGENTS="+agent, "EMPATHY_HTTP_ADDR="+addr, "LOG_LEVEL=warn",
 			"EMPATHY_RETENTION=1h", "EMPATHY_FOLLOWUP_AFTER=30m", "EMPATHY_RESPONSE_REMINDER=10m")
 		cmd.Stderr = logf
 		if err := cmd.Start(); err != nil {
 			return err
 		}
-		procs = append(procs, &proc{cmd: cmd})
+		procs = append(procs, &proc{cmd: cmd, metrics: "http://" + addr + "/metrics"})
 	}
 	defer func() {
 		for _, p := range procs {
@@ -147,10 +162,12 @@ func run(replicas int, ratesFlag string, step time.Duration, threads int, redisU
 	}
 	for _, p := range procs {
 		p.lastCPU, p.lastTime = cpuSeconds(p.cmd.Process.Pid), time.Now()
+		p.lastAcks = ackHistogram(p.metrics)
 	}
 
 	fmt.Printf("loadgen: %d replica(s), %d active threads, steps of %v, Redis %s\n", replicas, threads, step, opt.Addr)
-	fmt.Printf("%8s %9s %9s %8s %8s %8s %9s %9s %s\n", "target/s", "sent/s", "acked/s", "ack p50", "ack p99", "ack p999", "nudge p50", "nudge p99", "per replica: CPU%, RSS MiB ; Redis cmds/msg")
+	fmt.Printf("%8s %9s %9s %8s %8s %8s %9s %9s %s\n", "target/s", "sent/s", "acked/s", "ack p50", "ack p99", "ack p999", "nudge p50", "nudge p99", "per replica: CPU%, RSS MiB, bot-side ack p99 ; Redis cmds/msg")
+	fmt.Println("(ack latencies as the local Slack sees them, from writing the envelope to reading the ack; bot-side: from the bot's receipt of the envelope to its ack, from its /metrics histogram, as the bucket that holds the 99th percentile)")
 	rng := rand.New(rand.NewPCG(1, 2))
 	// Per thread, when each frustrated message was sent: a nudge's latency is
 	// measured from the last one sent before it (the one that triggered it).
@@ -222,8 +239,9 @@ func run(replicas int, ratesFlag string, step time.Duration, threads int, redisU
 		var per []string
 		for _, p := range procs {
 			cpu, now := cpuSeconds(p.cmd.Process.Pid), time.Now()
-			per = append(per, fmt.Sprintf("%.0f%%, %.1f", 100*(cpu-p.lastCPU)/now.Sub(p.lastTime).Seconds(), rssMiB(p.cmd.Process.Pid)))
-			p.lastCPU, p.lastTime = cpu, now
+			acks := ackHistogram(p.metrics)
+			per = append(per, fmt.Sprintf("%.0f%%, %.1f, %s", 100*(cpu-p.lastCPU)/now.Sub(p.lastTime).Seconds(), rssMiB(p.cmd.Process.Pid), bucketP99(p.lastAcks, acks)))
+			p.lastCPU, p.lastTime, p.lastAcks = cpu, now, acks
 		}
 		fmt.Printf("%8d %9.0f %9.0f %8s %8s %8s %9s %9s %s ; %.1f\n", rate, float64(n)/sendDur.Seconds(), float64(len(lat))/ackDur.Seconds(),
 			pct(lat, 0.50), pct(lat, 0.99), pct(lat, 0.999), pct(nudgeLat, 0.50), pct(nudgeLat, 0.99), strings.Join(per, " | "),
@@ -314,4 +332,61 @@ func redisCommands(ctx context.Context, rdb *redis.Client) int64 {
 		}
 	}
 	return 0
+}
+
+// ackHistogram reads a replica's empathy_ack_latency_seconds buckets
+// (upper bound in seconds → cumulative count); nil when it cannot.
+func ackHistogram(url string) map[float64]float64 {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil
+	}
+	out := map[float64]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		rest, ok := strings.CutPrefix(line, `empathy_ack_latency_seconds_bucket{le="`)
+		if !ok {
+			continue
+		}
+		le, count, ok := strings.Cut(rest, `"} `)
+		if !ok {
+			continue
+		}
+		bound, err1 := strconv.ParseFloat(le, 64) // "+Inf" parses as +Inf
+		n, err2 := strconv.ParseFloat(strings.TrimSpace(count), 64)
+		if err1 == nil && err2 == nil {
+			out[bound] = n
+		}
+	}
+	return out
+}
+
+// bucketP99 is the upper bound of the histogram bucket that holds the 99th
+// percentile of what was observed between before and after ("≤5ms").
+func bucketP99(before, after map[float64]float64) string {
+	if after == nil {
+		return "-"
+	}
+	bounds := make([]float64, 0, len(after))
+	for b := range after {
+		bounds = append(bounds, b)
+	}
+	slices.Sort(bounds)
+	total := after[math.Inf(1)] - before[math.Inf(1)]
+	if total <= 0 {
+		return "-"
+	}
+	for _, b := range bounds {
+		if after[b]-before[b] >= 0.99*total {
+			if math.IsInf(b, 1) {
+				return ">3s"
+			}
+			return "≤" + (time.Duration(b * float64(time.Second))).String()
+		}
+	}
+	return "-"
 }
