@@ -1,7 +1,8 @@
 // Command loadgen drives the real bot under load: a local Slack (slackfake)
 // sends a realistic mix of events to N bot processes on one Redis, at rising
 // rates, and reports per step: messages/s sent and acked, ack latency
-// p50/p99/p999, nudge latency p50/p99, CPU and RSS of each replica, and Redis
+// p50/p99/p999 (as the local Slack sees it), nudge latency p50/p99, CPU, RSS
+// and its own ack p99 (its /metrics histogram) of each replica, and Redis
 // commands per message.
 //
 //	go run ./cmd/loadgen -replicas 1 -rates 1000,2000,3000 -step 10s -threads 10000
