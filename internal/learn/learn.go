@@ -469,7 +469,7 @@ const CompanyFolds = 5
 
 // DefaultWeights is each source's weight per message, relative to a
 // GoEmotions comment, as the committed model was fitted.
-const DefaultWeights = "goemotions=0.5,support=10,twcs=25,slack=8,tweeteval=1"
+const DefaultWeights = "goemotions=0.5,support=30,twcs=25,slack=8,tweeteval=1"
 
 // sourceFormats names the sources Sources knows, in the order they are
 // read, with their formats and whether they are support rooms.
