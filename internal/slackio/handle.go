@@ -142,44 +142,25 @@ func (b *Bot) recordDeletion(ctx context.Context, e event) recorded {
 	return recorded{ok: true}
 }
 
-// recordReaction: 👀 claims the thread, ✅ resolves it. The record step
-// asks only Redis: an agent's reaction on a thread the store tracks is
-// applied at once; one that needs Slack first (users.info for a reactor
-// not placed yet, conversations.replies for a reply, whose event names
-// only the message) is queued durably (ReactLater) and applied by the
-// queue's handler (applyReaction). The ack never waits for the Web API.
+// recordReaction: 👀 claims the thread, ✅ resolves it (Desk.React: at
+// once, or queued when Slack must first say who reacted or in which
+// thread; the ack never waits for the Web API).
 func (b *Bot) recordReaction(ctx context.Context, r *slackevents.ReactionAddedEvent) recorded {
-	log := b.log.With("channel", r.Item.Channel, "user", r.User, "reaction", r.Reaction)
-	role := b.dir.RoleNow(r.User, "")
-	if role != support.Agent && role != support.Unplaced {
-		log.Debug("a customer's reaction claims and resolves nothing")
-		return recorded{ok: true}
-	}
-	channel, ts, user := r.Item.Channel, r.Item.Timestamp, r.User
 	act := support.ReactResolve
 	if r.Reaction == "eyes" {
 		act = support.ReactClaim
 	}
-	tracked, err := b.store.Tracked(ctx, channel, ts)
-	if err != nil {
-		log.Warn("reaction not recorded; not acked, Slack will redeliver it", "error", err)
+	after, task, err := b.desk.React(ctx, r.Item.Channel, r.Item.Timestamp, r.User, act)
+	switch {
+	case errors.Is(err, support.ErrNotAgent):
+		return recorded{ok: true} // a customer's reaction claims and resolves nothing
+	case err != nil:
+		b.log.Warn("reaction not recorded; not acked, Slack will redeliver it", "channel", r.Item.Channel, "user", r.User, "reaction", r.Reaction, "error", err)
 		return recorded{}
+	case task != "":
+		return recorded{ok: true, tasks: []string{task}}
 	}
-	if tracked && role == support.Agent {
-		after, err := b.desk.React(ctx, channel, ts, user, act)
-		if err != nil {
-			log.Warn("reaction not recorded; not acked, Slack will redeliver it", "error", err)
-			return recorded{}
-		}
-		return recorded{ok: true, after: after}
-	}
-	id, err := b.desk.ReactLater(ctx, channel, ts, user, act)
-	if err != nil {
-		log.Warn("reaction not queued; not acked, Slack will redeliver it", "error", err)
-		return recorded{}
-	}
-	log.Debug("reaction queued: Slack must first say who reacted or in which thread", "task", id)
-	return recorded{ok: true, tasks: []string{id}}
+	return recorded{ok: true, after: after}
 }
 
 // applyReaction is the queue's handler for a queued reaction: it finds the

@@ -558,30 +558,32 @@ const (
 	ReactResolve                 // ✅
 )
 
-// React is the record step for a reaction on a thread, which runs before
-// the ack: it places the reactor from what the directory knows now
-// (RoleNow), and answers ErrUnknownAuthor when it cannot yet (the caller
-// queues the reaction with ReactLater), ErrNotAgent for a customer. after
-// is Resolve's.
-func (d *Desk) React(ctx context.Context, channel, thread, user string, r Reaction) (after func(context.Context), err error) {
+// React is the record step for a 👀 or ✅ on message ts, which runs before
+// the ack and asks only the store. A customer's claims and resolves
+// nothing (ErrNotAgent). An agent's on a thread the store tracks is
+// applied at once (after is Resolve's). One that needs Slack first, the
+// reactor not placed yet (users.info) or ts not a thread the store tracks
+// (a reply: the event names only the message), is queued durably as a
+// KindReaction task, due now, whose ID is task; the queue's handler finds
+// the thread and applies it with ApplyReaction.
+func (d *Desk) React(ctx context.Context, channel, ts, user string, r Reaction) (after func(context.Context), task string, err error) {
 	switch d.dir.RoleNow(user, "") {
-	case Unplaced:
-		return nil, ErrUnknownAuthor
 	case Agent:
+		tracked, err := d.store.Tracked(ctx, channel, ts)
+		if err != nil {
+			return nil, "", err
+		}
+		if tracked {
+			after, err := d.react(ctx, channel, ts, user, r)
+			return after, "", err
+		}
+	case Unplaced:
 	default:
-		return nil, ErrNotAgent
+		return nil, "", ErrNotAgent
 	}
-	return d.react(ctx, channel, thread, user, r)
-}
-
-// ReactLater is the record step for a reaction that needs Slack before it
-// can be applied (the reactor not placed yet, or the thread of the message
-// unknown): it queues it as a KindReaction task, due now, and returns the
-// task's ID. The queue's handler applies it with ApplyReaction.
-func (d *Desk) ReactLater(ctx context.Context, channel, ts, user string, r Reaction) (string, error) {
 	now := d.Now().UnixMilli()
 	rem := Reminder{Kind: KindReaction, Channel: channel, Thread: ts, User: user, Gen: now, N: 1, Due: now, React: r}
-	return rem.ID(), d.queue.Schedule(ctx, rem)
+	return nil, rem.ID(), d.queue.Schedule(ctx, rem)
 }
 
 // ApplyReaction applies a queued reaction on thread: the directory may ask

@@ -468,8 +468,8 @@ func (d pendingDirectory) Role(_ context.Context, user, _ string) support.Role {
 // The record step never guesses who someone is: a message or a reaction
 // by an author the directory cannot place yet is ErrUnknownAuthor and
 // records nothing (the message is left for Slack's redelivery; the
-// reaction is applied with Claim, which may ask); a customer's reaction
-// claims nothing.
+// reaction is queued for the handler, which may ask); a customer's
+// reaction claims nothing.
 func TestDeskRecordStepWaitsForIdentity(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
@@ -481,8 +481,10 @@ func TestDeskRecordStepWaitsForIdentity(t *testing.T) {
 	if !errors.Is(err, support.ErrUnknownAuthor) {
 		t.Fatalf("message by an unplaced author: err %v, want ErrUnknownAuthor", err)
 	}
-	if _, err := w.desk.React(ctx, ch, th, dana, support.ReactClaim); !errors.Is(err, support.ErrUnknownAuthor) {
-		t.Fatalf("👀 by an unplaced agent: err %v, want ErrUnknownAuthor", err)
+	// A reaction by an unplaced author is queued for the handler, which
+	// may ask Slack; the record step applies nothing.
+	if _, task, err := w.desk.React(ctx, ch, th, dana, support.ReactClaim); err != nil || !queued(w, task) {
+		t.Fatalf("👀 by an unplaced agent: task %q, err %v; want it queued", task, err)
 	}
 	if got, _ := w.store.GetThread(ctx, ch, th); got.Assignee() != "" || got.AgentReplied {
 		t.Fatalf("the record step guessed: assignee %q, agent replied %v", got.Assignee(), got.AgentReplied)
@@ -499,10 +501,36 @@ func TestDeskRecordStepWaitsForIdentity(t *testing.T) {
 
 	// With a directory that knows: a customer's ✅ resolves nothing.
 	w.desk = support.NewDesk(slog.New(slog.NewTextHandler(io.Discard, nil)), coach.Default(), w.store, w.queue, w.notify, supporttest.Directory{dana: true}, w.desk.Config())
-	if _, err := w.desk.React(ctx, ch, th, cust, support.ReactResolve); !errors.Is(err, support.ErrNotAgent) {
-		t.Fatalf("a customer's ✅: err %v, want ErrNotAgent", err)
+	if _, task, err := w.desk.React(ctx, ch, th, cust, support.ReactResolve); !errors.Is(err, support.ErrNotAgent) || task != "" {
+		t.Fatalf("a customer's ✅: task %q, err %v; want ErrNotAgent and nothing queued", task, err)
 	}
 	if got, _ := w.store.GetThread(ctx, ch, th); got.Resolved {
 		t.Fatal("a customer's ✅ resolved the thread")
 	}
+	// An agent's ✅ on a reply (not a thread the store tracks) is queued:
+	// Slack must say which thread it is in.
+	if _, task, err := w.desk.React(ctx, ch, "1764579600.888888", dana, support.ReactResolve); err != nil || !queued(w, task) {
+		t.Fatalf("an agent's ✅ on a reply: task %q, err %v; want it queued", task, err)
+	}
+	// On the thread itself, it is applied at once.
+	after, task, err := w.desk.React(ctx, ch, th, dana, support.ReactResolve)
+	if err != nil || task != "" {
+		t.Fatalf("an agent's ✅ on the thread: task %q, err %v; want it applied at once", task, err)
+	}
+	if after != nil {
+		after(ctx)
+	}
+	if got, _ := w.store.GetThread(ctx, ch, th); !got.Resolved || got.ResolvedBy != dana {
+		t.Fatalf("after an agent's ✅: resolved %v by %q", got.Resolved, got.ResolvedBy)
+	}
+}
+
+// queued reports whether task is a KindReaction task waiting in the queue.
+func queued(w *world, task string) bool {
+	for _, p := range w.queue.Pending() {
+		if p.ID == task && strings.HasPrefix(task, support.KindReaction+":") {
+			return true
+		}
+	}
+	return false
 }
