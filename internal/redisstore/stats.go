@@ -48,22 +48,24 @@ func (s *Store) Count(ctx context.Context, channel string, at time.Time, fields 
 		return nil
 	}
 	key := s.statsKey(channel, at)
-	c := &s.counts
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pending == nil {
-		c.pending = map[string]map[string]int64{}
-	}
-	m := c.pending[key]
-	if m == nil {
-		m = map[string]int64{}
-		c.pending[key] = m
-	}
+	s.counts.mu.Lock()
+	defer s.counts.mu.Unlock()
 	for _, f := range fields {
-		m[f]++
+		s.counts.add(key, f, 1)
 	}
 	s.flushLater()
 	return nil
+}
+
+// add adds n to key's field in the buffer: with c.mu held.
+func (c *counts) add(key, field string, n int64) {
+	if c.pending == nil {
+		c.pending = map[string]map[string]int64{}
+	}
+	if c.pending[key] == nil {
+		c.pending[key] = map[string]int64{}
+	}
+	c.pending[key][field] += n
 }
 
 // flushLater arms the flush in countEvery, unless it is armed: with
@@ -80,7 +82,9 @@ func (s *Store) flushLater() {
 }
 
 // flushCounts adds the buffered counts to Redis in one pipeline. Counts
-// whose command failed go back to the buffer, for the next flush.
+// whose command failed go back to the buffer, for the next flush: none is
+// lost, and one whose answer was lost after Redis applied it is counted
+// twice (these are counts, never deliveries).
 func (s *Store) flushCounts(ctx context.Context) error {
 	c := &s.counts
 	c.mu.Lock()
@@ -114,19 +118,10 @@ func (s *Store) flushCounts(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.pending == nil {
-		c.pending = map[string]map[string]int64{}
-	}
 	for _, in := range sent {
-		if in.cmd.Err() == nil {
-			continue
+		if in.cmd.Err() != nil {
+			c.add(in.key, in.field, in.n)
 		}
-		m := c.pending[in.key]
-		if m == nil {
-			m = map[string]int64{}
-			c.pending[in.key] = m
-		}
-		m[in.field] += in.n
 	}
 	s.flushLater()
 	return fmt.Errorf("add counts: %w", err)

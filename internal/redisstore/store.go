@@ -58,23 +58,25 @@ func (s *Store) expire(ctx context.Context, p redis.Pipeliner, key string) {
 // Redis lost it (a restart without persistence), and then has its TTL from
 // a reader within tidyEvery.
 func (s *Store) queueTTL(n uint32) bool {
-	key := fmt.Sprintf("queue:%d", n)
+	return s.ttlDue("queue:" + strconv.FormatUint(uint64(n), 10))
+}
+
+// expireAfter is expire with a TTL of its own.
+func (s *Store) expireAfter(ctx context.Context, p redis.Pipeliner, key string, ttl time.Duration) {
+	if s.ttlDue(key) {
+		p.PExpire(ctx, key, ttl)
+	}
+}
+
+// ttlDue reports whether this replica should set key's TTL now: it has not
+// within expireEvery. It counts the TTL as set from now.
+func (s *Store) ttlDue(key string) bool {
 	now := time.Now()
 	if last, ok := s.expired.Load(key); ok && now.Sub(last.(time.Time)) < expireEvery {
 		return false
 	}
 	s.expired.Store(key, now)
 	return true
-}
-
-// expireAfter is expire with a TTL of its own.
-func (s *Store) expireAfter(ctx context.Context, p redis.Pipeliner, key string, ttl time.Duration) {
-	now := time.Now()
-	if last, ok := s.expired.Load(key); ok && now.Sub(last.(time.Time)) < expireEvery {
-		return
-	}
-	s.expired.Store(key, now)
-	p.PExpire(ctx, key, ttl)
 }
 
 // ClusterShards is how many shards a store on a Redis Cluster spreads its
