@@ -224,7 +224,7 @@ func (c *Coach) Assess(text string) Assessment {
 	}
 
 	// The lexicon's matches: each phrase's weight, and each kind's weight
-	// once per match, at most three times.
+	// (strong or weak) once per match, at most three times.
 	var kindCount, weakCount, negCount [16]int
 	cues := s.hits[:0]
 	for i := range s.matches {
@@ -238,18 +238,14 @@ func (c *Coach) Assess(text string) Assessment {
 			continue
 		}
 		w := m.phraseWeight(mt)
-		switch {
-		case mt.weak:
-			if weakCount[ki] < 3 {
-				w += m.weakKind[ki]
-			}
-			weakCount[ki]++
-		default:
-			if kindCount[ki] < 3 {
-				w += m.kind[ki]
-			}
-			kindCount[ki]++
+		kindW, count := m.kind, &kindCount // a weak match has its kind's weak weight
+		if mt.weak {
+			kindW, count = m.weakKind, &weakCount
 		}
+		if count[ki] < 3 {
+			w += kindW[ki]
+		}
+		count[ki]++
 		z += w
 		if reportable(ki) && w > 0 {
 			cues = append(cues, hit{kind: allKinds[ki], start: mt.start, end: mt.end, w: w, weak: mt.weak})
@@ -271,7 +267,7 @@ func (c *Coach) Assess(text string) Assessment {
 	// app", is no sign of anything in a calm question).
 	all := cues
 	if a.Score >= c.Threshold {
-		all = s.toneSpans(cues, true)
+		all = s.toneSpans(cues)
 	}
 	all = heaviest(all, MaxCues)
 	slices.SortFunc(all, func(x, y hit) int { return cmp.Or(cmp.Compare(x.start, y.start), cmp.Compare(x.end, y.end)) })
@@ -378,11 +374,11 @@ const minOnly = 0.2
 // maxTone bounds how many tone spans an assessment quotes.
 const maxTone = 3
 
-// toneSpans appends to cues the spans of one word or two adjacent words of
-// a clause that raised the score most, outside the cues, at most maxTone of
-// them, each weighing at least minTone (or, when the score is high and
-// there are no cues, the heaviest, from minOnly).
-func (s *scratch) toneSpans(cues []hit, high bool) []hit {
+// toneSpans appends to the cues of a message that scored high the spans of
+// one word or two adjacent words of a clause that raised the score most,
+// outside the cues, at most maxTone of them, each weighing at least minTone
+// (or, when there are no cues, the heaviest, from minOnly).
+func (s *scratch) toneSpans(cues []hit) []hit {
 	n := len(cues)
 	overlaps := func(start, end int32) bool {
 		for _, c := range cues {
@@ -393,7 +389,7 @@ func (s *scratch) toneSpans(cues []hit, high bool) []hit {
 		return false
 	}
 	least := minTone
-	if high && n == 0 {
+	if n == 0 {
 		// A message the words alone scored high shows its heaviest span
 		// whatever its weight, from minOnly, so that it still says which
 		// words did.
