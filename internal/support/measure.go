@@ -249,18 +249,21 @@ func (l *learnCache) settled(cue, technique string, win bool) {
 	if l.post == nil {
 		return // nothing read yet: the next read counts it
 	}
-	byTech := l.post[cueOrTone(cue)]
-	if byTech == nil {
-		byTech = map[string]Record{}
-		l.post[cueOrTone(cue)] = byTech
+	addRecord(l.post, cueOrTone(cue), technique, win, 1)
+}
+
+// addRecord adds n wins or losses of technique for cue kind key to post.
+func addRecord(post map[string]map[string]Record, key, technique string, win bool, n int) {
+	if post[key] == nil {
+		post[key] = map[string]Record{}
 	}
-	r := byTech[technique]
+	r := post[key][technique]
 	if win {
-		r.Wins++
+		r.Wins += n
 	} else {
-		r.Losses++
+		r.Losses += n
 	}
-	byTech[technique] = r
+	post[key][technique] = r
 }
 
 // posterior returns the learner's counts for cue: the counts of every cue
@@ -287,16 +290,7 @@ func (l *learnCache) posterior(ctx context.Context, d *Desk, cue string) map[str
 						continue
 					}
 				}
-				if post[key] == nil {
-					post[key] = map[string]Record{}
-				}
-				r := post[key][tech]
-				if win {
-					r.Wins += n
-				} else {
-					r.Losses += n
-				}
-				post[key][tech] = r
+				addRecord(post, key, tech, win, n)
 			}
 			l.mu.Lock()
 			l.post, l.at = post, now
