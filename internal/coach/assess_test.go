@@ -384,14 +384,16 @@ func TestHeldOutSupportMessages(t *testing.T) {
 		// chosen on real traffic of two rooms, one of them a help channel
 		// where 2% of messages are frustrated: their recall at the verdict
 		// is low, and the ranking (AUC) and precision are what must hold.
-		{"testdata/messages.tsv", 0.95, 0.95, 0.5},
-		{"testdata/tweets.tsv", 0.95, 0.95, 0.15},
-		{"testdata/probes.tsv", 0.95, 0.95, 0.15},
-		// Slack-style B2B messages (issue 15's examples and their twins).
-		// Since the verdict is learned (issue 22), 4 of the 28 frustrated
-		// and 2 of the 38 calm are decided wrong (the log lists them); the
-		// floors keep it from getting worse.
-		{"testdata/slack_b2b.tsv", 0.95, 0.9, 0.85},
+		// The recall floors sit a little under what session 17 reached
+		// (0.80, 0.57, 0.54), so that the gain of weighing weak cues apart
+		// and of the support examples' weight is kept.
+		{"testdata/messages.tsv", 0.95, 0.95, 0.7},
+		{"testdata/tweets.tsv", 0.95, 0.95, 0.45},
+		{"testdata/probes.tsv", 0.95, 0.95, 0.45},
+		// Slack-style B2B messages (issue 15's examples and their twins):
+		// 1 of the 38 calm is decided wrong, none of the 28 frustrated (the
+		// log lists them); the floors keep it from getting worse.
+		{"testdata/slack_b2b.tsv", 0.95, 0.9, 0.95},
 	} {
 		t.Run(c.file, func(t *testing.T) { checkHeldOut(t, c.file, c.auc, c.precision, c.recall) })
 	}
@@ -714,5 +716,34 @@ func TestPrimaryPrefersAStrongCue(t *testing.T) {
 	// With only weak cues, the weak one is still the one to name.
 	if p, ok := Assess("it ran 2 hours").Primary(); !ok || p.Evidence != "2 hours" {
 		t.Errorf("only a weak cue: primary %+v, %v", p, ok)
+	}
+}
+
+// What a support room knows as upset (issue 22, item 3): a wait of hours
+// or days, a second or third ask, a broken promise, "production is down"
+// with a plea. The issue's own examples must nudge, each with evidence of
+// that kind; the bare length of a time or "was told" alone stays weak.
+func TestSupportRoomsKnowWhatUpsetIs(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		kind CueKind
+	}{
+		{"It's been 48 hours. My team has been manually re-entering orders the whole time.", Waiting},
+		{"I was told this would be fixed by Friday. It's Monday.", BrokenPromise},
+		{"Third follow-up on this. Is anyone actually looking at it?", RepeatedContact},
+		{"can someone PLEASE look at this, production is down", Urgency},
+		{"The invoice is wrong AGAIN. Every single month.", RepeatedContact},
+		{"Hey, any update on the SSO issue? We've been blocked since Tuesday and my team can't log in.", Waiting},
+	} {
+		a := Assess(c.text)
+		if !a.Frustrated || !slices.ContainsFunc(a.Cues, func(q Cue) bool { return q.Kind == c.kind }) {
+			t.Errorf("Assess(%q) = %.3f, cues %v; want frustrated with a %s cue", c.text, a.Score, kinds(a), c.kind)
+		}
+	}
+	for _, text := range []string{"The job took 48 hours to run.", "I was told to restart it first."} {
+		a := Assess(text)
+		if a.Frustrated || slices.ContainsFunc(a.Cues, func(q Cue) bool { return !q.Weak }) {
+			t.Errorf("Assess(%q) = %.3f, cues %v; want calm, with weak cues at most", text, a.Score, kinds(a))
+		}
 	}
 }
