@@ -38,13 +38,13 @@ func (s *Store) AddLoad(ctx context.Context, agent string, e support.LoadEntry) 
 	// from a time, so an entry past LoadKeep is never read before it goes).
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZAdd(ctx, key, redis.Z{Score: float64(at), Member: member})
-		if last, ok := s.expired.Load(key); !ok || time.Since(last.(time.Time)) >= expireEvery {
+		if s.ttlDue(key) {
 			p.ZRemRangeByScore(ctx, key, "-inf", "("+cut)
+			p.PExpire(ctx, key, keep)
 			p.ZAdd(ctx, agents, redis.Z{Score: float64(at), Member: agent})
 			p.ZRemRangeByScore(ctx, agents, "-inf", "("+cut)
 			s.expireAfter(ctx, p, agents, keep)
 		}
-		s.expireAfter(ctx, p, key, keep)
 		return nil
 	})
 	if err != nil {

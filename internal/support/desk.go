@@ -54,6 +54,8 @@ type Desk struct {
 	cfg    Config
 	log    *slog.Logger
 	learn  *learnCache
+	// breathers: which agents' breathers are held back, for a few minutes.
+	breathers *breatherHolds
 	// Now is the clock.
 	Now func() time.Time
 }
@@ -66,7 +68,7 @@ func NewDesk(log *slog.Logger, c *coach.Coach, store ThreadStore, queue Schedule
 	if cfg.NudgeUseful <= 0 {
 		cfg.NudgeUseful = 15 * time.Minute
 	}
-	return &Desk{coach: c, store: store, queue: queue, notify: notify, dir: dir, cfg: cfg, log: log, learn: newLearnCache(), Now: time.Now}
+	return &Desk{coach: c, store: store, queue: queue, notify: notify, dir: dir, cfg: cfg, log: log, learn: newLearnCache(), breathers: &breatherHolds{}, Now: time.Now}
 }
 
 // Config returns the desk's configuration, defaults filled in.

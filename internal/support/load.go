@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"empathybot/internal/coach"
@@ -189,14 +190,14 @@ func (d *Desk) loadOnCustomer(ctx context.Context, channel, thread, owner string
 	// A breather held back (sent within BreatherEvery) is remembered here
 	// for a few minutes, so that a busy afternoon does not ask Redis at
 	// every tense message.
-	if d.learn.held(owner, at) {
+	if d.breathers.held(owner, at) {
 		return
 	}
 	ok, err := d.store.TakeBreather(ctx, owner, BreatherEvery)
 	if err != nil {
 		return
 	}
-	d.learn.hold(owner, at.Add(5*time.Minute))
+	d.breathers.hold(owner, at.Add(5*time.Minute))
 	if !ok {
 		return
 	}
@@ -270,4 +271,26 @@ func OnCallList(v string) []string {
 		}
 	}
 	return out
+}
+
+// breatherHolds remembers, per agent and for a few minutes, that a
+// breather is held back (loadOnCustomer), on this replica.
+type breatherHolds struct {
+	mu    sync.Mutex
+	until map[string]time.Time // agent → held back until
+}
+
+func (b *breatherHolds) held(agent string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return now.Before(b.until[agent])
+}
+
+func (b *breatherHolds) hold(agent string, until time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.until == nil || len(b.until) > 10000 {
+		b.until = map[string]time.Time{}
+	}
+	b.until[agent] = until
 }

@@ -212,33 +212,16 @@ func (d *Desk) chooseTechnique(ctx context.Context, b coach.Basis) (string, floa
 const learnDays = 60
 
 // learnCache keeps what the learner read, for a minute, so that a nudge
-// costs no reading of 60 days of counts; and, for a few minutes,
-// which agents' breathers are held back.
+// costs no reading of 60 days of counts.
 type learnCache struct {
-	mu    sync.Mutex
-	rng   *rand.Rand
-	post  map[string]map[string]Record // by cue kind (or tone), then technique
-	at    time.Time                    // when post was read
-	holds map[string]time.Time         // agent → a breather is held back until (loadOnCustomer)
-}
-
-func (l *learnCache) held(agent string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return now.Before(l.holds[agent])
-}
-
-func (l *learnCache) hold(agent string, until time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.holds) > 10000 {
-		l.holds = map[string]time.Time{}
-	}
-	l.holds[agent] = until
+	mu   sync.Mutex
+	rng  *rand.Rand
+	post map[string]map[string]Record // by cue kind (or tone), then technique
+	at   time.Time                    // when post was read
 }
 
 func newLearnCache() *learnCache {
-	return &learnCache{rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), holds: map[string]time.Time{}}
+	return &learnCache{rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))}
 }
 
 // settled adds a moment this replica just settled to what the learner
